@@ -1,0 +1,53 @@
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { Logger } from 'pino'
+import type { Deps } from './deps.js'
+import { registerErrorHandling } from './http/errors.js'
+import { healthRoutes } from './http/routes/health.routes.js'
+import { importRoutes } from './http/routes/import.routes.js'
+import { mediaLibraryRoutes } from './http/routes/media-library.routes.js'
+import { ImportEntryDoc } from './http/schemas/media-library.schemas.js'
+
+export interface AppOptions {
+  logger?: Logger
+}
+
+/** Builds the Fastify app on its dependencies. Never listens: `serve` and the tests decide that. */
+export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    bodyLimit: deps.config.limits.bodyBytes,
+    // Slow or stalled clients are cut off instead of holding sockets forever.
+    connectionTimeout: 120_000,
+    requestTimeout: 300_000,
+    return503OnClosing: true,
+  }) as unknown as FastifyInstance
+
+  registerErrorHandling(app, deps.database.caps)
+  // The API speaks JSON only: other bodies get 415 instead of being parsed as text.
+  app.removeContentTypeParser('text/plain')
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'medialib',
+        description: 'A media library server speaking the Livingdocs public API for the media library.',
+        version: '0.1.0',
+      },
+      components: {
+        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } },
+        schemas: { ImportEntry: ImportEntryDoc as unknown as Record<string, unknown> },
+      },
+    },
+  })
+  await app.register(swaggerUi, { routePrefix: '/api/docs' })
+
+  await app.register(healthRoutes(deps.database))
+  await app.register(importRoutes(deps))
+  await app.register(mediaLibraryRoutes(deps))
+
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  return app
+}

@@ -1,0 +1,72 @@
+import { Command } from 'commander'
+import pino from 'pino'
+import { buildApp } from '../app.js'
+import { createDeps } from '../deps.js'
+import { DEFAULT_PROJECT } from '../projects/project.service.js'
+import { configFrom, withCommonOptions } from './shared.js'
+
+function firstTokenBanner(token: string, baseUrl: string): string {
+  return [
+    '',
+    `A first API token for project '${DEFAULT_PROJECT}' (read and write). It is shown only this once:`,
+    '',
+    `  ${token}`,
+    '',
+    'Try it:',
+    `  curl -s ${baseUrl}/api/v1/mediaLibrary?ids=custom-1 -H "Authorization: Bearer ${token}"`,
+    '',
+    'More tokens: npx medialib tokens create --project default --scope public-api:read',
+    '',
+  ].join('\n')
+}
+
+export function serveCommand(): Command {
+  return withCommonOptions(
+    new Command('serve')
+      .description('run the HTTP server (migrates the database and creates the default project first)')
+      .option('--host <host>', 'address to listen on (env MEDIALIB_HOST, default 127.0.0.1)')
+      .option('--port <port>', 'port to listen on (env MEDIALIB_PORT, default 3000)'),
+  ).action(async (options) => {
+    const config = configFrom(options)
+    const logger = pino({
+      level: config.logLevel,
+      redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
+    })
+    const deps = await createDeps(config, logger)
+    await deps.projects.ensure(DEFAULT_PROJECT)
+    let firstToken: string | undefined
+    if ((await deps.tokens.count()) === 0) {
+      firstToken = (
+        await deps.tokens.create({
+          project: DEFAULT_PROJECT,
+          scopes: ['public-api:read', 'public-api:write'],
+          name: 'first token',
+        })
+      ).token
+    }
+    const app = await buildApp(deps, { logger })
+    const address = await app.listen({ host: config.host, port: config.port })
+    logger.info({ address, database: deps.database.description }, `medialib listening on ${address}`)
+    // Printed, not logged: the secret must not reach log files.
+    if (firstToken) process.stdout.write(`${firstTokenBanner(firstToken, address)}\n`)
+
+    let closing = false
+    const shutdown = (signal: string) => {
+      if (closing) return
+      closing = true
+      logger.info({ signal }, 'shutting down')
+      app
+        .close()
+        .then(() => deps.close())
+        .then(
+          () => process.exit(0),
+          (err: unknown) => {
+            logger.error({ err }, 'error during shutdown')
+            process.exit(1)
+          },
+        )
+    }
+    process.once('SIGINT', () => shutdown('SIGINT'))
+    process.once('SIGTERM', () => shutdown('SIGTERM'))
+  })
+}

@@ -1,0 +1,50 @@
+import type { Command } from 'commander'
+import pino, { type Logger } from 'pino'
+import { loadConfig, type Config, type ConfigFlags } from '../config.js'
+import { createDeps, type Deps } from '../deps.js'
+
+/** Adds the options every command takes. */
+export function withCommonOptions(command: Command): Command {
+  return command
+    .option('--data-dir <dir>', 'data directory (env MEDIALIB_DATA_DIR, default ./data)')
+    .option(
+      '--database <url>',
+      'postgres://… or sqlite:PATH (env MEDIALIB_DATABASE_URL; default SQLite in the data directory)',
+    )
+    .option('--config <file>', 'config file, YAML or JSON (env MEDIALIB_CONFIG)')
+}
+
+export function configFrom(options: ConfigFlags): Config {
+  return loadConfig(options)
+}
+
+/** A logger for admin commands: warnings and errors to stderr, so stdout stays clean for output. */
+export function cliLogger(): Logger {
+  return pino({ level: 'warn' }, pino.destination(2))
+}
+
+/** Runs `fn` with the dependencies open, and closes them afterwards. */
+export async function withDeps<T>(options: ConfigFlags, fn: (deps: Deps) => Promise<T>): Promise<T> {
+  const deps = await createDeps(configFrom(options), cliLogger())
+  try {
+    return await fn(deps)
+  } finally {
+    await deps.close()
+  }
+}
+
+/** Prints rows as aligned columns. */
+export function printTable(rows: Record<string, string>[], columns: string[]): void {
+  if (rows.length === 0) {
+    process.stdout.write('(none)\n')
+    return
+  }
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => (r[c] ?? '').length)))
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd()
+  process.stdout.write(`${line(columns.map((c) => c.toUpperCase()))}\n`)
+  for (const row of rows) process.stdout.write(`${line(columns.map((c) => row[c] ?? ''))}\n`)
+}

@@ -1,0 +1,132 @@
+import { mkdirSync } from 'node:fs'
+import path from 'node:path'
+import SQLite from 'better-sqlite3'
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationProvider } from 'kysely'
+import pg from 'pg'
+import type { Logger } from 'pino'
+import { initialMigration } from './migrations/0001-initial.js'
+import { postgresCaps, sqliteCaps, type DialectCaps } from './dialect.js'
+import type { DatabaseSchema } from './schema.js'
+
+export type Db = Kysely<DatabaseSchema>
+
+/** An open database with what its dialect can do. */
+export interface Database {
+  readonly db: Db
+  readonly caps: DialectCaps
+  /** Where it lives, without credentials: for logs. */
+  readonly description: string
+  /** Resolves when a trivial query succeeds; rejects when the database is unreachable. */
+  ping(): Promise<void>
+  close(): Promise<void>
+}
+
+export interface DatabaseOptions {
+  /** `postgres://…`, `postgresql://…`, `sqlite:PATH`, or undefined for SQLite in dataDir. */
+  url?: string | undefined
+  dataDir: string
+  poolSize?: number
+}
+
+/** The SQLite file used when no database URL is configured. */
+export const SQLITE_FILE_NAME = 'medialib.sqlite'
+
+// pg returns int8 (count(*)) as a string by default; our counts fit in a JS number.
+pg.types.setTypeParser(20, (value) => Number.parseInt(value, 10))
+
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url)
+    if (u.password) u.password = '***'
+    return u.toString()
+  } catch {
+    return 'postgres (unparseable URL)'
+  }
+}
+
+function openSqlite(file: string): Database {
+  mkdirSync(path.dirname(file), { recursive: true })
+  const sqlite = new SQLite(file)
+  // WAL lets the CLI write while a server reads; the busy timeout makes writers queue instead of failing.
+  sqlite.pragma('journal_mode = WAL')
+  sqlite.pragma('busy_timeout = 10000')
+  // NORMAL in WAL mode survives a process crash (kill -9); only an OS crash may lose the last commits.
+  sqlite.pragma('synchronous = NORMAL')
+  sqlite.pragma('foreign_keys = ON')
+  const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: sqlite }) })
+  return {
+    db,
+    caps: sqliteCaps,
+    description: `sqlite:${file}`,
+    ping: async () => {
+      await sql`select 1`.execute(db)
+    },
+    close: () => db.destroy(),
+  }
+}
+
+function openPostgres(url: string, poolSize: number): Database {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5_000 })
+  // An idle client whose server went away emits 'error' on the pool; without a listener that kills the process.
+  pool.on('error', () => undefined)
+  const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) })
+  return {
+    db,
+    caps: postgresCaps,
+    description: redactUrl(url),
+    ping: async () => {
+      await sql`select 1`.execute(db)
+    },
+    close: () => db.destroy(),
+  }
+}
+
+/** Opens the database the URL names. Does not connect yet for PostgreSQL (the pool connects lazily). */
+export function openDatabase(options: DatabaseOptions): Database {
+  const url = options.url?.trim()
+  if (url && /^postgres(ql)?:\/\//.test(url)) return openPostgres(url, options.poolSize ?? 10)
+  if (url && url.startsWith('sqlite:')) return openSqlite(path.resolve(url.slice('sqlite:'.length)))
+  if (url)
+    throw new Error(`Unsupported database URL (expected postgres://… or sqlite:PATH): ${redactUrl(url)}`)
+  return openSqlite(path.join(options.dataDir, SQLITE_FILE_NAME))
+}
+
+function migrationProvider(caps: DialectCaps): MigrationProvider {
+  return {
+    getMigrations: async () => ({
+      '0001-initial': initialMigration(caps),
+    }),
+  }
+}
+
+/**
+ * Brings the schema up to date. Kysely's migrator takes a lock (an advisory lock on PostgreSQL,
+ * a lock table row on SQLite), so several processes starting at once migrate exactly once.
+ */
+export async function migrateToLatest(database: Database): Promise<string[]> {
+  const migrator = new Migrator({ db: database.db, provider: migrationProvider(database.caps) })
+  const { error, results } = await migrator.migrateToLatest()
+  if (error) throw error
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
+}
+
+/** Waits until the database answers, logging each failed attempt; gives up after `attempts`. */
+export async function waitForDatabase(
+  database: Database,
+  logger: Pick<Logger, 'warn'>,
+  { attempts = 30, delayMs = 1000 } = {},
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await database.ping()
+      return
+    } catch (err) {
+      if (attempt >= attempts) throw err
+      logger.warn(
+        { attempt, of: attempts, database: database.description, reason: (err as Error).message },
+        `database not reachable, retrying in ${delayMs} ms`,
+      )
+      await new Promise((resolve) => setTimeout(resolve, delayMs))
+    }
+  }
+}

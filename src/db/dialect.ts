@@ -1,0 +1,66 @@
+/**
+ * What differs between the two databases, as data. Only `src/db` branches on the dialect;
+ * everything else asks this object.
+ */
+export interface DialectCaps {
+  readonly name: 'sqlite' | 'postgres'
+  /** Column type for JSON documents. */
+  readonly jsonType: 'jsonb' | 'text'
+  /** Column type for timestamps. */
+  readonly timestampType: 'timestamptz' | 'text'
+  /** Most bind parameters one statement may carry. */
+  readonly maxBindParams: number
+  /** Converts a Date to what the timestamp column stores. */
+  toTime(date: Date): Date | string
+  /** Converts a stored timestamp to an ISO-8601 string. */
+  fromTime(value: unknown): string
+  /** Parses a stored JSON column. */
+  fromJson(value: unknown): unknown
+  /** True when the error means the database could not be reached (as opposed to a bad query). */
+  isConnectionError(err: unknown): boolean
+}
+
+export const sqliteCaps: DialectCaps = {
+  name: 'sqlite',
+  jsonType: 'text',
+  timestampType: 'text',
+  // SQLITE_MAX_VARIABLE_NUMBER is 32766 in the SQLite that better-sqlite3 12 bundles.
+  maxBindParams: 32_766,
+  toTime: (date) => date.toISOString(),
+  fromTime: (value) => (value instanceof Date ? value.toISOString() : String(value)),
+  fromJson: (value) => (typeof value === 'string' ? JSON.parse(value) : value),
+  isConnectionError: (err) => {
+    const code = (err as { code?: unknown } | null)?.code
+    return code === 'SQLITE_BUSY' || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_IOERR'
+  },
+}
+
+const PG_CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  '57P01', // admin_shutdown (also pg_terminate_backend)
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '53300', // too_many_connections
+])
+
+export const postgresCaps: DialectCaps = {
+  name: 'postgres',
+  jsonType: 'jsonb',
+  timestampType: 'timestamptz',
+  maxBindParams: 65_535,
+  toTime: (date) => date,
+  fromTime: (value) => (value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString()),
+  fromJson: (value) => (typeof value === 'string' ? JSON.parse(value) : value),
+  isConnectionError: (err) => {
+    if (err === null || typeof err !== 'object') return false
+    const { code, message } = err as { code?: unknown; message?: unknown }
+    if (typeof code === 'string' && (PG_CONNECTION_CODES.has(code) || code.startsWith('08'))) return true
+    const text = typeof message === 'string' ? message : ''
+    return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(text)
+  },
+}

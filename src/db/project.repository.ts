@@ -1,0 +1,42 @@
+import type { MediaTypeConfig } from '../media/media-types/media-type.js'
+import type { Database } from './database.js'
+
+export interface ProjectRow {
+  handle: string
+  mediaTypes: MediaTypeConfig[]
+  createdAt: string
+}
+
+export interface ProjectRepository {
+  /** Inserts the project; returns false when the handle is taken. */
+  create(handle: string, mediaTypes: MediaTypeConfig[]): Promise<boolean>
+  get(handle: string): Promise<ProjectRow | undefined>
+  list(): Promise<ProjectRow[]>
+}
+
+export function createProjectRepository({ db, caps }: Database): ProjectRepository {
+  const fromRow = (row: { handle: string; media_types: unknown; created_at: unknown }): ProjectRow => ({
+    handle: row.handle,
+    mediaTypes: caps.fromJson(row.media_types) as MediaTypeConfig[],
+    createdAt: caps.fromTime(row.created_at),
+  })
+  return {
+    async create(handle, mediaTypes) {
+      const inserted = await db
+        .insertInto('projects')
+        .values({ handle, media_types: JSON.stringify(mediaTypes), created_at: caps.toTime(new Date()) })
+        .onConflict((oc) => oc.column('handle').doNothing())
+        .returning('handle')
+        .executeTakeFirst()
+      return inserted !== undefined
+    },
+    async get(handle) {
+      const row = await db.selectFrom('projects').selectAll().where('handle', '=', handle).executeTakeFirst()
+      return row ? fromRow(row) : undefined
+    },
+    async list() {
+      const rows = await db.selectFrom('projects').selectAll().orderBy('handle').execute()
+      return rows.map(fromRow)
+    },
+  }
+}

@@ -1,0 +1,52 @@
+import type { Config } from './config.js'
+import { migrateToLatest, openDatabase, waitForDatabase, type Database } from './db/database.js'
+import { createMediaEntryRepository } from './db/media-entry.repository.js'
+import { createProjectRepository } from './db/project.repository.js'
+import { createTokenRepository } from './db/token.repository.js'
+import type { Logger } from 'pino'
+import { createAjv } from './media/ajv.js'
+import { createEntryValidator } from './media/entry-validator.js'
+import { createImportService, type ImportService } from './media/import.service.js'
+import { createLibraryService, type LibraryService } from './media/library.service.js'
+import { createProjectService, type ProjectService } from './projects/project.service.js'
+import { createTokenService, type TokenService } from './projects/token.service.js'
+
+/** Everything the HTTP layer and the CLI use. Built in one place; no module-level singletons. */
+export interface Deps {
+  config: Config
+  database: Database
+  projects: ProjectService
+  tokens: TokenService
+  importer: ImportService
+  library: LibraryService
+  close(): Promise<void>
+}
+
+/** Wires config → database → repositories → services. Waits for the database and migrates it. */
+export async function createDeps(config: Config, logger: Pick<Logger, 'warn'>): Promise<Deps> {
+  const database = openDatabase({
+    url: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: config.dbPoolSize,
+  })
+  try {
+    await waitForDatabase(database, logger)
+    await migrateToLatest(database)
+  } catch (err) {
+    await database.close()
+    throw err
+  }
+  const ajv = createAjv()
+  const entries = createMediaEntryRepository(database)
+  const projects = createProjectService({ projects: createProjectRepository(database), ajv })
+  const tokens = createTokenService({ tokens: createTokenRepository(database), projects })
+  return {
+    config,
+    database,
+    projects,
+    tokens,
+    importer: createImportService({ entries, validator: createEntryValidator(ajv) }),
+    library: createLibraryService({ entries }),
+    close: () => database.close(),
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Typed application errors. Services throw these; the HTTP error handler renders them in the
+ * API's envelope `{status, error, error_details}`. Nothing below the HTTP layer builds replies.
+ */
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    /** The envelope's `error` field, e.g. `Not Found`. */
+    readonly error: string,
+    /** The envelope's `error_details`; omitted for 5xx. */
+    readonly details?: Record<string, unknown>,
+    message?: string,
+  ) {
+    super(message ?? error)
+    this.name = 'AppError'
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(details: Record<string, unknown>) {
+    super(404, 'Not Found', details)
+  }
+}
+
+export class BadRequestError extends AppError {
+  constructor(details: Record<string, unknown>) {
+    super(400, 'Bad Request', details)
+  }
+}
+
+export class ConflictError extends AppError {
+  constructor(message: string) {
+    super(409, 'Conflict', { name: 'Conflict', message })
+  }
+}
+
+export class UnauthorizedError extends AppError {
+  constructor(message: string) {
+    super(401, 'Unauthorized', { access_token: message })
+  }
+}
+
+export class ForbiddenError extends AppError {
+  constructor(message = 'The request requires higher privileges') {
+    super(403, 'Forbidden', { access_token: message })
+  }
+}
+
+export class ServiceUnavailableError extends AppError {
+  constructor(message: string) {
+    super(503, 'Service Unavailable', undefined, message)
+  }
+}
+
+/** A user-facing error in configuration or CLI input: printed without a stack trace. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'UsageError'
+  }
+}

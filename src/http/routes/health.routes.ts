@@ -1,0 +1,32 @@
+import type { FastifyPluginAsync } from 'fastify'
+import { Type } from 'typebox'
+import type { Database } from '../../db/database.js'
+import { ServiceUnavailableError } from '../../errors.js'
+import { ApiVersionParams } from '../schemas/common.js'
+import { checkApiVersion } from './context.js'
+
+/** `GET /api/:apiVersion/health`: `{status:'ok'}` when the database answers, 503 otherwise. No token needed. */
+export function healthRoutes(database: Database): FastifyPluginAsync {
+  return async (app) => {
+    app.get(
+      '/api/:apiVersion/health',
+      {
+        onRequest: checkApiVersion,
+        schema: {
+          tags: ['Health'],
+          summary: 'Check API status (and that the database answers)',
+          params: ApiVersionParams,
+          response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+        },
+      },
+      async () => {
+        try {
+          await database.ping()
+        } catch {
+          throw new ServiceUnavailableError('database unreachable')
+        }
+        return { status: 'ok' as const }
+      },
+    )
+  }
+}

@@ -1,0 +1,52 @@
+import type { FastifyPluginAsync } from 'fastify'
+import type { Config } from '../../config.js'
+import type { ImportService } from '../../media/import.service.js'
+import type { ProjectService } from '../../projects/project.service.js'
+import type { TokenService } from '../../projects/token.service.js'
+import { presentImportResult, presentList } from '../api-versions.js'
+import { principalOf, requireScope } from '../auth.js'
+import { ApiVersionParams, bearerSecurity, ErrorEnvelope } from '../schemas/common.js'
+import { importBodySchema } from '../schemas/media-library.schemas.js'
+import { checkApiVersion, versionOf } from './context.js'
+
+export interface ImportRoutesDeps {
+  config: Config
+  tokens: TokenService
+  projects: ProjectService
+  importer: ImportService
+}
+
+/** `POST /api/:apiVersion/import/mediaLibrary`: the synchronous import of entries whose assets are in storage. */
+export function importRoutes(deps: ImportRoutesDeps): FastifyPluginAsync {
+  const { config, tokens, projects, importer } = deps
+  return async (app) => {
+    app.post(
+      '/api/:apiVersion/import/mediaLibrary',
+      {
+        onRequest: [checkApiVersion, requireScope(tokens, 'public-api:write')],
+        bodyLimit: config.limits.bodyBytes,
+        schema: {
+          tags: ['Imports'],
+          summary: 'Import media library entries',
+          description:
+            'Creates entries for assets already in storage. HTTP 200 with one result per entry, in request order.',
+          security: bearerSecurity('public-api:write'),
+          params: ApiVersionParams,
+          body: importBodySchema(config.limits.entriesPerRequest),
+          response: { 400: ErrorEnvelope, 401: ErrorEnvelope, 403: ErrorEnvelope, 413: ErrorEnvelope },
+        },
+      },
+      async (request) => {
+        const { project } = principalOf(request)
+        const version = versionOf(request)
+        const body = request.body as { mediaLibraryEntries: unknown[] }
+        const mediaTypes = await projects.mediaTypesOf(project)
+        const results = await importer.importEntries(project, mediaTypes, body.mediaLibraryEntries)
+        return presentList(
+          results.map((r) => presentImportResult(r, version)),
+          version,
+        )
+      },
+    )
+  }
+}

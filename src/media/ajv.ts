@@ -1,0 +1,41 @@
+import { Ajv, type ErrorObject } from 'ajv'
+import addFormatsModule from 'ajv-formats'
+
+// ajv-formats is CommonJS; its default export arrives wrapped under ESM.
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
+
+/** One Ajv for entries and metadata. Schemas are compiled once (per media type), never per request. */
+export function createAjv(): Ajv {
+  const ajv = new Ajv({
+    allErrors: true,
+    verbose: true,
+    strict: true,
+    strictTypes: false,
+    strictRequired: false,
+  })
+  addFormats(ajv)
+  // Annotation: a sentence that replaces Ajv's wording for errors raised by the schema it sits on.
+  ajv.addKeyword({ keyword: 'errorText', schemaType: 'string' })
+  return ajv
+}
+
+/** Ajv's wording, or the schema's own `errorText` when it has one. */
+export function ruleOf(error: ErrorObject): string {
+  const parent = error.parentSchema as { errorText?: unknown } | undefined
+  if (parent && typeof parent.errorText === 'string') return parent.errorText
+  return error.message ?? 'is invalid'
+}
+
+/** Keeps the first error per instance path: a wrong type need not also report each violated bound. */
+export function firstPerPath(errors: readonly ErrorObject[]): ErrorObject[] {
+  const seen = new Set<string>()
+  const out: ErrorObject[] = []
+  for (const e of errors) {
+    const key =
+      e.keyword === 'required' ? `${e.instancePath}/${String(e.params.missingProperty)}` : e.instancePath
+    if (seen.has(key)) continue
+    seen.add(key)
+    out.push(e)
+  }
+  return out
+}

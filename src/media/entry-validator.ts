@@ -1,0 +1,200 @@
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv'
+import { firstPerPath, ruleOf } from './ajv.js'
+import type { Asset, MediaKind, Translation } from './entry.js'
+import type { CompiledMediaType, MetadataError } from './media-types/metadata-validator.js'
+
+/** Why an entry of an import was refused. The presenter of each API version words it. */
+export type EntryFailure =
+  | { kind: 'validation'; message: string; errors?: { path: string; message: string }[] }
+  | { kind: 'metadata'; errors: MetadataError[] }
+  | { kind: 'unique'; field: 'id' | 'externalId'; value: string }
+
+/** An entry that passed every check that does not need the database. */
+export interface ValidEntry {
+  /** Set when the client gave one; otherwise the service generates it. */
+  id?: string
+  mediaType: string
+  systemName?: string
+  externalId?: string
+  asset: Asset
+  metadata: Record<string, unknown>
+  translations?: Translation[]
+}
+
+export type EntryCheck = { ok: true; entry: ValidEntry } | { ok: false; failure: EntryFailure }
+
+export const ENTRY_ID_PATTERN = '^[a-zA-Z0-9-]{1,32}$'
+
+/** Image urls must end in a known extension (the reference's pattern, made case-insensitive). */
+const IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'gif', 'svg', 'webp', 'mp4', 'mov']
+const anyCase = (word: string) => [...word].map((c) => `[${c}${c.toUpperCase()}]`).join('')
+const IMAGE_URL_PATTERN = `(http)?s?:?(\\/\\/[^"']*\\.(?:${IMAGE_EXTENSIONS.map(anyCase).join('|')}))`
+const ANY_URL_PATTERN = `(http)?s?:?(\\/\\/[^"']*\\.*)`
+
+/**
+ * Storage keys are relative paths inside the store: no leading slash, no `..` segment, no backslash
+ * or control character, and not under `v/`, which is reserved for variants.
+ */
+const KEY_PATTERN = '^(?!/)(?!v/)(?!.*(?:^|/)\\.\\.(?:/|$))[^\\\\\\u0000-\\u001f]+$'
+
+const entrySchema = {
+  type: 'object',
+  required: ['mediaType', 'asset'],
+  properties: {
+    id: {
+      type: 'string',
+      pattern: ENTRY_ID_PATTERN,
+      errorText: 'must be 1 to 32 characters of a-z, A-Z, 0-9 and -',
+    },
+    systemName: { type: 'string', minLength: 1, maxLength: 255 },
+    externalId: { type: 'string', minLength: 1, maxLength: 1024 },
+    mediaType: { type: 'string', minLength: 1, maxLength: 50 },
+    asset: { type: 'object' },
+    metadata: { type: 'object' },
+    translations: {
+      type: 'array',
+      maxItems: 200,
+      items: {
+        type: 'object',
+        required: ['locale', 'metadata'],
+        properties: {
+          locale: { type: 'string', pattern: '^[a-z][a-zA-Z0-9-]+$', maxLength: 35 },
+          metadata: { type: 'object' },
+          asset: { type: 'object' },
+        },
+        additionalProperties: false,
+      },
+    },
+  },
+  additionalProperties: false,
+}
+
+function assetSchema(kind: MediaKind): Record<string, unknown> {
+  const dimension = { type: 'number', minimum: 0 }
+  const properties: Record<string, unknown> = {
+    key: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 1024,
+      pattern: KEY_PATTERN,
+      errorText: 'must be a relative storage key (no leading /, no .. segment, not under v/)',
+    },
+    url: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 4096,
+      pattern: kind === 'mediaImage' ? IMAGE_URL_PATTERN : ANY_URL_PATTERN,
+      errorText:
+        kind === 'mediaImage' ? `must be a URL ending in .${IMAGE_EXTENSIONS.join(', .')}` : 'must be a URL',
+    },
+    size: { type: 'number', minimum: 0 },
+    mimeType: { type: 'string', minLength: 1, maxLength: 255 },
+    filename: { type: 'string', minLength: 1, maxLength: 1024 },
+    width: dimension,
+    height: dimension,
+    duration: { type: 'number', minimum: 0 },
+  }
+  const required = ['key', 'url', 'size', 'mimeType', 'filename']
+  if (kind === 'mediaImage' || kind === 'mediaVideo') required.push('width', 'height')
+  if (kind === 'mediaVideo') required.push('duration')
+  if (kind === 'mediaFile') {
+    delete properties.duration
+  }
+  if (kind === 'mediaImage') delete properties.duration
+  return { type: 'object', required, properties, additionalProperties: false }
+}
+
+function describe(e: ErrorObject, prefix = ''): { path: string; message: string } {
+  const at = prefix + e.instancePath
+  if (e.keyword === 'required')
+    return { path: `${at}/${String(e.params.missingProperty)}`, message: 'is required' }
+  if (e.keyword === 'additionalProperties') {
+    return { path: `${at}/${String(e.params.additionalProperty)}`, message: 'is not an allowed property' }
+  }
+  return { path: at || '/', message: ruleOf(e) }
+}
+
+function validationFailure(errors: { path: string; message: string }[]): EntryCheck {
+  const [first] = errors
+  const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''
+  return {
+    ok: false,
+    failure: {
+      kind: 'validation',
+      message: `Invalid entry: '${first?.path}' ${first?.message}${more}`,
+      errors,
+    },
+  }
+}
+
+/** Checks entries against the request rules, the asset schema of their kind and their media type's metadata. */
+export interface EntryValidator {
+  check(raw: unknown, mediaTypes: ReadonlyMap<string, CompiledMediaType>): EntryCheck
+}
+
+export function createEntryValidator(ajv: Ajv): EntryValidator {
+  const shape: ValidateFunction = ajv.compile(entrySchema)
+  const assets: Record<MediaKind, ValidateFunction> = {
+    mediaImage: ajv.compile(assetSchema('mediaImage')),
+    mediaVideo: ajv.compile(assetSchema('mediaVideo')),
+    mediaFile: ajv.compile(assetSchema('mediaFile')),
+  }
+
+  return {
+    check(raw, mediaTypes) {
+      if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+        return validationFailure([{ path: '/', message: 'must be an object' }])
+      }
+      if (!shape(raw)) return validationFailure(firstPerPath(shape.errors ?? []).map((e) => describe(e)))
+      const input = raw as ValidEntry & { translations?: Translation[] }
+      if (input.externalId !== undefined && input.systemName === undefined) {
+        return {
+          ok: false,
+          failure: { kind: 'validation', message: 'An asset with an externalId also requires a systemName' },
+        }
+      }
+      const mediaType = mediaTypes.get(input.mediaType)
+      if (!mediaType) {
+        return validationFailure([
+          {
+            path: '/mediaType',
+            message: `must be a media type of the project (${[...mediaTypes.keys()].join(', ')}), got '${input.mediaType}'`,
+          },
+        ])
+      }
+      const validateAsset = assets[mediaType.kind]
+      const assetErrors: { path: string; message: string }[] = []
+      if (!validateAsset(input.asset)) {
+        for (const e of firstPerPath(validateAsset.errors ?? [])) assetErrors.push(describe(e, '/asset'))
+      }
+      const locales = new Set<string>()
+      input.translations?.forEach((t, i) => {
+        if (locales.has(t.locale)) {
+          assetErrors.push({ path: `/translations/${i}/locale`, message: `repeats the locale '${t.locale}'` })
+        }
+        locales.add(t.locale)
+        if (t.asset !== undefined && !validateAsset(t.asset)) {
+          for (const e of firstPerPath(validateAsset.errors ?? [])) {
+            assetErrors.push(describe(e, `/translations/${i}/asset`))
+          }
+        }
+      })
+      if (assetErrors.length > 0) return validationFailure(assetErrors)
+
+      const metadata = input.metadata ?? {}
+      const metadataErrors = mediaType.validateMetadata(metadata)
+      for (const t of input.translations ?? []) {
+        metadataErrors.push(...mediaType.validateTranslationMetadata(t.metadata, t.locale))
+      }
+      if (metadataErrors.length > 0)
+        return { ok: false, failure: { kind: 'metadata', errors: metadataErrors } }
+
+      const entry: ValidEntry = { mediaType: input.mediaType, asset: input.asset, metadata }
+      if (input.id !== undefined) entry.id = input.id
+      if (input.systemName !== undefined) entry.systemName = input.systemName
+      if (input.externalId !== undefined) entry.externalId = input.externalId
+      if (input.translations !== undefined) entry.translations = input.translations
+      return { ok: true, entry }
+    },
+  }
+}

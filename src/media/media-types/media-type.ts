@@ -1,0 +1,58 @@
+import type { MediaKind } from '../entry.js'
+
+/** The config of one metadata property, as in Livingdocs' media type config. */
+export interface PropertyConfig {
+  required?: boolean
+  requiredErrorMessage?: string
+  minLength?: number
+  maxLength?: number
+  allowNewlines?: boolean
+  minValue?: number
+  maxValue?: number
+  maxItems?: number
+  translatable?: boolean
+  index?: boolean
+  hideFromForm?: boolean
+  recommendedMinLength?: number
+  recommendedMaxLength?: number
+  dataProvider?: {
+    type?: string
+    items?: { label?: string; value: string | number; isDefault?: boolean }[]
+    dataSource?: string
+  }
+  namedCrops?: { name: string; isOptional?: boolean }[]
+  [other: string]: unknown
+}
+
+export interface PropertyDef {
+  handle: string
+  type: string
+  config?: PropertyConfig
+  ui?: Record<string, unknown>
+}
+
+/** One media type of a project: a handle, its kind, and the metadata it holds. */
+export interface MediaTypeConfig {
+  handle: string
+  type: MediaKind
+  info?: { label?: string; description?: string }
+  metadata: PropertyDef[]
+  asset?: { translatable?: boolean; replaceable?: boolean }
+}
+
+/** The metadata of media types that configure none: four texts. */
+export const DEFAULT_PROPERTIES_HANDLES = ['title', 'caption', 'source', 'description'] as const
+
+const DEFAULT_PROPERTIES: PropertyDef[] = DEFAULT_PROPERTIES_HANDLES.map((handle) => ({
+  handle,
+  type: 'li-text',
+}))
+
+/** The media types of a project created without a media types file. */
+export function defaultMediaTypes(): MediaTypeConfig[] {
+  return [
+    { handle: 'image', type: 'mediaImage', metadata: DEFAULT_PROPERTIES },
+    { handle: 'video', type: 'mediaVideo', metadata: DEFAULT_PROPERTIES },
+    { handle: 'file', type: 'mediaFile', metadata: DEFAULT_PROPERTIES },
+  ]
+}

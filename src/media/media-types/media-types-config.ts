@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs'
+import YAML from 'yaml'
+import { UsageError } from '../../errors.js'
+import type { MediaKind } from '../entry.js'
+import { DEFAULT_PROPERTIES_HANDLES, type MediaTypeConfig, type PropertyDef } from './media-type.js'
+import { checkPropertyDef } from './metadata-plugins.js'
+
+const MEDIA_TYPE_HANDLE = /^[a-z][a-zA-Z0-9-]{2,49}$/
+const PROPERTY_HANDLE = /^[a-zA-Z][a-zA-Z0-9-_]{2,49}$/
+const KINDS: readonly MediaKind[] = ['mediaImage', 'mediaVideo', 'mediaFile']
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+}
+
+/**
+ * Checks and normalises a media types config (a list, or `{mediaTypes: [...]}`), collecting every
+ * problem. Adds the `image` media type when none is configured, as Livingdocs does.
+ * Throws a UsageError listing all problems.
+ */
+export function normalizeMediaTypes(raw: unknown): MediaTypeConfig[] {
+  const list = isObject(raw) && 'mediaTypes' in raw ? raw.mediaTypes : raw
+  if (!Array.isArray(list))
+    throw new UsageError('Media types must be a list, or an object with a mediaTypes list')
+  const problems: string[] = []
+  const result: MediaTypeConfig[] = []
+  const handles = new Set<string>()
+  list.forEach((item, i) => {
+    const where = `mediaTypes[${i}]`
+    if (!isObject(item)) {
+      problems.push(`${where} must be an object`)
+      return
+    }
+    const { handle, type, metadata, info, asset } = item
+    const name = typeof handle === 'string' ? `${where} '${handle}'` : where
+    if (typeof handle !== 'string' || !MEDIA_TYPE_HANDLE.test(handle)) {
+      problems.push(`${where}.handle must match ${MEDIA_TYPE_HANDLE.source}`)
+    } else if (handles.has(handle)) {
+      problems.push(`${name}: the handle is used twice`)
+    } else {
+      handles.add(handle)
+    }
+    if (!KINDS.includes(type as MediaKind)) problems.push(`${name}.type must be one of ${KINDS.join(', ')}`)
+    if (metadata !== undefined && !Array.isArray(metadata)) problems.push(`${name}.metadata must be a list`)
+    const props: PropertyDef[] = []
+    const propHandles = new Set<string>()
+    ;(Array.isArray(metadata) ? metadata : []).forEach((p: unknown, j) => {
+      const pwhere = `${name}.metadata[${j}]`
+      if (!isObject(p)) {
+        problems.push(`${pwhere} must be an object`)
+        return
+      }
+      if (typeof p.handle !== 'string' || !PROPERTY_HANDLE.test(p.handle)) {
+        problems.push(`${pwhere}.handle must match ${PROPERTY_HANDLE.source}`)
+        return
+      }
+      if (propHandles.has(p.handle)) problems.push(`${pwhere} '${p.handle}': the handle is used twice`)
+      propHandles.add(p.handle)
+      if (typeof p.type !== 'string') {
+        problems.push(`${pwhere} '${p.handle}'.type must be a plugin name such as li-text`)
+        return
+      }
+      if (p.config !== undefined && !isObject(p.config)) {
+        problems.push(`${pwhere} '${p.handle}'.config must be an object`)
+        return
+      }
+      const def: PropertyDef = { handle: p.handle, type: p.type }
+      if (p.config !== undefined) def.config = p.config as PropertyDef['config']
+      if (isObject(p.ui)) def.ui = p.ui
+      for (const problem of checkPropertyDef(def)) problems.push(`${pwhere} '${p.handle}' ${problem}`)
+      props.push(def)
+    })
+    const config: MediaTypeConfig = { handle: String(handle), type: type as MediaKind, metadata: props }
+    if (isObject(info)) config.info = info as MediaTypeConfig['info']
+    if (isObject(asset)) config.asset = asset as MediaTypeConfig['asset']
+    result.push(config)
+  })
+  if (problems.length > 0) throw new UsageError(`Invalid media types:\n  - ${problems.join('\n  - ')}`)
+  if (!handles.has('image')) {
+    result.unshift({
+      handle: 'image',
+      type: 'mediaImage',
+      metadata: DEFAULT_PROPERTIES_HANDLES.map((h) => ({ handle: h, type: 'li-text' })),
+    })
+  }
+  return result
+}
+
+/** Reads a media types file (YAML or JSON) and normalises it. */
+export function readMediaTypesFile(file: string): MediaTypeConfig[] {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new UsageError(`Cannot read media types file ${file}: ${(err as Error).message}`)
+  }
+  let raw: unknown
+  try {
+    raw = file.endsWith('.json') ? JSON.parse(text) : YAML.parse(text)
+  } catch (err) {
+    throw new UsageError(`Cannot parse media types file ${file}: ${(err as Error).message}`)
+  }
+  return normalizeMediaTypes(raw)
+}

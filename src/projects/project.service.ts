@@ -1,0 +1,54 @@
+import type { Ajv } from 'ajv'
+import type { ProjectRepository, ProjectRow } from '../db/project.repository.js'
+import { UsageError } from '../errors.js'
+import { defaultMediaTypes, type MediaTypeConfig } from '../media/media-types/media-type.js'
+import { normalizeMediaTypes } from '../media/media-types/media-types-config.js'
+import { compileMediaType, type CompiledMediaType } from '../media/media-types/metadata-validator.js'
+
+export const PROJECT_HANDLE = /^[a-z][a-z0-9-]{1,49}$/
+export const DEFAULT_PROJECT = 'default'
+
+export interface ProjectService {
+  /** Creates a project with the given media types (the defaults when omitted). Throws when it exists. */
+  create(handle: string, mediaTypes?: MediaTypeConfig[]): Promise<ProjectRow>
+  /** Creates the project with default media types unless it exists. */
+  ensure(handle: string): Promise<void>
+  get(handle: string): Promise<ProjectRow | undefined>
+  list(): Promise<ProjectRow[]>
+  /** The project's media types, compiled to validators once per process and cached. */
+  mediaTypesOf(handle: string): Promise<ReadonlyMap<string, CompiledMediaType>>
+}
+
+export function createProjectService(deps: { projects: ProjectRepository; ajv: Ajv }): ProjectService {
+  const { projects, ajv } = deps
+  // Media types are fixed when a project is created, so a compiled set never goes stale.
+  const compiled = new Map<string, ReadonlyMap<string, CompiledMediaType>>()
+
+  const service: ProjectService = {
+    async create(handle, mediaTypes) {
+      if (!PROJECT_HANDLE.test(handle)) {
+        throw new UsageError(`Invalid project handle '${handle}': it must match ${PROJECT_HANDLE.source}`)
+      }
+      const types = mediaTypes ? normalizeMediaTypes(mediaTypes) : defaultMediaTypes()
+      if (!(await projects.create(handle, types))) throw new UsageError(`Project '${handle}' already exists`)
+      const row = await projects.get(handle)
+      if (!row) throw new Error(`project '${handle}' vanished after creation`)
+      return row
+    },
+    async ensure(handle) {
+      await projects.create(handle, defaultMediaTypes())
+    },
+    get: (handle) => projects.get(handle),
+    list: () => projects.list(),
+    async mediaTypesOf(handle) {
+      const cached = compiled.get(handle)
+      if (cached) return cached
+      const row = await projects.get(handle)
+      if (!row) throw new Error(`project '${handle}' does not exist`)
+      const map = new Map(row.mediaTypes.map((t) => [t.handle, compileMediaType(ajv, t)]))
+      compiled.set(handle, map)
+      return map
+    },
+  }
+  return service
+}

@@ -1,0 +1,94 @@
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from '../../src/app.js'
+import type { Config } from '../../src/config.js'
+import { createDeps, type Deps } from '../../src/deps.js'
+import { DEFAULT_PROJECT } from '../../src/projects/project.service.js'
+import { createTestDatabase, type DialectName, type TestDatabase } from './dialects.js'
+
+const quiet = { warn: () => undefined }
+
+/** A real server on 127.0.0.1 (random port) over a fresh database, and helpers to talk to it. */
+export interface TestServer {
+  baseUrl: string
+  deps: Deps
+  app: FastifyInstance
+  db: TestDatabase
+  /** A token of the default project with both scopes. */
+  token: string
+  /** Creates a token; the project is created first when missing. */
+  createToken(project: string, scopes: string[]): Promise<string>
+  /** Stops the server and closes the database, keeping its data. */
+  stop(): Promise<void>
+  /** Starts a new server process-equivalent on the same database. */
+  restart(): Promise<void>
+  /** Stops the server and drops the database. */
+  close(): Promise<void>
+}
+
+export async function startTestServer(
+  dialect: DialectName,
+  overrides: Partial<Config> = {},
+): Promise<TestServer> {
+  const db = await createTestDatabase(dialect, overrides)
+  const server = {} as TestServer
+  const start = async () => {
+    const deps = await createDeps(db.config, quiet)
+    await deps.projects.ensure(DEFAULT_PROJECT)
+    const app = await buildApp(deps)
+    const address = await app.listen({ host: '127.0.0.1', port: 0 })
+    Object.assign(server, { deps, app, baseUrl: address })
+  }
+  await start()
+  Object.assign(server, {
+    db,
+    async createToken(project: string, scopes: string[]) {
+      if (!(await server.deps.projects.get(project))) await server.deps.projects.create(project)
+      return (await server.deps.tokens.create({ project, scopes })).token
+    },
+    async stop() {
+      await server.app.close()
+      await server.deps.close()
+    },
+    async restart() {
+      await start()
+    },
+    async close() {
+      await server.stop()
+      await db.drop()
+    },
+  })
+  server.token = await server.createToken(DEFAULT_PROJECT, ['public-api:read', 'public-api:write'])
+  return server
+}
+
+export interface JsonResponse {
+  status: number
+  body: unknown
+  headers: Headers
+}
+
+/** A real HTTP request with a JSON body (or raw string body), parsed JSON back. */
+export async function request(
+  server: Pick<TestServer, 'baseUrl'>,
+  method: string,
+  url: string,
+  options: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+): Promise<JsonResponse> {
+  const headers: Record<string, string> = { accept: 'application/json', ...options.headers }
+  if (options.token) headers.authorization = `Bearer ${options.token}`
+  let body: string | undefined
+  if (options.rawBody !== undefined) body = options.rawBody
+  else if (options.body !== undefined) {
+    body = JSON.stringify(options.body)
+    headers['content-type'] ??= 'application/json; charset=utf-8'
+  }
+  const res = await fetch(`${server.baseUrl}${url}`, { method, headers, body })
+  const text = await res.text()
+  let parsed: unknown = text
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, body: parsed, headers: res.headers }
+}
