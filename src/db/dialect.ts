@@ -18,7 +18,11 @@ export interface DialectCaps {
   fromJson(value: unknown): unknown
   /** True when the error means the database could not be reached (as opposed to a bad query). */
   isConnectionError(err: unknown): boolean
+  /** True when the transaction lost a race (deadlock, serialization failure) and can simply run again. */
+  isRetryable(err: unknown): boolean
 }
+
+const codeOf = (err: unknown) => (err as { code?: unknown } | null)?.code
 
 export const sqliteCaps: DialectCaps = {
   name: 'sqlite',
@@ -33,6 +37,8 @@ export const sqliteCaps: DialectCaps = {
     const code = (err as { code?: unknown } | null)?.code
     return code === 'SQLITE_BUSY' || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_IOERR'
   },
+  // SQLite has one writer at a time and waits for it (busy_timeout): there are no deadlocks to retry.
+  isRetryable: () => false,
 }
 
 const PG_CONNECTION_CODES = new Set([
@@ -61,6 +67,9 @@ export const postgresCaps: DialectCaps = {
     const { code, message } = err as { code?: unknown; message?: unknown }
     if (typeof code === 'string' && (PG_CONNECTION_CODES.has(code) || code.startsWith('08'))) return true
     const text = typeof message === 'string' ? message : ''
+    if (code === '55000' && /not currently accepting connections/.test(text)) return true
     return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(text)
   },
+  // 40P01 deadlock_detected, 40001 serialization_failure: concurrent batches that overlap can hit these.
+  isRetryable: (err) => codeOf(err) === '40P01' || codeOf(err) === '40001',
 }

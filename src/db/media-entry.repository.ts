@@ -1,5 +1,6 @@
 import type { MediaEntry } from '../media/entry.js'
 import type { Database } from './database.js'
+import { retryTransient } from './retry.js'
 import type { MediaEntryTable } from './schema.js'
 
 type Row = Omit<MediaEntryTable, 'asset' | 'metadata' | 'translations' | 'created_at' | 'updated_at'> & {
@@ -11,6 +12,11 @@ type Row = Omit<MediaEntryTable, 'asset' | 'metadata' | 'translations' | 'create
 }
 
 const COLUMNS_PER_ROW = 11
+
+/** The key whose unique index an entry contends on: (systemName, externalId) when set, else the id. */
+const lockKey = (e: MediaEntry) =>
+  e.externalId !== undefined ? `x\u0000${e.systemName}\u0000${e.externalId}` : `i\u0000${e.id}`
+const compareKeys = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 
 /** The outcome of inserting a batch: which entries landed and which collided with stored ones. */
 export interface InsertOutcome {
@@ -76,30 +82,38 @@ export function createMediaEntryRepository({ db, caps }: Database): MediaEntryRe
     async insertNew(project, entries) {
       const outcome: InsertOutcome = { inserted: new Set(), idTaken: new Set(), externalIdTaken: new Set() }
       if (entries.length === 0) return outcome
-      await db.transaction().execute(async (trx) => {
-        for (let i = 0; i < entries.length; i += chunkSize) {
-          const rows = entries.slice(i, i + chunkSize).map((e) => toRow(project, e))
-          const returned = await trx
-            .insertInto('media_entries')
-            .values(rows)
-            .onConflict((oc) => oc.doNothing())
-            .returning('id')
-            .execute()
-          for (const r of returned) outcome.inserted.add(r.id)
-        }
-        const rejected = entries.filter((e) => !outcome.inserted.has(e.id)).map((e) => e.id)
-        for (let i = 0; i < rejected.length; i += lookupChunk) {
-          const chunk = rejected.slice(i, i + lookupChunk)
-          const existing = await trx
-            .selectFrom('media_entries')
-            .select('id')
-            .where('project', '=', project)
-            .where('id', 'in', chunk)
-            .execute()
-          for (const r of existing) outcome.idTaken.add(r.id)
-        }
-        for (const id of rejected) if (!outcome.idTaken.has(id)) outcome.externalIdTaken.add(id)
-      })
+      // Rows go in key order, so two overlapping batches lock keys in the same order; a deadlock that
+      // remains (an entry with both keys crossing another) rolls the transaction back and runs again.
+      const ordered = [...entries].sort((a, b) => compareKeys(lockKey(a), lockKey(b)))
+      await retryTransient(caps, () =>
+        db.transaction().execute(async (trx) => {
+          outcome.inserted.clear()
+          outcome.idTaken.clear()
+          outcome.externalIdTaken.clear()
+          for (let i = 0; i < ordered.length; i += chunkSize) {
+            const rows = ordered.slice(i, i + chunkSize).map((e) => toRow(project, e))
+            const returned = await trx
+              .insertInto('media_entries')
+              .values(rows)
+              .onConflict((oc) => oc.doNothing())
+              .returning('id')
+              .execute()
+            for (const r of returned) outcome.inserted.add(r.id)
+          }
+          const rejected = entries.filter((e) => !outcome.inserted.has(e.id)).map((e) => e.id)
+          for (let i = 0; i < rejected.length; i += lookupChunk) {
+            const chunk = rejected.slice(i, i + lookupChunk)
+            const existing = await trx
+              .selectFrom('media_entries')
+              .select('id')
+              .where('project', '=', project)
+              .where('id', 'in', chunk)
+              .execute()
+            for (const r of existing) outcome.idTaken.add(r.id)
+          }
+          for (const id of rejected) if (!outcome.idTaken.has(id)) outcome.externalIdTaken.add(id)
+        }),
+      )
       return outcome
     },
 
