@@ -1,9 +1,11 @@
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import Fastify, { type FastifyInstance } from 'fastify'
+import { createServer } from 'node:http'
 import type { Logger } from 'pino'
 import type { Deps } from './deps.js'
 import { registerErrorHandling } from './http/errors.js'
+import { registerRateLimit } from './http/rate-limit.js'
 import { healthRoutes } from './http/routes/health.routes.js'
 import { importRoutes } from './http/routes/import.routes.js'
 import { mediaLibraryRoutes } from './http/routes/media-library.routes.js'
@@ -18,15 +20,29 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: deps.config.limits.bodyBytes,
-    // Slow or stalled clients are cut off instead of holding sockets forever.
+    // Slow or stalled clients are cut off instead of holding sockets forever: a request must arrive whole
+    // within requestTimeoutMs (Node checks at a tenth of that), and an idle socket is closed.
+    serverFactory: (handler) =>
+      createServer(
+        {
+          requestTimeout: deps.config.limits.requestTimeoutMs,
+          headersTimeout: Math.min(60_000, deps.config.limits.requestTimeoutMs),
+          connectionsCheckingInterval: Math.max(
+            50,
+            Math.min(30_000, deps.config.limits.requestTimeoutMs / 10),
+          ),
+        },
+        handler,
+      ),
     connectionTimeout: 120_000,
-    requestTimeout: 300_000,
     return503OnClosing: true,
   }) as unknown as FastifyInstance
 
   registerErrorHandling(app, deps.database.caps)
   // The API speaks JSON only: other bodies get 415 instead of being parsed as text.
   app.removeContentTypeParser('text/plain')
+
+  await registerRateLimit(app, deps.config.limits.rateLimitPerMinute)
 
   await app.register(swagger, {
     openapi: {

@@ -33,6 +33,10 @@ export const ConfigSchema = Type.Object(
         entriesPerRequest: Type.Integer({ minimum: 1 }),
         /** Most ids or externalIds accepted in one `GET /mediaLibrary` lookup. */
         idsPerRequest: Type.Integer({ minimum: 1 }),
+        /** Time a client has to send a whole request (headers and body); slower clients are cut off. */
+        requestTimeoutMs: Type.Integer({ minimum: 100 }),
+        /** Requests per minute per token (per IP without a token); 0 turns rate limiting off. */
+        rateLimitPerMinute: Type.Integer({ minimum: 0 }),
       },
       { additionalProperties: false },
     ),
@@ -52,6 +56,8 @@ export const DEFAULT_CONFIG: Config = {
     bodyBytes: 64 * 1024 * 1024,
     entriesPerRequest: 10_000,
     idsPerRequest: 1_000,
+    requestTimeoutMs: 120_000,
+    rateLimitPerMinute: 0,
   },
 }
 
@@ -100,7 +106,8 @@ function definedOnly<T extends object>(obj: T): Partial<T> {
 /**
  * Resolves the configuration. This is the only place that reads the environment:
  * MEDIALIB_HOST, MEDIALIB_PORT, MEDIALIB_DATA_DIR, MEDIALIB_CONFIG, MEDIALIB_DATABASE_URL,
- * MEDIALIB_DB_POOL_SIZE, MEDIALIB_LOG_LEVEL, MEDIALIB_MAX_BODY_BYTES, MEDIALIB_MAX_ENTRIES_PER_REQUEST.
+ * MEDIALIB_DB_POOL_SIZE, MEDIALIB_LOG_LEVEL, MEDIALIB_MAX_BODY_BYTES, MEDIALIB_MAX_ENTRIES_PER_REQUEST,
+ * MEDIALIB_REQUEST_TIMEOUT_MS, MEDIALIB_RATE_LIMIT_PER_MINUTE.
  */
 export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Config {
   const configFile = flags.config ?? env.MEDIALIB_CONFIG
@@ -116,6 +123,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Con
   const limitsFromEnv = definedOnly({
     bodyBytes: intFrom(env.MEDIALIB_MAX_BODY_BYTES, 'MEDIALIB_MAX_BODY_BYTES'),
     entriesPerRequest: intFrom(env.MEDIALIB_MAX_ENTRIES_PER_REQUEST, 'MEDIALIB_MAX_ENTRIES_PER_REQUEST'),
+    requestTimeoutMs: intFrom(env.MEDIALIB_REQUEST_TIMEOUT_MS, 'MEDIALIB_REQUEST_TIMEOUT_MS'),
+    rateLimitPerMinute: intFrom(env.MEDIALIB_RATE_LIMIT_PER_MINUTE, 'MEDIALIB_RATE_LIMIT_PER_MINUTE'),
   })
   const fromFlags = definedOnly({
     host: flags.host,
