@@ -9,7 +9,11 @@ const unauthorized = (message: string) => ({
 })
 const forbidden = {
   status: 403,
-  body: { status: 403, error: 'Forbidden', error_details: { access_token: 'The request requires higher privileges' } },
+  body: {
+    status: 403,
+    error: 'Forbidden',
+    error_details: { access_token: 'The request requires higher privileges' },
+  },
 }
 
 describe.each(DIALECTS)('auth and project isolation (%s)', (dialect) => {
@@ -53,15 +57,17 @@ describe.each(DIALECTS)('auth and project isolation (%s)', (dialect) => {
   it('answers 403 when the scope is missing, and writes nothing', async () => {
     const entry = imageEntry({ id: 'read-only-write' })
     expect(status(await importOne(readOnly, entry))).toEqual(forbidden)
-    expect(status(await request(server, 'GET', '/api/v1/mediaLibrary/owned-by-default', { token: writeOnly }))).toEqual(
-      forbidden,
-    )
+    expect(
+      status(await request(server, 'GET', '/api/v1/mediaLibrary/owned-by-default', { token: writeOnly })),
+    ).toEqual(forbidden)
     const read = await request(server, 'GET', '/api/v1/mediaLibrary/read-only-write', { token: readOnly })
     expect(read.status).toBe(404)
   })
 
   it('lets a read token read and a write token write', async () => {
-    expect((await request(server, 'GET', '/api/v1/mediaLibrary/owned-by-default', { token: readOnly })).status).toBe(200)
+    expect(
+      (await request(server, 'GET', '/api/v1/mediaLibrary/owned-by-default', { token: readOnly })).status,
+    ).toBe(200)
     const res = await importOne(writeOnly)
     expect((res.body as { mediaLibraryEntries: { ok: boolean }[] }).mediaLibraryEntries[0]!.ok).toBe(true)
   })
@@ -73,21 +79,38 @@ describe.each(DIALECTS)('auth and project isolation (%s)', (dialect) => {
       body: {
         status: 404,
         error: 'Not Found',
-        error_details: { name: 'NotFound', message: "MediaLibrary Entry does not exist (id: 'owned-by-default')" },
+        error_details: {
+          name: 'NotFound',
+          message: "MediaLibrary Entry does not exist (id: 'owned-by-default')",
+        },
       },
     })
-    const list = await request(server, 'GET', '/api/v1/mediaLibrary?ids=owned-by-default', { token: otherProject })
-    expect(list.body).toEqual({ mediaLibraryEntries: [] })
-    const byExternal = await request(server, 'GET', '/api/v1/mediaLibrary?externalId=shared-ext&systemName=legacy-archive', {
+    const list = await request(server, 'GET', '/api/v1/mediaLibrary?ids=owned-by-default', {
       token: otherProject,
     })
+    expect(list.body).toEqual({ mediaLibraryEntries: [] })
+    const byExternal = await request(
+      server,
+      'GET',
+      '/api/v1/mediaLibrary?externalId=shared-ext&systemName=legacy-archive',
+      {
+        token: otherProject,
+      },
+    )
     expect(byExternal.body).toEqual({ mediaLibraryEntries: [] })
 
     // The same id and (systemName, externalId) are free in the other project.
-    const res = await importOne(otherProject, imageEntry({ id: 'owned-by-default', externalId: 'shared-ext' }))
+    const res = await importOne(
+      otherProject,
+      imageEntry({ id: 'owned-by-default', externalId: 'shared-ext' }),
+    )
     expect((res.body as { mediaLibraryEntries: { ok: boolean }[] }).mediaLibraryEntries[0]!.ok).toBe(true)
-    const mine = await request(server, 'GET', '/api/v1/mediaLibrary/owned-by-default', { token: server.token })
-    const theirs = await request(server, 'GET', '/api/v1/mediaLibrary/owned-by-default', { token: otherProject })
+    const mine = await request(server, 'GET', '/api/v1/mediaLibrary/owned-by-default', {
+      token: server.token,
+    })
+    const theirs = await request(server, 'GET', '/api/v1/mediaLibrary/owned-by-default', {
+      token: otherProject,
+    })
     expect(mine.status).toBe(200)
     expect(theirs.status).toBe(200)
     expect((mine.body as { asset: unknown }).asset).not.toEqual((theirs.body as { asset: unknown }).asset)
@@ -95,7 +118,9 @@ describe.each(DIALECTS)('auth and project isolation (%s)', (dialect) => {
 
   it('refuses a revoked token at once', async () => {
     const token = await server.createToken('default', ['public-api:read'])
-    expect((await request(server, 'GET', '/api/v1/mediaLibrary/owned-by-default', { token })).status).toBe(200)
+    expect((await request(server, 'GET', '/api/v1/mediaLibrary/owned-by-default', { token })).status).toBe(
+      200,
+    )
     const id = token.split('_')[1]!
     expect(await server.deps.tokens.revoke(id)).toBe(true)
     expect(status(await request(server, 'GET', '/api/v1/mediaLibrary/owned-by-default', { token }))).toEqual(
@@ -113,7 +138,10 @@ describe.each(DIALECTS)('auth and project isolation (%s)', (dialect) => {
   })
 
   it('serves health, the OpenAPI document and the docs page without a token; unknown routes get 404', async () => {
-    expect(status(await request(server, 'GET', '/api/v1/health'))).toEqual({ status: 200, body: { status: 'ok' } })
+    expect(status(await request(server, 'GET', '/api/v1/health'))).toEqual({
+      status: 200,
+      body: { status: 'ok' },
+    })
     const openapi = await request(server, 'GET', '/api/openapi.json')
     expect(openapi.status).toBe(200)
     const paths = Object.keys((openapi.body as { paths: Record<string, unknown> }).paths)

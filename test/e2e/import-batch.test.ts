@@ -3,7 +3,14 @@ import { DIALECTS } from '../helpers/dialects.js'
 import { imageEntry } from '../helpers/fixtures.js'
 import { request, startTestServer, type TestServer } from '../helpers/server.js'
 
-type Result = { ok: boolean; status: number; id?: string; correlation?: string; error?: string; error_details?: unknown }
+type Result = {
+  ok: boolean
+  status: number
+  id?: string
+  correlation?: string
+  error?: string
+  error_details?: unknown
+}
 type ImportBody = { mediaLibraryEntries: Result[] }
 
 describe.each(DIALECTS)('import batches (%s)', (dialect) => {
@@ -29,7 +36,8 @@ describe.each(DIALECTS)('import batches (%s)', (dialect) => {
     return Number(row.n)
   }
   const getIds = async (ids: string[]) =>
-    (await request(server, 'GET', `/api/v1/mediaLibrary?ids=${ids.join(',')}`, { token: server.token })).body as {
+    (await request(server, 'GET', `/api/v1/mediaLibrary?ids=${ids.join(',')}`, { token: server.token }))
+      .body as {
       mediaLibraryEntries: { id: string }[]
     }
 
@@ -51,10 +59,9 @@ describe.each(DIALECTS)('import batches (%s)', (dialect) => {
       error_details: { message: expect.stringContaining("'/asset/size' is required") },
     })
     expect(await countEntries()).toBe(before + 2)
-    expect((await getIds(['mixed-good-1', 'mixed-bad', 'mixed-good-2'])).mediaLibraryEntries.map((e) => e.id)).toEqual([
-      'mixed-good-1',
-      'mixed-good-2',
-    ])
+    expect(
+      (await getIds(['mixed-good-1', 'mixed-bad', 'mixed-good-2'])).mediaLibraryEntries.map((e) => e.id),
+    ).toEqual(['mixed-good-1', 'mixed-good-2'])
   })
 
   it('imports a batch of 1,000 entries in one request', async () => {
@@ -63,7 +70,9 @@ describe.each(DIALECTS)('import batches (%s)', (dialect) => {
     const started = performance.now()
     const res = await post({ mediaLibraryEntries: entries })
     const ms = performance.now() - started
-    console.log(`[${dialect}] 1,000 entries in one request: ${ms.toFixed(0)} ms (${((1000 / ms) * 1000).toFixed(0)} entries/s)`)
+    console.log(
+      `[${dialect}] 1,000 entries in one request: ${ms.toFixed(0)} ms (${((1000 / ms) * 1000).toFixed(0)} entries/s)`,
+    )
     expect(res.status).toBe(200)
     expect(res.body.mediaLibraryEntries).toHaveLength(1000)
     expect(res.body.mediaLibraryEntries.every((r, i) => r.ok && r.id === entries[i]!.id)).toBe(true)
@@ -106,7 +115,11 @@ describe.each(DIALECTS)('import batches (%s)', (dialect) => {
     })
     const [first, second, third] = res.body.mediaLibraryEntries
     expect(first).toMatchObject({ ok: true, status: 200, id: expect.stringMatching(/^[a-zA-Z0-9-]{12}$/) })
-    expect(second).toMatchObject({ ok: false, correlation: 'externalId: no-id-ext', error: 'MetadataValidationErrors' })
+    expect(second).toMatchObject({
+      ok: false,
+      correlation: 'externalId: no-id-ext',
+      error: 'MetadataValidationErrors',
+    })
     expect(third).toEqual({
       ok: false,
       correlation: 'index: 2',
@@ -117,7 +130,8 @@ describe.each(DIALECTS)('import batches (%s)', (dialect) => {
         invalidMetadata: [
           {
             metadataProperty: 'nope',
-            message: "Unknown metadata property 'nope': media type 'image' defines title, caption, source, description",
+            message:
+              "Unknown metadata property 'nope': media type 'image' defines title, caption, source, description",
           },
         ],
       },
@@ -167,7 +181,11 @@ describe.each(DIALECTS)('import batches (%s)', (dialect) => {
       error_details: {
         message: 'Metadata validation failed.',
         invalidMetadata: [
-          { metadataProperty: 'title', message: "The value of '/title' should be string", translationLocale: 'fr' },
+          {
+            metadataProperty: 'title',
+            message: "The value of '/title' should be string",
+            translationLocale: 'fr',
+          },
         ],
       },
     })
@@ -182,7 +200,11 @@ describe.each(DIALECTS)('import batches (%s)', (dialect) => {
       })
     const notJson = await raw('{"mediaLibraryEntries": [', 'application/json')
     expect(notJson.status).toBe(400)
-    expect(notJson.body).toMatchObject({ status: 400, error: 'Bad Request', error_details: { message: expect.any(String) } })
+    expect(notJson.body).toMatchObject({
+      status: 400,
+      error: 'Bad Request',
+      error_details: { message: expect.any(String) },
+    })
 
     const wrongType = await raw('mediaLibraryEntries=1', 'application/x-www-form-urlencoded')
     expect(wrongType.status).toBe(415)
@@ -198,7 +220,11 @@ describe.each(DIALECTS)('import batches (%s)', (dialect) => {
     })
     const notArray = await post({ mediaLibraryEntries: { id: 'x' } })
     expect(notArray.status).toBe(400)
-    expect(notArray.body).toEqual({ status: 400, error: 'Bad Request', error_details: { mediaLibraryEntries: 'must be array' } })
+    expect(notArray.body).toEqual({
+      status: 400,
+      error: 'Bad Request',
+      error_details: { mediaLibraryEntries: 'must be array' },
+    })
     const emptyArray = await post({ mediaLibraryEntries: [] })
     expect(emptyArray).toEqual({ status: 200, body: { mediaLibraryEntries: [] } })
   })
@@ -215,7 +241,11 @@ describe.each(DIALECTS)('import batches (%s)', (dialect) => {
     const huge = 'x'.repeat(3 * 1024 * 1024)
     const tooLarge = await post({ mediaLibraryEntries: [imageEntry({ metadata: { title: huge } })] })
     expect(tooLarge.status).toBe(413)
-    expect(tooLarge.body).toMatchObject({ status: 413, error: 'Payload Too Large', error_details: { message: expect.any(String) } })
+    expect(tooLarge.body).toMatchObject({
+      status: 413,
+      error: 'Payload Too Large',
+      error_details: { message: expect.any(String) },
+    })
     expect(await countEntries()).toBe(before)
   })
 })
