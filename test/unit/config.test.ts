@@ -32,6 +32,8 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ config: file }, {})).toThrow(/Invalid configuration/)
     writeFileSync(file, '{not json')
     expect(() => loadConfig({ config: file }, {})).toThrow(/Cannot parse config file/)
-    expect(() => loadConfig({ config: path.join(dir, 'missing.yaml') }, {})).toThrow(/Cannot read config file/)
+    expect(() => loadConfig({ config: path.join(dir, 'missing.yaml') }, {})).toThrow(
+      /Cannot read config file/,
+    )
   })
 })
