@@ -6,6 +6,7 @@ import type { Logger } from 'pino'
 import type { Deps } from './deps.js'
 import { registerErrorHandling } from './http/errors.js'
 import { registerRateLimit } from './http/rate-limit.js'
+import { registerValidatorCompiler } from './http/validator-compiler.js'
 import { healthRoutes } from './http/routes/health.routes.js'
 import { importRoutes } from './http/routes/import.routes.js'
 import { mediaLibraryRoutes } from './http/routes/media-library.routes.js'
@@ -39,6 +40,7 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   }) as unknown as FastifyInstance
 
   registerErrorHandling(app, deps.database.caps)
+  registerValidatorCompiler(app)
   // The API speaks JSON only: other bodies get 415 instead of being parsed as text.
   app.removeContentTypeParser('text/plain')
 

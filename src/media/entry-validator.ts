@@ -104,6 +104,28 @@ function assetSchema(kind: MediaKind): Record<string, unknown> {
   return { type: 'object', required, properties, additionalProperties: false }
 }
 
+/** NUL cannot be stored in PostgreSQL text or jsonb, and a lone surrogate is not valid UTF-8. */
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+
+/** The JSON pointer of the first string or key that no database can store faithfully, if any. */
+function unstorablePath(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') return UNSTORABLE.test(value) ? path || '/' : undefined
+  if (value === null || typeof value !== 'object') return undefined
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = unstorablePath(value[i], `${path}/${i}`)
+      if (found) return found
+    }
+    return undefined
+  }
+  for (const [key, child] of Object.entries(value)) {
+    if (UNSTORABLE.test(key)) return `${path}/${key.replace(UNSTORABLE, '\uFFFD')}`
+    const found = unstorablePath(child, `${path}/${key}`)
+    if (found) return found
+  }
+  return undefined
+}
+
 function describe(e: ErrorObject, prefix = ''): { path: string; message: string } {
   const at = prefix + e.instancePath
   if (e.keyword === 'required')
@@ -144,6 +166,12 @@ export function createEntryValidator(ajv: Ajv): EntryValidator {
     check(raw, mediaTypes) {
       if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
         return validationFailure([{ path: '/', message: 'must be an object' }])
+      }
+      const unstorable = unstorablePath(raw, '')
+      if (unstorable) {
+        return validationFailure([
+          { path: unstorable, message: 'must not contain NUL characters or unpaired UTF-16 surrogates' },
+        ])
       }
       if (!shape(raw)) return validationFailure(firstPerPath(shape.errors ?? []).map((e) => describe(e)))
       const input = raw as ValidEntry & { translations?: Translation[] }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DEFAULT_CONFIG } from '../../src/config.js'
 import { DIALECTS } from '../helpers/dialects.js'
 import { imageEntry } from '../helpers/fixtures.js'
 import { request, startTestServer, type TestServer } from '../helpers/server.js'
@@ -17,7 +18,7 @@ describe.each(DIALECTS)('import batches (%s)', (dialect) => {
   let server: TestServer
   beforeAll(async () => {
     server = await startTestServer(dialect, {
-      limits: { bodyBytes: 2 * 1024 * 1024, entriesPerRequest: 2_000, idsPerRequest: 1_000 },
+      limits: { ...DEFAULT_CONFIG.limits, bodyBytes: 2 * 1024 * 1024, entriesPerRequest: 2_000 },
     })
   })
   afterAll(async () => {
