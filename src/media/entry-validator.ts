@@ -105,6 +105,7 @@ function assetSchema(kind: MediaKind): Record<string, unknown> {
 }
 
 /** NUL cannot be stored in PostgreSQL text or jsonb, and a lone surrogate is not valid UTF-8. */
+// eslint-disable-next-line no-control-regex -- matching NUL is the point
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
 
 /** The JSON pointer of the first string or key that no database can store faithfully, if any. */
