@@ -135,6 +135,25 @@ describe.each(DIALECTS)('the medialib CLI against a running server process (%s)'
     expect(again.stderr).toContain(`No active token with id '${id}'`)
   })
 
+  it('migrates a fresh database on its own, once', async () => {
+    const fresh = await createTestDatabase(dialect)
+    try {
+      const args = [
+        '--data-dir',
+        fresh.dataDir,
+        ...(fresh.config.databaseUrl ? ['--database', fresh.config.databaseUrl] : []),
+      ]
+      const first = await runCli(['migrate', ...args])
+      expect(first.code).toBe(0)
+      expect(first.stdout).toMatch(/^applied: 0001-initial/)
+      const second = await runCli(['migrate', ...args])
+      expect(second.code).toBe(0)
+      expect(second.stdout).toMatch(/ is up to date\n$/)
+    } finally {
+      await fresh.drop()
+    }
+  })
+
   it('rejects unknown scopes and projects', async () => {
     const scope = await runCli(['tokens', 'create', '--project', 'default', '--scope', 'admin', ...dbArgs])
     expect(scope.code).toBe(1)
