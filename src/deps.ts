@@ -46,7 +46,11 @@ export async function createDeps(config: Config, logger: Pick<Logger, 'warn'>): 
     projects,
     tokens,
     importer: createImportService({ entries, validator: createEntryValidator(ajv) }),
-    library: createLibraryService({ entries }),
+    library: createLibraryService({
+      entries,
+      validator: createEntryValidator(ajv),
+      mediaTypesOf: (project) => projects.mediaTypesOf(project),
+    }),
     close: () => database.close(),
   }
 }

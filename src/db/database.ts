@@ -5,6 +5,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationPr
 import pg from 'pg'
 import type { Logger } from 'pino'
 import { initialMigration } from './migrations/0001-initial.js'
+import { librarySearchMigration } from './migrations/0002-library-search.js'
 import { postgresCaps, sqliteCaps, type DialectCaps } from './dialect.js'
 import type { DatabaseSchema } from './schema.js'
 
@@ -95,6 +96,7 @@ function migrationProvider(caps: DialectCaps): MigrationProvider {
   return {
     getMigrations: async () => ({
       '0001-initial': initialMigration(caps),
+      '0002-library-search': librarySearchMigration(caps),
     }),
   }
 }

@@ -1,17 +1,46 @@
-import type { MediaEntry } from '../media/entry.js'
+import { sql, type RawBuilder } from 'kysely'
+import type { EntryState, MediaEntry } from '../media/entry.js'
 import type { Database } from './database.js'
 import { retryTransient } from './retry.js'
-import type { MediaEntryTable } from './schema.js'
 
-type Row = Omit<MediaEntryTable, 'asset' | 'metadata' | 'translations' | 'created_at' | 'updated_at'> & {
+/** The columns a read returns (never the search text or PostgreSQL's tsvector). */
+const READ_COLUMNS = [
+  'seq',
+  'id',
+  'version',
+  'media_type',
+  'system_name',
+  'external_id',
+  'asset',
+  'metadata',
+  'translations',
+  'created_at',
+  'updated_at',
+  'revoked_at',
+  'revoke_note',
+  'archived_at',
+  'former_keys',
+] as const
+
+interface Row {
+  seq: unknown
+  id: string
+  version: unknown
+  media_type: string
+  system_name: string | null
+  external_id: string | null
   asset: unknown
   metadata: unknown
   translations: unknown
   created_at: unknown
   updated_at: unknown
+  revoked_at: unknown
+  revoke_note: string | null
+  archived_at: unknown
+  former_keys: unknown
 }
 
-const COLUMNS_PER_ROW = 11
+const COLUMNS_PER_ROW = 12
 
 /** The key whose unique index an entry contends on: (systemName, externalId) when set, else the id. */
 const lockKey = (e: MediaEntry) =>
@@ -25,6 +54,27 @@ export interface InsertOutcome {
   idTaken: Set<string>
   /** Ids of entries not inserted because their (systemName, externalId) is taken. */
   externalIdTaken: Set<string>
+}
+
+/** What a search asks for. Every field narrows; `states` is never empty. */
+export interface EntrySearch {
+  mediaType?: string
+  systemName?: string
+  states: readonly EntryState[]
+  createdAfter?: Date
+  createdBefore?: Date
+  updatedAfter?: Date
+  /** Normalised words (see `searchWords`); every one must match, as a prefix. */
+  words?: readonly string[]
+  /** Only entries after this position (exclusive), from a previous page. */
+  afterSeq?: number
+  limit: number
+}
+
+export interface EntryPage {
+  entries: MediaEntry[]
+  /** The position of the last entry when there are more, else undefined. */
+  nextSeq?: number
 }
 
 export interface MediaEntryRepository {
@@ -41,9 +91,17 @@ export interface MediaEntryRepository {
     systemName: string,
     externalIds: readonly string[],
   ): Promise<MediaEntry[]>
+  /** One page of entries in insertion order, by keyset on the insertion sequence. Never counts. */
+  search(project: string, query: EntrySearch): Promise<EntryPage>
+  /**
+   * Writes an entry's mutable fields if its stored version is still `expectedVersion`.
+   * Returns false (and writes nothing) when the entry is gone or another write came first.
+   */
+  updateIfVersion(project: string, entry: MediaEntry, expectedVersion: number): Promise<boolean>
 }
 
 export function createMediaEntryRepository({ db, caps }: Database): MediaEntryRepository {
+  const timeOrNull = (iso: string | undefined) => (iso === undefined ? null : caps.toTime(new Date(iso)))
   const toRow = (project: string, e: MediaEntry) => ({
     project,
     id: e.id,
@@ -56,6 +114,7 @@ export function createMediaEntryRepository({ db, caps }: Database): MediaEntryRe
     translations: e.translations === undefined ? null : JSON.stringify(e.translations),
     created_at: caps.toTime(new Date(e.createdAt)),
     updated_at: caps.toTime(new Date(e.updatedAt)),
+    search_text: e.searchText ?? '',
   })
 
   const fromRow = (row: Row): MediaEntry => {
@@ -72,11 +131,29 @@ export function createMediaEntryRepository({ db, caps }: Database): MediaEntryRe
     if (row.external_id !== null) entry.externalId = row.external_id
     if (row.translations !== null)
       entry.translations = caps.fromJson(row.translations) as MediaEntry['translations']
+    if (row.revoked_at !== null) entry.revokedAt = caps.fromTime(row.revoked_at)
+    if (row.revoke_note !== null) entry.revokeNote = row.revoke_note
+    if (row.archived_at !== null) entry.archivedAt = caps.fromTime(row.archived_at)
+    const formerKeys = caps.fromJson(row.former_keys) as string[]
+    if (formerKeys.length > 0) entry.formerKeys = formerKeys
     return entry
   }
 
   const chunkSize = Math.floor(caps.maxBindParams / COLUMNS_PER_ROW)
   const lookupChunk = Math.floor(caps.maxBindParams / 2)
+  const columns = sql.join(READ_COLUMNS.map((c) => sql.ref(`e.${c}`)))
+
+  /** The SQL condition for a set of states (archived wins over revoked, which wins over active). */
+  const stateCondition = (states: readonly EntrySearch['states'][number][]): RawBuilder<unknown> => {
+    const has = (s: EntryState) => states.includes(s)
+    if (has('active') && has('revoked') && has('archived')) return sql`1 = 1`
+    if (has('active') && has('revoked')) return sql`e.archived_at IS NULL`
+    const parts: RawBuilder<unknown>[] = []
+    if (has('active')) parts.push(sql`(e.archived_at IS NULL AND e.revoked_at IS NULL)`)
+    if (has('revoked')) parts.push(sql`(e.revoked_at IS NOT NULL AND e.archived_at IS NULL)`)
+    if (has('archived')) parts.push(sql`e.archived_at IS NOT NULL`)
+    return parts.length === 1 ? parts[0]! : sql`(${sql.join(parts, sql` OR `)})`
+  }
 
   return {
     async insertNew(project, entries) {
@@ -119,8 +196,8 @@ export function createMediaEntryRepository({ db, caps }: Database): MediaEntryRe
 
     async get(project, id) {
       const row = await db
-        .selectFrom('media_entries')
-        .selectAll()
+        .selectFrom('media_entries as e')
+        .select(READ_COLUMNS)
         .where('project', '=', project)
         .where('id', '=', id)
         .executeTakeFirst()
@@ -130,8 +207,8 @@ export function createMediaEntryRepository({ db, caps }: Database): MediaEntryRe
     async listByIds(project, ids) {
       if (ids.length === 0) return []
       const rows = await db
-        .selectFrom('media_entries')
-        .selectAll()
+        .selectFrom('media_entries as e')
+        .select(READ_COLUMNS)
         .where('project', '=', project)
         .where('id', 'in', [...ids])
         .execute()
@@ -141,13 +218,66 @@ export function createMediaEntryRepository({ db, caps }: Database): MediaEntryRe
     async listByExternalIds(project, systemName, externalIds) {
       if (externalIds.length === 0) return []
       const rows = await db
-        .selectFrom('media_entries')
-        .selectAll()
+        .selectFrom('media_entries as e')
+        .select(READ_COLUMNS)
         .where('project', '=', project)
         .where('system_name', '=', systemName)
         .where('external_id', 'in', [...externalIds])
         .execute()
       return rows.map((r) => fromRow(r as Row))
+    },
+
+    async search(project, query) {
+      const where: RawBuilder<unknown>[] = [sql`e.project = ${project}`, stateCondition(query.states)]
+      if (query.mediaType !== undefined) where.push(sql`e.media_type = ${query.mediaType}`)
+      if (query.systemName !== undefined) where.push(sql`e.system_name = ${query.systemName}`)
+      if (query.createdAfter) where.push(sql`e.created_at > ${caps.toTime(query.createdAfter)}`)
+      if (query.createdBefore) where.push(sql`e.created_at < ${caps.toTime(query.createdBefore)}`)
+      if (query.updatedAfter) where.push(sql`e.updated_at > ${caps.toTime(query.updatedAfter)}`)
+      const words = query.words ?? []
+      let from: RawBuilder<unknown> = sql`media_entries e`
+      let seq: RawBuilder<unknown> = sql`e.seq`
+      if (words.length > 0 && caps.name === 'sqlite') {
+        // Driven by the FTS5 index in rowid (= seq) order, so the LIMIT stops the walk without a sort.
+        from = sql`media_entries_fts f JOIN media_entries e ON e.seq = f.rowid`
+        seq = sql`f.rowid`
+        where.push(sql`media_entries_fts MATCH ${words.map((w) => `"${w}"*`).join(' ')}`)
+      } else if (words.length > 0) {
+        where.push(sql`e.search_vector @@ to_tsquery('simple', ${words.map((w) => `${w}:*`).join(' & ')})`)
+      }
+      if (query.afterSeq !== undefined) where.push(sql`${seq} > ${query.afterSeq}`)
+      const result = await sql<Row>`
+        SELECT ${columns} FROM ${from}
+        WHERE ${sql.join(where, sql` AND `)}
+        ORDER BY ${seq} LIMIT ${query.limit + 1}`.execute(db)
+      const rows = result.rows
+      const more = rows.length > query.limit
+      const pageRows = more ? rows.slice(0, query.limit) : rows
+      const page: EntryPage = { entries: pageRows.map(fromRow) }
+      if (more) page.nextSeq = Number(pageRows[pageRows.length - 1]!.seq)
+      return page
+    },
+
+    async updateIfVersion(project, entry, expectedVersion) {
+      const result = await db
+        .updateTable('media_entries')
+        .set({
+          version: entry.version,
+          asset: JSON.stringify(entry.asset),
+          metadata: JSON.stringify(entry.metadata),
+          translations: entry.translations === undefined ? null : JSON.stringify(entry.translations),
+          updated_at: caps.toTime(new Date(entry.updatedAt)),
+          revoked_at: timeOrNull(entry.revokedAt),
+          revoke_note: entry.revokeNote ?? null,
+          archived_at: timeOrNull(entry.archivedAt),
+          former_keys: JSON.stringify(entry.formerKeys ?? []),
+          search_text: entry.searchText ?? '',
+        })
+        .where('project', '=', project)
+        .where('id', '=', entry.id)
+        .where('version', '=', expectedVersion)
+        .executeTakeFirst()
+      return Number(result.numUpdatedRows) > 0
     },
   }
 }

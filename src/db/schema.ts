@@ -1,4 +1,4 @@
-import type { ColumnType } from 'kysely'
+import type { ColumnType, Generated } from 'kysely'
 
 /** Stored as jsonb on PostgreSQL and as text on SQLite; always written as a JSON string. */
 type Json = ColumnType<unknown, string, string>
@@ -24,6 +24,8 @@ export interface ApiTokenTable {
 }
 
 export interface MediaEntryTable {
+  /** Insertion sequence (SQLite rowid, PostgreSQL identity): the paging and full-text key. Never written. */
+  seq: Generated<number>
   project: string
   id: string
   version: number
@@ -35,6 +37,13 @@ export interface MediaEntryTable {
   translations: Json | null
   created_at: Timestamp
   updated_at: Timestamp
+  revoked_at: Timestamp | null
+  revoke_note: string | null
+  archived_at: Timestamp | null
+  /** Storage keys the entry used before (replaced or removed assets), a JSON array. */
+  former_keys: ColumnType<unknown, string | undefined, string>
+  /** The indexed metadata texts and the filename, derived by the service; the full-text index covers it. */
+  search_text: string
 }
 
 export interface DatabaseSchema {

@@ -1,3 +1,4 @@
+import { AppError } from '../errors.js'
 import type { MediaEntry } from '../media/entry.js'
 import { toRecord } from '../media/entry.js'
 import type { EntryFailure } from '../media/entry-validator.js'
@@ -12,7 +13,10 @@ import type { MetadataError } from '../media/media-types/metadata-validator.js'
  * |--------------------|-----------------------|--------------------------------------------------------|
  * | v1, beta           | `mediaLibraryEntries` | `MetadataValidationErrors` + `invalidMetadata`, "should" |
  * | 2025-03 … 2025-11  | `mediaLibraryEntries` | `ValidationError` + `errors`, "must"                    |
- * | 2026-01 … 2026-07  | `results`             | `ValidationError` + `errors`, "must"                    |
+ * | 2026-01            | `results`             | `ValidationError` + `errors`, "must"                    |
+ * | 2026-03 … 2026-07  | `results`             | same; PATCH `preserveUpdatedAt`; `GET …/{id}/keys`       |
+ *
+ * Searches (our extension) answer `{<list wrapper>: [...], cursor}` in every version.
  */
 export interface ApiVersion {
   readonly name: string
@@ -22,6 +26,10 @@ export interface ApiVersion {
   readonly listKey: 'mediaLibraryEntries' | 'results'
   /** The pre-2024-09 metadata error shape that the seed documents. */
   readonly legacyMetadataErrors: boolean
+  /** PATCH takes `preserveUpdatedAt` (2026-03 and later). */
+  readonly preserveUpdatedAt: boolean
+  /** `GET /mediaLibrary/{id}/keys` exists (2026-03 and later). */
+  readonly keysEndpoint: boolean
 }
 
 const DATED = [
@@ -42,15 +50,18 @@ function dated(name: string): ApiVersion {
     behavesAs: name,
     listKey: name >= '2026-01' ? 'results' : 'mediaLibraryEntries',
     legacyMetadataErrors: false,
+    preserveUpdatedAt: name >= '2026-03',
+    keysEndpoint: name >= '2026-03',
   }
 }
 
+function legacy(name: string): ApiVersion {
+  return { ...dated('2025-03'), name, legacyMetadataErrors: true }
+}
+
 export const API_VERSIONS: ReadonlyMap<string, ApiVersion> = new Map([
-  ['v1', { name: 'v1', behavesAs: '2025-03', listKey: 'mediaLibraryEntries', legacyMetadataErrors: true }],
-  [
-    'beta',
-    { name: 'beta', behavesAs: '2025-03', listKey: 'mediaLibraryEntries', legacyMetadataErrors: true },
-  ],
+  ['v1', legacy('v1')],
+  ['beta', legacy('beta')],
   ...DATED.map((name): [string, ApiVersion] => [name, dated(name)]),
 ])
 
@@ -62,7 +73,8 @@ export function metadataMessage(error: MetadataError, legacy: boolean): string {
   return `The value of '${error.path}' ${rule}`
 }
 
-function failureBody(failure: EntryFailure, version: ApiVersion) {
+/** The envelope of a refused entry (an import item's error, or a PATCH's 400), as the version words it. */
+export function failureBody(failure: EntryFailure, version: ApiVersion) {
   switch (failure.kind) {
     case 'unique':
       return {
@@ -113,4 +125,19 @@ export function presentList(items: unknown[], version: ApiVersion): Record<strin
 
 export function presentEntry(entry: MediaEntry): Record<string, unknown> {
   return toRecord(entry)
+}
+
+/** A page of a search: the version's list wrapper plus the cursor of the next page (null at the end). */
+export function presentPage(
+  entries: readonly MediaEntry[],
+  cursor: string | null,
+  version: ApiVersion,
+): Record<string, unknown> {
+  return { [version.listKey]: entries.map(toRecord), cursor }
+}
+
+/** A refused PATCH as an error the error handler renders: the import's item error of the version. */
+export function patchFailureError(failure: EntryFailure, version: ApiVersion): AppError {
+  const body = failureBody(failure, version)
+  return new AppError(body.status, body.error, body.error_details)
 }

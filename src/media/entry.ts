@@ -34,9 +34,36 @@ export interface MediaEntry {
   createdAt: string
   /** ISO-8601. */
   updatedAt: string
+  /** ISO-8601; set while the entry is revoked (its asset must not be used). */
+  revokedAt?: string
+  /** Why it was revoked, at most 200 characters; only while revoked. */
+  revokeNote?: string
+  /** ISO-8601; set once the entry is archived (hidden from lists unless asked for). */
+  archivedAt?: string
+  /** Storage keys the entry used before: replaced assets and removed translated assets. Not in the record. */
+  formerKeys?: string[]
+  /**
+   * The text the full-text index holds (indexed metadata texts and filenames), derived on write by
+   * `searchTextOf`. Write-only: not read back and not in the record.
+   */
+  searchText?: string
 }
 
-/** The record shape of the public API, with its keys in the reference's order. */
+/** An entry's state: `archived` wins over `revoked`, which wins over `active`. */
+export type EntryState = 'active' | 'revoked' | 'archived'
+
+export const ENTRY_STATES: readonly EntryState[] = ['active', 'revoked', 'archived']
+
+export function stateOf(entry: Pick<MediaEntry, 'revokedAt' | 'archivedAt'>): EntryState {
+  if (entry.archivedAt !== undefined) return 'archived'
+  if (entry.revokedAt !== undefined) return 'revoked'
+  return 'active'
+}
+
+/**
+ * The record shape of the public API, with its keys in the reference's order, then our state fields:
+ * `state` (`revoked` or `archived`; absent means active), `revokedAt`/`revokeNote`/`archivedAt` when set.
+ */
 export function toRecord(entry: MediaEntry): Record<string, unknown> {
   const record: Record<string, unknown> = { id: entry.id, version: entry.version, mediaType: entry.mediaType }
   if (entry.systemName !== undefined) record.systemName = entry.systemName
@@ -46,5 +73,11 @@ export function toRecord(entry: MediaEntry): Record<string, unknown> {
   if (entry.translations !== undefined) record.translations = entry.translations
   record.createdAt = entry.createdAt
   record.updatedAt = entry.updatedAt
+  const state = stateOf(entry)
+  // An active entry's record is exactly the reference's: the state fields appear once it leaves that state.
+  if (state !== 'active') record.state = state
+  if (entry.revokedAt !== undefined) record.revokedAt = entry.revokedAt
+  if (entry.revokeNote !== undefined) record.revokeNote = entry.revokeNote
+  if (entry.archivedAt !== undefined) record.archivedAt = entry.archivedAt
   return record
 }

@@ -2,6 +2,7 @@ import type { MediaEntryRepository } from '../db/media-entry.repository.js'
 import type { MediaEntry } from './entry.js'
 import type { EntryFailure, EntryValidator, ValidEntry } from './entry-validator.js'
 import { generateId } from './ids.js'
+import { searchTextOf } from './search-text.js'
 import type { CompiledMediaType } from './media-types/metadata-validator.js'
 
 export type ImportResult =
@@ -77,6 +78,7 @@ export function createImportService(deps: {
           metadata: valid.metadata,
           createdAt: timestamp,
           updatedAt: timestamp,
+          searchText: searchTextOf(valid, mediaTypes.get(valid.mediaType)),
         }
         if (valid.systemName !== undefined) entry.systemName = valid.systemName
         if (valid.externalId !== undefined) entry.externalId = valid.externalId

@@ -1,18 +1,83 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { Config } from '../../config.js'
 import { BadRequestError } from '../../errors.js'
-import type { LibraryService } from '../../media/library.service.js'
+import { ENTRY_STATES, type EntryState } from '../../media/entry.js'
+import { MAX_PAGE_SIZE, type LibrarySearch, type LibraryService } from '../../media/library.service.js'
 import type { TokenService } from '../../projects/token.service.js'
-import { presentEntry, presentList } from '../api-versions.js'
+import { presentEntry, presentList, presentPage } from '../api-versions.js'
 import { principalOf, requireScope } from '../auth.js'
 import { ApiVersionParams, bearerSecurity, ErrorEnvelope } from '../schemas/common.js'
-import { EntryIdParams, listQuerySchema } from '../schemas/media-library.schemas.js'
+import { EntryIdParams, listQuerySchema, SearchPageDoc } from '../schemas/media-library.schemas.js'
 import { checkApiVersion, versionOf } from './context.js'
+import { mediaLibraryWriteRoutes } from './media-library-write.routes.js'
 
 export interface MediaLibraryRoutesDeps {
   config: Config
   tokens: TokenService
   library: LibraryService
+}
+
+interface ListQuery {
+  ids?: string
+  externalId?: string
+  externalIds?: string
+  systemName?: string
+  mediaType?: string
+  state?: string
+  createdAfter?: string
+  createdBefore?: string
+  updatedAfter?: string
+  q?: string
+  limit?: number
+  after?: string
+}
+
+const SEARCH_ONLY = [
+  'mediaType',
+  'state',
+  'createdAfter',
+  'createdBefore',
+  'updatedAfter',
+  'q',
+  'limit',
+  'after',
+] as const
+
+function parseTime(name: string, value: string | undefined): Date | undefined {
+  if (value === undefined) return undefined
+  const time = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?$/.test(value) ? Date.parse(value) : NaN
+  if (Number.isNaN(time)) {
+    throw new BadRequestError({ [name]: 'must be an ISO-8601 date or date-time, e.g. 2026-01-31T12:00:00Z' })
+  }
+  return new Date(time)
+}
+
+function parseStates(value: string | undefined): EntryState[] | undefined {
+  if (value === undefined) return undefined
+  const states = splitList(value)
+  const wrong = states.find((s) => !ENTRY_STATES.includes(s as EntryState))
+  if (wrong !== undefined || states.length === 0) {
+    throw new BadRequestError({ state: `must be a comma-separated list of ${ENTRY_STATES.join(', ')}` })
+  }
+  return states as EntryState[]
+}
+
+function searchOf(query: ListQuery): LibrarySearch {
+  const search: LibrarySearch = {}
+  if (query.mediaType !== undefined) search.mediaType = query.mediaType
+  if (query.systemName !== undefined) search.systemName = query.systemName
+  const states = parseStates(query.state)
+  if (states) search.states = states
+  const createdAfter = parseTime('createdAfter', query.createdAfter)
+  if (createdAfter) search.createdAfter = createdAfter
+  const createdBefore = parseTime('createdBefore', query.createdBefore)
+  if (createdBefore) search.createdBefore = createdBefore
+  const updatedAfter = parseTime('updatedAfter', query.updatedAfter)
+  if (updatedAfter) search.updatedAfter = updatedAfter
+  if (query.q !== undefined) search.q = query.q
+  if (query.limit !== undefined) search.limit = query.limit
+  if (query.after !== undefined) search.after = query.after
+  return search
 }
 
 function splitList(value: string | undefined): string[] {
@@ -23,7 +88,7 @@ function splitList(value: string | undefined): string[] {
     .filter(Boolean)
 }
 
-/** Reads: one entry by id; several by ids or by (systemName, externalIds). */
+/** Reads: one entry by id; several by ids or by (systemName, externalIds); searches. Also registers PATCH and keys. */
 export function mediaLibraryRoutes(deps: MediaLibraryRoutesDeps): FastifyPluginAsync {
   const { config, tokens, library } = deps
   const maxIds = config.limits.idsPerRequest
@@ -55,24 +120,34 @@ export function mediaLibraryRoutes(deps: MediaLibraryRoutesDeps): FastifyPluginA
         onRequest: auth,
         schema: {
           tags: ['Media Library'],
-          summary: 'Get media library entries by ids, or by externalId and systemName',
+          summary: 'Get entries by ids or by externalId and systemName; or search and page (extension)',
+          description:
+            'With `ids`, or `externalId` and `systemName`: the reference lookups. Without them: a search ' +
+            '(our extension) by `mediaType`, `systemName`, `state`, `createdAfter`, `createdBefore`, ' +
+            '`updatedAfter` and full text `q`, in insertion order, `limit` per page; the answer carries a ' +
+            '`cursor` to pass back as `after`. Archived entries are listed only when `state` names them.',
           security: bearerSecurity('public-api:read'),
           params: ApiVersionParams,
-          querystring: listQuerySchema(maxIds),
-          response: { 400: ErrorEnvelope, 401: ErrorEnvelope, 403: ErrorEnvelope },
+          querystring: listQuerySchema(maxIds, MAX_PAGE_SIZE),
+          response: { 200: SearchPageDoc, 400: ErrorEnvelope, 401: ErrorEnvelope, 403: ErrorEnvelope },
         },
       },
       async (request) => {
         const { project } = principalOf(request)
         const version = versionOf(request)
-        const query = request.query as {
-          ids?: string
-          externalId?: string
-          externalIds?: string
-          systemName?: string
-        }
+        const query = request.query as ListQuery
         const ids = splitList(query.ids)
         const externalIds = [...splitList(query.externalId), ...splitList(query.externalIds)]
+        if (ids.length === 0 && externalIds.length === 0) {
+          const page = await library.search(project, searchOf(query))
+          return presentPage(page.entries, page.cursor, version)
+        }
+        const searchParams = SEARCH_ONLY.filter((k) => query[k] !== undefined)
+        if (searchParams.length > 0) {
+          throw new BadRequestError({
+            [searchParams[0]!]: 'applies to searches, not to lookups by ids or externalId',
+          })
+        }
         if (ids.length > maxIds || externalIds.length > maxIds) {
           throw new BadRequestError({ message: `At most ${maxIds} ids or externalIds per request` })
         }
@@ -86,12 +161,11 @@ export function mediaLibraryRoutes(deps: MediaLibraryRoutesDeps): FastifyPluginA
           const entries = await library.listByExternalIds(project, query.systemName, externalIds)
           return presentList(entries.map(presentEntry), version)
         }
-        if (ids.length === 0) {
-          throw new BadRequestError({ message: 'Give ids, or externalId with systemName' })
-        }
         const entries = await library.listByIds(project, ids)
         return presentList(entries.map(presentEntry), version)
       },
     )
+
+    await app.register(mediaLibraryWriteRoutes(deps))
   }
 }

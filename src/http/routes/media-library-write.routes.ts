@@ -1,0 +1,152 @@
+import type { FastifyError, FastifyPluginAsync, FastifyRequest } from 'fastify'
+import { BadRequestError, NotFoundError } from '../../errors.js'
+import type { Asset } from '../../media/entry.js'
+import type { LibraryService } from '../../media/library.service.js'
+import { PatchRejectedError, type Patch, type PatchRequest } from '../../media/patch.service.js'
+import type { TokenService } from '../../projects/token.service.js'
+import { patchFailureError } from '../api-versions.js'
+import { principalOf, requireScope } from '../auth.js'
+import { bearerSecurity, ErrorEnvelope } from '../schemas/common.js'
+import { EntryIdParams, KeysDoc, PatchBody, PatchOk } from '../schemas/media-library.schemas.js'
+import { checkApiVersion, versionOf } from './context.js'
+
+export interface MediaLibraryWriteRoutesDeps {
+  tokens: TokenService
+  library: LibraryService
+}
+
+type RawPatch = { operation: string; propertyName?: string; value?: unknown; locale?: string; note?: string }
+type RawBody = { version?: number | string; preserveUpdatedAt?: boolean; patches: RawPatch[] }
+
+/** Operations of the reference that this server does not implement (usage log, release-2026-05). */
+const UNSUPPORTED = new Set(['addUsageLogEntry', 'updateUsageLogEntry', 'removeUsageLogEntry'])
+
+/** The reference words an unknown operation `No enum match for: "<value>"`; Ajv words it otherwise. */
+function rewordValidation(request: FastifyRequest, err: FastifyError): FastifyError {
+  for (const item of err.validation ?? []) {
+    const match = /^\/patches\/(\d+)\/operation$/.exec(item.instancePath)
+    if (item.keyword !== 'enum' || !match) continue
+    const body = request.body as RawBody
+    const value = body.patches[Number(match[1])]?.operation
+    item.message = UNSUPPORTED.has(String(value))
+      ? `Operation '${String(value)}' is not supported by this server`
+      : `No enum match for: ${JSON.stringify(value)}`
+  }
+  return err
+}
+
+/** Turns a schema-checked body into the service's request; checks what each operation needs. */
+function toPatchRequest(body: RawBody, allowPreserve: boolean): PatchRequest {
+  const request: PatchRequest = { patches: body.patches.map(toPatch) }
+  if (body.version !== undefined) request.version = Number(body.version)
+  if (body.preserveUpdatedAt !== undefined) {
+    if (!allowPreserve) {
+      throw new BadRequestError({ preserveUpdatedAt: 'is available from API version 2026-03 on' })
+    }
+    request.preserveUpdatedAt = body.preserveUpdatedAt
+  }
+  return request
+}
+
+function toPatch(raw: RawPatch, i: number): Patch {
+  const missing = (field: string) =>
+    new BadRequestError({ [`patches.${i}.${field}`]: `is required for ${raw.operation}` })
+  switch (raw.operation) {
+    case 'setMetadataProperty':
+      if (raw.propertyName === undefined) throw missing('propertyName')
+      return { operation: 'setMetadataProperty', propertyName: raw.propertyName, value: raw.value }
+    case 'replaceAsset':
+      if (raw.value === null || typeof raw.value !== 'object' || Array.isArray(raw.value)) {
+        throw new BadRequestError({ [`patches.${i}.value`]: 'must be an asset object for replaceAsset' })
+      }
+      return { operation: 'replaceAsset', value: raw.value as Asset }
+    case 'removeAsset':
+      if (raw.locale === undefined) throw missing('locale')
+      return { operation: 'removeAsset', locale: raw.locale }
+    case 'revokeAsset':
+      return raw.note === undefined
+        ? { operation: 'revokeAsset' }
+        : { operation: 'revokeAsset', note: raw.note }
+    case 'unrevokeAsset':
+      return { operation: 'unrevokeAsset' }
+    case 'archive':
+      return { operation: 'archive' }
+    default:
+      throw new BadRequestError({
+        [`patches.${i}.operation`]: `No enum match for: ${JSON.stringify(raw.operation)}`,
+      })
+  }
+}
+
+/** `PATCH /api/:apiVersion/mediaLibrary/{id}` and `GET /api/:apiVersion/mediaLibrary/{id}/keys`. */
+export function mediaLibraryWriteRoutes(deps: MediaLibraryWriteRoutesDeps): FastifyPluginAsync {
+  const { tokens, library } = deps
+  return async (app) => {
+    app.patch(
+      '/api/:apiVersion/mediaLibrary/:id',
+      {
+        onRequest: [checkApiVersion, requireScope(tokens, 'public-api:write')],
+        attachValidation: true,
+        schema: {
+          tags: ['Media Library'],
+          summary: 'Patch a media library entry',
+          description:
+            'Applies the patches in order, all or none; `version` increments once. Operations: ' +
+            'setMetadataProperty, replaceAsset, removeAsset, revokeAsset (409 when revoked), ' +
+            'unrevokeAsset (409 when not revoked), archive. `preserveUpdatedAt` from 2026-03.',
+          security: bearerSecurity('public-api:write'),
+          params: EntryIdParams,
+          body: PatchBody,
+          response: {
+            200: PatchOk,
+            400: ErrorEnvelope,
+            401: ErrorEnvelope,
+            403: ErrorEnvelope,
+            404: ErrorEnvelope,
+            409: ErrorEnvelope,
+          },
+        },
+      },
+      async (request) => {
+        if (request.validationError) throw rewordValidation(request, request.validationError as FastifyError)
+        const { project } = principalOf(request)
+        const version = versionOf(request)
+        const { id } = request.params as { id: string }
+        const patch = toPatchRequest(request.body as RawBody, version.preserveUpdatedAt)
+        try {
+          await library.patch(project, id, patch)
+        } catch (err) {
+          if (err instanceof PatchRejectedError) throw patchFailureError(err.failure, version)
+          throw err
+        }
+        return { status: 200 }
+      },
+    )
+
+    app.get(
+      '/api/:apiVersion/mediaLibrary/:id/keys',
+      {
+        onRequest: [checkApiVersion, requireScope(tokens, 'public-api:read')],
+        schema: {
+          tags: ['Media Library'],
+          summary: 'Get all storage keys of a media library entry (2026-03 and later)',
+          security: bearerSecurity('public-api:read'),
+          params: EntryIdParams,
+          response: { 200: KeysDoc, 401: ErrorEnvelope, 403: ErrorEnvelope, 404: ErrorEnvelope },
+        },
+      },
+      async (request) => {
+        const version = versionOf(request)
+        if (!version.keysEndpoint) {
+          throw new NotFoundError({
+            name: 'NotFound',
+            message: `GET /mediaLibrary/{id}/keys needs API version 2026-03 or later (got '${version.name}')`,
+          })
+        }
+        const { project } = principalOf(request)
+        const { id } = request.params as { id: string }
+        return { results: await library.keysOf(project, id) }
+      },
+    )
+  }
+}

@@ -1,0 +1,172 @@
+import type { MediaEntryRepository } from '../db/media-entry.repository.js'
+import { AppError, BadRequestError, ConflictError, NotFoundError } from '../errors.js'
+import type { Asset, MediaEntry, Translation } from './entry.js'
+import type { EntryFailure, EntryValidator } from './entry-validator.js'
+import type { CompiledMediaType } from './media-types/metadata-validator.js'
+import { searchTextOf } from './search-text.js'
+
+/** One operation of a PATCH, as in the reference (usage-log operations are not supported). */
+export type Patch =
+  | { operation: 'setMetadataProperty'; propertyName: string; value?: unknown }
+  | { operation: 'replaceAsset'; value: Asset }
+  | { operation: 'removeAsset'; locale: string }
+  | { operation: 'revokeAsset'; note?: string }
+  | { operation: 'unrevokeAsset' }
+  | { operation: 'archive' }
+
+export const PATCH_OPERATIONS = [
+  'setMetadataProperty',
+  'replaceAsset',
+  'removeAsset',
+  'revokeAsset',
+  'unrevokeAsset',
+  'archive',
+] as const
+
+export const MAX_REVOKE_NOTE = 200
+
+export interface PatchRequest {
+  /** When set, the stored version must equal it, else 409. */
+  version?: number
+  /** Applied in order, all or none. */
+  patches: readonly Patch[]
+  /** Keep `updatedAt` as it is (API versions from 2026-03). */
+  preserveUpdatedAt?: boolean
+}
+
+/**
+ * The patched entry would not be valid (asset or metadata). Carries the failure so that each API
+ * version words it as its import does; the HTTP layer turns it into the version's 400.
+ */
+export class PatchRejectedError extends AppError {
+  constructor(readonly failure: EntryFailure) {
+    super(400, 'ValidationError', { message: 'The patched entry is not valid' })
+    this.name = 'PatchRejectedError'
+  }
+}
+
+export interface PatchServiceDeps {
+  entries: MediaEntryRepository
+  validator: EntryValidator
+  mediaTypesOf(project: string): Promise<ReadonlyMap<string, CompiledMediaType>>
+  now?: () => Date
+}
+
+export interface PatchService {
+  /**
+   * Applies the patches to the entry atomically: all of them in memory, one validation of the result,
+   * then one write that increments `version` once, guarded by the version it read (optimistic locking).
+   * Throws NotFoundError, ConflictError (version, revoke state), BadRequestError, PatchRejectedError.
+   */
+  patch(project: string, id: string, request: PatchRequest): Promise<MediaEntry>
+}
+
+const WRITE_ATTEMPTS = 5
+
+function clone<T>(value: T): T {
+  return structuredClone(value)
+}
+
+/** Applies the patches to a copy of the entry. Pure: throws on a patch that cannot apply. */
+export function applyPatches(entry: MediaEntry, patches: readonly Patch[], now: Date): MediaEntry {
+  const next: MediaEntry = clone(entry)
+  const formerKeys = [...(next.formerKeys ?? [])]
+  const retire = (key: string) => {
+    if (!formerKeys.includes(key)) formerKeys.push(key)
+  }
+  patches.forEach((patch, i) => {
+    switch (patch.operation) {
+      case 'setMetadataProperty': {
+        const metadata = { ...next.metadata }
+        if (patch.value === null || patch.value === undefined) delete metadata[patch.propertyName]
+        else metadata[patch.propertyName] = patch.value
+        next.metadata = metadata
+        break
+      }
+      case 'replaceAsset':
+        if (patch.value.key !== next.asset.key) retire(next.asset.key)
+        next.asset = patch.value
+        break
+      case 'removeAsset': {
+        const translation = next.translations?.find((t) => t.locale === patch.locale)
+        if (!translation?.asset) {
+          throw new BadRequestError({
+            [`patches.${i}.locale`]: `The entry has no translated asset for the locale '${patch.locale}' (the main asset cannot be removed)`,
+          })
+        }
+        retire(translation.asset.key)
+        next.translations = (next.translations ?? []).map((t): Translation => {
+          if (t.locale !== patch.locale) return t
+          const { asset: _removed, ...rest } = t
+          return rest
+        })
+        break
+      }
+      case 'revokeAsset':
+        if (next.revokedAt !== undefined)
+          throw new ConflictError(`The entry is already revoked (id: '${entry.id}')`)
+        next.revokedAt = now.toISOString()
+        if (patch.note !== undefined && patch.note !== '') next.revokeNote = patch.note
+        break
+      case 'unrevokeAsset':
+        if (next.revokedAt === undefined)
+          throw new ConflictError(`The entry is not revoked (id: '${entry.id}')`)
+        delete next.revokedAt
+        delete next.revokeNote
+        break
+      case 'archive':
+        // Archiving an archived entry keeps the first archivedAt.
+        next.archivedAt ??= now.toISOString()
+        break
+    }
+  })
+  if (formerKeys.length > 0) next.formerKeys = formerKeys
+  return next
+}
+
+const TOUCHES_CONTENT = new Set<Patch['operation']>(['setMetadataProperty', 'replaceAsset', 'removeAsset'])
+
+export function createPatchService(deps: PatchServiceDeps): PatchService {
+  const { entries, validator } = deps
+  const now = deps.now ?? (() => new Date())
+
+  return {
+    async patch(project, id, request) {
+      for (let attempt = 1; ; attempt++) {
+        const stored = await entries.get(project, id)
+        if (!stored) {
+          throw new NotFoundError({
+            name: 'NotFound',
+            message: `MediaLibrary Entry does not exist (id: '${id}')`,
+          })
+        }
+        if (request.version !== undefined && request.version !== stored.version) {
+          throw new ConflictError(`Version: Expected ${stored.version} to be equal to ${request.version}`)
+        }
+        const at = now()
+        const next = applyPatches(stored, request.patches, at)
+        const mediaTypes = await deps.mediaTypesOf(project)
+        if (request.patches.some((p) => TOUCHES_CONTENT.has(p.operation))) {
+          const candidate: Record<string, unknown> = {
+            mediaType: next.mediaType,
+            asset: next.asset,
+            metadata: next.metadata,
+          }
+          if (next.translations !== undefined) candidate.translations = next.translations
+          const check = validator.check(candidate, mediaTypes)
+          if (!check.ok) throw new PatchRejectedError(check.failure)
+        }
+        // Always derived again: the write stores it whole (a revoke must not blank the index).
+        next.searchText = searchTextOf(next, mediaTypes.get(next.mediaType))
+        next.version = stored.version + 1
+        if (!request.preserveUpdatedAt) next.updatedAt = at.toISOString()
+        if (await entries.updateIfVersion(project, next, stored.version)) return next
+        // Another write came between our read and our write: read again (the version check then
+        // answers 409 if the client pinned a version). Bounded, so a hot entry cannot spin forever.
+        if (attempt >= WRITE_ATTEMPTS) {
+          throw new ConflictError(`The entry changed while it was being patched (id: '${id}'); try again`)
+        }
+      }
+    },
+  }
+}

@@ -1,0 +1,68 @@
+import type { MediaEntry } from './entry.js'
+import type { CompiledMediaType } from './media-types/metadata-validator.js'
+
+/** Most characters of search text kept per entry: bounds the index and the per-entry work on import. */
+const MAX_SEARCH_TEXT = 8_000
+
+/** Handles of the properties whose text the full-text search covers, per media type config (cached). */
+const indexedCache = new WeakMap<CompiledMediaType, string[]>()
+
+function indexedHandles(mediaType: CompiledMediaType): string[] {
+  let handles = indexedCache.get(mediaType)
+  if (!handles) {
+    handles = mediaType.config.metadata.filter((d) => d.config?.index === true).map((d) => d.handle)
+    indexedCache.set(mediaType, handles)
+  }
+  return handles
+}
+
+function collect(out: string[], metadata: Record<string, unknown>, handles: readonly string[]): void {
+  for (const handle of handles) {
+    const value = metadata[handle]
+    if (typeof value === 'string') out.push(value)
+    else if (Array.isArray(value)) for (const v of value) if (typeof v === 'string') out.push(v)
+  }
+}
+
+/**
+ * The text the full-text index holds for an entry: the string values (and string-list items) of the
+ * metadata properties its media type marks `index: true`, in the main metadata and every translation,
+ * and the filenames of its assets. Without a known media type only the filenames count.
+ */
+export function searchTextOf(
+  entry: Pick<MediaEntry, 'asset' | 'metadata' | 'translations'>,
+  mediaType: CompiledMediaType | undefined,
+): string {
+  const parts: string[] = [entry.asset.filename]
+  const handles = mediaType ? indexedHandles(mediaType) : []
+  if (handles.length > 0) collect(parts, entry.metadata, handles)
+  for (const t of entry.translations ?? []) {
+    if (handles.length > 0) collect(parts, t.metadata, handles)
+    if (t.asset) parts.push(t.asset.filename)
+  }
+  const text = normalize(parts.join(' '))
+  return text.length > MAX_SEARCH_TEXT ? text.slice(0, MAX_SEARCH_TEXT) : text
+}
+
+/**
+ * Lower case, accents removed, every run of characters other than letters and digits made one space.
+ * Stored text and query words go through the same function, so SQLite's and PostgreSQL's tokenizers
+ * both see plain space-separated words (`photo-12.jpg` is `photo 12 jpg` on both).
+ */
+function normalize(text: string): string {
+  return text
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim()
+}
+
+/** Most words a query may have. */
+export const MAX_QUERY_WORDS = 16
+
+/** The words of a full-text query, normalised as the stored text is; at most MAX_QUERY_WORDS. */
+export function searchWords(q: string): string[] {
+  const text = normalize(q)
+  return text === '' ? [] : text.split(' ').slice(0, MAX_QUERY_WORDS)
+}
