@@ -1,9 +1,9 @@
 import { Ajv } from 'ajv'
 import fc from 'fast-check'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { DIALECTS } from '../helpers/dialects.js'
 import { imageEntry } from '../helpers/fixtures.js'
-import { request, startTestServer, type TestServer } from '../helpers/server.js'
+import { request, useTestServer, type TestServer } from '../helpers/server.js'
 
 /** Bodies per dialect; MEDIALIB_FUZZ_RUNS raises it locally. */
 const RUNS = Number(process.env.MEDIALIB_FUZZ_RUNS ?? 60)
@@ -141,21 +141,11 @@ function build(spec: Record<string, unknown>): unknown {
 }
 
 describe.each(DIALECTS)('fuzzed import bodies (%s)', (dialect) => {
+  const use = useTestServer(dialect, { bodyBytes: 256 * 1024, entriesPerRequest: 40 })
   let server: TestServer
   const okIds = new Set<string>()
-  beforeAll(async () => {
-    server = await startTestServer(dialect, {
-      limits: {
-        bodyBytes: 256 * 1024,
-        entriesPerRequest: 40,
-        idsPerRequest: 1000,
-        requestTimeoutMs: 30_000,
-        rateLimitPerMinute: 0,
-      },
-    })
-  })
-  afterAll(async () => {
-    await server.close()
+  beforeAll(() => {
+    server = use()
   })
 
   const storedIds = async () =>

@@ -1,24 +1,14 @@
 import { connect } from 'node:net'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { DIALECTS } from '../helpers/dialects.js'
 import { imageEntry } from '../helpers/fixtures.js'
-import { request, startTestServer, type TestServer } from '../helpers/server.js'
+import { request, useTestServer, type TestServer } from '../helpers/server.js'
 
 describe.each(DIALECTS)('limits (%s)', (dialect) => {
+  const use = useTestServer(dialect, { bodyBytes: 64 * 1024, idsPerRequest: 50, requestTimeoutMs: 1_500 })
   let server: TestServer
-  beforeAll(async () => {
-    server = await startTestServer(dialect, {
-      limits: {
-        bodyBytes: 64 * 1024,
-        entriesPerRequest: 100,
-        idsPerRequest: 50,
-        requestTimeoutMs: 1_500,
-        rateLimitPerMinute: 0,
-      },
-    })
-  })
-  afterAll(async () => {
-    await server.close()
+  beforeAll(() => {
+    server = use()
   })
 
   it('names the property of an over-long string', async () => {
@@ -106,20 +96,10 @@ describe.each(DIALECTS)('limits (%s)', (dialect) => {
 })
 
 describe.each(DIALECTS)('rate limiting per token (%s)', (dialect) => {
+  const use = useTestServer(dialect, { rateLimitPerMinute: 5 })
   let server: TestServer
-  beforeAll(async () => {
-    server = await startTestServer(dialect, {
-      limits: {
-        bodyBytes: 64 * 1024,
-        entriesPerRequest: 100,
-        idsPerRequest: 50,
-        requestTimeoutMs: 10_000,
-        rateLimitPerMinute: 5,
-      },
-    })
-  })
-  afterAll(async () => {
-    await server.close()
+  beforeAll(() => {
+    server = use()
   })
 
   it('answers 429 in the envelope with Retry-After once a token spent its budget; other tokens go on', async () => {

@@ -1,25 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DIALECTS } from '../helpers/dialects.js'
+import { adminQuery, DIALECTS } from '../helpers/dialects.js'
 import { imageEntry } from '../helpers/fixtures.js'
 import { startServeProcess } from '../helpers/process.js'
 import { request, startTestServer, type TestServer } from '../helpers/server.js'
 
-const ADMIN_URL = process.env.MEDIALIB_TEST_POSTGRES_URL
 const databaseName = (url: string) => new URL(url).pathname.slice(1)
-
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL })
-  await client.connect()
-  try {
-    await client.query(sql)
-  } finally {
-    await client.end()
-  }
-}
+const admin = adminQuery
 
 /** Cuts the database off: refuses new connections and terminates the open ones (like a server restart). */
 async function cutOff(name: string): Promise<void> {

@@ -35,7 +35,8 @@ function withDatabase(url: string, database: string): string {
   return u.toString()
 }
 
-async function adminQuery(text: string): Promise<void> {
+/** Runs one statement on the PostgreSQL server's admin database (`MEDIALIB_TEST_POSTGRES_URL`). */
+export async function adminQuery(text: string): Promise<void> {
   const client = new pg.Client({ connectionString: POSTGRES_URL })
   await client.connect()
   try {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.js'
-import type { Config } from '../../src/config.js'
+import { afterAll, beforeAll } from 'vitest'
+import { DEFAULT_CONFIG, type Config } from '../../src/config.js'
 import { createDeps, type Deps } from '../../src/deps.js'
 import { DEFAULT_PROJECT } from '../../src/projects/project.service.js'
 import { createTestDatabase, type DialectName, type TestDatabase } from './dialects.js'
@@ -91,4 +92,25 @@ export async function request(
     // not JSON: keep the text
   }
   return { status: res.status, body: parsed, headers: res.headers }
+}
+
+/**
+ * Starts a test server before the tests of the enclosing `describe` and closes it after them.
+ * Returns a getter, since the server exists only once `beforeAll` ran.
+ */
+export function useTestServer(
+  dialect: DialectName,
+  limits: Partial<Config['limits']> = {},
+): () => TestServer {
+  let server: TestServer | undefined
+  beforeAll(async () => {
+    server = await startTestServer(dialect, { limits: { ...DEFAULT_CONFIG.limits, ...limits } })
+  })
+  afterAll(async () => {
+    await server?.close()
+  })
+  return () => {
+    if (!server) throw new Error('the test server is not started yet')
+    return server
+  }
 }
