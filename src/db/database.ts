@@ -19,6 +19,8 @@ export interface Database {
   readonly description: string
   /** Resolves when a trivial query succeeds; rejects when the database is unreachable. */
   ping(): Promise<void>
+  /** Runs `fn` while holding a lock that other processes on the same database also take to migrate. */
+  withMigrationLock<T>(fn: () => Promise<T>): Promise<T>
   close(): Promise<void>
 }
 
@@ -62,6 +64,7 @@ function openSqlite(file: string): Database {
     ping: async () => {
       await sql`select 1`.execute(db)
     },
+    withMigrationLock: (fn) => withSqliteFileLock(`${file}.migrate-lock`, fn),
     close: () => db.destroy(),
   }
 }
@@ -78,7 +81,29 @@ function openPostgres(url: string, poolSize: number): Database {
     ping: async () => {
       await sql`select 1`.execute(db)
     },
+    // Kysely's migrator takes a PostgreSQL advisory lock itself.
+    withMigrationLock: (fn) => fn(),
     close: () => db.destroy(),
+  }
+}
+
+/**
+ * A cross-process mutex for SQLite migrations. Kysely's SQLite adapter has no migration lock (it assumes
+ * one process), so two servers starting at once could both run a pending migration. An exclusive
+ * transaction on a small side file serialises them; the busy timeout makes the second one wait.
+ */
+async function withSqliteFileLock<T>(lockFile: string, fn: () => Promise<T>): Promise<T> {
+  const lock = new SQLite(lockFile)
+  try {
+    lock.pragma('busy_timeout = 60000')
+    lock.exec('BEGIN EXCLUSIVE')
+    try {
+      return await fn()
+    } finally {
+      lock.exec('COMMIT')
+    }
+  } finally {
+    lock.close()
   }
 }
 
@@ -107,7 +132,7 @@ function migrationProvider(caps: DialectCaps): MigrationProvider {
  */
 export async function migrateToLatest(database: Database): Promise<string[]> {
   const migrator = new Migrator({ db: database.db, provider: migrationProvider(database.caps) })
-  const { error, results } = await migrator.migrateToLatest()
+  const { error, results } = await database.withMigrationLock(() => migrator.migrateToLatest())
   if (error) throw error
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
 }
