@@ -138,7 +138,9 @@ describe.each(DIALECTS)('PATCH /api/:apiVersion/mediaLibrary/{id} (%s)', (dialec
       filename: 'new.png',
       mimeType: 'image/png',
     }
-    expect((await patch(rec.id as string, { patches: [{ operation: 'replaceAsset', value: asset }] })).status).toBe(200)
+    expect(
+      (await patch(rec.id as string, { patches: [{ operation: 'replaceAsset', value: asset }] })).status,
+    ).toBe(200)
     const after = await read(rec.id as string)
     expect(after.asset).toEqual(asset)
     expect(after.version).toBe(2)
@@ -177,7 +179,9 @@ describe.each(DIALECTS)('PATCH /api/:apiVersion/mediaLibrary/{id} (%s)', (dialec
 
     const none = await patch(rec.id as string, { patches: [{ operation: 'removeAsset', locale: 'fr' }] })
     expect(none.status).toBe(400)
-    expect(none.body).toMatchObject({ error_details: { 'patches.0.locale': expect.stringContaining("'fr'") } })
+    expect(none.body).toMatchObject({
+      error_details: { 'patches.0.locale': expect.stringContaining("'fr'") },
+    })
     const missing = await patch(rec.id as string, { patches: [{ operation: 'removeAsset' }] })
     expect(missing.body).toEqual({
       status: 400,
@@ -185,7 +189,9 @@ describe.each(DIALECTS)('PATCH /api/:apiVersion/mediaLibrary/{id} (%s)', (dialec
       error_details: { 'patches.0.locale': 'is required for removeAsset' },
     })
 
-    expect((await patch(rec.id as string, { patches: [{ operation: 'removeAsset', locale: 'de' }] })).status).toBe(200)
+    expect(
+      (await patch(rec.id as string, { patches: [{ operation: 'removeAsset', locale: 'de' }] })).status,
+    ).toBe(200)
     const after = await read(rec.id as string)
     expect(after.translations).toEqual([
       { locale: 'de', metadata: { title: 'Titel' } },
@@ -224,7 +230,9 @@ describe.each(DIALECTS)('PATCH /api/:apiVersion/mediaLibrary/{id} (%s)', (dialec
 
     const notRevoked = await patch(id, { patches: [{ operation: 'unrevokeAsset' }] })
     expect(notRevoked.status).toBe(409)
-    expect(notRevoked.body).toMatchObject({ error_details: { message: `The entry is not revoked (id: '${id}')` } })
+    expect(notRevoked.body).toMatchObject({
+      error_details: { message: `The entry is not revoked (id: '${id}')` },
+    })
   })
 
   it('archive sets archivedAt; reads keep returning the entry', async () => {
@@ -274,12 +282,16 @@ describe.each(DIALECTS)('PATCH /api/:apiVersion/mediaLibrary/{id} (%s)', (dialec
     const usage = await patch(rec.id as string, { patches: [{ operation: 'addUsageLogEntry', value: {} }] })
     expect(usage.body).toMatchObject({
       status: 400,
-      error_details: { 'patches.0.operation': "Operation 'addUsageLogEntry' is not supported by this server" },
+      error_details: {
+        'patches.0.operation': "Operation 'addUsageLogEntry' is not supported by this server",
+      },
     })
     const noPatches = await patch(rec.id as string, { version: 1 })
     expect(noPatches.status).toBe(400)
     expect(noPatches.body).toMatchObject({ error_details: { patches: 'is required' } })
-    const noName = await patch(rec.id as string, { patches: [{ operation: 'setMetadataProperty', value: 'x' }] })
+    const noName = await patch(rec.id as string, {
+      patches: [{ operation: 'setMetadataProperty', value: 'x' }],
+    })
     expect(noName.body).toMatchObject({
       error_details: { 'patches.0.propertyName': 'is required for setMetadataProperty' },
     })
@@ -304,7 +316,9 @@ describe.each(DIALECTS)('PATCH /api/:apiVersion/mediaLibrary/{id} (%s)', (dialec
     const id = rec.id as string
     const results = await Promise.all(
       Array.from({ length: 8 }, (_, i) =>
-        patch(id, { patches: [{ operation: 'setMetadataProperty', propertyName: 'caption', value: `c${i}` }] }),
+        patch(id, {
+          patches: [{ operation: 'setMetadataProperty', propertyName: 'caption', value: `c${i}` }],
+        }),
       ),
     )
     const ok = results.filter((r) => r.status === 200).length
