@@ -1,0 +1,228 @@
+/**
+ * Latency of search and of GET by id and by externalId at 10,000 and at 1,000,000 entries, on SQLite
+ * and (when MEDIALIB_BENCH_POSTGRES_URL or MEDIALIB_TEST_POSTGRES_URL is set) PostgreSQL.
+ *
+ * The libraries are built with one set-based INSERT … SELECT straight into the schema (the FTS5 triggers
+ * and the generated tsvector column index them as any write does), then each request runs through the
+ * whole HTTP stack (`app.inject`: routing, auth, validation, service, SQL, presenter, JSON).
+ * Usage: npm run bench:search [-- --sizes 10000,1000000 --iterations 200]
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { sql } from 'kysely'
+import pg from 'pg'
+import { buildApp } from '../src/app.js'
+import { DEFAULT_CONFIG, type Config } from '../src/config.js'
+import { createDeps, type Deps } from '../src/deps.js'
+
+const args = process.argv.slice(2)
+const option = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`)
+  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback
+}
+const SIZES = option('sizes', '10000,1000000').split(',').map(Number)
+const ITERATIONS = Number(option('iterations', '200'))
+const PG_URL = process.env.MEDIALIB_BENCH_POSTGRES_URL ?? process.env.MEDIALIB_TEST_POSTGRES_URL
+const PROJECT = 'bench'
+const BASE_MS = Date.parse('2025-01-01T00:00:00.000Z')
+
+const MEDIA_TYPES = [
+  {
+    handle: 'photo',
+    type: 'mediaImage',
+    metadata: [
+      { handle: 'title', type: 'li-text', config: { index: true } },
+      { handle: 'caption', type: 'li-text' },
+    ],
+  },
+  {
+    handle: 'clip',
+    type: 'mediaVideo',
+    metadata: [{ handle: 'title', type: 'li-text', config: { index: true } }],
+  },
+]
+
+/**
+ * Entry n: every 10th a clip, system `sys<n % 4>`, every 1000th revoked, created n ms after BASE_MS.
+ * Its title has `w<n % 100>` (1 % of entries share it) and `u<n>` (unique); the filename `photo-<n>.jpg`.
+ */
+async function fill(deps: Deps, size: number): Promise<void> {
+  const { db, caps } = deps.database
+  if (caps.name === 'sqlite') {
+    await sql`
+      INSERT INTO media_entries (project, id, version, media_type, system_name, external_id, asset, metadata,
+        created_at, updated_at, revoked_at, search_text)
+      WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < ${size})
+      SELECT ${PROJECT}, 'e' || n, 1, CASE WHEN n % 10 = 0 THEN 'clip' ELSE 'photo' END, 'sys' || (n % 4), 'x' || n,
+        json_object('key', 'k/' || n || '.jpg', 'url', 'https://cdn.example.com/k/' || n || '.jpg', 'size', 1000,
+          'width', 800, 'height', 600, 'filename', 'photo-' || n || '.jpg', 'mimeType', 'image/jpeg'),
+        json_object('title', 'Title w' || (n % 100) || ' u' || n, 'caption', 'not indexed'),
+        strftime('%Y-%m-%dT%H:%M:%fZ', ${BASE_MS / 1000} + n / 1000.0, 'unixepoch'),
+        strftime('%Y-%m-%dT%H:%M:%fZ', ${BASE_MS / 1000} + n / 1000.0, 'unixepoch'),
+        CASE WHEN n % 1000 = 0 THEN strftime('%Y-%m-%dT%H:%M:%fZ', ${BASE_MS / 1000} + n / 1000.0, 'unixepoch') END,
+        'photo ' || n || ' jpg title w' || (n % 100) || ' u' || n
+      FROM c`.execute(db)
+    await sql`ANALYZE`.execute(db)
+    return
+  }
+  await sql`
+    INSERT INTO media_entries (project, id, version, media_type, system_name, external_id, asset, metadata,
+      created_at, updated_at, revoked_at, search_text)
+    SELECT ${PROJECT}, 'e' || n, 1, CASE WHEN n % 10 = 0 THEN 'clip' ELSE 'photo' END, 'sys' || (n % 4), 'x' || n,
+      jsonb_build_object('key', 'k/' || n || '.jpg', 'url', 'https://cdn.example.com/k/' || n || '.jpg', 'size', 1000,
+        'width', 800, 'height', 600, 'filename', 'photo-' || n || '.jpg', 'mimeType', 'image/jpeg'),
+      jsonb_build_object('title', 'Title w' || (n % 100) || ' u' || n, 'caption', 'not indexed'),
+      to_timestamp((${BASE_MS} + n) / 1000.0), to_timestamp((${BASE_MS} + n) / 1000.0),
+      CASE WHEN n % 1000 = 0 THEN to_timestamp((${BASE_MS} + n) / 1000.0) END,
+      'photo ' || n || ' jpg title w' || (n % 100) || ' u' || n
+    FROM generate_series(1, ${size}) AS n`.execute(db)
+  await sql`VACUUM ANALYZE media_entries`.execute(db)
+}
+
+interface Case {
+  name: string
+  url: (size: number, i: number) => string
+}
+
+const rand = (size: number) => 1 + Math.floor(Math.random() * size)
+const iso = (ms: number) => new Date(ms).toISOString()
+
+const CASES: Case[] = [
+  { name: 'GET by id', url: (size) => `/api/2026-03/mediaLibrary/e${rand(size)}` },
+  {
+    name: 'GET ?externalId&systemName',
+    url: (size) => {
+      const n = rand(size)
+      return `/api/2026-03/mediaLibrary?externalId=x${n}&systemName=sys${n % 4}`
+    },
+  },
+  {
+    name: 'GET ?ids (10 ids)',
+    url: (size) =>
+      `/api/2026-03/mediaLibrary?ids=${Array.from({ length: 10 }, () => `e${rand(size)}`).join(',')}`,
+  },
+  { name: 'list, first page (50)', url: () => '/api/2026-03/mediaLibrary' },
+  {
+    name: 'list, page at a random cursor',
+    url: (size) =>
+      `/api/2026-03/mediaLibrary?after=${Buffer.from(`ml1.${rand(size)}`).toString('base64url')}`,
+  },
+  { name: 'mediaType=clip (10 %)', url: () => '/api/2026-03/mediaLibrary?mediaType=clip' },
+  { name: 'systemName=sys1 (25 %)', url: () => '/api/2026-03/mediaLibrary?systemName=sys1' },
+  { name: 'state=revoked (0.1 %)', url: () => '/api/2026-03/mediaLibrary?state=revoked' },
+  {
+    name: 'createdAfter (newest 500)',
+    url: (size) => `/api/2026-03/mediaLibrary?createdAfter=${iso(BASE_MS + size - 500)}`,
+  },
+  {
+    name: 'updatedAfter (newest 500)',
+    url: (size) => `/api/2026-03/mediaLibrary?updatedAfter=${iso(BASE_MS + size - 500)}`,
+  },
+  { name: 'q=<unique word>', url: (size) => `/api/2026-03/mediaLibrary?q=u${rand(size)}` },
+  { name: 'q=<1 % word>', url: () => `/api/2026-03/mediaLibrary?q=w${Math.floor(Math.random() * 100)}` },
+  {
+    name: 'q=<1 % word>&mediaType=clip',
+    url: () => `/api/2026-03/mediaLibrary?q=w${10 * Math.floor(Math.random() * 10)}&mediaType=clip`,
+  },
+]
+
+type Stats = { p50: number; p95: number }
+
+async function measure(deps: Deps, size: number): Promise<Map<string, Stats>> {
+  const app = await buildApp(deps)
+  const token = (await deps.tokens.create({ project: PROJECT, scopes: ['public-api:read'] })).token
+  const out = new Map<string, Stats>()
+  for (const c of CASES) {
+    const times: number[] = []
+    for (let i = 0; i < ITERATIONS + 20; i++) {
+      const url = c.url(size, i)
+      const start = performance.now()
+      const res = await app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } })
+      const ms = performance.now() - start
+      if (res.statusCode !== 200) throw new Error(`${url}: ${res.statusCode} ${res.body}`)
+      if (i >= 20) times.push(ms)
+    }
+    times.sort((a, b) => a - b)
+    out.set(c.name, {
+      p50: times[Math.floor(times.length * 0.5)]!,
+      p95: times[Math.floor(times.length * 0.95)]!,
+    })
+  }
+  await app.close()
+  return out
+}
+
+async function withDatabase(dialect: 'sqlite' | 'postgres', run: (config: Config) => Promise<void>) {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'medialib-bench-'))
+  const config: Config = { ...DEFAULT_CONFIG, dataDir, logLevel: 'silent' }
+  if (dialect === 'sqlite') {
+    try {
+      await run(config)
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true })
+    }
+    return
+  }
+  const name = `medialib_bench_${process.pid}_${Date.now()}`
+  const admin = async (text: string) => {
+    const client = new pg.Client({ connectionString: PG_URL })
+    await client.connect()
+    try {
+      await client.query(text)
+    } finally {
+      await client.end()
+    }
+  }
+  await admin(`CREATE DATABASE ${name}`)
+  const u = new URL(PG_URL!)
+  u.pathname = `/${name}`
+  try {
+    await run({ ...config, databaseUrl: u.toString(), dbPoolSize: 4 })
+  } finally {
+    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
+const quiet = { warn: () => undefined }
+const fmt = (n: number) => n.toFixed(2).padStart(8)
+
+async function main() {
+  const dialects: ('sqlite' | 'postgres')[] = PG_URL ? ['sqlite', 'postgres'] : ['sqlite']
+  if (!PG_URL)
+    console.log('(PostgreSQL skipped: set MEDIALIB_BENCH_POSTGRES_URL or MEDIALIB_TEST_POSTGRES_URL)')
+  for (const dialect of dialects) {
+    const results = new Map<number, Map<string, Stats>>()
+    for (const size of SIZES) {
+      await withDatabase(dialect, async (config) => {
+        const deps = await createDeps(config, quiet)
+        try {
+          await deps.projects.create(PROJECT, MEDIA_TYPES as never)
+          const start = performance.now()
+          await fill(deps, size)
+          const seconds = (performance.now() - start) / 1000
+          console.log(`${dialect}: built ${size.toLocaleString('en')} entries in ${seconds.toFixed(1)} s`)
+          results.set(size, await measure(deps, size))
+        } finally {
+          await deps.close()
+        }
+      })
+    }
+    const header = SIZES.map((s) => `${(s / 1000).toLocaleString('en')}k p50 / p95`.padStart(22)).join('')
+    console.log(`\n${dialect}, ms per request (${ITERATIONS} requests each, app.inject)`)
+    console.log(`${'query'.padEnd(34)}${header}   ratio p50`)
+    for (const c of CASES) {
+      const cells = SIZES.map((s) => {
+        const st = results.get(s)!.get(c.name)!
+        return `${fmt(st.p50)} / ${fmt(st.p95)}`.padStart(22)
+      })
+      const first = results.get(SIZES[0]!)!.get(c.name)!.p50
+      const last = results.get(SIZES[SIZES.length - 1]!)!.get(c.name)!.p50
+      console.log(`${c.name.padEnd(34)}${cells.join('')}   ${(last / first).toFixed(2).padStart(6)}×`)
+    }
+  }
+}
+
+await main()
