@@ -74,8 +74,8 @@ async function fill(deps: Deps, size: number): Promise<void> {
       jsonb_build_object('key', 'k/' || n || '.jpg', 'url', 'https://cdn.example.com/k/' || n || '.jpg', 'size', 1000,
         'width', 800, 'height', 600, 'filename', 'photo-' || n || '.jpg', 'mimeType', 'image/jpeg'),
       jsonb_build_object('title', 'Title w' || (n % 100) || ' u' || n, 'caption', 'not indexed'),
-      to_timestamp((${BASE_MS} + n) / 1000.0), to_timestamp((${BASE_MS} + n) / 1000.0),
-      CASE WHEN n % 1000 = 0 THEN to_timestamp((${BASE_MS} + n) / 1000.0) END,
+      to_timestamp((${BASE_MS}::bigint + n) / 1000.0), to_timestamp((${BASE_MS}::bigint + n) / 1000.0),
+      CASE WHEN n % 1000 = 0 THEN to_timestamp((${BASE_MS}::bigint + n) / 1000.0) END,
       'photo ' || n || ' jpg title w' || (n % 100) || ' u' || n
     FROM generate_series(1, ${size}) AS n`.execute(db)
   await sql`VACUUM ANALYZE media_entries`.execute(db)
@@ -115,6 +115,10 @@ const CASES: Case[] = [
   {
     name: 'createdAfter (newest 500)',
     url: (size) => `/api/2026-03/mediaLibrary?createdAfter=${iso(BASE_MS + size - 500)}`,
+  },
+  {
+    name: 'createdAfter (newest 5 %)',
+    url: (size) => `/api/2026-03/mediaLibrary?createdAfter=${iso(BASE_MS + Math.floor(size * 0.95))}`,
   },
   {
     name: 'updatedAfter (newest 500)',

@@ -42,6 +42,9 @@ interface Row {
 
 const COLUMNS_PER_ROW = 12
 
+/** Most entries of a time range that a SQLite search reads and sorts instead of walking the insertion order. */
+const TIME_RANGE_SORT_LIMIT = 20_000
+
 /** The key whose unique index an entry contends on: (systemName, externalId) when set, else the id. */
 const lockKey = (e: MediaEntry) =>
   e.externalId !== undefined ? `x\u0000${e.systemName}\u0000${e.externalId}` : `i\u0000${e.id}`
@@ -155,6 +158,33 @@ export function createMediaEntryRepository({ db, caps }: Database): MediaEntryRe
     return parts.length === 1 ? parts[0]! : sql`(${sql.join(parts, sql` OR `)})`
   }
 
+  /**
+   * SQLite only: when a time filter selects at most TIME_RANGE_SORT_LIMIT entries, the name of its index.
+   * SQLite has no range histograms, so it would rather walk the insertion order and skip every entry
+   * outside a narrow "newest" range (a million rows for `updatedAfter` = an hour ago). Reading a small
+   * range from the time index and sorting it is then far cheaper. The probe itself reads at most
+   * TIME_RANGE_SORT_LIMIT index entries. PostgreSQL's planner has histograms and decides alone.
+   */
+  const narrowTimeIndex = async (project: string, query: EntrySearch): Promise<string | undefined> => {
+    const probes: [string, RawBuilder<unknown>][] = []
+    if (query.updatedAfter) {
+      probes.push(['media_entries_updated', sql`updated_at > ${caps.toTime(query.updatedAfter)}`])
+    }
+    if (query.createdAfter || query.createdBefore) {
+      const range: RawBuilder<unknown>[] = []
+      if (query.createdAfter) range.push(sql`created_at > ${caps.toTime(query.createdAfter)}`)
+      if (query.createdBefore) range.push(sql`created_at < ${caps.toTime(query.createdBefore)}`)
+      probes.push(['media_entries_created', sql.join(range, sql` AND `)])
+    }
+    for (const [index, condition] of probes) {
+      const beyond = await sql`
+        SELECT 1 FROM media_entries INDEXED BY ${sql.ref(index)} WHERE project = ${project} AND ${condition}
+        LIMIT 1 OFFSET ${TIME_RANGE_SORT_LIMIT}`.execute(db)
+      if (beyond.rows.length === 0) return index
+    }
+    return undefined
+  }
+
   return {
     async insertNew(project, entries) {
       const outcome: InsertOutcome = { inserted: new Set(), idTaken: new Set(), externalIdTaken: new Set() }
@@ -246,6 +276,10 @@ export function createMediaEntryRepository({ db, caps }: Database): MediaEntryRe
         where.push(sql`e.search_vector @@ to_tsquery('simple', ${words.map((w) => `${w}:*`).join(' & ')})`)
       }
       if (query.afterSeq !== undefined) where.push(sql`${seq} > ${query.afterSeq}`)
+      if (words.length === 0 && caps.name === 'sqlite') {
+        const timeIndex = await narrowTimeIndex(project, query)
+        if (timeIndex) from = sql`media_entries e INDEXED BY ${sql.ref(timeIndex)}`
+      }
       const result = await sql<Row>`
         SELECT ${columns} FROM ${from}
         WHERE ${sql.join(where, sql` AND `)}

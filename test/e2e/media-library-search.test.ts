@@ -219,7 +219,8 @@ describe.each(DIALECTS)('GET /api/:apiVersion/mediaLibrary search and paging (%s
     await repo.listByIds('search', ['a1', 'a2'])
     await repo.listByExternalIds('search', 'sysA', ['x-a1'])
     const queries = take()
-    expect(queries.length).toBe(searches.length + 3)
+    // SQLite adds a bounded probe per time filter (see narrowTimeIndex); it is EXPLAINed too.
+    expect(queries.length).toBeGreaterThanOrEqual(searches.length + 3)
     for (const query of queries) {
       const plan = await planOf(server.deps.database, query)
       expect(fullScans(plan), `${query.sql}\n${plan.join('\n')}`).toEqual([])
