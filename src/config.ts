@@ -40,6 +40,17 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    /** The browser UI. */
+    ui: Type.Object(
+      {
+        /**
+         * Trust `X-Forwarded-Proto: https` from a TLS-terminating proxy: the session cookie is then `Secure`.
+         * Requests that arrive over TLS directly always get a `Secure` cookie.
+         */
+        trustForwardedProto: Type.Boolean(),
+      },
+      { additionalProperties: false },
+    ),
   },
   { additionalProperties: false },
 )
@@ -59,6 +70,7 @@ export const DEFAULT_CONFIG: Config = {
     requestTimeoutMs: 120_000,
     rateLimitPerMinute: 0,
   },
+  ui: { trustForwardedProto: false },
 }
 
 /** Options given on the command line; undefined means "not given". */
@@ -99,6 +111,11 @@ function intFrom(value: string | number | undefined, name: string): number | und
   return n
 }
 
+function boolFrom(value: string | undefined): boolean | undefined {
+  if (value === undefined || value === '') return undefined
+  return ['1', 'true', 'yes'].includes(value.toLowerCase())
+}
+
 function definedOnly<T extends object>(obj: T): Partial<T> {
   return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Partial<T>
 }
@@ -107,7 +124,7 @@ function definedOnly<T extends object>(obj: T): Partial<T> {
  * Resolves the configuration. This is the only place that reads the environment:
  * MEDIALIB_HOST, MEDIALIB_PORT, MEDIALIB_DATA_DIR, MEDIALIB_CONFIG, MEDIALIB_DATABASE_URL,
  * MEDIALIB_DB_POOL_SIZE, MEDIALIB_LOG_LEVEL, MEDIALIB_MAX_BODY_BYTES, MEDIALIB_MAX_ENTRIES_PER_REQUEST,
- * MEDIALIB_REQUEST_TIMEOUT_MS, MEDIALIB_RATE_LIMIT_PER_MINUTE.
+ * MEDIALIB_REQUEST_TIMEOUT_MS, MEDIALIB_RATE_LIMIT_PER_MINUTE, MEDIALIB_UI_TRUST_FORWARDED_PROTO.
  */
 export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Config {
   const configFile = flags.config ?? env.MEDIALIB_CONFIG
@@ -138,6 +155,11 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Con
     ...fromEnv,
     ...fromFlags,
     limits: { ...DEFAULT_CONFIG.limits, ...(fromFile.limits ?? {}), ...limitsFromEnv },
+    ui: {
+      ...DEFAULT_CONFIG.ui,
+      ...(fromFile.ui ?? {}),
+      ...definedOnly({ trustForwardedProto: boolFrom(env.MEDIALIB_UI_TRUST_FORWARDED_PROTO) }),
+    },
   }
   if (!checkConfig.Check(merged)) {
     const problems = [...checkConfig.Errors(merged)].map((e) => `${e.instancePath || '/'} ${e.message}`)

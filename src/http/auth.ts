@@ -18,11 +18,39 @@ const BEARER = /^Bearer\s+(\S+)\s*$/i
 export function requireScope(tokens: TokenService, scope: Scope): onRequestHookHandler {
   return async (request: FastifyRequest, _reply: FastifyReply) => {
     const header = request.headers.authorization
-    const bearer = header ? (BEARER.exec(header)?.[1] ?? header) : undefined
+    const bearer = header ? (BEARER.exec(header)?.[1] ?? header) : uiCookieToken(request)
     const principal = await tokens.authenticate(bearer)
     if (!principal.scopes.has(scope)) throw new ForbiddenError()
     request.principal = principal
   }
+}
+
+/** The browser UI's session cookie (set by `POST /ui/login`): HttpOnly, SameSite=Strict, Path=/. */
+export const UI_COOKIE = 'medialib_session'
+/** The header the UI sends on writes; a cross-site form cannot set it (CSRF guard besides SameSite). */
+export const UI_WRITE_HEADER = 'x-medialib-ui'
+
+/**
+ * The token of the UI cookie, only when the request has no Authorization header. A cookie-authenticated
+ * request that can change state must carry `x-medialib-ui: 1`, else 403 (see docs/ui.md).
+ */
+function uiCookieToken(request: FastifyRequest): string | undefined {
+  const token = cookieValue(request.headers.cookie, UI_COOKIE)
+  if (token === undefined) return undefined
+  const safe = request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS'
+  if (!safe && request.headers[UI_WRITE_HEADER] !== '1') {
+    throw new ForbiddenError(`Requests authenticated by the UI cookie must send '${UI_WRITE_HEADER}: 1'`)
+  }
+  return token
+}
+
+/** One cookie's value from a `Cookie` header. */
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=')
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim()
+  }
+  return undefined
 }
 
 /** The principal of a request that passed `requireScope`. */

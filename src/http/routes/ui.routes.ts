@@ -1,0 +1,165 @@
+import fastifyStatic from '@fastify/static'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Type } from 'typebox'
+import type { Config } from '../../config.js'
+import { ForbiddenError } from '../../errors.js'
+import type { ProjectService } from '../../projects/project.service.js'
+import type { TokenService } from '../../projects/token.service.js'
+import { principalOf, requireScope, UI_COOKIE, UI_WRITE_HEADER } from '../auth.js'
+import { ErrorEnvelope } from '../schemas/common.js'
+
+export interface UiRoutesDeps {
+  config: Config
+  tokens: TokenService
+  projects: ProjectService
+}
+
+/** Paths the single-page app routes itself; the server answers them with `ui/index.html`. */
+export const UI_CLIENT_ROUTES = ['/', '/entries/:id', '/imports', '/login']
+
+const SESSION_SECONDS = 8 * 60 * 60
+
+/** `ui/` next to `src/` when run from source, or next to `dist/` when built. */
+function findUiRoot(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url))
+  for (const up of ['../../..', '../../../..']) {
+    const dir = path.resolve(here, up, 'ui')
+    if (existsSync(path.join(dir, 'index.html'))) return dir
+  }
+  throw new Error(`ui/index.html not found above ${here}`)
+}
+
+/** The ES module builds of Preact, its hooks and htm, straight from node_modules (no bundler, no CDN). */
+function vendorFiles(): Record<string, { dir: string; file: string }> {
+  const require = createRequire(import.meta.url)
+  const dirOf = (specifier: string) => path.dirname(require.resolve(specifier))
+  return {
+    'preact.js': { dir: dirOf('preact'), file: 'preact.module.js' },
+    'hooks.js': { dir: dirOf('preact/hooks'), file: 'hooks.module.js' },
+    'htm.js': { dir: dirOf('htm'), file: 'htm.module.js' },
+  }
+}
+
+/**
+ * The page's Content-Security-Policy: only our own origin; the one inline script (the import map)
+ * is allowed by its hash.
+ */
+function contentSecurityPolicy(indexHtml: string): string {
+  const importMap = /<script type="importmap">([\s\S]*?)<\/script>/.exec(indexHtml)?.[1] ?? ''
+  const hash = createHash('sha256').update(importMap).digest('base64')
+  return [
+    "default-src 'self'",
+    `script-src 'self' 'sha256-${hash}'`,
+    "img-src 'self' data:",
+    "style-src 'self'",
+    "frame-ancestors 'none'",
+    "form-action 'self'",
+    "base-uri 'none'",
+  ].join('; ')
+}
+
+function secureRequest(request: FastifyRequest, config: Config): boolean {
+  if ((request.raw.socket as { encrypted?: boolean }).encrypted) return true
+  return config.ui.trustForwardedProto && request.headers['x-forwarded-proto'] === 'https'
+}
+
+function sessionCookie(value: string, maxAge: number, secure: boolean): string {
+  const parts = [`${UI_COOKIE}=${value}`, 'HttpOnly', 'SameSite=Strict', 'Path=/', `Max-Age=${maxAge}`]
+  if (secure) parts.push('Secure')
+  return parts.join('; ')
+}
+
+/** Login and logout must come from our page: a cross-site form can neither send JSON nor this header. */
+function requireUiHeader(request: FastifyRequest): void {
+  if (request.headers[UI_WRITE_HEADER] !== '1') {
+    throw new ForbiddenError(`This request must send '${UI_WRITE_HEADER}: 1'`)
+  }
+}
+
+/**
+ * The browser UI: its static files at `/`, the vendored Preact and htm at `/vendor/`, and the session
+ * routes `POST /ui/login`, `POST /ui/logout`, `GET /ui/session`. Unknown `/api/...` paths still reach
+ * the API's JSON 404, since static files are registered one route per file (no wildcard).
+ */
+export function uiRoutes(deps: UiRoutesDeps): FastifyPluginAsync {
+  const { config, tokens, projects } = deps
+  return async (app) => {
+    const root = findUiRoot()
+    const csp = contentSecurityPolicy(readFileSync(path.join(root, 'index.html'), 'utf8'))
+    const pageHeaders = (reply: FastifyReply) =>
+      reply
+        .header('content-security-policy', csp)
+        .header('x-content-type-options', 'nosniff')
+        .header('referrer-policy', 'same-origin')
+        .header('x-frame-options', 'DENY')
+
+    await app.register(fastifyStatic, {
+      root,
+      prefix: '/',
+      wildcard: false,
+      index: false,
+      cacheControl: true,
+      maxAge: 0,
+      setHeaders: (res) => {
+        res.setHeader('x-content-type-options', 'nosniff')
+        res.setHeader('content-security-policy', csp)
+      },
+    })
+    for (const url of UI_CLIENT_ROUTES) {
+      app.get(url, { schema: { hide: true } }, async (_request, reply) =>
+        pageHeaders(reply).header('cache-control', 'no-cache').sendFile('index.html', root),
+      )
+    }
+    for (const [name, { dir, file }] of Object.entries(vendorFiles())) {
+      app.get(`/vendor/${name}`, { schema: { hide: true } }, async (_request, reply) =>
+        reply
+          .header('x-content-type-options', 'nosniff')
+          .header('cache-control', 'public, max-age=86400')
+          .sendFile(file, dir),
+      )
+    }
+
+    app.post(
+      '/ui/login',
+      {
+        schema: {
+          hide: true,
+          body: Type.Object({ token: Type.String({ minLength: 1, maxLength: 500 }) }),
+          response: { 401: ErrorEnvelope, 403: ErrorEnvelope },
+        },
+      },
+      async (request, reply) => {
+        requireUiHeader(request)
+        const { token } = request.body as { token: string }
+        const principal = await tokens.authenticate(token.trim())
+        reply.header(
+          'set-cookie',
+          sessionCookie(token.trim(), SESSION_SECONDS, secureRequest(request, config)),
+        )
+        return { project: principal.project, scopes: [...principal.scopes] }
+      },
+    )
+
+    app.post('/ui/logout', { schema: { hide: true } }, async (request, reply) => {
+      requireUiHeader(request)
+      reply.header('set-cookie', sessionCookie('', 0, secureRequest(request, config)))
+      return { status: 200 }
+    })
+
+    app.get(
+      '/ui/session',
+      { onRequest: requireScope(tokens, 'public-api:read'), schema: { hide: true } },
+      async (request, reply) => {
+        const { project, scopes } = principalOf(request)
+        const mediaTypes = [...(await projects.mediaTypesOf(project)).values()].map((t) => t.config)
+        reply.header('cache-control', 'no-store')
+        return { project, scopes: [...scopes], mediaTypes }
+      },
+    )
+  }
+}

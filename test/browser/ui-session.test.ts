@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DIALECTS } from '../helpers/dialects.js'
+import { imageEntry } from '../helpers/fixtures.js'
+import { request, startTestServer, type TestServer } from '../helpers/server.js'
+
+const UI = { 'x-medialib-ui': '1' }
+
+function cookieOf(res: { headers: Headers }): string {
+  const set = res.headers.get('set-cookie') ?? ''
+  return set.split(';')[0] ?? ''
+}
+
+describe.each(DIALECTS)('UI session and static files (%s)', (dialect) => {
+  let server: TestServer
+  let readToken: string
+  beforeAll(async () => {
+    server = await startTestServer(dialect)
+    readToken = await server.createToken('default', ['public-api:read'])
+    const res = await request(server, 'POST', '/api/2026-07/import/mediaLibrary', {
+      token: server.token,
+      body: { mediaLibraryEntries: [imageEntry({ id: 'ui-1' })] },
+    })
+    expect(res.status).toBe(200)
+  })
+  afterAll(async () => server?.close())
+
+  it('serves the page at / and at client routes, the vendored modules, and keeps API 404s in JSON', async () => {
+    for (const url of ['/', '/entries/ui-1', '/imports', '/login']) {
+      const res = await fetch(`${server.baseUrl}${url}`)
+      expect(res.status).toBe(200)
+      expect(res.headers.get('content-type')).toMatch(/^text\/html/)
+      expect(res.headers.get('content-security-policy')).toMatch(/script-src 'self' 'sha256-/)
+      expect(await res.text()).toContain('<script type="importmap">')
+    }
+    for (const url of ['/app.js', '/vendor/preact.js', '/vendor/hooks.js', '/vendor/htm.js', '/style.css']) {
+      const res = await fetch(`${server.baseUrl}${url}`)
+      expect(res.status, url).toBe(200)
+    }
+    const missing = await request(server, 'GET', '/api/2026-07/nothing-here')
+    expect(missing.status).toBe(404)
+    expect(missing.body).toEqual({
+      status: 404,
+      error: 'Not Found',
+      error_details: { url: '/api/2026-07/nothing-here' },
+    })
+    expect((await request(server, 'GET', '/no-such-page')).status).toBe(404)
+  })
+
+  it('logs in with a token into an HttpOnly SameSite=Strict cookie that authenticates API reads', async () => {
+    const bad = await request(server, 'POST', '/ui/login', { body: { token: 'ml_nope_nope' }, headers: UI })
+    expect(bad.status).toBe(401)
+    expect(bad.headers.get('set-cookie')).toBeNull()
+
+    const res = await request(server, 'POST', '/ui/login', { body: { token: server.token }, headers: UI })
+    expect(res.status).toBe(200)
+    expect(res.body).toEqual({ project: 'default', scopes: ['public-api:read', 'public-api:write'] })
+    const setCookie = res.headers.get('set-cookie') ?? ''
+    expect(setCookie).toMatch(/^medialib_session=ml_[^;]+; HttpOnly; SameSite=Strict; Path=\/; Max-Age=\d+$/)
+    const cookie = cookieOf(res)
+
+    const session = await request(server, 'GET', '/ui/session', { headers: { cookie } })
+    expect(session.status).toBe(200)
+    expect((session.body as { mediaTypes: { handle: string }[] }).mediaTypes.map((t) => t.handle)).toEqual([
+      'image',
+      'video',
+      'file',
+    ])
+    const entry = await request(server, 'GET', '/api/2026-07/mediaLibrary/ui-1', { headers: { cookie } })
+    expect(entry.status).toBe(200)
+
+    const out = await request(server, 'POST', '/ui/logout', { headers: UI })
+    expect(out.headers.get('set-cookie')).toBe(
+      'medialib_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0',
+    )
+  })
+
+  it('sets Secure behind a trusted TLS proxy only', async () => {
+    const headers = { ...UI, 'x-forwarded-proto': 'https' }
+    const untrusted = await request(server, 'POST', '/ui/login', { body: { token: server.token }, headers })
+    expect(untrusted.headers.get('set-cookie')).not.toMatch(/Secure/)
+    const trusting = await startTestServer(dialect, { ui: { trustForwardedProto: true } })
+    try {
+      const token = await trusting.createToken('default', ['public-api:read'])
+      const res = await request(trusting, 'POST', '/ui/login', { body: { token }, headers })
+      expect(res.headers.get('set-cookie')).toMatch(/; Secure$/)
+    } finally {
+      await trusting.close()
+    }
+  })
+
+  it('refuses cookie-authenticated writes without the UI header (CSRF), and read-only tokens (403)', async () => {
+    const login = await request(server, 'POST', '/ui/login', { body: { token: server.token }, headers: UI })
+    const cookie = cookieOf(login)
+    const body = { patches: [{ operation: 'setMetadataProperty', propertyName: 'title', value: 'CSRF' }] }
+    const forged = await request(server, 'PATCH', '/api/2026-07/mediaLibrary/ui-1', {
+      body,
+      headers: { cookie },
+    })
+    expect(forged.status).toBe(403)
+    expect((await request(server, 'POST', '/ui/login', { body: { token: server.token } })).status).toBe(403)
+    const asForm = await request(server, 'POST', '/ui/login', {
+      rawBody: `token=${server.token}`,
+      headers: { ...UI, 'content-type': 'application/x-www-form-urlencoded' },
+    })
+    expect(asForm.status).toBe(415)
+    const stored = await request(server, 'GET', '/api/2026-07/mediaLibrary/ui-1', { token: server.token })
+    expect((stored.body as { metadata: { title: string } }).metadata.title).not.toBe('CSRF')
+
+    const ok = await request(server, 'PATCH', '/api/2026-07/mediaLibrary/ui-1', {
+      body,
+      headers: { cookie, ...UI },
+    })
+    expect(ok.status).toBe(200)
+
+    const readLogin = await request(server, 'POST', '/ui/login', { body: { token: readToken }, headers: UI })
+    const readOnly = await request(server, 'PATCH', '/api/2026-07/mediaLibrary/ui-1', {
+      body,
+      headers: { cookie: cookieOf(readLogin), ...UI },
+    })
+    expect(readOnly.status).toBe(403)
+    // The Bearer path is unchanged and wins over a cookie.
+    const bearer = await request(server, 'GET', '/api/2026-07/mediaLibrary/ui-1', {
+      token: 'ml_wrong_wrong',
+      headers: { cookie },
+    })
+    expect(bearer.status).toBe(401)
+  })
+})

@@ -1,0 +1,122 @@
+/* global document */
+import { render } from 'preact'
+import { useEffect, useState } from 'preact/hooks'
+import { api, ApiError } from './api.js'
+import { EntryPage } from './entry.js'
+import { html } from './html.js'
+import { ImportsPage } from './imports.js'
+import { LibraryPage } from './library.js'
+import { linkClick, navigate, useLocation } from './router.js'
+
+function LoginPage({ onLogin }) {
+  const [token, setToken] = useState('')
+  const [error, setError] = useState('')
+  const [busy, setBusy] = useState(false)
+  const submit = async (event) => {
+    event.preventDefault()
+    setBusy(true)
+    setError('')
+    try {
+      await api('POST', '/ui/login', { token })
+      setToken('')
+      await onLogin()
+    } catch (err) {
+      setError(
+        err instanceof ApiError && err.status === 401
+          ? 'This token is not valid (unknown, mistyped or revoked).'
+          : `Login failed: ${err.message}`,
+      )
+    } finally {
+      setBusy(false)
+    }
+  }
+  return html`<main id="main" class="login">
+    <h1>medialib</h1>
+    <p>
+      Sign in with a project token. Create one with
+      <code>medialib tokens create --project default --scope public-api:read</code> (add
+      <code>--scope public-api:write</code> to edit).
+    </p>
+    <form onSubmit=${submit}>
+      <label for="token">Project token</label>
+      <input
+        id="token"
+        name="token"
+        type="password"
+        autocomplete="off"
+        required
+        value=${token}
+        onInput=${(e) => setToken(e.currentTarget.value)}
+        aria-describedby=${error ? 'login-error' : undefined}
+      />
+      ${error && html`<p id="login-error" class="error" role="alert">${error}</p>`}
+      <button type="submit" disabled=${busy}>Sign in</button>
+    </form>
+    <p class="hint">
+      The token is kept in an HttpOnly cookie for this site only; the page's scripts never see it.
+    </p>
+  </main>`
+}
+
+function Header({ session, onLogout, path }) {
+  const canWrite = session.scopes.includes('public-api:write')
+  const current = (p) => (p === '/' ? path === '/' || path.startsWith('/entries/') : path.startsWith(p))
+  return html`<header class="top">
+    <a class="skip" href="#main">Skip to content</a>
+    <a class="brand" href="/" onClick=${linkClick}>medialib</a>
+    <nav aria-label="Main">
+      <a href="/" onClick=${linkClick} aria-current=${current('/') ? 'page' : undefined}>Library</a>
+      <a href="/imports" onClick=${linkClick} aria-current=${current('/imports') ? 'page' : undefined}
+        >Imports</a
+      >
+    </nav>
+    <span class="who"
+      >Project
+      <strong>${session.project}</strong>
+      ${canWrite ? html`<span class="badge">read and write</span>` : html`<span class="badge warn">read-only</span>`}</span
+    >
+    <button type="button" class="secondary" onClick=${onLogout}>Sign out</button>
+  </header>`
+}
+
+function App() {
+  const [session, setSession] = useState(undefined)
+  const [failure, setFailure] = useState('')
+  const { path, search } = useLocation()
+
+  const loadSession = async () => {
+    try {
+      setSession(await api('GET', '/ui/session'))
+      setFailure('')
+      if (path === '/login') navigate('/', { replace: true })
+    } catch (err) {
+      if (err instanceof ApiError && (err.status === 401 || err.status === 403)) setSession(null)
+      else setFailure(err.message)
+    }
+  }
+  useEffect(() => {
+    loadSession()
+  }, [])
+
+  const logout = async () => {
+    await api('POST', '/ui/logout')
+    setSession(null)
+    navigate('/login')
+  }
+
+  if (failure)
+    return html`<main id="main">
+      <p class="error" role="alert">The server cannot be reached: ${failure}</p>
+    </main>`
+  if (session === undefined) return html`<p class="loading">Loading…</p>`
+  if (session === null) return html`<${LoginPage} onLogin=${loadSession} />`
+
+  let page
+  const entryMatch = /^\/entries\/([^/]+)$/.exec(path)
+  if (entryMatch) page = html`<${EntryPage} id=${decodeURIComponent(entryMatch[1])} session=${session} />`
+  else if (path === '/imports') page = html`<${ImportsPage} session=${session} />`
+  else page = html`<${LibraryPage} search=${search} session=${session} />`
+  return html`<${Header} session=${session} onLogout=${logout} path=${path} />${page}`
+}
+
+render(html`<${App} />`, document.getElementById('app'))

@@ -1,0 +1,326 @@
+import { useEffect, useState } from 'preact/hooks'
+import { API, api, ApiError, thumbnailUrl } from './api.js'
+import { bytes, dateTime, stateOf, titleOf } from './format.js'
+import { html } from './html.js'
+import { MetadataField, toText, toValue } from './metadata-form.js'
+import { linkClick } from './router.js'
+
+/** Field errors of a refused PATCH, keyed by property, from either metadata error shape of the API. */
+function fieldErrors(body) {
+  const d = body?.error_details ?? {}
+  const items = d.errors ?? d.invalidMetadata ?? []
+  const out = {}
+  for (const item of items) {
+    if (item.metadataProperty && !item.translationLocale) out[item.metadataProperty] ??= item.message
+  }
+  return out
+}
+
+function Facts({ entry, keys }) {
+  const a = entry.asset
+  const rows = [
+    ['Id', entry.id],
+    ['Version', entry.version],
+    ['Media type', entry.mediaType],
+    ['System name', entry.systemName],
+    ['External id', entry.externalId],
+    ['Filename', a.filename],
+    ['MIME type', a.mimeType],
+    ['Size', bytes(a.size)],
+    ['Dimensions', a.width && a.height ? `${a.width} × ${a.height} px` : undefined],
+    ['Duration', a.duration !== undefined ? `${a.duration} s` : undefined],
+    ['SHA-256', a.sha256],
+    ['Storage key', a.key],
+    ['URL', a.url],
+    ['Created', dateTime(entry.createdAt)],
+    ['Updated', dateTime(entry.updatedAt)],
+  ].filter(([, v]) => v !== undefined && v !== '')
+  return html`<section aria-labelledby="facts-h">
+    <h2 id="facts-h">Asset</h2>
+    <dl class="facts">
+      ${rows.map(
+        ([k, v]) =>
+          html`<dt>${k}</dt>
+            <dd><code>${String(v)}</code></dd>`,
+      )}
+    </dl>
+    ${
+      keys &&
+      html`<h3>All storage keys</h3>
+        <ul class="keys">
+          ${keys.map((k) => html`<li><code>${k}</code></li>`)}
+        </ul>`
+    }
+  </section>`
+}
+
+function Translations({ entry }) {
+  if (!entry.translations?.length) return null
+  return html`<section aria-labelledby="tr-h">
+    <h2 id="tr-h">Translations</h2>
+    ${entry.translations.map(
+      (t) =>
+        html`<div class="translation">
+          <h3 lang=${t.locale}>${t.locale}</h3>
+          <dl class="facts">
+            ${Object.entries(t.metadata ?? {}).map(
+              ([k, v]) =>
+                html`<dt>${k}</dt>
+                  <dd lang=${t.locale}>${typeof v === 'string' ? v : JSON.stringify(v)}</dd>`,
+            )}
+            ${
+              t.asset &&
+              html`<dt>Asset</dt>
+                <dd><code>${t.asset.key}</code> (${t.asset.mimeType}, ${bytes(t.asset.size)})</dd>`
+            }
+          </dl>
+        </div>`,
+    )}
+  </section>`
+}
+
+function StateSection({ entry, canWrite, onAction, busy }) {
+  const state = stateOf(entry)
+  const [note, setNote] = useState('')
+  const [confirmArchive, setConfirmArchive] = useState(false)
+  return html`<section aria-labelledby="state-h">
+    <h2 id="state-h">State</h2>
+    <p>
+      <span class=${`badge state-${state}`}>${state}</span>
+      ${entry.revokedAt && ` revoked ${dateTime(entry.revokedAt)}`}
+      ${entry.archivedAt && ` archived ${dateTime(entry.archivedAt)}`}
+    </p>
+    ${entry.revokeNote && html`<p>Note: <q class="revoke-note">${entry.revokeNote}</q></p>`}
+    ${
+      canWrite &&
+      html`<div class="actions">
+        ${
+          entry.revokedAt
+            ? html`<button
+                type="button"
+                disabled=${busy}
+                onClick=${() => onAction({ operation: 'unrevokeAsset' })}
+              >
+                Unrevoke
+              </button>`
+            : html`<div class="field">
+                  <label for="revoke-note">Revoke note (optional, at most 200 characters)</label>
+                  <input
+                    id="revoke-note"
+                    maxlength="200"
+                    value=${note}
+                    onInput=${(e) => setNote(e.currentTarget.value)}
+                  />
+                </div>
+                <button
+                  type="button"
+                  class="danger"
+                  disabled=${busy}
+                  onClick=${() => onAction(note ? { operation: 'revokeAsset', note } : { operation: 'revokeAsset' })}
+                >
+                  Revoke
+                </button>`
+        }
+        ${
+          !entry.archivedAt &&
+          (confirmArchive
+            ? html`<button
+                  type="button"
+                  class="danger"
+                  disabled=${busy}
+                  onClick=${() => onAction({ operation: 'archive' })}
+                >
+                  Confirm: archive (cannot be undone)
+                </button>
+                <button type="button" class="secondary" onClick=${() => setConfirmArchive(false)}>
+                  Cancel
+                </button>`
+            : html`<button type="button" class="secondary" onClick=${() => setConfirmArchive(true)}>
+                Archive…
+              </button>`)
+        }
+      </div>`
+    }
+  </section>`
+}
+
+/** One entry: preview, metadata form (generated from its media type), asset facts, state and actions. */
+export function EntryPage({ id, session }) {
+  const [entry, setEntry] = useState(null)
+  const [keys, setKeys] = useState(null)
+  const [loadError, setLoadError] = useState('')
+  const [texts, setTexts] = useState({})
+  const [errors, setErrors] = useState({})
+  const [message, setMessage] = useState(null)
+  const [conflict, setConflict] = useState(null)
+  const [busy, setBusy] = useState(false)
+  const [previewFailed, setPreviewFailed] = useState(false)
+  const canWrite = session.scopes.includes('public-api:write')
+  const mediaType = entry && session.mediaTypes.find((t) => t.handle === entry.mediaType)
+  const defs = mediaType?.metadata.filter((d) => !d.config?.hideFromForm) ?? []
+
+  const reload = async ({ keepEdits = false } = {}) => {
+    try {
+      const fresh = await api('GET', `${API}/mediaLibrary/${encodeURIComponent(id)}`)
+      setEntry(fresh)
+      const type = session.mediaTypes.find((t) => t.handle === fresh.mediaType)
+      if (!keepEdits) {
+        setTexts(
+          Object.fromEntries(
+            (type?.metadata ?? []).map((d) => [d.handle, toText(d, fresh.metadata[d.handle])]),
+          ),
+        )
+        setErrors({})
+      }
+      api('GET', `${API}/mediaLibrary/${encodeURIComponent(id)}/keys`).then(
+        (r) => setKeys(r.results),
+        () => setKeys(null),
+      )
+      return fresh
+    } catch (err) {
+      setLoadError(err instanceof ApiError && err.status === 404 ? `There is no entry '${id}'.` : err.message)
+      return null
+    }
+  }
+  useEffect(() => {
+    setEntry(null)
+    setMessage(null)
+    setConflict(null)
+    reload()
+  }, [id])
+
+  const patch = async (patches, what) => {
+    setBusy(true)
+    setMessage(null)
+    try {
+      await api('PATCH', `${API}/mediaLibrary/${encodeURIComponent(id)}`, { version: entry.version, patches })
+      setConflict(null)
+      const fresh = await reload({ keepEdits: what !== 'save' })
+      setMessage({ kind: 'ok', text: `${what === 'save' ? 'Saved' : 'Done'}: version ${fresh?.version}.` })
+    } catch (err) {
+      if (
+        err instanceof ApiError &&
+        err.status === 409 &&
+        /^Version:/.test(err.body?.error_details?.message ?? '')
+      ) {
+        const theirs = await api('GET', `${API}/mediaLibrary/${encodeURIComponent(id)}`).catch(() => null)
+        setConflict({ mine: entry.version, theirs })
+      } else if (err instanceof ApiError && err.status === 400) {
+        const byField = fieldErrors(err.body)
+        setErrors(byField)
+        const n = Object.keys(byField).length
+        setMessage({
+          kind: 'error',
+          text: n
+            ? `Not saved: ${n} ${n === 1 ? 'property is' : 'properties are'} not valid.`
+            : `Not saved: ${err.message}`,
+        })
+      } else {
+        setMessage({ kind: 'error', text: `Not saved: ${err.message}` })
+      }
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  const save = (event) => {
+    event.preventDefault()
+    const patches = []
+    const localErrors = {}
+    for (const def of defs) {
+      try {
+        const value = toValue(def, texts[def.handle] ?? '')
+        if (JSON.stringify(value) !== JSON.stringify(entry.metadata[def.handle])) {
+          patches.push({ operation: 'setMetadataProperty', propertyName: def.handle, value: value ?? null })
+        }
+      } catch (err) {
+        localErrors[def.handle] = err.message
+      }
+    }
+    setErrors(localErrors)
+    if (Object.keys(localErrors).length)
+      return setMessage({ kind: 'error', text: 'Not saved: fix the marked fields.' })
+    if (!patches.length) return setMessage({ kind: 'ok', text: 'Nothing changed.' })
+    patch(patches, 'save')
+  }
+
+  if (loadError)
+    return html`<main id="main">
+      <p class="error" role="alert">${loadError}</p>
+      <p><a href="/" onClick=${linkClick}>Back to the library</a></p>
+    </main>`
+  if (!entry) return html`<main id="main"><p class="loading">Loading entry…</p></main>`
+  const isImage = entry.asset.mimeType?.startsWith('image/')
+  return html`<main id="main" class="entry">
+    <p><a href="/" onClick=${linkClick}>← Library</a></p>
+    <h1>${titleOf(entry)}</h1>
+    ${
+      conflict &&
+      html`<div class="conflict" role="alert">
+        <h2>Someone else changed this entry</h2>
+        <p>
+          You edited version ${conflict.mine}; the library now holds version
+          ${conflict.theirs?.version ?? 'newer'}. Nothing was saved and nothing was overwritten. Your edits
+          are still in the form.
+        </p>
+        ${conflict.theirs && html`<p>Their title: <q>${titleOf(conflict.theirs)}</q></p>`}
+        <button
+          type="button"
+          onClick=${() => {
+            setConflict(null)
+            setMessage(null)
+            reload()
+          }}
+        >
+          Load the latest version (discards your edits)
+        </button>
+      </div>`
+    }
+    ${message && html`<p class=${message.kind === 'ok' ? 'ok' : 'error'} role=${message.kind === 'ok' ? 'status' : 'alert'}>${message.text}</p>`}
+    <div class="entry-layout">
+      <figure class="preview">
+        ${
+          isImage && !previewFailed
+            ? html`<img
+                src=${thumbnailUrl(entry, 1280)}
+                alt=${`Preview of ${titleOf(entry)}`}
+                onError=${() => setPreviewFailed(true)}
+              />`
+            : html`<div class="thumb placeholder big">
+                <span>${isImage ? 'No preview: the original is not in storage' : entry.asset.mimeType}</span>
+              </div>`
+        }
+      </figure>
+      <div>
+        <form class="metadata" onSubmit=${save} aria-labelledby="meta-h" novalidate>
+          <h2 id="meta-h">Metadata <span class="type">${mediaType?.info?.label ?? entry.mediaType}</span></h2>
+          ${!mediaType && html`<p class="error">The media type '${entry.mediaType}' is not configured in this project.</p>`}
+          ${defs.map(
+            (def) =>
+              html`<${MetadataField}
+                key=${def.handle}
+                def=${def}
+                text=${texts[def.handle]}
+                error=${errors[def.handle]}
+                readOnly=${!canWrite || busy}
+                onChange=${(v) => setTexts((t) => ({ ...t, [def.handle]: v }))}
+              />`,
+          )}
+          ${
+            canWrite
+              ? html`<button type="submit" disabled=${busy}>Save</button>`
+              : html`<p class="hint">Your token is read-only: you can look, not change.</p>`
+          }
+        </form>
+        <${StateSection}
+          entry=${entry}
+          canWrite=${canWrite}
+          busy=${busy}
+          onAction=${(p) => patch([p], p.operation)}
+        />
+      </div>
+    </div>
+    <${Facts} entry=${entry} keys=${keys} />
+    <${Translations} entry=${entry} />
+  </main>`
+}

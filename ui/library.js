@@ -1,0 +1,252 @@
+/* global IntersectionObserver, performance, URLSearchParams */
+import { useEffect, useRef, useState } from 'preact/hooks'
+import { API, api, queryString, thumbnailUrl } from './api.js'
+import { dateTime, stateOf, titleOf } from './format.js'
+import { html } from './html.js'
+import { linkClick, navigate } from './router.js'
+
+const PAGE_SIZE = 60
+const FILTERS = ['q', 'mediaType', 'systemName', 'state', 'createdAfter', 'createdBefore', 'view']
+const STATES = [
+  ['', 'Active and revoked'],
+  ['active', 'Active'],
+  ['revoked', 'Revoked'],
+  ['archived', 'Archived'],
+  ['active,revoked,archived', 'All, with archived'],
+]
+
+function filtersOf(search) {
+  const params = new URLSearchParams(search)
+  return Object.fromEntries(FILTERS.map((k) => [k, params.get(k) ?? '']))
+}
+
+/** The search request of the filters: dates are whole days, `createdBefore` includes its day. */
+function searchQuery(filters, after) {
+  const nextDay = (d) => new Date(Date.parse(`${d}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10)
+  return queryString({
+    q: filters.q.trim(),
+    mediaType: filters.mediaType,
+    systemName: filters.systemName.trim(),
+    state: filters.state,
+    createdAfter: filters.createdAfter ? `${filters.createdAfter}T00:00:00Z` : '',
+    createdBefore: filters.createdBefore ? nextDay(filters.createdBefore) : '',
+    limit: PAGE_SIZE,
+    after,
+  })
+}
+
+function errorText(err) {
+  const details = err.body?.error_details
+  if (details && typeof details === 'object') {
+    return Object.entries(details)
+      .map(([k, v]) => (k === 'message' ? v : `${k} ${v}`))
+      .join('; ')
+  }
+  return err.message
+}
+
+function Thumb({ entry }) {
+  const [failed, setFailed] = useState(false)
+  const kind = entry.asset.mimeType?.split('/')[0] ?? 'file'
+  if (kind !== 'image' || failed) {
+    return html`<div class="thumb placeholder" aria-hidden="true">
+      <span>${(entry.asset.filename?.split('.').pop() || kind).toUpperCase()}</span>
+    </div>`
+  }
+  return html`<img
+    class="thumb"
+    src=${thumbnailUrl(entry, 320)}
+    alt=""
+    loading="lazy"
+    decoding="async"
+    width="320"
+    height="240"
+    onError=${() => setFailed(true)}
+  />`
+}
+
+function Tile({ entry }) {
+  const state = stateOf(entry)
+  return html`<li class="tile">
+    <a href=${`/entries/${encodeURIComponent(entry.id)}`} onClick=${linkClick}>
+      <${Thumb} entry=${entry} />
+      <span class="tile-title">${titleOf(entry)}</span>
+      <span class="tile-meta">${entry.mediaType}${entry.systemName ? ` · ${entry.systemName}` : ''}</span>
+      ${state !== 'active' && html`<span class=${`badge state-${state}`}>${state}</span>`}
+    </a>
+  </li>`
+}
+
+function Row({ entry }) {
+  const state = stateOf(entry)
+  return html`<tr>
+    <td><a href=${`/entries/${encodeURIComponent(entry.id)}`} onClick=${linkClick}>${titleOf(entry)}</a></td>
+    <td>${entry.mediaType}</td>
+    <td>${entry.asset.mimeType}</td>
+    <td>${entry.asset.filename}</td>
+    <td>${entry.systemName ?? ''}</td>
+    <td>${dateTime(entry.createdAt)}</td>
+    <td>${state}</td>
+  </tr>`
+}
+
+function FilterForm({ filters, mediaTypes, onApply }) {
+  const [draft, setDraft] = useState(filters)
+  useEffect(() => setDraft(filters), [JSON.stringify(filters)])
+  const set = (key) => (e) => setDraft({ ...draft, [key]: e.currentTarget.value })
+  const setNow = (key) => (e) => onApply({ ...draft, [key]: e.currentTarget.value })
+  const submit = (e) => {
+    e.preventDefault()
+    onApply(draft)
+  }
+  return html`<form class="filters" role="search" onSubmit=${submit}>
+    <div class="field grow">
+      <label for="f-q">Search</label>
+      <input
+        id="f-q"
+        type="search"
+        value=${draft.q}
+        onInput=${set('q')}
+        placeholder="words in titles, captions, filenames"
+      />
+    </div>
+    <div class="field">
+      <label for="f-type">Media type</label>
+      <select id="f-type" value=${draft.mediaType} onChange=${setNow('mediaType')}>
+        <option value="">All</option>
+        ${mediaTypes.map((t) => html`<option value=${t.handle}>${t.info?.label ?? t.handle}</option>`)}
+      </select>
+    </div>
+    <div class="field">
+      <label for="f-system">System name</label>
+      <input id="f-system" value=${draft.systemName} onInput=${set('systemName')} />
+    </div>
+    <div class="field">
+      <label for="f-state">State</label>
+      <select id="f-state" value=${draft.state} onChange=${setNow('state')}>
+        ${STATES.map(([v, label]) => html`<option value=${v}>${label}</option>`)}
+      </select>
+    </div>
+    <div class="field">
+      <label for="f-after">Created from</label>
+      <input id="f-after" type="date" value=${draft.createdAfter} onChange=${setNow('createdAfter')} />
+    </div>
+    <div class="field">
+      <label for="f-before">Created until</label>
+      <input id="f-before" type="date" value=${draft.createdBefore} onChange=${setNow('createdBefore')} />
+    </div>
+    <div class="field">
+      <label for="f-view">View</label>
+      <select id="f-view" value=${draft.view} onChange=${setNow('view')}>
+        <option value="">Automatic</option>
+        <option value="grid">Grid</option>
+        <option value="list">List</option>
+      </select>
+    </div>
+    <div class="field"><button type="submit">Search</button></div>
+  </form>`
+}
+
+/** The library: filters in the URL, a grid (or list) of entries, paged by the search cursor as you scroll. */
+export function LibraryPage({ search, session }) {
+  const filters = filtersOf(search)
+  const key = searchQuery(filters)
+  const [entries, setEntries] = useState([])
+  const [cursor, setCursor] = useState(null)
+  const [status, setStatus] = useState('loading')
+  const [error, setError] = useState('')
+  const sentinel = useRef(null)
+  const loading = useRef(false)
+  const firstPainted = useRef(false)
+  const generation = useRef(0)
+
+  const load = async (after) => {
+    const mine = generation.current
+    loading.current = true
+    setStatus('loading')
+    try {
+      const page = await api('GET', `${API}/mediaLibrary${searchQuery(filters, after)}`)
+      // A newer search started meanwhile: its answer, not this one, fills the grid.
+      if (mine !== generation.current) return
+      setEntries((old) => (after ? [...old, ...page.results] : page.results))
+      setCursor(page.cursor)
+      setStatus(page.cursor ? 'more' : 'end')
+      setError('')
+    } catch (err) {
+      if (mine !== generation.current) return
+      setError(errorText(err))
+      setStatus('error')
+    } finally {
+      loading.current = false
+    }
+  }
+
+  useEffect(() => {
+    generation.current += 1
+    setEntries([])
+    setCursor(null)
+    load(undefined)
+  }, [key])
+
+  useEffect(() => {
+    if (!firstPainted.current && status !== 'loading') {
+      firstPainted.current = true
+      // Read by the browser test: time from navigation start to the first page on screen.
+      performance.mark('medialib:first-page')
+    }
+  }, [status])
+
+  useEffect(() => {
+    if (!sentinel.current || status !== 'more') return undefined
+    const observer = new IntersectionObserver((items) => {
+      if (items.some((i) => i.isIntersecting) && !loading.current && cursor) load(cursor)
+    })
+    observer.observe(sentinel.current)
+    return () => observer.disconnect()
+  }, [status, cursor])
+
+  const apply = (next) => navigate(`/${queryString(Object.fromEntries(FILTERS.map((k) => [k, next[k]])))}`)
+  const kind = session.mediaTypes.find((t) => t.handle === filters.mediaType)?.type
+  const view = filters.view || (kind && kind !== 'mediaImage' ? 'list' : 'grid')
+
+  return html`<main id="main">
+    <h1>Library</h1>
+    <${FilterForm} filters=${filters} mediaTypes=${session.mediaTypes} onApply=${apply} />
+    ${error && html`<p class="error" role="alert">The search was refused: ${error}</p>`}
+    <p class="count" aria-live="polite">
+      ${status === 'loading' && entries.length === 0 ? 'Searching…' : `${entries.length} entries shown${status === 'more' ? ', more below' : ''}`}
+    </p>
+    ${status !== 'loading' && entries.length === 0 && !error && html`<p class="empty">No entries match these filters.</p>`}
+    ${
+      view === 'grid'
+        ? html`<ul class="grid" aria-label="Entries">
+            ${entries.map((e) => html`<${Tile} key=${e.id} entry=${e} />`)}
+          </ul>`
+        : html`<table class="list">
+            <caption class="sr-only">
+              Entries
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">Title</th>
+                <th scope="col">Media type</th>
+                <th scope="col">MIME type</th>
+                <th scope="col">Filename</th>
+                <th scope="col">System</th>
+                <th scope="col">Created</th>
+                <th scope="col">State</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${entries.map((e) => html`<${Row} key=${e.id} entry=${e} />`)}
+            </tbody>
+          </table>`
+    }
+    ${
+      status === 'more' &&
+      html`<div ref=${sentinel} class="more">
+        <button type="button" class="secondary" onClick=${() => load(cursor)}>Load more</button>
+      </div>`
+    }
+  </main>`
+}
