@@ -40,6 +40,77 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    /**
+     * The base URL clients reach this server at, used for `asset.url` of URL-imported entries
+     * (`<publicBaseUrl>/api/v1/mediaLibrary/serve-image/<key>`). Empty: `http://<host>:<port>`.
+     */
+    publicBaseUrl: Type.String(),
+    /** Where asset bytes are stored (see docs/storage.md). */
+    storage: Type.Object(
+      {
+        driver: Type.Union([Type.Literal('disk'), Type.Literal('s3')]),
+        s3: Type.Object(
+          {
+            bucket: Type.String(),
+            prefix: Type.String(),
+            endpoint: Type.String(),
+            region: Type.String({ minLength: 1 }),
+            forcePathStyle: Type.Boolean(),
+            accessKeyId: Type.String(),
+            secretAccessKey: Type.String(),
+            partSizeBytes: Type.Integer({ minimum: 5 * 1024 * 1024 }),
+            requestChecksumCalculation: Type.Union([
+              Type.Literal('WHEN_SUPPORTED'),
+              Type.Literal('WHEN_REQUIRED'),
+            ]),
+            responseChecksumValidation: Type.Union([
+              Type.Literal('WHEN_SUPPORTED'),
+              Type.Literal('WHEN_REQUIRED'),
+            ]),
+          },
+          { additionalProperties: false },
+        ),
+      },
+      { additionalProperties: false },
+    ),
+    /** Fetching URLs for the URL imports (see docs/url-import.md). */
+    fetch: Type.Object(
+      {
+        /** CIDRs that may be fetched although private, loopback or link-local. Empty by default. */
+        allowCidrs: Type.Array(Type.String()),
+        maxRedirects: Type.Integer({ minimum: 0, maximum: 20 }),
+        connectTimeoutMs: Type.Integer({ minimum: 10 }),
+        totalTimeoutMs: Type.Integer({ minimum: 10 }),
+        maxConcurrentDownloads: Type.Integer({ minimum: 1 }),
+        maxBytes: Type.Object(
+          {
+            image: Type.Integer({ minimum: 1 }),
+            video: Type.Integer({ minimum: 1 }),
+            file: Type.Integer({ minimum: 1 }),
+          },
+          { additionalProperties: false },
+        ),
+      },
+      { additionalProperties: false },
+    ),
+    /** The URL-import job queue and its workers. */
+    jobs: Type.Object(
+      {
+        /** Items one worker processes at the same time. */
+        workerConcurrency: Type.Integer({ minimum: 1, maximum: 256 }),
+        /** `serve` runs a worker in its own process. */
+        inProcessWorker: Type.Boolean(),
+        /** A claimed item not finished within this time is claimed again by any worker. */
+        leaseMs: Type.Integer({ minimum: 100 }),
+        /** Attempts after the first for transient failures (timeouts, 5xx, resets). */
+        maxRetries: Type.Integer({ minimum: 0 }),
+        /** First retry delay; doubles per attempt. */
+        retryBaseMs: Type.Integer({ minimum: 1 }),
+        /** How often an idle worker looks for work. */
+        pollMs: Type.Integer({ minimum: 10 }),
+      },
+      { additionalProperties: false },
+    ),
     /** The browser UI. */
     ui: Type.Object(
       {
@@ -71,6 +142,38 @@ export const DEFAULT_CONFIG: Config = {
     rateLimitPerMinute: 0,
   },
   ui: { trustForwardedProto: false },
+  publicBaseUrl: '',
+  storage: {
+    driver: 'disk',
+    s3: {
+      bucket: '',
+      prefix: '',
+      endpoint: '',
+      region: 'us-east-1',
+      forcePathStyle: false,
+      accessKeyId: '',
+      secretAccessKey: '',
+      partSizeBytes: 8 * 1024 * 1024,
+      requestChecksumCalculation: 'WHEN_SUPPORTED',
+      responseChecksumValidation: 'WHEN_SUPPORTED',
+    },
+  },
+  fetch: {
+    allowCidrs: [],
+    maxRedirects: 5,
+    connectTimeoutMs: 10_000,
+    totalTimeoutMs: 120_000,
+    maxConcurrentDownloads: 16,
+    maxBytes: { image: 15 * 1024 * 1024, video: 100 * 1024 * 1024, file: 100 * 1024 * 1024 },
+  },
+  jobs: {
+    workerConcurrency: 4,
+    inProcessWorker: true,
+    leaseMs: 60_000,
+    maxRetries: 5,
+    retryBaseMs: 1_000,
+    pollMs: 500,
+  },
 }
 
 /** Options given on the command line; undefined means "not given". */
@@ -124,7 +227,11 @@ function definedOnly<T extends object>(obj: T): Partial<T> {
  * Resolves the configuration. This is the only place that reads the environment:
  * MEDIALIB_HOST, MEDIALIB_PORT, MEDIALIB_DATA_DIR, MEDIALIB_CONFIG, MEDIALIB_DATABASE_URL,
  * MEDIALIB_DB_POOL_SIZE, MEDIALIB_LOG_LEVEL, MEDIALIB_MAX_BODY_BYTES, MEDIALIB_MAX_ENTRIES_PER_REQUEST,
- * MEDIALIB_REQUEST_TIMEOUT_MS, MEDIALIB_RATE_LIMIT_PER_MINUTE, MEDIALIB_UI_TRUST_FORWARDED_PROTO.
+ * MEDIALIB_REQUEST_TIMEOUT_MS, MEDIALIB_RATE_LIMIT_PER_MINUTE, MEDIALIB_UI_TRUST_FORWARDED_PROTO,
+ * MEDIALIB_PUBLIC_BASE_URL, MEDIALIB_STORAGE_DRIVER, MEDIALIB_S3_* (BUCKET, PREFIX, ENDPOINT, REGION,
+ * FORCE_PATH_STYLE, ACCESS_KEY_ID, SECRET_ACCESS_KEY, PART_SIZE_BYTES, REQUEST_CHECKSUM_CALCULATION,
+ * RESPONSE_CHECKSUM_VALIDATION), MEDIALIB_FETCH_ALLOW_CIDRS (comma-separated), MEDIALIB_WORKER_CONCURRENCY,
+ * MEDIALIB_IN_PROCESS_WORKER.
  */
 export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Config {
   const configFile = flags.config ?? env.MEDIALIB_CONFIG
@@ -161,9 +268,55 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Con
       ...definedOnly({ trustForwardedProto: boolFrom(env.MEDIALIB_UI_TRUST_FORWARDED_PROTO) }),
     },
   }
-  if (!checkConfig.Check(merged)) {
-    const problems = [...checkConfig.Errors(merged)].map((e) => `${e.instancePath || '/'} ${e.message}`)
+  const s3File = fromFile.storage?.s3 ?? {}
+  const full = {
+    ...merged,
+    publicBaseUrl: env.MEDIALIB_PUBLIC_BASE_URL ?? fromFile.publicBaseUrl ?? DEFAULT_CONFIG.publicBaseUrl,
+    storage: {
+      driver: (env.MEDIALIB_STORAGE_DRIVER ||
+        fromFile.storage?.driver ||
+        DEFAULT_CONFIG.storage.driver) as 'disk',
+      s3: {
+        ...DEFAULT_CONFIG.storage.s3,
+        ...s3File,
+        ...definedOnly({
+          bucket: env.MEDIALIB_S3_BUCKET,
+          prefix: env.MEDIALIB_S3_PREFIX,
+          endpoint: env.MEDIALIB_S3_ENDPOINT,
+          region: env.MEDIALIB_S3_REGION || undefined,
+          forcePathStyle: boolFrom(env.MEDIALIB_S3_FORCE_PATH_STYLE),
+          accessKeyId: env.MEDIALIB_S3_ACCESS_KEY_ID,
+          secretAccessKey: env.MEDIALIB_S3_SECRET_ACCESS_KEY,
+          partSizeBytes: intFrom(env.MEDIALIB_S3_PART_SIZE_BYTES, 'MEDIALIB_S3_PART_SIZE_BYTES'),
+          requestChecksumCalculation: (env.MEDIALIB_S3_REQUEST_CHECKSUM_CALCULATION || undefined) as
+            'WHEN_REQUIRED' | undefined,
+          responseChecksumValidation: (env.MEDIALIB_S3_RESPONSE_CHECKSUM_VALIDATION || undefined) as
+            'WHEN_REQUIRED' | undefined,
+        }),
+      },
+    },
+    fetch: {
+      ...DEFAULT_CONFIG.fetch,
+      ...(fromFile.fetch ?? {}),
+      maxBytes: { ...DEFAULT_CONFIG.fetch.maxBytes, ...(fromFile.fetch?.maxBytes ?? {}) },
+      ...definedOnly({
+        allowCidrs: env.MEDIALIB_FETCH_ALLOW_CIDRS?.split(',')
+          .map((c) => c.trim())
+          .filter((c) => c !== ''),
+      }),
+    },
+    jobs: {
+      ...DEFAULT_CONFIG.jobs,
+      ...(fromFile.jobs ?? {}),
+      ...definedOnly({
+        workerConcurrency: intFrom(env.MEDIALIB_WORKER_CONCURRENCY, 'MEDIALIB_WORKER_CONCURRENCY'),
+        inProcessWorker: boolFrom(env.MEDIALIB_IN_PROCESS_WORKER),
+      }),
+    },
+  }
+  if (!checkConfig.Check(full)) {
+    const problems = [...checkConfig.Errors(full)].map((e) => `${e.instancePath || '/'} ${e.message}`)
     throw new UsageError(`Invalid configuration: ${problems.join('; ')}`)
   }
-  return { ...merged, dataDir: path.resolve(merged.dataDir) }
+  return { ...full, dataDir: path.resolve(full.dataDir) }
 }

@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto'
+import type { Readable } from 'node:stream'
+
+/** What a store knows about one stored blob. */
+export interface BlobStat {
+  key: string
+  size: number
+  /** A strong validator for HTTP caching, quoted (`"…"`). */
+  etag: string
+  lastModified: Date
+}
+
+/** An inclusive byte range, as in HTTP `Range: bytes=start-end`. */
+export interface ByteRange {
+  start: number
+  end: number
+}
+
+/**
+ * Where asset bytes live. Keys are relative (`2026/11/28/<uuid>.jpeg`) and can never escape the store:
+ * a key with a leading slash, a `..` segment, a backslash or a control character is refused.
+ * Everything is streamed; nothing buffers a whole blob.
+ */
+export interface BlobStore {
+  /** Stores the stream under the key, replacing what was there. Atomic: readers see all or nothing. */
+  put(key: string, body: Readable, options?: { contentType?: string }): Promise<BlobStat>
+  /** The blob's bytes (or the range of them); undefined when the key does not exist. */
+  get(key: string, range?: ByteRange): Promise<Readable | undefined>
+  stat(key: string): Promise<BlobStat | undefined>
+  /** Removes the blob; removing a missing key is not an error. */
+  delete(key: string): Promise<void>
+  /** Every key that starts with the prefix, sorted. */
+  list(prefix: string): Promise<string[]>
+}
+
+export class InvalidKeyError extends Error {
+  constructor(key: string) {
+    super(`Invalid storage key: ${JSON.stringify(key)}`)
+    this.name = 'InvalidKeyError'
+  }
+}
+
+// eslint-disable-next-line no-control-regex -- refusing control characters is the point
+const BAD_KEY = /^\/|\\|[\u0000-\u001f\u007f]|(^|\/)\.\.?(\/|$)|\/\/|\/$/
+
+/** Throws InvalidKeyError unless the key is a safe relative path. */
+export function checkKey(key: string): string {
+  if (key.length === 0 || key.length > 1024 || BAD_KEY.test(key)) throw new InvalidKeyError(key)
+  return key
+}
+
+/** A new key in the reference's pattern `YYYY/MM/DD/<uuid>.<ext>` (UTC date). */
+export function newBlobKey(extension: string, now: Date = new Date()): string {
+  const yyyy = String(now.getUTCFullYear())
+  const mm = String(now.getUTCMonth() + 1).padStart(2, '0')
+  const dd = String(now.getUTCDate()).padStart(2, '0')
+  const ext = extension.replace(/[^a-z0-9]/gi, '').toLowerCase() || 'bin'
+  return `${yyyy}/${mm}/${dd}/${randomUUID()}.${ext}`
+}

@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto'
+import { createReadStream, createWriteStream, type Dirent } from 'node:fs'
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises'
+import path from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import { checkKey, InvalidKeyError, type BlobStat, type BlobStore } from './blob-store.js'
+
+const TMP_DIR = '.tmp'
+
+function isMissing(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code
+  return code === 'ENOENT' || code === 'ENOTDIR'
+}
+
+/** A BlobStore on the local disk under `root`. Writes go to a temporary file, then a rename. */
+export function createDiskBlobStore(root: string): BlobStore {
+  const base = path.resolve(root)
+  const fileOf = (key: string) => {
+    const file = path.resolve(base, checkKey(key))
+    // checkKey refuses `..`; this is the belt to its braces.
+    if (!file.startsWith(base + path.sep) || file.startsWith(path.join(base, TMP_DIR) + path.sep)) {
+      throw new InvalidKeyError(key)
+    }
+    return file
+  }
+  const statOf = async (key: string): Promise<BlobStat | undefined> => {
+    try {
+      const s = await stat(fileOf(key))
+      if (!s.isFile()) return undefined
+      return {
+        key,
+        size: s.size,
+        etag: `"${s.size.toString(16)}-${Math.floor(s.mtimeMs).toString(16)}-${s.ino.toString(16)}"`,
+        lastModified: s.mtime,
+      }
+    } catch (err) {
+      if (isMissing(err)) return undefined
+      throw err
+    }
+  }
+
+  return {
+    async put(key, body) {
+      const file = fileOf(key)
+      const tmpDir = path.join(base, TMP_DIR)
+      await mkdir(tmpDir, { recursive: true })
+      await mkdir(path.dirname(file), { recursive: true })
+      const tmp = path.join(tmpDir, `${randomUUID()}.part`)
+      try {
+        await pipeline(body, createWriteStream(tmp, { flush: true }))
+        await rename(tmp, file)
+      } catch (err) {
+        await rm(tmp, { force: true })
+        throw err
+      }
+      return (await statOf(key)) as BlobStat
+    },
+    async get(key, range) {
+      const file = fileOf(key)
+      if (!(await statOf(key))) return undefined
+      return createReadStream(file, range ? { start: range.start, end: range.end } : {})
+    },
+    stat: statOf,
+    async delete(key) {
+      await rm(fileOf(key), { force: true })
+    },
+    async list(prefix) {
+      const keys: string[] = []
+      const walk = async (dir: string, rel: string): Promise<void> => {
+        let names: Dirent[]
+        try {
+          names = await readdir(dir, { withFileTypes: true })
+        } catch (err) {
+          if (isMissing(err)) return
+          throw err
+        }
+        for (const d of names) {
+          const key = rel ? `${rel}/${d.name}` : d.name
+          if (!rel && d.name === TMP_DIR) continue
+          if (d.isDirectory()) {
+            // Only descend where the prefix can still match.
+            if (key.startsWith(prefix) || prefix.startsWith(`${key}/`))
+              await walk(path.join(dir, d.name), key)
+          } else if (d.isFile() && key.startsWith(prefix)) keys.push(key)
+        }
+      }
+      await walk(base, '')
+      return keys.sort()
+    },
+  }
+}
