@@ -1,0 +1,219 @@
+import { createHash } from 'node:crypto'
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns'
+import { createWriteStream } from 'node:fs'
+import { rm } from 'node:fs/promises'
+import http, { type IncomingMessage } from 'node:http'
+import https from 'node:https'
+import { isIP, type LookupFunction } from 'node:net'
+import { Transform } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import type { AddressGuard } from './address-guard.js'
+
+/** Why a fetch failed; `transient` failures (timeouts, resets, 5xx, 429) are worth retrying. */
+export class FetchError extends Error {
+  constructor(
+    message: string,
+    readonly transient: boolean,
+  ) {
+    super(message)
+    this.name = 'FetchError'
+  }
+}
+
+export interface FetcherOptions {
+  guard: AddressGuard
+  maxRedirects: number
+  connectTimeoutMs: number
+  totalTimeoutMs: number
+  maxConcurrentDownloads: number
+}
+
+export interface Download {
+  size: number
+  sha256: string
+  /** The URL after redirects. */
+  finalUrl: string
+}
+
+export interface SafeFetcher {
+  /** Checks a URL without fetching it: scheme, and (when the host is an IP literal) the address. */
+  checkUrl(url: string): void
+  /** Downloads the URL into `file`, streaming, hashing and counting as it goes; at most `maxBytes`. */
+  downloadToFile(url: string, file: string, maxBytes: number): Promise<Download>
+  /** POSTs a small body (webhooks), with the same address checks and timeouts; redirects are not followed. */
+  post(url: string, body: string, headers: Record<string, string>): Promise<number>
+}
+
+const TRANSIENT_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+])
+
+/** A counting semaphore: at most `size` holders at once. */
+function semaphore(size: number) {
+  let free = size
+  const waiting: (() => void)[] = []
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (free > 0) free--
+    else await new Promise<void>((resolve) => waiting.push(resolve))
+    try {
+      return await fn()
+    } finally {
+      const next = waiting.shift()
+      if (next) next()
+      else free++
+    }
+  }
+}
+
+export function createSafeFetcher(options: FetcherOptions): SafeFetcher {
+  const { guard } = options
+  const limit = semaphore(options.maxConcurrentDownloads)
+
+  // Resolves the name and hands the socket only addresses that passed the guard: the connection goes
+  // to the very address that was checked (no second resolution an attacker could rebind).
+  const lookup: LookupFunction = (hostname, lookupOptions, callback) => {
+    dnsLookup(hostname, { ...lookupOptions, all: true }, (err, addresses: LookupAddress[]) => {
+      if (err) return callback(err, '', 4)
+      const ok = addresses.filter((a) => guard.isAllowed(a.address))
+      if (ok.length === 0) {
+        const refused = new Error(
+          `refused: ${hostname} resolves to a private, loopback, link-local or reserved address (${addresses.map((a) => a.address).join(', ')})`,
+        ) as NodeJS.ErrnoException
+        refused.code = 'EREFUSEDADDRESS'
+        return callback(refused, '', 4)
+      }
+      if (lookupOptions.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, ok)
+      return callback(null, ok[0]!.address, ok[0]!.family)
+    })
+  }
+
+  const parse = (raw: string): URL => {
+    let url: URL
+    try {
+      url = new URL(raw)
+    } catch {
+      throw new FetchError(`not a valid URL: ${raw}`, false)
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new FetchError(`only http and https URLs are fetched, not ${url.protocol}`, false)
+    }
+    const host = url.hostname.replace(/^\[|\]$/g, '')
+    if (isIP(host) && !guard.isAllowed(host)) {
+      throw new FetchError(`refused: ${host} is a private, loopback, link-local or reserved address`, false)
+    }
+    return url
+  }
+
+  /** One request; resolves with the response (headers received) or rejects with a FetchError. */
+  const requestOnce = (
+    url: URL,
+    method: string,
+    signal: AbortSignal,
+    headers: Record<string, string>,
+    body?: string,
+  ) =>
+    new Promise<IncomingMessage>((resolve, reject) => {
+      const client = url.protocol === 'https:' ? https : http
+      const req = client.request(url, { method, headers, lookup, signal, agent: false })
+      const connectTimer = setTimeout(() => {
+        req.destroy(new FetchError(`connect timeout after ${options.connectTimeoutMs} ms`, true))
+      }, options.connectTimeoutMs)
+      req.on('socket', (socket) => {
+        if (!socket.connecting) clearTimeout(connectTimer)
+        else socket.once('connect', () => clearTimeout(connectTimer))
+      })
+      req.on('response', (res) => {
+        clearTimeout(connectTimer)
+        resolve(res)
+      })
+      req.on('error', (err) => {
+        clearTimeout(connectTimer)
+        reject(toFetchError(err, signal, options.totalTimeoutMs))
+      })
+      req.end(body)
+    })
+
+  const service: SafeFetcher = {
+    checkUrl(url) {
+      parse(url)
+    },
+    downloadToFile: (rawUrl, file, maxBytes) =>
+      limit(async () => {
+        const signal = AbortSignal.timeout(options.totalTimeoutMs)
+        let url = parse(rawUrl)
+        for (let hop = 0; ; hop++) {
+          const res = await requestOnce(url, 'GET', signal, {
+            accept: '*/*',
+            'user-agent': 'medialib-url-import',
+          })
+          const status = res.statusCode ?? 0
+          if (status >= 300 && status < 400 && res.headers.location) {
+            res.resume()
+            if (hop >= options.maxRedirects)
+              throw new FetchError(`too many redirects (more than ${options.maxRedirects})`, false)
+            url = parse(new URL(res.headers.location, url).toString())
+            continue
+          }
+          if (status < 200 || status >= 300) {
+            res.resume()
+            const transient = status >= 500 || status === 408 || status === 429
+            throw new FetchError(`HTTP ${status} from ${url.toString()}`, transient)
+          }
+          const declared = Number(res.headers['content-length'])
+          if (Number.isFinite(declared) && declared > maxBytes) {
+            res.destroy()
+            throw new FetchError(`too large: ${declared} bytes, the limit is ${maxBytes}`, false)
+          }
+          const hash = createHash('sha256')
+          let size = 0
+          const counter = new Transform({
+            transform(chunk: Buffer, _enc, done) {
+              size += chunk.length
+              if (size > maxBytes)
+                return done(new FetchError(`too large: more than ${maxBytes} bytes`, false))
+              hash.update(chunk)
+              done(null, chunk)
+            },
+          })
+          try {
+            await pipeline(res, counter, createWriteStream(file))
+          } catch (err) {
+            await rm(file, { force: true })
+            throw toFetchError(err, signal, options.totalTimeoutMs)
+          }
+          return { size, sha256: hash.digest('hex'), finalUrl: url.toString() }
+        }
+      }),
+    async post(rawUrl, body, headers) {
+      const url = parse(rawUrl)
+      const signal = AbortSignal.timeout(options.totalTimeoutMs)
+      const res = await requestOnce(
+        url,
+        'POST',
+        signal,
+        { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        body,
+      )
+      res.resume()
+      return res.statusCode ?? 0
+    },
+  }
+  return service
+}
+
+function toFetchError(err: unknown, signal: AbortSignal, totalTimeoutMs: number): FetchError {
+  if (err instanceof FetchError) return err
+  if (signal.aborted) return new FetchError(`timeout: no complete response within ${totalTimeoutMs} ms`, true)
+  const e = err as NodeJS.ErrnoException
+  if (e.code === 'EREFUSEDADDRESS') return new FetchError(e.message, false)
+  if (e.code === 'ENOTFOUND') return new FetchError(`host not found: ${e.message}`, false)
+  return new FetchError(
+    `${e.code ?? 'error'}: ${e.message}`,
+    TRANSIENT_CODES.has(e.code ?? '') || e.code === undefined,
+  )
+}
