@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { Command } from 'commander'
 import { UsageError } from '../errors.js'
+import { exportCommand } from './export.command.js'
+import { importCommand } from './import.command.js'
 import { migrateCommand } from './migrate.command.js'
 import { projectsCommand } from './projects.command.js'
 import { serveCommand } from './serve.command.js'
@@ -13,6 +15,8 @@ const program = new Command('medialib')
   .addCommand(migrateCommand())
   .addCommand(projectsCommand())
   .addCommand(tokensCommand())
+  .addCommand(importCommand())
+  .addCommand(exportCommand())
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof UsageError) {

@@ -1,0 +1,228 @@
+import { Command, InvalidArgumentError, Option } from 'commander'
+import { createApiClient, type ApiClient } from '../client/api-client.js'
+import { ApiError, ConnectionError, DEFAULT_RETRY } from '../client/http-retry.js'
+import { API_VERSIONS, SUPPORTED_VERSIONS } from '../http/api-versions.js'
+import { UsageError } from '../errors.js'
+import { checkpointPathOf, ReportWithCheckpoint, type ImportCounts } from './import/checkpoint.js'
+import { loadMediaTypes, runDryRun } from './import/dry-run.js'
+import { countingLedger, runImport } from './import/import-runner.js'
+import { chooseProgressMode, createProgress, type ProgressReporter } from './import/progress.js'
+import { countEntries, INPUT_FORMATS, openInput, type InputFormat } from './import/readers.js'
+import { formatSummary, summaryRows } from './import/summary.js'
+
+const collect = (value: string, previous: string[] = []) => [...previous, value]
+
+/** Exit codes of `import` and `export`. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const
+
+export function intOption(name: string, min: number, max: number) {
+  return (value: string) => {
+    const n = Number(value)
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`must be an integer from ${min} to ${max}`)
+    return n
+  }
+}
+
+/** Prints a usage or connection error and exits with 2 (commander's own parse errors too). */
+export function failUsage(err: unknown): never {
+  const message = err instanceof Error ? err.message : String(err)
+  process.stderr.write(`medialib: ${message}\n`)
+  process.exit(EXIT.usage)
+}
+
+export function clientFrom(
+  options: { server?: string; token?: string; apiVersion: string; retries: number },
+  note?: (m: string) => void,
+): ApiClient {
+  if (!options.server || !options.token) throw new UsageError('--server URL and --token TOKEN are required')
+  if (!/^https?:\/\//.test(options.server))
+    throw new UsageError(`--server must be an http(s) URL, got '${options.server}'`)
+  if (!API_VERSIONS.has(options.apiVersion)) {
+    throw new UsageError(
+      `Unknown --api-version '${options.apiVersion}': one of ${SUPPORTED_VERSIONS.join(', ')}`,
+    )
+  }
+  return createApiClient({
+    server: options.server,
+    token: options.token,
+    apiVersion: options.apiVersion,
+    retry: {
+      ...DEFAULT_RETRY,
+      attempts: options.retries + 1,
+      onRetry: ({ attempt, delayMs, reason }) =>
+        note?.(`retry ${attempt}/${options.retries} in ${delayMs} ms: ${reason}`),
+    },
+  })
+}
+
+interface ImportOptions {
+  server?: string
+  token?: string
+  apiVersion: string
+  batch: number
+  concurrency: number
+  retries: number
+  format?: InputFormat
+  map?: string[]
+  mediaType?: string
+  report?: string
+  resume?: boolean
+  dryRun?: boolean
+  mediaTypes?: string
+  quiet?: boolean
+  json?: boolean
+}
+
+function resumeHint(file: string, options: ImportOptions): string {
+  const args = [
+    `medialib import ${file}`,
+    `--server ${options.server}`,
+    '--token "$TOKEN"',
+    `--report ${options.report}`,
+  ]
+  if (options.apiVersion !== 'v1') args.push(`--api-version ${options.apiVersion}`)
+  if (options.format) args.push(`--format ${options.format}`)
+  for (const m of options.map ?? []) args.push(`--map '${m}'`)
+  if (options.mediaType) args.push(`--media-type ${options.mediaType}`)
+  return `${args.join(' ')} --resume`
+}
+
+async function runImportCommand(file: string, options: ImportOptions): Promise<number> {
+  if (options.resume && !options.report)
+    throw new UsageError('--resume needs --report FILE (the checkpoint lives beside it)')
+  const mode = chooseProgressMode(options)
+  const readOptions = {
+    ...(options.format ? { format: options.format } : {}),
+    ...(options.map ? { map: options.map } : {}),
+    ...(options.mediaType ? { mediaType: options.mediaType } : {}),
+  }
+  const started = Date.now()
+  const printSummary = (counts: ImportCounts, processed: number, extra: Record<string, unknown>) => {
+    const seconds = (Date.now() - started) / 1000
+    if (options.json) {
+      const rate = seconds > 0 ? Math.round(processed / seconds) : processed
+      const summary = {
+        type: 'summary',
+        ...counts,
+        ...extra,
+        durationSeconds: Number(seconds.toFixed(1)),
+        rate,
+      }
+      process.stdout.write(`${JSON.stringify(summary)}\n`)
+    } else process.stdout.write(formatSummary(summaryRows(counts, processed, seconds, options.dryRun)))
+  }
+
+  if (options.dryRun) {
+    const client = options.mediaTypes ? undefined : clientFrom(options)
+    const mediaTypes = await loadMediaTypes(options.mediaTypes, client)
+    const { items } = await openInput(file, readOptions)
+    const progress = createProgress(mode === 'bar' ? 'log' : mode, undefined, { verb: 'dry run' })
+    const counts = await runDryRun({
+      items,
+      mediaTypes,
+      apiVersion: options.apiVersion,
+      ...(options.report ? { reportFile: options.report } : {}),
+      onProblem: (line) => {
+        if (!options.json)
+          process.stderr.write(`line ${line.line}: ${line.error} ${JSON.stringify(line.details)}\n`)
+      },
+      onProgress: (c) => progress.update(c),
+    })
+    progress.stop()
+    printSummary(counts, counts.ok + counts.failed, { dryRun: true })
+    return counts.failed > 0 ? EXIT.failed : EXIT.ok
+  }
+
+  const notes: { sink?: ProgressReporter } = {}
+  const client = clientFrom(options, (m) => notes.sink?.note(m))
+  const { format, items } = await openInput(file, readOptions)
+  const ledger = options.report
+    ? new ReportWithCheckpoint(options.report, file === '-' ? '-' : file, options.resume ?? false)
+    : countingLedger()
+  const progress = createProgress(mode, await countEntries(file, format), { resumedFrom: ledger.resumedFrom })
+  notes.sink = progress
+  if (ledger.resumedFrom > 0)
+    progress.note(`resuming: ${ledger.resumedFrom} entries were acknowledged by an earlier run`)
+
+  let stopping = false
+  const onSigint = () => {
+    if (stopping) process.exit(EXIT.interrupted)
+    stopping = true
+    progress.note('stopping after the batches in flight (Ctrl-C again to quit at once)')
+  }
+  process.on('SIGINT', onSigint)
+  let result
+  try {
+    result = await runImport({
+      client,
+      items,
+      ledger,
+      batchSize: options.batch,
+      concurrency: options.concurrency,
+      onProgress: (counts) => progress.update(counts),
+      shouldStop: () => stopping,
+    })
+  } finally {
+    process.off('SIGINT', onSigint)
+    progress.stop()
+    ledger.close()
+  }
+  const { counts } = result
+  const processed = counts.ok + counts.alreadyPresent + counts.failed - ledger.resumedFrom
+  printSummary(counts, processed, { skipped: result.skipped, interrupted: result.interrupted })
+  if (result.fatal || result.interrupted) {
+    const why = result.fatal ? `stopped: ${result.fatal.message}` : 'interrupted'
+    const how = options.report
+      ? `resume with:\n  ${resumeHint(file, options)}\n(checkpoint: ${checkpointPathOf(options.report)})`
+      : 'run again with --report FILE to be able to resume'
+    process.stderr.write(`medialib import ${why}; ${how}\n`)
+    return result.fatal ? EXIT.usage : EXIT.interrupted
+  }
+  return counts.failed > 0 ? EXIT.failed : EXIT.ok
+}
+
+export function importCommand(): Command {
+  return new Command('import')
+    .description('import entries from NDJSON, a JSON array, {mediaLibraryEntries:[…]} or CSV through the API')
+    .argument('<file>', 'the input file, or - for stdin')
+    .option('--server <url>', 'the medialib server, e.g. http://127.0.0.1:3000')
+    .option('--token <token>', 'an API token of the target project (public-api:write, and :read for re-runs)')
+    .option('--api-version <version>', 'API version of the requests', 'v1')
+    .option('--batch <n>', 'entries per request (1-10000)', intOption('--batch', 1, 10_000), 500)
+    .option('--concurrency <n>', 'requests in flight (1-32)', intOption('--concurrency', 1, 32), 4)
+    .option(
+      '--retries <n>',
+      'retries of a request on network errors, 429 and 5xx',
+      intOption('--retries', 0, 50),
+      8,
+    )
+    .addOption(new Option('--format <format>', 'input format (default: detected)').choices(INPUT_FORMATS))
+    .option(
+      '--map <target=Column>',
+      'CSV: a column for an entry field, repeatable: title=Headline, asset.url=URL',
+      collect,
+    )
+    .option('--media-type <handle>', 'CSV: the media type of rows without a mediaType column')
+    .option('--report <file>', 'write one NDJSON line per entry; the checkpoint is <file>.checkpoint')
+    .option('--resume', 'skip the entries the checkpoint beside --report has acknowledged')
+    .option('--dry-run', 'validate locally against the media types, write nothing')
+    .option(
+      '--media-types <file>',
+      'dry run: the media types (YAML/JSON) instead of fetching them from the server',
+    )
+    .option('--quiet', 'no progress bar: a log line every few seconds')
+    .option('--json', 'machine-readable progress and summary on stdout (NDJSON)')
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : EXIT.usage))
+    .action(async (file: string, options: ImportOptions) => {
+      let code: number
+      try {
+        code = await runImportCommand(file, options)
+      } catch (err) {
+        if (err instanceof UsageError || err instanceof ConnectionError || err instanceof ApiError)
+          failUsage(err)
+        throw err
+      }
+      process.exit(code)
+    })
+}

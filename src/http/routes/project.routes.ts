@@ -1,0 +1,38 @@
+import type { FastifyPluginAsync } from 'fastify'
+import type { ProjectService } from '../../projects/project.service.js'
+import type { TokenService } from '../../projects/token.service.js'
+import { principalOf, requireScope } from '../auth.js'
+import { ApiVersionParams, bearerSecurity, ErrorEnvelope } from '../schemas/common.js'
+import { checkApiVersion } from './context.js'
+
+export interface ProjectRoutesDeps {
+  tokens: TokenService
+  projects: ProjectService
+}
+
+/** `GET /api/:apiVersion/project/mediaTypes` (extension): the token's project's media types, for `import --dry-run`. */
+export function projectRoutes(deps: ProjectRoutesDeps): FastifyPluginAsync {
+  const { tokens, projects } = deps
+  return async (app) => {
+    app.get(
+      '/api/:apiVersion/project/mediaTypes',
+      {
+        onRequest: [checkApiVersion, requireScope(tokens, 'public-api:read')],
+        schema: {
+          tags: ['Project'],
+          summary: 'The media types of the token’s project (extension)',
+          description:
+            'The media type configs (handle, type, metadata properties) that imports are validated against, as `{mediaTypes: [...]}`. `medialib import --dry-run` uses them.',
+          security: bearerSecurity('public-api:read'),
+          params: ApiVersionParams,
+          response: { 401: ErrorEnvelope, 403: ErrorEnvelope },
+        },
+      },
+      async (request) => {
+        const { project } = principalOf(request)
+        const row = await projects.get(project)
+        return { mediaTypes: row?.mediaTypes ?? [] }
+      },
+    )
+  }
+}
