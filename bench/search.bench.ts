@@ -45,7 +45,7 @@ const MEDIA_TYPES = [
 ]
 
 /**
- * Entry n: every 10th a clip, system `sys<n % 4>`, every 1000th revoked, created n ms after BASE_MS.
+ * Entry n: every 10th a clip, system `sys<n % 4>`, every 100th revoked, created n ms after BASE_MS.
  * Its title has `w<n % 100>` (1 % of entries share it) and `u<n>` (unique); the filename `photo-<n>.jpg`.
  */
 async function fill(deps: Deps, size: number): Promise<void> {
@@ -61,7 +61,7 @@ async function fill(deps: Deps, size: number): Promise<void> {
         json_object('title', 'Title w' || (n % 100) || ' u' || n, 'caption', 'not indexed'),
         strftime('%Y-%m-%dT%H:%M:%fZ', ${BASE_MS / 1000} + n / 1000.0, 'unixepoch'),
         strftime('%Y-%m-%dT%H:%M:%fZ', ${BASE_MS / 1000} + n / 1000.0, 'unixepoch'),
-        CASE WHEN n % 1000 = 0 THEN strftime('%Y-%m-%dT%H:%M:%fZ', ${BASE_MS / 1000} + n / 1000.0, 'unixepoch') END,
+        CASE WHEN n % 100 = 0 THEN strftime('%Y-%m-%dT%H:%M:%fZ', ${BASE_MS / 1000} + n / 1000.0, 'unixepoch') END,
         'photo ' || n || ' jpg title w' || (n % 100) || ' u' || n
       FROM c`.execute(db)
     await sql`ANALYZE`.execute(db)
@@ -75,7 +75,7 @@ async function fill(deps: Deps, size: number): Promise<void> {
         'width', 800, 'height', 600, 'filename', 'photo-' || n || '.jpg', 'mimeType', 'image/jpeg'),
       jsonb_build_object('title', 'Title w' || (n % 100) || ' u' || n, 'caption', 'not indexed'),
       to_timestamp((${BASE_MS}::bigint + n) / 1000.0), to_timestamp((${BASE_MS}::bigint + n) / 1000.0),
-      CASE WHEN n % 1000 = 0 THEN to_timestamp((${BASE_MS}::bigint + n) / 1000.0) END,
+      CASE WHEN n % 100 = 0 THEN to_timestamp((${BASE_MS}::bigint + n) / 1000.0) END,
       'photo ' || n || ' jpg title w' || (n % 100) || ' u' || n
     FROM generate_series(1, ${size}) AS n`.execute(db)
   await sql`VACUUM ANALYZE media_entries`.execute(db)
@@ -111,7 +111,7 @@ const CASES: Case[] = [
   },
   { name: 'mediaType=clip (10 %)', url: () => '/api/2026-03/mediaLibrary?mediaType=clip' },
   { name: 'systemName=sys1 (25 %)', url: () => '/api/2026-03/mediaLibrary?systemName=sys1' },
-  { name: 'state=revoked (0.1 %)', url: () => '/api/2026-03/mediaLibrary?state=revoked' },
+  { name: 'state=revoked (1 %)', url: () => '/api/2026-03/mediaLibrary?state=revoked' },
   {
     name: 'createdAfter (newest 500)',
     url: (size) => `/api/2026-03/mediaLibrary?createdAfter=${iso(BASE_MS + size - 500)}`,

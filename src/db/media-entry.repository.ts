@@ -1,7 +1,10 @@
-import { sql, type RawBuilder } from 'kysely'
-import type { EntryState, MediaEntry } from '../media/entry.js'
+import { sql } from 'kysely'
+import type { MediaEntry } from '../media/entry.js'
 import type { Database } from './database.js'
+import { searchRows, type EntrySearch } from './media-entry-search.js'
 import { retryTransient } from './retry.js'
+
+export type { EntrySearch } from './media-entry-search.js'
 
 /** The columns a read returns (never the search text or PostgreSQL's tsvector). */
 const READ_COLUMNS = [
@@ -42,9 +45,6 @@ interface Row {
 
 const COLUMNS_PER_ROW = 12
 
-/** Most entries of a time range that a SQLite search reads and sorts instead of walking the insertion order. */
-const TIME_RANGE_SORT_LIMIT = 20_000
-
 /** The key whose unique index an entry contends on: (systemName, externalId) when set, else the id. */
 const lockKey = (e: MediaEntry) =>
   e.externalId !== undefined ? `x\u0000${e.systemName}\u0000${e.externalId}` : `i\u0000${e.id}`
@@ -57,21 +57,6 @@ export interface InsertOutcome {
   idTaken: Set<string>
   /** Ids of entries not inserted because their (systemName, externalId) is taken. */
   externalIdTaken: Set<string>
-}
-
-/** What a search asks for. Every field narrows; `states` is never empty. */
-export interface EntrySearch {
-  mediaType?: string
-  systemName?: string
-  states: readonly EntryState[]
-  createdAfter?: Date
-  createdBefore?: Date
-  updatedAfter?: Date
-  /** Normalised words (see `searchWords`); every one must match, as a prefix. */
-  words?: readonly string[]
-  /** Only entries after this position (exclusive), from a previous page. */
-  afterSeq?: number
-  limit: number
 }
 
 export interface EntryPage {
@@ -103,7 +88,8 @@ export interface MediaEntryRepository {
   updateIfVersion(project: string, entry: MediaEntry, expectedVersion: number): Promise<boolean>
 }
 
-export function createMediaEntryRepository({ db, caps }: Database): MediaEntryRepository {
+export function createMediaEntryRepository(database: Database): MediaEntryRepository {
+  const { db, caps } = database
   const timeOrNull = (iso: string | undefined) => (iso === undefined ? null : caps.toTime(new Date(iso)))
   const toRow = (project: string, e: MediaEntry) => ({
     project,
@@ -145,45 +131,6 @@ export function createMediaEntryRepository({ db, caps }: Database): MediaEntryRe
   const chunkSize = Math.floor(caps.maxBindParams / COLUMNS_PER_ROW)
   const lookupChunk = Math.floor(caps.maxBindParams / 2)
   const columns = sql.join(READ_COLUMNS.map((c) => sql.ref(`e.${c}`)))
-
-  /** The SQL condition for a set of states (archived wins over revoked, which wins over active). */
-  const stateCondition = (states: readonly EntrySearch['states'][number][]): RawBuilder<unknown> => {
-    const has = (s: EntryState) => states.includes(s)
-    if (has('active') && has('revoked') && has('archived')) return sql`1 = 1`
-    if (has('active') && has('revoked')) return sql`e.archived_at IS NULL`
-    const parts: RawBuilder<unknown>[] = []
-    if (has('active')) parts.push(sql`(e.archived_at IS NULL AND e.revoked_at IS NULL)`)
-    if (has('revoked')) parts.push(sql`(e.revoked_at IS NOT NULL AND e.archived_at IS NULL)`)
-    if (has('archived')) parts.push(sql`e.archived_at IS NOT NULL`)
-    return parts.length === 1 ? parts[0]! : sql`(${sql.join(parts, sql` OR `)})`
-  }
-
-  /**
-   * SQLite only: when a time filter selects at most TIME_RANGE_SORT_LIMIT entries, the name of its index.
-   * SQLite has no range histograms, so it would rather walk the insertion order and skip every entry
-   * outside a narrow "newest" range (a million rows for `updatedAfter` = an hour ago). Reading a small
-   * range from the time index and sorting it is then far cheaper. The probe itself reads at most
-   * TIME_RANGE_SORT_LIMIT index entries. PostgreSQL's planner has histograms and decides alone.
-   */
-  const narrowTimeIndex = async (project: string, query: EntrySearch): Promise<string | undefined> => {
-    const probes: [string, RawBuilder<unknown>][] = []
-    if (query.updatedAfter) {
-      probes.push(['media_entries_updated', sql`updated_at > ${caps.toTime(query.updatedAfter)}`])
-    }
-    if (query.createdAfter || query.createdBefore) {
-      const range: RawBuilder<unknown>[] = []
-      if (query.createdAfter) range.push(sql`created_at > ${caps.toTime(query.createdAfter)}`)
-      if (query.createdBefore) range.push(sql`created_at < ${caps.toTime(query.createdBefore)}`)
-      probes.push(['media_entries_created', sql.join(range, sql` AND `)])
-    }
-    for (const [index, condition] of probes) {
-      const beyond = await sql`
-        SELECT 1 FROM media_entries INDEXED BY ${sql.ref(index)} WHERE project = ${project} AND ${condition}
-        LIMIT 1 OFFSET ${TIME_RANGE_SORT_LIMIT}`.execute(db)
-      if (beyond.rows.length === 0) return index
-    }
-    return undefined
-  }
 
   return {
     async insertNew(project, entries) {
@@ -258,33 +205,7 @@ export function createMediaEntryRepository({ db, caps }: Database): MediaEntryRe
     },
 
     async search(project, query) {
-      const where: RawBuilder<unknown>[] = [sql`e.project = ${project}`, stateCondition(query.states)]
-      if (query.mediaType !== undefined) where.push(sql`e.media_type = ${query.mediaType}`)
-      if (query.systemName !== undefined) where.push(sql`e.system_name = ${query.systemName}`)
-      if (query.createdAfter) where.push(sql`e.created_at > ${caps.toTime(query.createdAfter)}`)
-      if (query.createdBefore) where.push(sql`e.created_at < ${caps.toTime(query.createdBefore)}`)
-      if (query.updatedAfter) where.push(sql`e.updated_at > ${caps.toTime(query.updatedAfter)}`)
-      const words = query.words ?? []
-      let from: RawBuilder<unknown> = sql`media_entries e`
-      let seq: RawBuilder<unknown> = sql`e.seq`
-      if (words.length > 0 && caps.name === 'sqlite') {
-        // Driven by the FTS5 index in rowid (= seq) order, so the LIMIT stops the walk without a sort.
-        from = sql`media_entries_fts f JOIN media_entries e ON e.seq = f.rowid`
-        seq = sql`f.rowid`
-        where.push(sql`media_entries_fts MATCH ${words.map((w) => `"${w}"*`).join(' ')}`)
-      } else if (words.length > 0) {
-        where.push(sql`e.search_vector @@ to_tsquery('simple', ${words.map((w) => `${w}:*`).join(' & ')})`)
-      }
-      if (query.afterSeq !== undefined) where.push(sql`${seq} > ${query.afterSeq}`)
-      if (words.length === 0 && caps.name === 'sqlite') {
-        const timeIndex = await narrowTimeIndex(project, query)
-        if (timeIndex) from = sql`media_entries e INDEXED BY ${sql.ref(timeIndex)}`
-      }
-      const result = await sql<Row>`
-        SELECT ${columns} FROM ${from}
-        WHERE ${sql.join(where, sql` AND `)}
-        ORDER BY ${seq} LIMIT ${query.limit + 1}`.execute(db)
-      const rows = result.rows
+      const rows = await searchRows<Row>(database, project, query, columns)
       const more = rows.length > query.limit
       const pageRows = more ? rows.slice(0, query.limit) : rows
       const page: EntryPage = { entries: pageRows.map(fromRow) }

@@ -49,6 +49,30 @@ describe.each(DIALECTS)('API versions (%s)', (dialect) => {
     }
   })
 
+  it('documents PATCH, keys and the search extension in the OpenAPI document, with examples', async () => {
+    const res = await request(server, 'GET', '/api/openapi.json')
+    expect(res.status).toBe(200)
+    const doc = res.body as { paths: Record<string, Record<string, Record<string, unknown>>> }
+    const entry = doc.paths['/api/{apiVersion}/mediaLibrary/{id}']!
+    expect(JSON.stringify(entry.patch?.requestBody)).toMatch(/"examples?":/)
+    expect(JSON.stringify(entry.patch?.requestBody)).toContain('setMetadataProperty')
+    expect(JSON.stringify(doc.paths['/api/{apiVersion}/mediaLibrary/{id}/keys']!.get)).toContain('my/key.jpg')
+    const list = doc.paths['/api/{apiVersion}/mediaLibrary']!.get as { parameters: { name: string }[] }
+    expect(list.parameters.map((p) => p.name)).toEqual(
+      expect.arrayContaining([
+        'mediaType',
+        'state',
+        'createdAfter',
+        'createdBefore',
+        'updatedAfter',
+        'q',
+        'limit',
+        'after',
+      ]),
+    )
+    expect(JSON.stringify(list)).toContain('Search extension')
+  })
+
   describe.each(MATRIX)('$version', ({ version, listKey, legacyErrors, from202603 }) => {
     it('imports, lists, searches and reads in the version wrapper', async () => {
       const good = imageEntry()

@@ -20,8 +20,8 @@ export function librarySearchMigration(caps: DialectCaps): Migration {
       await index('media_entries_seq', ['project', 'seq'])
       await index('media_entries_type_seq', ['project', 'media_type', 'seq'])
       await index('media_entries_system_seq', ['project', 'system_name', 'seq'])
-      await index('media_entries_created', ['project', 'created_at'])
-      await index('media_entries_updated', ['project', 'updated_at'])
+      await index('media_entries_created', ['project', 'created_at', 'seq'])
+      await index('media_entries_updated', ['project', 'updated_at', 'seq'])
       await db.schema
         .createIndex('media_entries_revoked_seq')
         .on('media_entries')

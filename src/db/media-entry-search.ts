@@ -1,0 +1,135 @@
+import { sql, type RawBuilder } from 'kysely'
+import type { EntryState } from '../media/entry.js'
+import type { Database } from './database.js'
+
+/** What a search asks for. Every field narrows; `states` is never empty. */
+export interface EntrySearch {
+  mediaType?: string
+  systemName?: string
+  states: readonly EntryState[]
+  createdAfter?: Date
+  createdBefore?: Date
+  updatedAfter?: Date
+  /** Normalised words (see `searchWords`); every one must match, as a prefix. */
+  words?: readonly string[]
+  /** Only entries after this position (exclusive), from a previous page. */
+  afterSeq?: number
+  limit: number
+}
+
+/**
+ * Most candidate rows a search reads and sorts instead of walking the insertion order. Both planners
+ * misjudge two cases: a rare full-text word (PostgreSQL cannot estimate prefix matches) and a time range at
+ * the newest end of the library (the rows are not spread over the insertion order as a planner assumes).
+ * Walking `seq` then skips nearly the whole table. A bounded probe (at most this many index entries)
+ * tells a small candidate set, which is read from its own index and sorted.
+ */
+const SORT_LIMIT = 20_000
+
+/** The SQL condition for a set of states (archived wins over revoked, which wins over active). */
+function stateCondition(states: readonly EntryState[]): RawBuilder<unknown> {
+  const has = (s: EntryState) => states.includes(s)
+  if (has('active') && has('revoked') && has('archived')) return sql`1 = 1`
+  if (has('active') && has('revoked')) return sql`e.archived_at IS NULL`
+  const parts: RawBuilder<unknown>[] = []
+  if (has('active')) parts.push(sql`(e.archived_at IS NULL AND e.revoked_at IS NULL)`)
+  if (has('revoked')) parts.push(sql`(e.revoked_at IS NOT NULL AND e.archived_at IS NULL)`)
+  if (has('archived')) parts.push(sql`e.archived_at IS NOT NULL`)
+  return parts.length === 1 ? parts[0]! : sql`(${sql.join(parts, sql` OR `)})`
+}
+
+interface TimeRange {
+  index: string
+  condition: RawBuilder<unknown>
+  /** Bounded below: the smallest seq in the range is a valid start for the walk. */
+  lowerBound: boolean
+}
+
+/**
+ * Runs one page of a search: the rows (at most `limit + 1`, the extra one telling that more follow) in
+ * `seq` order, with `columns` selected from `media_entries e`.
+ */
+export async function searchRows<R>(
+  { db, caps }: Database,
+  project: string,
+  query: EntrySearch,
+  columns: RawBuilder<unknown>,
+): Promise<R[]> {
+  const at = (d: Date) => caps.toTime(d)
+  const where: RawBuilder<unknown>[] = [sql`e.project = ${project}`, stateCondition(query.states)]
+  if (query.mediaType !== undefined) where.push(sql`e.media_type = ${query.mediaType}`)
+  if (query.systemName !== undefined) where.push(sql`e.system_name = ${query.systemName}`)
+  const ranges: TimeRange[] = []
+  if (query.updatedAfter) {
+    const condition = sql`updated_at > ${at(query.updatedAfter)}`
+    ranges.push({ index: 'media_entries_updated', condition, lowerBound: true })
+  }
+  if (query.createdAfter || query.createdBefore) {
+    const parts: RawBuilder<unknown>[] = []
+    if (query.createdAfter) parts.push(sql`created_at > ${at(query.createdAfter)}`)
+    if (query.createdBefore) parts.push(sql`created_at < ${at(query.createdBefore)}`)
+    const condition = sql.join(parts, sql` AND `)
+    ranges.push({ index: 'media_entries_created', condition, lowerBound: query.createdAfter !== undefined })
+  }
+  for (const r of ranges) where.push(r.condition)
+
+  const words = query.words ?? []
+  let from: RawBuilder<unknown> = sql`media_entries e`
+  let order: RawBuilder<unknown> = sql`e.seq`
+  if (words.length > 0 && caps.name === 'sqlite') {
+    // Driven by the FTS5 index in rowid (= seq) order, so the LIMIT stops the walk without a sort.
+    from = sql`media_entries_fts f JOIN media_entries e ON e.seq = f.rowid`
+    order = sql`f.rowid`
+    where.push(sql`media_entries_fts MATCH ${words.map((w) => `"${w}"*`).join(' ')}`)
+  }
+  if (query.afterSeq !== undefined) where.push(sql`${order} > ${query.afterSeq}`)
+  const after = query.afterSeq === undefined ? sql`` : sql`AND seq > ${query.afterSeq}`
+  const exceeds = async (source: RawBuilder<unknown>, condition: RawBuilder<unknown>) => {
+    const beyond = await sql`
+      SELECT 1 FROM ${source} WHERE project = ${project} AND ${condition} ${after}
+      LIMIT 1 OFFSET ${SORT_LIMIT}`.execute(db)
+    return beyond.rows.length > 0
+  }
+
+  if (words.length > 0 && caps.name === 'postgres') {
+    const match = sql`search_vector @@ to_tsquery('simple', ${words.map((w) => `${w}:*`).join(' & ')})`
+    where.push(sql`e.${match}`)
+    // `seq + 0` keeps the planner from walking the seq index: the GIN index finds the few matches.
+    if (!(await exceeds(sql`media_entries`, match))) order = sql`e.seq + 0`
+  } else if (words.length === 0 && ranges.length > 0) {
+    const small = await firstSmallRange(ranges, caps.name, exceeds)
+    if (small) {
+      if (caps.name === 'sqlite') from = sql`media_entries e INDEXED BY ${sql.ref(small.index)}`
+      else order = sql`e.seq + 0`
+    } else {
+      for (const r of ranges.filter((x) => x.lowerBound)) {
+        // `min(seq + 0)` so that neither database turns it into a walk of the seq index.
+        const source =
+          caps.name === 'sqlite' ? sql`media_entries INDEXED BY ${sql.ref(r.index)}` : sql`media_entries`
+        const result = await sql<{ s: number | string | null }>`
+          SELECT min(seq + 0) AS s FROM ${source} WHERE project = ${project} AND ${r.condition}`.execute(db)
+        const s = result.rows[0]?.s
+        if (s === null || s === undefined) return []
+        where.push(sql`e.seq >= ${Number(s)}`)
+      }
+    }
+  }
+  const result = await sql<R>`
+    SELECT ${columns} FROM ${from}
+    WHERE ${sql.join(where, sql` AND `)}
+    ORDER BY ${order} LIMIT ${query.limit + 1}`.execute(db)
+  return result.rows
+}
+
+async function firstSmallRange(
+  ranges: readonly TimeRange[],
+  dialect: 'sqlite' | 'postgres',
+  exceeds: (source: RawBuilder<unknown>, condition: RawBuilder<unknown>) => Promise<boolean>,
+): Promise<TimeRange | undefined> {
+  for (const r of ranges) {
+    const source =
+      dialect === 'sqlite' ? sql`media_entries INDEXED BY ${sql.ref(r.index)}` : sql`media_entries`
+    if (!(await exceeds(source, r.condition))) return r
+  }
+  return undefined
+}
