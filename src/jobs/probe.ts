@@ -1,0 +1,128 @@
+import { open } from 'node:fs/promises'
+import exifr from 'exifr'
+import { fileTypeFromFile } from 'file-type'
+import { imageSizeFromFile } from 'image-size/fromFile'
+import type { MediaKind } from '../media/entry.js'
+import { probeMp4 } from './mp4-probe.js'
+
+/** What the bytes of a downloaded file say about it. Never taken from the URL or the headers. */
+export interface Probe {
+  mimeType: string
+  /** File extension for the storage key, from the sniffed type. */
+  extension: string
+  width?: number
+  height?: number
+  /** Seconds (videos). */
+  duration?: number
+}
+
+/** A file that cannot become an entry of the asked kind; the message is the item's `reason`. */
+export class ProbeError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'ProbeError'
+  }
+}
+
+const SVG_HEAD_BYTES = 64 * 1024
+
+/** SVG is text, which file-type does not sniff: look for an `<svg` root after prolog, comments, doctype. */
+async function sniffSvg(path: string): Promise<boolean> {
+  const file = await open(path, 'r')
+  try {
+    const buf = Buffer.alloc(SVG_HEAD_BYTES)
+    const { bytesRead } = await file.read(buf, 0, SVG_HEAD_BYTES, 0)
+    const text = buf.toString('utf8', 0, bytesRead).replace(/^\uFEFF/, '')
+    const rest = text.replace(
+      /^\s*(<\?xml[^>]*\?>\s*)?((<!--[\s\S]*?-->|<!DOCTYPE[^>[]*(\[[\s\S]*?\])?\s*>)\s*)*/i,
+      '',
+    )
+    return /^<svg[\s>]/i.test(rest)
+  } finally {
+    await file.close()
+  }
+}
+
+/** The sniffed type of the file, or undefined when nothing known matches. */
+export async function sniffType(path: string): Promise<{ mime: string; ext: string } | undefined> {
+  const type = await fileTypeFromFile(path)
+  if (type && type.mime !== 'application/xml') return { mime: type.mime, ext: type.ext }
+  // file-type names any `<?xml` document application/xml; an SVG is one with an `<svg` root.
+  if (await sniffSvg(path)) return { mime: 'image/svg+xml', ext: 'svg' }
+  return type ? { mime: type.mime, ext: type.ext } : undefined
+}
+
+/**
+ * Sniffs and measures a downloaded file for an entry of the given kind: images need an image type and
+ * their dimensions, videos a video type and what the container says; files take any type.
+ * Throws ProbeError with the reason when the bytes do not fit the kind.
+ */
+export async function probeFile(path: string, kind: MediaKind): Promise<Probe> {
+  const type = await sniffType(path)
+  if (kind === 'mediaFile') {
+    return type
+      ? { mimeType: type.mime, extension: type.ext }
+      : { mimeType: 'application/octet-stream', extension: 'bin' }
+  }
+  if (kind === 'mediaImage') {
+    if (!type || !type.mime.startsWith('image/')) {
+      throw new ProbeError(`not an image: the content is ${type ? type.mime : 'of an unknown type'}`)
+    }
+    const size = await imageSizeFromFile(path).catch(() => undefined)
+    if (!size || !size.width || !size.height)
+      throw new ProbeError(`unreadable image dimensions (${type.mime})`)
+    return { mimeType: type.mime, extension: type.ext, width: size.width, height: size.height }
+  }
+  if (!type || !type.mime.startsWith('video/')) {
+    throw new ProbeError(`not a video: the content is ${type ? type.mime : 'of an unknown type'}`)
+  }
+  const video = await probeMp4(path)
+  if (!video)
+    throw new ProbeError(`unreadable video container (${type.mime}): no movie header or video track`)
+  return { mimeType: type.mime, extension: type.ext, ...video }
+}
+
+/** `exifExtraction.mappings` of a media type: the first non-empty field fills the metadata property. */
+export interface ExifMapping {
+  field: string
+  metadataPropertyName: string
+}
+
+/** Reads EXIF, IPTC and XMP from an image; `{}` when it has none or cannot be parsed. */
+export async function readImageTags(path: string): Promise<Record<string, unknown>> {
+  try {
+    const tags: unknown = await exifr.parse(path, {
+      tiff: true,
+      exif: true,
+      iptc: true,
+      xmp: true,
+      mergeOutput: true,
+    })
+    return tags !== null && typeof tags === 'object' ? (tags as Record<string, unknown>) : {}
+  } catch {
+    return {}
+  }
+}
+
+/**
+ * Metadata from tags per mappings: for each property the first mapping with a non-empty value wins.
+ * Arrays become comma-joined text; dates ISO strings.
+ */
+export function metadataFromTags(
+  tags: Record<string, unknown>,
+  mappings: readonly ExifMapping[],
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const { field, metadataPropertyName } of mappings) {
+    if (out[metadataPropertyName] !== undefined) continue
+    const value = tags[field]
+    let text: string | undefined
+    if (typeof value === 'string') text = value.trim()
+    else if (typeof value === 'number') text = String(value)
+    else if (value instanceof Date) text = value.toISOString()
+    else if (Array.isArray(value))
+      text = value.filter((v) => typeof v === 'string' || typeof v === 'number').join(', ')
+    if (text) out[metadataPropertyName] = text
+  }
+  return out
+}
