@@ -32,11 +32,13 @@ function LoginPage({ onLogin }) {
   }
   return html`<main id="main" class="login">
     <h1>medialib</h1>
-    <p>
-      Sign in with a project token. Create one with
-      <code>medialib tokens create --project default --scope public-api:read</code> (add
-      <code>--scope public-api:write</code> to edit).
-    </p>
+    <p>Sign in with a project token (it starts with <code>ml_</code>).</p>
+    <details>
+      <summary>No token yet?</summary>
+      <p>On the server, run</p>
+      <pre><code>${'npx medialib tokens create --project default --scope public-api:read --scope public-api:write'}</code></pre>
+      <p>${'Leave out the write scope for a token that can only look.'}</p>
+    </details>
     <form onSubmit=${submit}>
       <label for="token">Project token</label>
       <input

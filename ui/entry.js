@@ -16,6 +16,11 @@ function fieldErrors(body) {
   return out
 }
 
+function conflictText({ mine, theirs }) {
+  const now = theirs ? `version ${theirs.version}` : 'a newer version'
+  return `You edited version ${mine}; the library now holds ${now}. Nothing was saved and nothing was overwritten: your edits are still in the form.`
+}
+
 function Facts({ entry, keys }) {
   const a = entry.asset
   const rows = [
@@ -258,11 +263,7 @@ export function EntryPage({ id, session }) {
       conflict &&
       html`<div class="conflict" role="alert">
         <h2>Someone else changed this entry</h2>
-        <p>
-          You edited version ${conflict.mine}; the library now holds version
-          ${conflict.theirs?.version ?? 'newer'}. Nothing was saved and nothing was overwritten. Your edits
-          are still in the form.
-        </p>
+        <p>${conflictText(conflict)}</p>
         ${conflict.theirs && html`<p>Their title: <q>${titleOf(conflict.theirs)}</q></p>`}
         <button
           type="button"

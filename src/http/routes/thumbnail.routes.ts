@@ -1,0 +1,94 @@
+import type { FastifyPluginAsync, FastifyReply } from 'fastify'
+import { Type } from 'typebox'
+import type { LibraryService } from '../../media/library.service.js'
+import {
+  negotiateFormat,
+  THUMBNAIL_WIDTHS,
+  variantEtag,
+  variantKey,
+  type ThumbnailService,
+  type ThumbnailWidth,
+} from '../../media/thumbnail.service.js'
+import type { TokenService } from '../../projects/token.service.js'
+import { principalOf, requireScope } from '../auth.js'
+import { bearerSecurity, ErrorEnvelope } from '../schemas/common.js'
+import { EntryIdParams } from '../schemas/media-library.schemas.js'
+import { checkApiVersion } from './context.js'
+
+export interface ThumbnailRoutesDeps {
+  tokens: TokenService
+  library: LibraryService
+  thumbnails: ThumbnailService
+}
+
+const ThumbnailQuery = Type.Object(
+  {
+    w: Type.Optional(
+      Type.Union(
+        THUMBNAIL_WIDTHS.map((w) => Type.Literal(w)),
+        { description: `Width in pixels: ${THUMBNAIL_WIDTHS.join(', ')}; default 320` },
+      ),
+    ),
+    key: Type.Optional(
+      Type.String({
+        maxLength: 1024,
+        description:
+          "The entry's current asset key. When it matches, the answer is cached as immutable (the variant " +
+          'of one original never changes); without it the client revalidates with the ETag.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+)
+
+const YEAR_SECONDS = 365 * 24 * 60 * 60
+
+/** `GET /api/:apiVersion/mediaLibrary/{id}/thumbnail?w=320` (extension; read scope). */
+export function thumbnailRoutes(deps: ThumbnailRoutesDeps): FastifyPluginAsync {
+  const { tokens, library, thumbnails } = deps
+  return async (app) => {
+    app.get(
+      '/api/:apiVersion/mediaLibrary/:id/thumbnail',
+      {
+        onRequest: [checkApiVersion, requireScope(tokens, 'public-api:read')],
+        schema: {
+          tags: ['Media Library'],
+          summary: 'A thumbnail of an image entry, made on demand (extension)',
+          description:
+            'Resized from the stored original on first request (never enlarged), WebP when the `Accept` ' +
+            'header allows it, else AVIF when allowed, else JPEG; cached in the blob store under `v/`. ' +
+            'Answers carry a strong ETag and `Vary: Accept`; `If-None-Match` gives 304.',
+          security: bearerSecurity('public-api:read'),
+          params: EntryIdParams,
+          querystring: ThumbnailQuery,
+          response: { 400: ErrorEnvelope, 401: ErrorEnvelope, 403: ErrorEnvelope, 404: ErrorEnvelope },
+        },
+      },
+      async (request, reply) => {
+        const { project } = principalOf(request)
+        const { id } = request.params as { id: string }
+        const query = request.query as { w?: ThumbnailWidth; key?: string }
+        const width = query.w ?? 320
+        const entry = await library.getOrFail(project, id)
+        const accept = request.headers.accept
+        const etag = variantEtag(variantKey(entry.asset.key, width, negotiateFormat(accept)))
+        reply
+          .header('vary', 'Accept')
+          .header('etag', etag)
+          .header('x-content-type-options', 'nosniff')
+          .header(
+            'cache-control',
+            query.key === entry.asset.key
+              ? `private, max-age=${YEAR_SECONDS}, immutable`
+              : 'private, no-cache',
+          )
+        const ifNoneMatch = request.headers['if-none-match']
+        if (ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) {
+          return (reply as FastifyReply).status(304).send()
+        }
+        const thumbnail = await thumbnails.get(entry, width, accept)
+        return reply.type(thumbnail.contentType).send(thumbnail.body)
+      },
+    )
+  }
+}

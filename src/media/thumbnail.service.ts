@@ -1,0 +1,159 @@
+import { createHash } from 'node:crypto'
+import { Readable } from 'node:stream'
+import sharp from 'sharp'
+import { AppError, NotFoundError } from '../errors.js'
+import type { BlobStore } from '../storage/blob-store.js'
+import type { MediaEntry } from './entry.js'
+
+/** The widths a thumbnail can have: a fixed set, so the number of cached variants per original is bounded. */
+export const THUMBNAIL_WIDTHS = [160, 320, 640, 1280] as const
+export type ThumbnailWidth = (typeof THUMBNAIL_WIDTHS)[number]
+
+export type ThumbnailFormat = 'webp' | 'avif' | 'jpeg'
+
+const CONTENT_TYPES: Record<ThumbnailFormat, string> = {
+  webp: 'image/webp',
+  avif: 'image/avif',
+  jpeg: 'image/jpeg',
+}
+
+/** What the thumbnail service needs of the blob store: read an original, read and write a variant. */
+export type ThumbnailBlobs = Pick<BlobStore, 'get' | 'put'>
+
+export interface Thumbnail {
+  body: Buffer
+  contentType: string
+  /** Strong ETag: the variant key names the original's immutable key, the width and the format. */
+  etag: string
+  /** The blob store key the variant is cached under (`v/…`). */
+  key: string
+}
+
+export interface ThumbnailService {
+  /**
+   * A thumbnail of the entry's main asset, at most `width` wide (never enlarged), in the best format
+   * the `Accept` header allows. Made on first request from the stored original and cached in the blob
+   * store under `v/`; later requests read the cache. Throws NotFoundError (not an image, original not
+   * stored) or a 422 AppError (the original cannot be decoded).
+   */
+  get(entry: MediaEntry, width: ThumbnailWidth, accept: string | undefined): Promise<Thumbnail>
+}
+
+/**
+ * WebP whenever the client takes it: AVIF is smaller but costs several times the CPU to encode, which
+ * matters when thumbnails are made on demand. AVIF only for a client that takes AVIF and not WebP;
+ * JPEG otherwise.
+ */
+export function negotiateFormat(accept: string | undefined): ThumbnailFormat {
+  const types = (accept ?? '')
+    .split(',')
+    .map((part) => part.split(';'))
+    .filter(([, ...params]) => !params.some((p) => /^\s*q\s*=\s*0(\.0*)?\s*$/.test(p)))
+    .map(([type]) => (type ?? '').trim().toLowerCase())
+  if (types.includes('image/webp')) return 'webp'
+  if (types.includes('image/avif')) return 'avif'
+  return 'jpeg'
+}
+
+/** `v/<original key>/w<width>.<format>`: one key per original, width and format. */
+export function variantKey(originalKey: string, width: number, format: ThumbnailFormat): string {
+  return `v/${originalKey}/w${width}.${format === 'jpeg' ? 'jpg' : format}`
+}
+
+/** A strong ETag for a variant: its key names the original's immutable key, the width and the format. */
+export function variantEtag(key: string): string {
+  return `"${createHash('sha256').update(key).digest('base64url').slice(0, 27)}"`
+}
+
+/** At most `limit` tasks at once; the rest wait in order. */
+function limiter(limit: number) {
+  let running = 0
+  const waiting: (() => void)[] = []
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve))
+    running++
+    try {
+      return await task()
+    } finally {
+      running--
+      waiting.shift()?.()
+    }
+  }
+}
+
+async function encode(original: Readable, width: number, format: ThumbnailFormat): Promise<Buffer> {
+  // Decoding is bounded (limitInputPixels) so a hostile original cannot take all memory.
+  const pipeline = sharp({ limitInputPixels: 100_000_000, failOn: 'error' })
+    .rotate()
+    .resize({ width, height: width, fit: 'inside', withoutEnlargement: true })
+  const encoder =
+    format === 'webp'
+      ? pipeline.webp({ quality: 75, effort: 2 })
+      : format === 'avif'
+        ? pipeline.avif({ quality: 50, effort: 2 })
+        : pipeline.jpeg({ quality: 78, progressive: true })
+  original.on('error', (err) => encoder.destroy(err))
+  original.pipe(encoder)
+  try {
+    return await encoder.toBuffer()
+  } catch (err) {
+    original.destroy()
+    throw new AppError(422, 'Unprocessable Entity', {
+      message: `The stored original cannot be decoded as an image: ${(err as Error).message}`,
+    })
+  }
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk))
+  return Buffer.concat(chunks)
+}
+
+export function createThumbnailService(deps: {
+  blobs: ThumbnailBlobs
+  /** Thumbnails encoded at once (sharp itself uses more threads per image). Default 2. */
+  concurrency?: number
+}): ThumbnailService {
+  const { blobs } = deps
+  const limit = limiter(deps.concurrency ?? 2)
+  // Concurrent requests for one missing variant share one encoding.
+  const inFlight = new Map<string, Promise<Buffer>>()
+
+  const make = (originalKey: string, key: string, width: number, format: ThumbnailFormat) =>
+    limit(async () => {
+      const original = await blobs.get(originalKey)
+      if (!original) {
+        throw new NotFoundError({ message: `The original '${originalKey}' is not in the blob store` })
+      }
+      const body = await encode(original, width, format)
+      await blobs.put(key, Readable.from([body]), { contentType: CONTENT_TYPES[format] })
+      return body
+    })
+
+  return {
+    async get(entry, width, accept) {
+      if (!entry.asset.mimeType.startsWith('image/')) {
+        throw new NotFoundError({
+          message: `Entry '${entry.id}' is not an image (${entry.asset.mimeType}): it has no thumbnail`,
+        })
+      }
+      const format = negotiateFormat(accept)
+      const key = variantKey(entry.asset.key, width, format)
+      const etag = variantEtag(key)
+      const cached = await blobs.get(key)
+      let body: Buffer
+      if (cached) {
+        body = await readAll(cached)
+      } else {
+        let pending = inFlight.get(key)
+        if (!pending) {
+          pending = make(entry.asset.key, key, width, format).finally(() => inFlight.delete(key))
+          inFlight.set(key, pending)
+        }
+        body = await pending
+      }
+      return { body, contentType: CONTENT_TYPES[format], etag, key }
+    },
+  }
+}
