@@ -12,6 +12,9 @@ export function createAjv(): Ajv {
     strict: true,
     strictTypes: false,
     strictRequired: false,
+    // A property named like an Object.prototype member (`constructor`, `toString`) must not be
+    // seen as present when the object only inherits it.
+    ownProperties: true,
   })
   addFormats(ajv)
   // Annotation: a sentence that replaces Ajv's wording for errors raised by the schema it sits on.
@@ -26,13 +29,20 @@ export function ruleOf(error: ErrorObject): string {
   return error.message ?? 'is invalid'
 }
 
-/** Keeps the first error per instance path: a wrong type need not also report each violated bound. */
+/**
+ * Keeps the first error per instance path: a wrong type need not also report each violated bound.
+ * A missing or an unexpected property counts as its own path, so each one is reported.
+ */
 export function firstPerPath(errors: readonly ErrorObject[]): ErrorObject[] {
   const seen = new Set<string>()
   const out: ErrorObject[] = []
   for (const e of errors) {
     const key =
-      e.keyword === 'required' ? `${e.instancePath}/${String(e.params.missingProperty)}` : e.instancePath
+      e.keyword === 'required'
+        ? `${e.instancePath}/${String(e.params.missingProperty)}`
+        : e.keyword === 'additionalProperties'
+          ? `${e.instancePath}/${String(e.params.additionalProperty)}`
+          : e.instancePath
     if (seen.has(key)) continue
     seen.add(key)
     out.push(e)

@@ -1,13 +1,39 @@
 import { readFileSync } from 'node:fs'
 import YAML from 'yaml'
 import { UsageError } from '../../errors.js'
+import { createAjv } from '../ajv.js'
 import type { MediaKind } from '../entry.js'
 import { DEFAULT_PROPERTIES_HANDLES, type MediaTypeConfig, type PropertyDef } from './media-type.js'
 import { checkPropertyDef } from './metadata-plugins.js'
+import { compileMediaType } from './metadata-validator.js'
 
 const MEDIA_TYPE_HANDLE = /^[a-z][a-zA-Z0-9-]{2,49}$/
 const PROPERTY_HANDLE = /^[a-zA-Z][a-zA-Z0-9-_]{2,49}$/
 const KINDS: readonly MediaKind[] = ['mediaImage', 'mediaVideo', 'mediaFile']
+/** The keys of a Livingdocs media type; those this server does not implement are accepted and ignored. */
+const MEDIA_TYPE_KEYS = [
+  'handle',
+  'type',
+  'info',
+  'metadata',
+  'asset',
+  'exifExtraction',
+  'hugoExtraction',
+  'comyanExtraction',
+  'mediaSources',
+  'deletionRoutine',
+  'editor',
+  'managementDashboard',
+  'hidden',
+]
+const PROPERTY_KEYS = ['handle', 'type', 'config', 'ui']
+
+/** A problem per key that is not in `known` (a typo such as `metdata` would otherwise go unnoticed). */
+function unknownKeys(value: Record<string, unknown>, known: readonly string[], where: string): string[] {
+  return Object.keys(value)
+    .filter((k) => !known.includes(k))
+    .map((k) => `${where} has the unknown key '${k}' (known keys: ${known.join(', ')})`)
+}
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value)
@@ -40,7 +66,10 @@ export function normalizeMediaTypes(raw: unknown): MediaTypeConfig[] {
     } else {
       handles.add(handle)
     }
+    problems.push(...unknownKeys(item, MEDIA_TYPE_KEYS, name))
     if (!KINDS.includes(type as MediaKind)) problems.push(`${name}.type must be one of ${KINDS.join(', ')}`)
+    else if (handle === 'image' && type !== 'mediaImage')
+      problems.push(`${name}.type must be mediaImage: the media type 'image' receives image uploads`)
     if (metadata !== undefined && !Array.isArray(metadata)) problems.push(`${name}.metadata must be a list`)
     const props: PropertyDef[] = []
     const propHandles = new Set<string>()
@@ -54,6 +83,7 @@ export function normalizeMediaTypes(raw: unknown): MediaTypeConfig[] {
         problems.push(`${pwhere}.handle must match ${PROPERTY_HANDLE.source}`)
         return
       }
+      problems.push(...unknownKeys(p, PROPERTY_KEYS, `${pwhere} '${p.handle}'`))
       if (propHandles.has(p.handle)) problems.push(`${pwhere} '${p.handle}': the handle is used twice`)
       propHandles.add(p.handle)
       if (typeof p.type !== 'string') {
@@ -75,6 +105,18 @@ export function normalizeMediaTypes(raw: unknown): MediaTypeConfig[] {
     if (isObject(asset)) config.asset = asset as MediaTypeConfig['asset']
     result.push(config)
   })
+  if (problems.length === 0) {
+    // The checks above should leave nothing Ajv refuses; compiling here makes sure a bad config is
+    // reported now rather than failing every request of the project later.
+    const ajv = createAjv()
+    for (const config of result) {
+      try {
+        compileMediaType(ajv, config)
+      } catch (err) {
+        problems.push(`media type '${config.handle}' cannot be compiled: ${(err as Error).message}`)
+      }
+    }
+  }
   if (problems.length > 0) throw new UsageError(`Invalid media types:\n  - ${problems.join('\n  - ')}`)
   if (!handles.has('image')) {
     result.unshift({

@@ -143,6 +143,17 @@ export const METADATA_PLUGINS: Record<string, PluginSchema> = {
   }),
 }
 
+/** What the dataProvider item values of a plugin must be, for the plugins that use them. */
+const STRING_VALUES = { name: 'strings', test: (v: unknown) => typeof v === 'string' }
+const INTEGER_VALUES = { name: 'integers', test: (v: unknown) => Number.isInteger(v) }
+const ITEM_VALUE_TYPE: Record<string, { name: string; test: (v: unknown) => boolean } | undefined> = {
+  'li-text': STRING_VALUES,
+  'li-enum': STRING_VALUES,
+  'li-string-list': STRING_VALUES,
+  'li-integer': INTEGER_VALUES,
+  'li-system-integer': INTEGER_VALUES,
+}
+
 /** Plugins whose value cannot be "required" in Livingdocs (a boolean is always either value). */
 const NOT_REQUIRABLE = new Set(['li-boolean'])
 
@@ -159,11 +170,24 @@ export function checkPropertyDef(def: PropertyDef): string[] {
     )
     return problems
   }
-  const numberKeys = ['minLength', 'maxLength', 'minValue', 'maxValue', 'maxItems'] as const
-  for (const key of numberKeys) {
+  for (const key of ['minLength', 'maxLength', 'maxItems'] as const) {
+    const v = config[key]
+    if (v !== undefined && !(Number.isInteger(v) && (v as number) >= 0))
+      problems.push(`config.${key} must be a whole number of 0 or more, got ${JSON.stringify(v)}`)
+  }
+  for (const key of ['minValue', 'maxValue'] as const) {
     const v = config[key]
     if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v)))
-      problems.push(`config.${key} must be a number`)
+      problems.push(`config.${key} must be a number, got ${JSON.stringify(v)}`)
+  }
+  for (const [min, max] of [
+    ['minLength', 'maxLength'],
+    ['minValue', 'maxValue'],
+  ] as const) {
+    const lo = config[min]
+    const hi = config[max]
+    if (typeof lo === 'number' && typeof hi === 'number' && lo > hi)
+      problems.push(`config.${min} (${lo}) is greater than config.${max} (${hi}): no value could pass`)
   }
   for (const key of ['required', 'allowNewlines', 'translatable'] as const) {
     const v = config[key]
@@ -177,7 +201,20 @@ export function checkPropertyDef(def: PropertyDef): string[] {
     const valid =
       Array.isArray(items) &&
       items.every((i) => i && (typeof i.value === 'string' || typeof i.value === 'number'))
-    if (!valid) problems.push('config.dataProvider.items must be a list of {label, value}')
+    if (!valid) {
+      problems.push('config.dataProvider.items must be a list of {label, value}')
+    } else {
+      const values = items.map((i) => i.value)
+      const duplicates = values.filter((v, i) => values.indexOf(v) !== i)
+      if (duplicates.length > 0)
+        problems.push(`config.dataProvider.items repeats the value ${JSON.stringify(duplicates[0])}`)
+      const wanted = ITEM_VALUE_TYPE[def.type]
+      const wrong = wanted && values.find((v) => !wanted.test(v))
+      if (wanted && wrong !== undefined)
+        problems.push(
+          `config.dataProvider.items values must be ${wanted.name} for ${def.type}, got ${JSON.stringify(wrong)}`,
+        )
+    }
   }
   if (def.type === 'li-enum' && !(Array.isArray(items) && items.length > 0)) {
     problems.push('needs config.dataProvider.items (the allowed values)')
@@ -188,7 +225,13 @@ export function checkPropertyDef(def: PropertyDef): string[] {
   if (config.namedCrops !== undefined) {
     const ok =
       Array.isArray(config.namedCrops) && config.namedCrops.every((c) => c && typeof c.name === 'string')
-    if (!ok) problems.push('config.namedCrops must be a list of {name, isOptional?}')
+    if (!ok) {
+      problems.push('config.namedCrops must be a list of {name, isOptional?}')
+    } else {
+      const names = config.namedCrops.map((c) => c.name)
+      const duplicate = names.find((n, i) => names.indexOf(n) !== i)
+      if (duplicate !== undefined) problems.push(`config.namedCrops repeats the name '${duplicate}'`)
+    }
   }
   if (config.required === true && NOT_REQUIRABLE.has(def.type)) {
     problems.push(`cannot be required (${def.type} has no empty value)`)

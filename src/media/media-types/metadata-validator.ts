@@ -35,8 +35,9 @@ function propertySchema(def: PropertyDef): Record<string, unknown> {
   if (!plugin) throw new Error(`unsupported metadata plugin '${def.type}'`)
   const schema = plugin(config, def.handle)
   if (config.required && def.type === 'li-text') {
-    // A required text must not be empty either.
-    return { allOf: [schema, { minLength: 1, errorText: 'must not be empty' }] }
+    // A required text must not be empty either. Checked first, so an empty text gets the
+    // requiredErrorMessage rather than a minLength message. (minLength ignores non-strings.)
+    return { allOf: [{ minLength: 1, errorText: 'must not be empty' }, schema] }
   }
   return schema
 }
@@ -53,7 +54,9 @@ function toMetadataErrors(
   config: MediaTypeConfig,
   requiredMessages: Map<string, string>,
 ): MetadataError[] {
-  return firstPerPath(errors).map((e): MetadataError => {
+  // Ajv keeps the errors of the items a `contains` tried and rejected; they are not the item's faults.
+  const relevant = errors.filter((e) => !e.schemaPath.includes('/contains/'))
+  return firstPerPath(relevant).map((e): MetadataError => {
     if (e.keyword === 'required' && e.instancePath === '') {
       const property = String(e.params.missingProperty)
       const err: MetadataError = { metadataProperty: property, path: `/${property}`, rule: 'is required' }
@@ -72,6 +75,14 @@ function toMetadataErrors(
       }
     }
     const property = e.instancePath.split('/')[1] ?? ''
+    if (e.keyword === 'required') {
+      const path = `${e.instancePath}/${String(e.params.missingProperty)}`
+      return { metadataProperty: property, path, rule: 'is required' }
+    }
+    if (e.keyword === 'additionalProperties') {
+      const path = `${e.instancePath}/${String(e.params.additionalProperty)}`
+      return { metadataProperty: property, path, rule: 'is not an allowed property' }
+    }
     const err: MetadataError = { metadataProperty: property, path: e.instancePath, rule: ruleOf(e) }
     const custom = requiredMessages.get(property)
     if (custom && e.keyword === 'minLength' && ruleOf(e) === 'must not be empty') err.custom = custom
