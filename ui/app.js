@@ -1,11 +1,11 @@
-/* global document */
+/* global document, location */
 import { render } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
 import { api, ApiError } from './api.js'
 import { EntryPage } from './entry.js'
 import { html } from './html.js'
 import { ImportsPage } from './imports.js'
-import { LibraryPage } from './library.js'
+import { LibraryPage, prefetchFirstPage } from './library.js'
 import { linkClick, navigate, useLocation } from './router.js'
 
 function LoginPage({ onLogin }) {
@@ -121,4 +121,5 @@ function App() {
   return html`<${Header} session=${session} onLogout=${logout} path=${path} />${page}`
 }
 
+if (location.pathname === '/') prefetchFirstPage(location.search)
 render(html`<${App} />`, document.getElementById('app'))

@@ -15,6 +15,32 @@ const STATES = [
   ['active,revoked,archived', 'All, with archived'],
 ]
 
+let prefetched = null
+
+/**
+ * Starts the first page's search while the app still loads its session, so that the two requests run in
+ * parallel. Called once at start-up; `fetchPage` uses the answer if it asks for the same URL.
+ */
+export function prefetchFirstPage(search) {
+  const url = `${API}/mediaLibrary${searchQuery(filtersOf(search))}`
+  const promise = api('GET', url)
+  promise.catch(() => undefined)
+  prefetched = { url, promise }
+}
+
+async function fetchPage(url) {
+  const early = prefetched
+  prefetched = null
+  if (early?.url === url) {
+    try {
+      return await early.promise
+    } catch {
+      // e.g. 401 before the login: ask again now
+    }
+  }
+  return api('GET', url)
+}
+
 function filtersOf(search) {
   const params = new URLSearchParams(search)
   return Object.fromEntries(FILTERS.map((k) => [k, params.get(k) ?? '']))
@@ -165,7 +191,7 @@ export function LibraryPage({ search, session }) {
     loading.current = true
     setStatus('loading')
     try {
-      const page = await api('GET', `${API}/mediaLibrary${searchQuery(filters, after)}`)
+      const page = await fetchPage(`${API}/mediaLibrary${searchQuery(filters, after)}`)
       // A newer search started meanwhile: its answer, not this one, fills the grid.
       if (mine !== generation.current) return
       setEntries((old) => (after ? [...old, ...page.results] : page.results))

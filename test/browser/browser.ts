@@ -54,3 +54,61 @@ export async function launchBrowser(): Promise<TestBrowser> {
     },
   }
 }
+
+/*
+ * Functions that run inside the page (Playwright serialises them; the page's CSP forbids string
+ * evaluation). The tests compile without the DOM library, so the page's globals are typed here loosely.
+ */
+interface PageImage {
+  complete: boolean
+  getBoundingClientRect(): { top: number }
+}
+interface PageGlobals {
+  document: { querySelectorAll(selector: string): ArrayLike<PageImage>; cookie: string }
+  innerHeight: number
+  performance: {
+    getEntriesByName(name: string): { startTime: number }[]
+    getEntriesByType(type: string): {
+      name: string
+      requestStart: number
+      responseEnd: number
+      domContentLoadedEventEnd?: number
+    }[]
+  }
+}
+
+/** Every image on the page has loaded (or failed). */
+export function imagesComplete(): boolean {
+  const g = globalThis as unknown as PageGlobals
+  return Array.from(g.document.querySelectorAll('img')).every((img) => img.complete)
+}
+
+/** Every thumbnail in the first screenful has loaded. */
+export function visibleThumbnailsComplete(): boolean {
+  const g = globalThis as unknown as PageGlobals
+  return Array.from(g.document.querySelectorAll('img.thumb'))
+    .filter((img) => img.getBoundingClientRect().top < g.innerHeight)
+    .every((img) => img.complete)
+}
+
+export function documentCookie(): string {
+  return (globalThis as unknown as PageGlobals).document.cookie
+}
+
+/** The first-page figures from the Performance API, in ms after the navigation started. */
+export function firstPageFigures() {
+  const g = globalThis as unknown as PageGlobals
+  const mark = g.performance.getEntriesByName('medialib:first-page')[0]
+  const nav = g.performance.getEntriesByType('navigation')[0]
+  const resources = g.performance.getEntriesByType('resource')
+  const search = resources.find((r) => r.name.includes('/mediaLibrary?'))
+  const thumbs = resources.filter((r) => r.name.includes('/thumbnail'))
+  return {
+    firstPageMs: mark ? mark.startTime : null,
+    domContentLoadedMs: nav?.domContentLoadedEventEnd ?? null,
+    searchRequestMs: search ? search.responseEnd - search.requestStart : null,
+    searchDoneMs: search ? search.responseEnd : null,
+    visibleThumbnailsDoneMs: thumbs.length ? Math.max(...thumbs.map((t) => t.responseEnd)) : null,
+    tiles: g.document.querySelectorAll('.grid .tile').length,
+  }
+}
