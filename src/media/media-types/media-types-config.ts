@@ -60,14 +60,17 @@ export function normalizeMediaTypes(raw: unknown): MediaTypeConfig[] {
     const { handle, type, metadata, info, asset } = item
     const name = typeof handle === 'string' ? `${where} '${handle}'` : where
     if (typeof handle !== 'string' || !MEDIA_TYPE_HANDLE.test(handle)) {
-      problems.push(`${where}.handle must match ${MEDIA_TYPE_HANDLE.source}`)
+      problems.push(
+        `${where}.handle must match ${MEDIA_TYPE_HANDLE.source} (a lowercase letter, then 2 to 49 letters, digits or -), got ${JSON.stringify(handle)}`,
+      )
     } else if (handles.has(handle)) {
       problems.push(`${name}: the handle is used twice`)
     } else {
       handles.add(handle)
     }
     problems.push(...unknownKeys(item, MEDIA_TYPE_KEYS, name))
-    if (!KINDS.includes(type as MediaKind)) problems.push(`${name}.type must be one of ${KINDS.join(', ')}`)
+    if (!KINDS.includes(type as MediaKind))
+      problems.push(`${name}.type must be one of ${KINDS.join(', ')}, got ${JSON.stringify(type)}`)
     else if (handle === 'image' && type !== 'mediaImage')
       problems.push(`${name}.type must be mediaImage: the media type 'image' receives image uploads`)
     if (metadata !== undefined && !Array.isArray(metadata)) problems.push(`${name}.metadata must be a list`)
@@ -80,7 +83,9 @@ export function normalizeMediaTypes(raw: unknown): MediaTypeConfig[] {
         return
       }
       if (typeof p.handle !== 'string' || !PROPERTY_HANDLE.test(p.handle)) {
-        problems.push(`${pwhere}.handle must match ${PROPERTY_HANDLE.source}`)
+        problems.push(
+          `${pwhere}.handle must match ${PROPERTY_HANDLE.source} (a letter, then 2 to 49 letters, digits, - or _), got ${JSON.stringify(p.handle)}`,
+        )
         return
       }
       problems.push(...unknownKeys(p, PROPERTY_KEYS, `${pwhere} '${p.handle}'`))
