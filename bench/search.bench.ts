@@ -5,7 +5,7 @@
  * The libraries are built with one set-based INSERT … SELECT straight into the schema (the FTS5 triggers
  * and the generated tsvector column index them as any write does), then each request runs through the
  * whole HTTP stack (`app.inject`: routing, auth, validation, service, SQL, presenter, JSON).
- * Usage: npm run bench:search [-- --sizes 10000,1000000 --iterations 200]
+ * Usage: npm run bench:search [-- --sizes 10000,1000000 --iterations 200 --dialects sqlite,postgres]
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -194,7 +194,10 @@ const quiet = { warn: () => undefined }
 const fmt = (n: number) => n.toFixed(2).padStart(8)
 
 async function main() {
-  const dialects: ('sqlite' | 'postgres')[] = PG_URL ? ['sqlite', 'postgres'] : ['sqlite']
+  const wanted = option('dialects', 'sqlite,postgres').split(',')
+  const dialects = (PG_URL ? ['sqlite', 'postgres'] : ['sqlite']).filter((d) => wanted.includes(d)) as (
+    'sqlite' | 'postgres'
+  )[]
   if (!PG_URL)
     console.log('(PostgreSQL skipped: set MEDIALIB_BENCH_POSTGRES_URL or MEDIALIB_TEST_POSTGRES_URL)')
   for (const dialect of dialects) {

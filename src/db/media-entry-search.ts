@@ -26,6 +26,13 @@ export interface EntrySearch {
  */
 const SORT_LIMIT = 20_000
 
+/**
+ * The same for PostgreSQL's full text, lower: the probe and the sort fetch every candidate row from the heap
+ * (GIN has no index-only scan), while the walk only pays for `limit / density` rows. With n matches among N
+ * entries the two cost the same near n² = limit · N, about 7,000 at a million entries.
+ */
+const FULLTEXT_SORT_LIMIT = 2_000
+
 /** The SQL condition for a set of states (archived wins over revoked, which wins over active). */
 function stateCondition(states: readonly EntryState[]): RawBuilder<unknown> {
   const has = (s: EntryState) => states.includes(s)
@@ -84,10 +91,10 @@ export async function searchRows<R>(
   }
   if (query.afterSeq !== undefined) where.push(sql`${order} > ${query.afterSeq}`)
   const after = query.afterSeq === undefined ? sql`` : sql`AND seq > ${query.afterSeq}`
-  const exceeds = async (source: RawBuilder<unknown>, condition: RawBuilder<unknown>) => {
+  const exceeds = async (source: RawBuilder<unknown>, condition: RawBuilder<unknown>, limit = SORT_LIMIT) => {
     const beyond = await sql`
       SELECT 1 FROM ${source} WHERE project = ${project} AND ${condition} ${after}
-      LIMIT 1 OFFSET ${SORT_LIMIT}`.execute(db)
+      LIMIT 1 OFFSET ${limit}`.execute(db)
     return beyond.rows.length > 0
   }
 
@@ -95,7 +102,7 @@ export async function searchRows<R>(
     const match = sql`search_vector @@ to_tsquery('simple', ${words.map((w) => `${w}:*`).join(' & ')})`
     where.push(sql`e.${match}`)
     // `seq + 0` keeps the planner from walking the seq index: the GIN index finds the few matches.
-    if (!(await exceeds(sql`media_entries`, match))) order = sql`e.seq + 0`
+    if (!(await exceeds(sql`media_entries`, match, FULLTEXT_SORT_LIMIT))) order = sql`e.seq + 0`
   } else if (words.length === 0 && ranges.length > 0) {
     const small = await firstSmallRange(ranges, caps.name, exceeds)
     if (small) {
