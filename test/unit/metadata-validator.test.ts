@@ -93,6 +93,12 @@ describe('compileMediaType', () => {
     )
   })
 
+  it('names an unknown property with / or ~ by a proper JSON pointer', () => {
+    const errors = photo.validateMetadata({ ...complete, 'a/b~c': 1 })
+    expect(errors).toEqual([expect.objectContaining({ metadataProperty: 'a/b~c', path: '/a~1b~0c' })])
+    expect(errors[0]?.custom).toMatch(/^Unknown metadata property 'a\/b~c'/)
+  })
+
   it('says "defines none" for a media type without metadata', () => {
     const bare = compileMediaType(ajv, { handle: 'raw', type: 'mediaFile', metadata: [] })
     expect(bare.validateMetadata({})).toEqual([])

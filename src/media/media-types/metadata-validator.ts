@@ -49,6 +49,11 @@ function metadataSchema(config: MediaTypeConfig, withRequired: boolean): Record<
   return { type: 'object', properties, required, additionalProperties: false }
 }
 
+/** A key as a JSON pointer token (RFC 6901): `~` → `~0`, `/` → `~1`. */
+function pointerToken(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1')
+}
+
 function toMetadataErrors(
   errors: readonly ErrorObject[],
   config: MediaTypeConfig,
@@ -69,7 +74,7 @@ function toMetadataErrors(
       const known = config.metadata.map((d) => d.handle).join(', ') || 'none'
       return {
         metadataProperty: property,
-        path: `/${property}`,
+        path: `/${pointerToken(property)}`,
         rule: 'is not a metadata property of this media type',
         custom: `Unknown metadata property '${property}': media type '${config.handle}' defines ${known}`,
       }
@@ -80,7 +85,7 @@ function toMetadataErrors(
       return { metadataProperty: property, path, rule: 'is required' }
     }
     if (e.keyword === 'additionalProperties') {
-      const path = `${e.instancePath}/${String(e.params.additionalProperty)}`
+      const path = `${e.instancePath}/${pointerToken(String(e.params.additionalProperty))}`
       return { metadataProperty: property, path, rule: 'is not an allowed property' }
     }
     const err: MetadataError = { metadataProperty: property, path: e.instancePath, rule: ruleOf(e) }
