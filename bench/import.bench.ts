@@ -1,0 +1,167 @@
+/**
+ * Import throughput against the database's own limit, measured in one run (see docs/performance.md).
+ *
+ *   npm run bench:import                      the table: ceiling and medialib, batches of 100 and 1,000,
+ *                                             1 and 4 clients, SQLite (and PostgreSQL when
+ *                                             MEDIALIB_TEST_POSTGRES_URL is set), median of 3 runs
+ *   npm run bench:import -- --scale           1,000,000 entries in batches of 1,000 (see import-scale.ts)
+ *
+ * Options: --entries N (per measurement, default 30000), --runs N (default 3), --batches 100,1000,
+ * --clients 1,4, --dialects sqlite,postgres, --profile DIR (serve runs under node --cpu-prof, one
+ * measurement per configuration).
+ */
+import { mkdirSync } from 'node:fs'
+import path from 'node:path'
+import { measureCeiling } from './import-ceiling.js'
+import { forkLoad } from './import-run.js'
+import { runScale } from './import-scale.js'
+import { freshDatabase, median, PG_URL, startServe, type Dialect } from './import-server.js'
+
+const args = process.argv.slice(2)
+const option = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`)
+  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback
+}
+const list = (name: string, fallback: string) => option(name, fallback).split(',').filter(Boolean)
+
+const PROFILE_DIR = args.includes('--profile') ? path.resolve(option('profile', 'bench-profiles')) : undefined
+const ENTRIES = Number(option('entries', '30000'))
+const RUNS = PROFILE_DIR ? 1 : Number(option('runs', '3'))
+const BATCHES = list('batches', '100,1000').map(Number)
+const CLIENTS = list('clients', '1,4').map(Number)
+const DIALECTS = list('dialects', PG_URL ? 'sqlite,postgres' : 'sqlite').filter(
+  (d) => d === 'sqlite' || PG_URL,
+) as Dialect[]
+/** No single measurement may take longer than this. */
+const RUN_TIMEOUT_MS = Number(option('timeout-s', '300')) * 1000
+
+interface Row {
+  dialect: Dialect
+  batch: number
+  clients: number
+  ceiling: number
+  medialib: number
+  peakRssMb: number
+  /** Server CPU (user + system) per entry, in microseconds: contention on the machine barely moves it. */
+  cpuUs: number
+}
+
+async function ceilingOnce(dialect: Dialect, batch: number): Promise<{ rate: number; cpuUs: number }> {
+  const db = await freshDatabase(dialect)
+  try {
+    return await measureCeiling(db, ENTRIES, batch)
+  } finally {
+    await db.drop()
+  }
+}
+
+let tagCounter = 0
+
+async function medialibOnce(
+  dialect: Dialect,
+  batch: number,
+  clients: number,
+): Promise<{ rate: number; peakRss: number; cpuUs: number }> {
+  const db = await freshDatabase(dialect)
+  const nodeArgs = PROFILE_DIR
+    ? [
+        '--cpu-prof',
+        '--cpu-prof-dir',
+        PROFILE_DIR,
+        '--cpu-prof-name',
+        `serve-${dialect}-b${batch}-c${clients}.cpuprofile`,
+      ]
+    : []
+  const server = await startServe(db, nodeArgs)
+  try {
+    const cpuBefore = server.cpuSeconds()
+    const done = await forkLoad(
+      {
+        baseUrl: server.baseUrl,
+        token: server.token,
+        tag: `run${process.pid}-${++tagCounter}`,
+        start: 0,
+        count: ENTRIES,
+        batch,
+        clients,
+        pregenerate: true,
+        sliceEvery: 0,
+      },
+      RUN_TIMEOUT_MS,
+    )
+    const cpuUs = ((server.cpuSeconds() - cpuBefore) * 1e6) / done.entries
+    return { rate: done.entries / done.seconds, peakRss: server.peakRss(), cpuUs }
+  } finally {
+    await server.stop()
+    await db.drop()
+  }
+}
+
+const num = (n: number) => Math.round(n).toLocaleString('en').padStart(9)
+
+export function printTable(rows: Row[]): void {
+  console.log(
+    `\nImport throughput, entries/s, median of ${RUNS} run(s) of ${ENTRIES.toLocaleString('en')} entries each`,
+  )
+  console.log(
+    '| dialect  | batch | clients |  ceiling | medialib | medialib ÷ ceiling | server peak RSS | server CPU/entry |',
+  )
+  console.log(
+    '|----------|------:|--------:|---------:|---------:|-------------------:|----------------:|-----------------:|',
+  )
+  for (const r of rows) {
+    console.log(
+      `| ${r.dialect.padEnd(8)} | ${String(r.batch).padStart(5)} | ${String(r.clients).padStart(7)} |${num(r.ceiling)} |${num(r.medialib)} | ${(r.medialib / r.ceiling).toFixed(2).padStart(18)} | ${`${r.peakRssMb.toFixed(0)} MB`.padStart(15)} | ${`${r.cpuUs.toFixed(0)} µs`.padStart(16)} |`,
+    )
+  }
+}
+
+async function table(): Promise<void> {
+  if (!PG_URL) console.log('(PostgreSQL skipped: set MEDIALIB_TEST_POSTGRES_URL to include it)')
+  if (PROFILE_DIR) mkdirSync(PROFILE_DIR, { recursive: true })
+  const rows: Row[] = []
+  for (const dialect of DIALECTS) {
+    const ceilings = new Map<number, number[]>()
+    const medialib = new Map<string, { rate: number; peakRss: number; cpuUs: number }[]>()
+    for (let run = 1; run <= RUNS; run++) {
+      for (const batch of BATCHES) {
+        const { rate, cpuUs } = await ceilingOnce(dialect, batch)
+        ceilings.set(batch, [...(ceilings.get(batch) ?? []), rate])
+        console.log(
+          `${dialect} run ${run}: ceiling, batches of ${batch}: ${Math.round(rate)} entries/s, inserting process CPU ${cpuUs.toFixed(0)} µs/entry`,
+        )
+      }
+      for (const batch of BATCHES) {
+        for (const clients of CLIENTS) {
+          const result = await medialibOnce(dialect, batch, clients)
+          const key = `${batch}/${clients}`
+          medialib.set(key, [...(medialib.get(key) ?? []), result])
+          console.log(
+            `${dialect} run ${run}: medialib, batches of ${batch}, ${clients} client(s): ${Math.round(result.rate)} entries/s, peak RSS ${(result.peakRss / 2 ** 20).toFixed(0)} MB, server CPU ${result.cpuUs.toFixed(0)} µs/entry`,
+          )
+        }
+      }
+    }
+    for (const batch of BATCHES) {
+      for (const clients of CLIENTS) {
+        const results = medialib.get(`${batch}/${clients}`)!
+        rows.push({
+          dialect,
+          batch,
+          clients,
+          ceiling: median(ceilings.get(batch)!),
+          medialib: median(results.map((r) => r.rate)),
+          peakRssMb: median(results.map((r) => r.peakRss)) / 2 ** 20,
+          cpuUs: median(results.map((r) => r.cpuUs)),
+        })
+      }
+    }
+  }
+  printTable(rows)
+}
+
+if (args.includes('--scale')) {
+  for (const dialect of DIALECTS) await runScale(dialect, Number(option('scale-entries', '1000000')))
+} else {
+  await table()
+}
