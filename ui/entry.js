@@ -16,6 +16,8 @@ function fieldErrors(body) {
   return out
 }
 
+const DONE = { save: 'Saved', revokeAsset: 'Revoked', unrevokeAsset: 'Unrevoked', archive: 'Archived' }
+
 function conflictText({ mine, theirs }) {
   const now = theirs ? `version ${theirs.version}` : 'a newer version'
   return `You edited version ${mine}; the library now holds ${now}. Nothing was saved and nothing was overwritten: your edits are still in the form.`
@@ -201,7 +203,7 @@ export function EntryPage({ id, session }) {
       await api('PATCH', `${API}/mediaLibrary/${encodeURIComponent(id)}`, { version: entry.version, patches })
       setConflict(null)
       const fresh = await reload({ keepEdits: what !== 'save' })
-      setMessage({ kind: 'ok', text: `${what === 'save' ? 'Saved' : 'Done'}: version ${fresh?.version}.` })
+      setMessage({ kind: 'ok', text: `${DONE[what] ?? 'Done'}: version ${fresh?.version}.` })
     } catch (err) {
       if (
         err instanceof ApiError &&
