@@ -39,7 +39,8 @@ function Job({ job, onForget }) {
         if (stopped) return
         setStatus(s)
         setError('')
-        if (!s.finished) timer = setTimeout(poll, POLL_MS)
+        const webhookPending = s.webhook && s.webhook.state !== 'delivered' && s.webhook.state !== 'failed'
+        if (!s.finished || webhookPending) timer = setTimeout(poll, s.finished ? POLL_MS * 2 : POLL_MS)
       } catch (err) {
         if (stopped) return
         setError(err.message)
@@ -55,17 +56,20 @@ function Job({ job, onForget }) {
 
   const items = itemsOf(status, job.kind)
   const count = (state) => items.filter((i) => i.state === state).length
-  const total = status?.total ?? status?.overview?.total ?? job.total ?? items.length
-  const done = status?.overview
-    ? (status.overview.success ?? 0) + (status.overview.skipped ?? 0) + (status.overview.failed ?? 0)
-    : items.filter((i) => i.state === 'success' || i.state === 'skipped' || i.state === 'failed').length
+  // The reference's status has no counts while a job runs; `progress` is read when a server adds it.
+  const total = status?.progress?.total ?? status?.overview?.total ?? job.total ?? items.length
+  const done = status?.progress
+    ? status.progress.done
+    : status?.overview
+      ? (status.overview.success ?? 0) + (status.overview.skipped ?? 0) + (status.overview.failed ?? 0)
+      : items.filter((i) => i.state === 'success' || i.state === 'skipped' || i.state === 'failed').length
   const kind = KINDS[job.kind]
   return html`<article class="job" aria-labelledby=${`job-${job.id}`}>
     <h2 id=${`job-${job.id}`}>${job.kind} job <code>${job.id}</code></h2>
-    <p>
-      Started ${dateTime(job.startedAt)} · state
+    <p class="job-line">
+      <span>${`Started ${dateTime(status?.startedAt ?? job.startedAt)} · state`}</span>
       <strong class=${`job-state state-${status?.state}`}>${status ? status.state : 'loading…'}</strong>
-      ${status?.finished ? ' (finished)' : ''}
+      <span>${status?.finished ? '(finished)' : status ? '(running…)' : ''}</span>
     </p>
     ${error && html`<p class="error" role="alert">Cannot read the job's status: ${error}</p>`}
     ${
@@ -76,17 +80,21 @@ function Job({ job, onForget }) {
       >`
     }
     <p aria-live="polite">
-      ${count('success')} imported · ${count('skipped')} skipped · ${count('failed')} failed
+      ${
+        status?.finished
+          ? `${count('success')} imported · ${count('skipped')} skipped · ${count('failed')} failed`
+          : 'Items are reported when the job finishes.'
+      }
     </p>
     ${
       status?.webhook &&
-      html`<p>
-        Webhook: <code>${status.webhook.url ?? ''}</code> delivery
-        <strong
-          >${status.webhook.state ?? status.webhook.deliveryState ?? JSON.stringify(status.webhook)}</strong
+      html`<p class="job-line">
+        <span>Webhook delivery</span>
+        <strong class="webhook-state">${status.webhook.state}</strong>
+        <span
+          >${status.webhook.attempts !== undefined ? `after ${status.webhook.attempts} attempt(s)` : ''}</span
         >
-        ${status.webhook.attempts !== undefined ? ` after ${status.webhook.attempts} attempt(s)` : ''}
-        ${status.webhook.lastError ? html` — <span class="error">${status.webhook.lastError}</span>` : ''}
+        ${status.webhook.lastError && html`<span class="error">${status.webhook.lastError}</span>`}
       </p>`
     }
     ${
@@ -126,6 +134,7 @@ function NewImport({ session, onStarted }) {
   const [kind, setKind] = useState('images')
   const [systemName, setSystemName] = useState('')
   const [urls, setUrls] = useState('')
+  const [webhook, setWebhook] = useState('')
   const [error, setError] = useState('')
   const submit = async (event) => {
     event.preventDefault()
@@ -139,7 +148,11 @@ function NewImport({ session, onStarted }) {
       return { url, id: id ?? url.split('/').pop() }
     })
     try {
-      const res = await api('POST', `${API}/import/${kind}`, { systemName, [kind]: items })
+      const res = await api('POST', `${API}/import/${kind}`, {
+        systemName,
+        ...(webhook.trim() ? { webhook: webhook.trim() } : {}),
+        [kind]: items,
+      })
       setError('')
       setUrls('')
       onStarted({ id: res.id, kind, total: items.length, startedAt: new Date().toISOString() })
@@ -186,6 +199,10 @@ function NewImport({ session, onStarted }) {
         value=${urls}
         onInput=${(e) => setUrls(e.currentTarget.value)}
       ></textarea>
+    </div>
+    <div class="field grow">
+      <label for="i-webhook">Webhook URL (optional): told when the job finishes</label>
+      <input id="i-webhook" type="url" value=${webhook} onInput=${(e) => setWebhook(e.currentTarget.value)} />
     </div>
     ${error && html`<p class="error" role="alert">${error}</p>`}
     <button type="submit">Start import</button>
