@@ -10,6 +10,7 @@ import { registerValidatorCompiler } from './http/validator-compiler.js'
 import { healthRoutes } from './http/routes/health.routes.js'
 import { importRoutes } from './http/routes/import.routes.js'
 import { mediaLibraryRoutes } from './http/routes/media-library.routes.js'
+import { urlImportRoutes } from './http/routes/url-import.routes.js'
 import { projectRoutes } from './http/routes/project.routes.js'
 import { uiRoutes } from './http/routes/ui.routes.js'
 import { ImportEntryDoc } from './http/schemas/media-library.schemas.js'
@@ -67,6 +68,7 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   await app.register(healthRoutes(deps.database))
   await app.register(importRoutes(deps))
   await app.register(mediaLibraryRoutes(deps))
+  await app.register(urlImportRoutes(deps))
   await app.register(projectRoutes(deps))
   await app.register(uiRoutes(deps))
 

@@ -10,9 +10,13 @@ import { createImportService, type ImportService } from './media/import.service.
 import { createLibraryService, type LibraryService } from './media/library.service.js'
 import { createProjectService, type ProjectService } from './projects/project.service.js'
 import { createTokenService, type TokenService } from './projects/token.service.js'
+import { createUrlImportDeps, type UrlImportDeps } from './jobs/url-import.wiring.js'
 
-/** Everything the HTTP layer and the CLI use. Built in one place; no module-level singletons. */
-export interface Deps {
+/**
+ * Everything the HTTP layer and the CLI use. Built in one place; no module-level singletons.
+ * Includes the URL imports' blob store, job queue, safe fetcher and workers (see src/jobs/).
+ */
+export interface Deps extends UrlImportDeps {
   config: Config
   database: Database
   projects: ProjectService
@@ -40,17 +44,20 @@ export async function createDeps(config: Config, logger: Pick<Logger, 'warn'>): 
   const entries = createMediaEntryRepository(database)
   const projects = createProjectService({ projects: createProjectRepository(database), ajv })
   const tokens = createTokenService({ tokens: createTokenRepository(database), projects })
+  const importer = createImportService({ entries, validator: createEntryValidator(ajv) })
+  const library = createLibraryService({
+    entries,
+    validator: createEntryValidator(ajv),
+    mediaTypesOf: (project) => projects.mediaTypesOf(project),
+  })
   return {
+    ...createUrlImportDeps(config, database, { importer, library, projects }),
     config,
     database,
     projects,
     tokens,
-    importer: createImportService({ entries, validator: createEntryValidator(ajv) }),
-    library: createLibraryService({
-      entries,
-      validator: createEntryValidator(ajv),
-      mediaTypesOf: (project) => projects.mediaTypesOf(project),
-    }),
+    importer,
+    library,
     close: () => database.close(),
   }
 }

@@ -6,6 +6,7 @@ import pg from 'pg'
 import type { Logger } from 'pino'
 import { initialMigration } from './migrations/0001-initial.js'
 import { librarySearchMigration } from './migrations/0002-library-search.js'
+import { urlImportMigration } from './migrations/0003-url-import.js'
 import { postgresCaps, sqliteCaps, type DialectCaps } from './dialect.js'
 import type { DatabaseSchema } from './schema.js'
 
@@ -122,6 +123,7 @@ function migrationProvider(caps: DialectCaps): MigrationProvider {
     getMigrations: async () => ({
       '0001-initial': initialMigration(caps),
       '0002-library-search': librarySearchMigration(caps),
+      '0003-url-import': urlImportMigration(caps),
     }),
   }
 }

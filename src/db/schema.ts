@@ -44,10 +44,62 @@ export interface MediaEntryTable {
   former_keys: ColumnType<unknown, string | undefined, string>
   /** The indexed metadata texts and the filename, derived by the service; the full-text index covers it. */
   search_text: string
+  /** SHA-256 (hex) of the asset's bytes, when the entry came from a URL import (migration 0003). */
+  content_sha256: ColumnType<string | null, string | null | undefined, string | null>
+}
+
+export interface ImportJobTable {
+  id: string
+  project: string
+  /** `images`, `videos` or `files`. */
+  kind: string
+  system_name: string
+  webhook: string | null
+  context: Json | null
+  /** `started`, `success` or `failed`. */
+  state: string
+  item_count: number
+  created_at: Timestamp
+  finished_at: Timestamp | null
+  /** null (no webhook or not yet due), `pending`, `delivered` or `failed`. */
+  webhook_state: string | null
+  webhook_attempts: ColumnType<number, number | undefined, number>
+  webhook_next_at: Timestamp | null
+  webhook_error: string | null
+}
+
+export interface ImportItemTable {
+  job_id: string
+  idx: number
+  project: string
+  external_id: string
+  url: string
+  file_name: string | null
+  media_type: string | null
+  metadata: Json | null
+  /** `queued`, `running`, `success`, `skipped` or `failed`. */
+  state: string
+  reason: string | null
+  attempts: ColumnType<number, number | undefined, number>
+  next_attempt_at: Timestamp
+  lease_until: Timestamp | null
+  worker: string | null
+  entry_id: string
+  blob_key: string | null
+  result: Json | null
+  updated_at: Timestamp
+}
+
+export interface WebhookSecretTable {
+  project: string
+  secret: string
 }
 
 export interface DatabaseSchema {
   projects: ProjectTable
   api_tokens: ApiTokenTable
   media_entries: MediaEntryTable
+  import_jobs: ImportJobTable
+  import_items: ImportItemTable
+  webhook_secrets: WebhookSecretTable
 }

@@ -106,6 +106,9 @@ export interface MediaServer {
   baseUrl: string
   routes: Map<string, MediaRoute | ((hit: number) => MediaRoute)>
   hits: Map<string, number>
+  /** Every POST received (webhooks), with its headers and body; answered with `postStatus`. */
+  posts: { path: string; headers: Record<string, string | string[] | undefined>; body: string }[]
+  postStatus: number[]
   url(path: string): string
   close(): Promise<void>
 }
@@ -113,8 +116,20 @@ export interface MediaServer {
 export async function startMediaServer(): Promise<MediaServer> {
   const routes = new Map<string, MediaRoute | ((hit: number) => MediaRoute)>()
   const hits = new Map<string, number>()
+  const posts: MediaServer['posts'] = []
+  const postStatus: number[] = []
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!
+    if (req.method === 'POST') {
+      const chunks: Buffer[] = []
+      req.on('data', (c: Buffer) => chunks.push(c))
+      req.on('end', () => {
+        posts.push({ path, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') })
+        res.writeHead(postStatus.shift() ?? 204)
+        res.end()
+      })
+      return
+    }
     const hit = (hits.get(path) ?? 0) + 1
     hits.set(path, hit)
     const redirect = /^\/redirect\/(\d+)\/(.*)$/.exec(path)
@@ -153,6 +168,8 @@ export async function startMediaServer(): Promise<MediaServer> {
     baseUrl,
     routes,
     hits,
+    posts,
+    postStatus,
     url: (p) => `${baseUrl}${p}`,
     close: () =>
       new Promise<void>((resolve) => {

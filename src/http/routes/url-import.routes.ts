@@ -1,0 +1,71 @@
+import type { FastifyPluginAsync } from 'fastify'
+import type { Config } from '../../config.js'
+import type { ImportKind } from '../../db/import-job.repository.js'
+import type { UrlImportService } from '../../jobs/url-import.service.js'
+import type { TokenService } from '../../projects/token.service.js'
+import { principalOf, requireScope } from '../auth.js'
+import { ApiVersionParams, bearerSecurity, ErrorEnvelope } from '../schemas/common.js'
+import { StatusQuery, UrlImportQueued, urlImportBodySchema } from '../schemas/url-import.schemas.js'
+import { checkApiVersion } from './context.js'
+
+const KINDS: ImportKind[] = ['images', 'videos', 'files']
+
+/** `POST /api/:apiVersion/import/images|videos|files` and their `GET …/status?id=`: the asynchronous URL imports. */
+export function urlImportRoutes(deps: {
+  config: Config
+  tokens: TokenService
+  urlImports: UrlImportService
+}): FastifyPluginAsync {
+  const { config, tokens, urlImports } = deps
+  const write = requireScope(tokens, 'public-api:write')
+  return async (app) => {
+    for (const kind of KINDS) {
+      app.post(
+        `/api/:apiVersion/import/${kind}`,
+        {
+          onRequest: [checkApiVersion, write],
+          schema: {
+            tags: ['Imports'],
+            summary: `Import ${kind} from URLs (asynchronous)`,
+            description:
+              'Queues a job that fetches each URL, stores and measures the file, and creates or updates the entry ' +
+              '(the item `id` is its externalId). Answers the job id at once; see the status endpoint.',
+            security: bearerSecurity('public-api:write'),
+            params: ApiVersionParams,
+            body: urlImportBodySchema(kind, config.limits.entriesPerRequest),
+            response: { 200: UrlImportQueued, 400: ErrorEnvelope, 401: ErrorEnvelope, 403: ErrorEnvelope },
+          },
+        },
+        async (request) => {
+          const { project } = principalOf(request)
+          const body = request.body as Record<string, unknown> & { systemName: string }
+          const id = await urlImports.queue(project, kind, {
+            systemName: body.systemName,
+            ...(body.webhook !== undefined ? { webhook: body.webhook as string } : {}),
+            ...(body.context !== undefined ? { context: body.context as Record<string, unknown> } : {}),
+            items: body[kind] as never,
+          })
+          return { id }
+        },
+      )
+      app.get(
+        `/api/:apiVersion/import/${kind}/status`,
+        {
+          onRequest: [checkApiVersion, write],
+          schema: {
+            tags: ['Imports'],
+            summary: `State of a ${kind} URL import`,
+            security: bearerSecurity('public-api:write'),
+            params: ApiVersionParams,
+            querystring: StatusQuery,
+            response: { 400: ErrorEnvelope, 401: ErrorEnvelope, 403: ErrorEnvelope, 404: ErrorEnvelope },
+          },
+        },
+        async (request) => {
+          const { project } = principalOf(request)
+          return urlImports.status(project, kind, (request.query as { id: string }).id)
+        },
+      )
+    }
+  }
+}

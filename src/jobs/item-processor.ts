@@ -1,0 +1,236 @@
+import { randomUUID } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { mkdir, rm } from 'node:fs/promises'
+import path from 'node:path'
+import type { ImportItem, ImportJob, ImportJobRepository, ItemOutcome } from '../db/import-job.repository.js'
+import type { Asset, MediaEntry, MediaKind } from '../media/entry.js'
+import type { ImportService } from '../media/import.service.js'
+import type { LibraryService } from '../media/library.service.js'
+import type { CompiledMediaType } from '../media/media-types/metadata-validator.js'
+import type { Patch } from '../media/patch.service.js'
+import { newBlobKey, type BlobStore } from '../storage/blob-store.js'
+import { metadataFromTags, probeFile, ProbeError, readImageTags, type ExifMapping } from './probe.js'
+import { FetchError, type SafeFetcher } from './safe-fetcher.js'
+
+export const KIND_OF_JOB = { images: 'mediaImage', videos: 'mediaVideo', files: 'mediaFile' } as const
+const DEFAULT_HANDLE = { images: 'image', videos: 'video', files: 'file' } as const
+const SIZE_LIMIT = { images: 'image', videos: 'video', files: 'file' } as const
+
+export interface ItemProcessorDeps {
+  jobs: ImportJobRepository
+  fetcher: SafeFetcher
+  blobs: BlobStore
+  importer: ImportService
+  library: LibraryService
+  mediaTypesOf(project: string): Promise<ReadonlyMap<string, CompiledMediaType>>
+  maxBytes: { image: number; video: number; file: number }
+  /** Where downloads wait while they are probed (under the data directory). */
+  tmpDir: string
+  /** `asset.url` for a key: the public base URL and the serve-image path. */
+  assetUrl(key: string): string
+  maxRetries: number
+  retryBaseMs: number
+  now?: () => Date
+}
+
+/** Turns a claimed item into its outcome: fetch, probe, store, create or update the entry. */
+export type ItemProcessor = (job: ImportJob, item: ImportItem, worker: string) => Promise<ItemOutcome>
+
+/** A reason fit for the status endpoint, and whether trying again may help. */
+class ItemFailure extends Error {
+  constructor(
+    message: string,
+    readonly transient = false,
+  ) {
+    super(message)
+  }
+}
+
+function fileNameOf(finalUrl: string, item: ImportItem, extension: string): string {
+  const last = decodeURIComponent(new URL(finalUrl).pathname.split('/').pop() ?? '')
+  // eslint-disable-next-line no-control-regex -- control characters make a bad filename
+  if (/^[^/\\\u0000-\u001f]{1,255}$/.test(last) && last.includes('.')) return last
+  return `${(item.fileName ?? item.externalId).slice(0, 200)}.${extension}`
+}
+
+function presentResult(
+  kind: ImportJob['kind'],
+  entry: MediaEntry,
+  originalUrl: string,
+): Record<string, unknown> {
+  const a = entry.asset
+  if (kind === 'images') {
+    return {
+      image: {
+        mediaId: entry.id,
+        originalUrl,
+        url: a.url,
+        width: a.width,
+        height: a.height,
+        mimeType: a.mimeType,
+        imageService: 'medialib',
+      },
+    }
+  }
+  if (kind === 'videos') return { video: { mediaId: entry.id, originalUrl, mimeType: a.mimeType } }
+  return { mediaId: entry.id }
+}
+
+function describeFailure(result: unknown): string {
+  const f = (
+    result as {
+      failure?: {
+        kind: string
+        message?: string
+        errors?: { path?: string; metadataProperty?: string; message: string }[]
+        field?: string
+        value?: string
+      }
+    }
+  ).failure
+  if (!f) return 'not imported'
+  if (f.kind === 'unique') return `${f.field} is not unique: '${f.value}'`
+  const details = (f.errors ?? []).map((e) => `${e.metadataProperty ?? e.path ?? ''} ${e.message}`.trim())
+  return [
+    f.kind === 'metadata' ? 'Metadata validation failed' : (f.message ?? 'invalid entry'),
+    ...details,
+  ].join('; ')
+}
+
+export function createItemProcessor(deps: ItemProcessorDeps): ItemProcessor {
+  const now = deps.now ?? (() => new Date())
+  const { jobs, blobs } = deps
+
+  const attempt = async (job: ImportJob, item: ImportItem, worker: string): Promise<ItemOutcome> => {
+    const kind: MediaKind = KIND_OF_JOB[job.kind]
+    const mediaTypes = await deps.mediaTypesOf(job.project)
+    const handle = item.mediaType ?? DEFAULT_HANDLE[job.kind]
+    const mediaType = mediaTypes.get(handle)
+    if (!mediaType || mediaType.kind !== kind) {
+      throw new ItemFailure(`unknown media type '${handle}' for ${job.kind} (it must be a ${kind})`)
+    }
+    const [existing] = await deps.library.listByExternalIds(job.project, job.systemName, [item.externalId])
+    const ownEntry = existing ?? (await deps.library.listByIds(job.project, [item.entryId]))[0]
+
+    // A previous attempt of this item that died: its entry already holds the blob → that attempt succeeded.
+    if (ownEntry && item.blobKey && ownEntry.asset.key === item.blobKey) {
+      return { state: 'success', result: presentResult(job.kind, ownEntry, item.url) }
+    }
+    // …or it stored a blob that no entry took: remove it before storing anew.
+    if (item.blobKey) {
+      await blobs.delete(item.blobKey)
+      await jobs.setBlobKey(item, worker, null)
+    }
+
+    await mkdir(deps.tmpDir, { recursive: true })
+    const tmp = path.join(deps.tmpDir, `${randomUUID()}.download`)
+    try {
+      const download = await deps.fetcher.downloadToFile(item.url, tmp, deps.maxBytes[SIZE_LIMIT[job.kind]])
+      const probe = await probeFile(tmp, kind)
+      if (existing && (await jobs.getContentSha(job.project, existing.id)) === download.sha256) {
+        return {
+          state: 'skipped',
+          reason: 'already exists',
+          result: presentResult(job.kind, existing, item.url),
+        }
+      }
+      const key = newBlobKey(probe.extension, now())
+      await jobs.setBlobKey(item, worker, key)
+      await blobs.put(key, createReadStream(tmp), { contentType: probe.mimeType })
+      const asset: Asset = {
+        key,
+        url: deps.assetUrl(key),
+        size: download.size,
+        mimeType: probe.mimeType,
+        filename: fileNameOf(download.finalUrl, item, probe.extension),
+      }
+      if (kind !== 'mediaFile') {
+        asset.width = probe.width ?? 0
+        asset.height = probe.height ?? 0
+      }
+      if (kind === 'mediaVideo') asset.duration = probe.duration ?? 0
+
+      const metadata = await metadataFor(item, mediaType, kind, tmp)
+      try {
+        let entry: MediaEntry
+        if (existing) {
+          const patches: Patch[] = [{ operation: 'replaceAsset', value: asset }]
+          for (const [propertyName, value] of Object.entries(metadata)) {
+            patches.push({ operation: 'setMetadataProperty', propertyName, value })
+          }
+          entry = await deps.library.patch(job.project, existing.id, { patches })
+        } else {
+          const [result] = await deps.importer.importEntries(job.project, mediaTypes, [
+            {
+              id: item.entryId,
+              mediaType: handle,
+              systemName: job.systemName,
+              externalId: item.externalId,
+              asset,
+              metadata,
+            },
+          ])
+          if (!result?.ok) {
+            // Another item or writer took the externalId meanwhile: the next attempt sees it and updates or skips.
+            const racing = (result as { failure?: { kind?: string } } | undefined)?.failure?.kind === 'unique'
+            throw new ItemFailure(describeFailure(result), racing)
+          }
+          entry = result.entry
+        }
+        await jobs.setContentSha(job.project, entry.id, download.sha256)
+        return { state: 'success', result: presentResult(job.kind, entry, item.url) }
+      } catch (err) {
+        await blobs.delete(key).catch(() => undefined)
+        await jobs.setBlobKey(item, worker, null)
+        throw err
+      }
+    } finally {
+      await rm(tmp, { force: true })
+    }
+  }
+
+  /** Request metadata wins over the title from `fileName`, which wins over EXIF/IPTC/XMP mappings. */
+  const metadataFor = async (
+    item: ImportItem,
+    mediaType: CompiledMediaType,
+    kind: MediaKind,
+    file: string,
+  ) => {
+    let fromTags: Record<string, unknown> = {}
+    const mappings = (mediaType.config as { exifExtraction?: { mappings?: ExifMapping[] } }).exifExtraction
+      ?.mappings
+    if (kind === 'mediaImage' && mappings && mappings.length > 0) {
+      fromTags = metadataFromTags(await readImageTags(file), mappings)
+    }
+    const title: Record<string, unknown> = {}
+    if (item.fileName && mediaType.config.metadata.some((p) => p.handle === 'title'))
+      title.title = item.fileName
+    return { ...fromTags, ...title, ...(item.metadata ?? {}) }
+  }
+
+  return async (job, item, worker) => {
+    try {
+      return await attempt(job, item, worker)
+    } catch (err) {
+      const transient =
+        err instanceof FetchError || err instanceof ItemFailure
+          ? err.transient
+          : !(err instanceof ProbeError) && !isClientError(err)
+      const reason = err instanceof Error ? err.message : String(err)
+      if (transient && item.attempts <= deps.maxRetries) {
+        return {
+          state: 'retry',
+          reason,
+          at: new Date(now().getTime() + deps.retryBaseMs * 2 ** (item.attempts - 1)),
+        }
+      }
+      return { state: 'failed', reason }
+    }
+  }
+}
+
+/** Errors the library service throws for bad input (4xx): retrying cannot help. */
+function isClientError(err: unknown): boolean {
+  const status = (err as { status?: unknown } | null)?.status
+  return typeof status === 'number' && status >= 400 && status < 500
+}

@@ -1,0 +1,103 @@
+import { BadRequestError, NotFoundError } from '../errors.js'
+import type { ImportJobRepository, ImportKind, NewImportItem } from '../db/import-job.repository.js'
+import { generateId } from '../media/ids.js'
+import { FetchError, type SafeFetcher } from './safe-fetcher.js'
+
+export const MAX_CONTEXT_BYTES = 8192
+
+/** One URL of a `POST /import/images|videos|files` request. */
+export interface UrlImportRequestItem {
+  id: string
+  url: string
+  fileName?: string
+  metadata?: Record<string, unknown>
+  mediaType?: string
+}
+
+export interface UrlImportRequest {
+  systemName: string
+  webhook?: string
+  context?: Record<string, unknown>
+  items: UrlImportRequestItem[]
+}
+
+export interface UrlImportService {
+  /** Validates the request and queues the job; returns its id at once. Throws BadRequestError. */
+  queue(project: string, kind: ImportKind, request: UrlImportRequest): Promise<string>
+  /** The job's state and, once finished, each item's outcome in the reference's shape. Throws NotFoundError. */
+  status(project: string, kind: ImportKind, id: string): Promise<Record<string, unknown>>
+}
+
+export function createUrlImportService(deps: {
+  jobs: ImportJobRepository
+  fetcher: Pick<SafeFetcher, 'checkUrl'>
+  /** Called after a job is queued (the in-process worker wakes up). */
+  onQueued?: () => void
+  now?: () => Date
+}): UrlImportService {
+  const now = deps.now ?? (() => new Date())
+  return {
+    async queue(project, kind, request) {
+      const problems: Record<string, string> = {}
+      if (request.context !== undefined) {
+        const bytes = Buffer.byteLength(JSON.stringify(request.context))
+        if (bytes > MAX_CONTEXT_BYTES)
+          problems.context = `must be at most ${MAX_CONTEXT_BYTES} bytes as JSON (it is ${bytes})`
+      }
+      if (request.webhook !== undefined) {
+        try {
+          deps.fetcher.checkUrl(request.webhook)
+        } catch (err) {
+          problems.webhook = err instanceof FetchError ? err.message : 'is not a valid URL'
+        }
+      }
+      const seen = new Set<string>()
+      request.items.forEach((item, i) => {
+        if (seen.has(item.id)) problems[`${kind}/${i}/id`] = `'${item.id}' appears twice in this request`
+        seen.add(item.id)
+      })
+      if (Object.keys(problems).length > 0) throw new BadRequestError(problems)
+      const id = generateId()
+      const items: NewImportItem[] = request.items.map((item) => {
+        const row: NewImportItem = { externalId: item.id, url: item.url, entryId: generateId() }
+        if (item.fileName !== undefined) row.fileName = item.fileName
+        if (item.metadata !== undefined) row.metadata = item.metadata
+        if (item.mediaType !== undefined) row.mediaType = item.mediaType
+        return row
+      })
+      const job = { id, project, kind, systemName: request.systemName } as Parameters<
+        ImportJobRepository['create']
+      >[0]
+      if (request.webhook !== undefined) job.webhook = request.webhook
+      if (request.context !== undefined) job.context = request.context
+      await deps.jobs.create(job, items, now())
+      deps.onQueued?.()
+      return id
+    },
+    async status(project, kind, id) {
+      const job = await deps.jobs.get(project, id)
+      if (!job || job.kind !== kind) {
+        throw new NotFoundError({ name: 'NotFound', message: `Import job does not exist (id: '${id}')` })
+      }
+      const webhook =
+        job.webhook === undefined
+          ? {}
+          : {
+              webhook: {
+                state: job.webhookState ?? 'waiting',
+                attempts: job.webhookAttempts,
+                ...(job.webhookError ? { lastError: job.webhookError } : {}),
+              },
+            }
+      if (job.state === 'started') return { finished: false, state: 'started', id, startedAt: job.createdAt }
+      const items = (await deps.jobs.items(id)).map((item) => ({
+        state: item.state,
+        ...(item.reason !== undefined && item.state !== 'success' ? { reason: item.reason } : {}),
+        externalId: item.externalId,
+        systemName: job.systemName,
+        ...(item.result ?? {}),
+      }))
+      return { finished: true, state: job.state, id, [kind]: items, ...webhook }
+    },
+  }
+}

@@ -1,0 +1,94 @@
+import path from 'node:path'
+import type { Config } from '../config.js'
+import type { Database } from '../db/database.js'
+import { createImportJobRepository, type ImportJobRepository } from '../db/import-job.repository.js'
+import type { ImportService } from '../media/import.service.js'
+import type { LibraryService } from '../media/library.service.js'
+import type { ProjectService } from '../projects/project.service.js'
+import type { BlobStore } from '../storage/blob-store.js'
+import { createDiskBlobStore } from '../storage/disk-blob-store.js'
+import { createS3BlobStore } from '../storage/s3-blob-store.js'
+import { createAddressGuard } from './address-guard.js'
+import { createItemProcessor } from './item-processor.js'
+import { createSafeFetcher, type SafeFetcher } from './safe-fetcher.js'
+import { createUrlImportService, type UrlImportService } from './url-import.service.js'
+import { createWorker, type Worker, type WorkerOptions } from './worker.js'
+
+/** The blob store the config names: local disk under `<dataDir>/blobs` (default) or S3. */
+export function createBlobStore(config: Config): BlobStore {
+  if (config.storage.driver === 's3') {
+    const s3 = config.storage.s3
+    return createS3BlobStore({
+      ...s3,
+      ...(s3.endpoint ? { endpoint: s3.endpoint } : {}),
+      ...(s3.accessKeyId ? { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } : {}),
+    })
+  }
+  return createDiskBlobStore(path.join(config.dataDir, 'blobs'))
+}
+
+/** The public URL of a stored key: `<publicBaseUrl>/api/v1/mediaLibrary/serve-image/<key>`. */
+export function assetUrlOf(config: Config, key: string): string {
+  const base = (config.publicBaseUrl || `http://${config.host}:${config.port}`).replace(/\/+$/, '')
+  return `${base}/api/v1/mediaLibrary/serve-image/${key.split('/').map(encodeURIComponent).join('/')}`
+}
+
+export interface UrlImportDeps {
+  blobs: BlobStore
+  importJobs: ImportJobRepository
+  fetcher: SafeFetcher
+  urlImports: UrlImportService
+  /** A worker over this process's dependencies; `serve` starts one, `medialib worker` runs only workers. */
+  createWorker(overrides?: Partial<Pick<WorkerOptions, 'concurrency' | 'logger'>>): Worker
+}
+
+export function createUrlImportDeps(
+  config: Config,
+  database: Database,
+  services: { importer: ImportService; library: LibraryService; projects: ProjectService },
+): UrlImportDeps {
+  const blobs = createBlobStore(config)
+  const importJobs = createImportJobRepository(database)
+  const fetcher = createSafeFetcher({ ...config.fetch, guard: createAddressGuard(config.fetch.allowCidrs) })
+  const workers = new Set<Worker>()
+  const urlImports = createUrlImportService({
+    jobs: importJobs,
+    fetcher,
+    onQueued: () => {
+      for (const w of workers) w.notify()
+    },
+  })
+  const process = createItemProcessor({
+    jobs: importJobs,
+    fetcher,
+    blobs,
+    importer: services.importer,
+    library: services.library,
+    mediaTypesOf: (project) => services.projects.mediaTypesOf(project),
+    maxBytes: config.fetch.maxBytes,
+    tmpDir: path.join(config.dataDir, 'tmp', 'url-import'),
+    assetUrl: (key) => assetUrlOf(config, key),
+    maxRetries: config.jobs.maxRetries,
+    retryBaseMs: config.jobs.retryBaseMs,
+  })
+  return {
+    blobs,
+    importJobs,
+    fetcher,
+    urlImports,
+    createWorker(overrides = {}) {
+      const worker = createWorker({
+        jobs: importJobs,
+        process,
+        fetcher,
+        concurrency: config.jobs.workerConcurrency,
+        leaseMs: config.jobs.leaseMs,
+        pollMs: config.jobs.pollMs,
+        retryBaseMs: config.jobs.retryBaseMs,
+        ...overrides,
+      })
+      workers.add(worker)
+      return worker
+    },
+  }
+}

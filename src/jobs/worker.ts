@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto'
+import type { ImportItem, ImportJob, ImportJobRepository } from '../db/import-job.repository.js'
+import type { ItemProcessor } from './item-processor.js'
+import { deliverWebhook } from './webhook.js'
+import type { SafeFetcher } from './safe-fetcher.js'
+
+const SWEEP_EVERY_MS = 1_000
+
+export interface WorkerOptions {
+  jobs: ImportJobRepository
+  process: ItemProcessor
+  fetcher: SafeFetcher
+  concurrency: number
+  leaseMs: number
+  pollMs: number
+  retryBaseMs: number
+  logger?: { info(o: object, m: string): void; error(o: object, m: string): void }
+  now?: () => Date
+}
+
+/** A URL-import worker: claims due items from the jobs table, processes them, finishes jobs, sends webhooks. */
+export interface Worker {
+  readonly id: string
+  start(): void
+  /** Wakes an idle worker at once (a job was just queued in this process). */
+  notify(): void
+  /** Stops claiming and waits for the items in progress (their leases lapse if this takes too long). */
+  stop(): Promise<void>
+  /** Resolves when nothing is due and nothing is in progress (for tests and the CLI's `--exit-when-idle`). */
+  idle(): Promise<void>
+}
+
+export function createWorker(options: WorkerOptions): Worker {
+  const now = options.now ?? (() => new Date())
+  const id = `${process.pid}-${randomUUID().slice(0, 8)}`
+  const { jobs } = options
+  const inFlight = new Map<string, Promise<void>>()
+  const jobCache = new Map<string, ImportJob>()
+  let running = false
+  let wake: (() => void) | undefined
+  let loop: Promise<void> | undefined
+  let idleWaiters: (() => void)[] = []
+  let lastSweep = 0
+
+  const jobOf = async (jobId: string) => {
+    let job = jobCache.get(jobId)
+    if (!job) {
+      job = await jobs.getById(jobId)
+      if (!job) throw new Error(`import job ${jobId} is missing`)
+      if (jobCache.size > 1000) jobCache.clear()
+      jobCache.set(jobId, job)
+    }
+    return job
+  }
+
+  const handle = async (item: ImportItem) => {
+    // Long downloads keep their claim: the lease is renewed while the item is in progress.
+    const renew = setInterval(
+      () => {
+        jobs.renew(id, [item], new Date(now().getTime() + options.leaseMs)).catch(() => undefined)
+      },
+      Math.max(50, options.leaseMs / 3),
+    )
+    try {
+      const job = await jobOf(item.jobId)
+      const outcome = await options.process(job, item, id)
+      const mine = await jobs.finish(item, id, outcome, now())
+      if (mine && outcome.state !== 'retry' && (await jobs.finishJobIfDone(item.jobId, now()))) {
+        options.logger?.info({ job: item.jobId }, 'import job finished')
+      }
+    } catch (err) {
+      options.logger?.error(
+        { err, job: item.jobId, idx: item.idx },
+        'import item crashed; its lease will lapse',
+      )
+    } finally {
+      clearInterval(renew)
+    }
+  }
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms)
+      function done() {
+        clearTimeout(timer)
+        wake = undefined
+        resolve()
+      }
+      wake = done
+    })
+
+  const tick = async (): Promise<boolean> => {
+    let didWork = false
+    const free = options.concurrency - inFlight.size
+    if (free > 0) {
+      const claimed = await jobs.claim(id, free, now(), new Date(now().getTime() + options.leaseMs))
+      for (const item of claimed) {
+        const key = `${item.jobId}/${item.idx}`
+        const p = handle(item).finally(() => {
+          inFlight.delete(key)
+          wake?.()
+        })
+        inFlight.set(key, p)
+      }
+      didWork = claimed.length > 0
+    }
+    if (!didWork && Date.now() - lastSweep > SWEEP_EVERY_MS) {
+      lastSweep = Date.now()
+      for (const jobId of await jobs.listDoneUnfinished(100)) await jobs.finishJobIfDone(jobId, now())
+    }
+    const webhook = await jobs.claimWebhook(now(), new Date(now().getTime() + options.leaseMs))
+    if (webhook) {
+      await deliverWebhook({ jobs, fetcher: options.fetcher, baseMs: options.retryBaseMs, now }, webhook)
+      didWork = true
+    }
+    return didWork
+  }
+
+  const run = async () => {
+    while (running) {
+      let didWork = false
+      try {
+        didWork = await tick()
+      } catch (err) {
+        options.logger?.error({ err }, 'worker could not claim work; retrying')
+      }
+      if (!didWork && inFlight.size === 0) {
+        const waiters = idleWaiters
+        idleWaiters = []
+        for (const w of waiters) w()
+      }
+      if (!running) break
+      if (!didWork || inFlight.size >= options.concurrency) await sleep(options.pollMs)
+    }
+  }
+
+  return {
+    id,
+    start() {
+      if (running) return
+      running = true
+      loop = run()
+    },
+    notify() {
+      wake?.()
+    },
+    async stop() {
+      running = false
+      wake?.()
+      await loop
+      await Promise.allSettled([...inFlight.values()])
+    },
+    idle: () =>
+      new Promise<void>((resolve) => {
+        idleWaiters.push(resolve)
+        wake?.()
+      }),
+  }
+}
