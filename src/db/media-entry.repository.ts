@@ -1,4 +1,4 @@
-import { sql } from 'kysely'
+import { CompiledQuery, sql } from 'kysely'
 import type { MediaEntry } from '../media/entry.js'
 import type { Database } from './database.js'
 import { searchRows, type EntrySearch } from './media-entry-search.js'
@@ -50,6 +50,13 @@ const lockKey = (e: MediaEntry) =>
   e.externalId !== undefined ? `x\u0000${e.systemName}\u0000${e.externalId}` : `i\u0000${e.id}`
 const compareKeys = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 
+/** Entries in lock-key order (each key computed once, not once per comparison). */
+const inLockOrder = (entries: readonly MediaEntry[]): MediaEntry[] =>
+  entries
+    .map((e) => ({ key: lockKey(e), e }))
+    .sort((a, b) => compareKeys(a.key, b.key))
+    .map(({ e }) => e)
+
 /** The outcome of inserting a batch: which entries landed and which collided with stored ones. */
 export interface InsertOutcome {
   inserted: Set<string>
@@ -91,6 +98,16 @@ export interface MediaEntryRepository {
 export function createMediaEntryRepository(database: Database): MediaEntryRepository {
   const { db, caps } = database
   const timeOrNull = (iso: string | undefined) => (iso === undefined ? null : caps.toTime(new Date(iso)))
+  // The entries of a batch share one timestamp: convert it once, not twice per entry.
+  let lastIso = ''
+  let lastTime: Date | string = ''
+  const insertTime = (iso: string) => {
+    if (iso !== lastIso) {
+      lastTime = caps.toTime(new Date(iso))
+      lastIso = iso
+    }
+    return lastTime
+  }
   const toRow = (project: string, e: MediaEntry) => ({
     project,
     id: e.id,
@@ -101,10 +118,34 @@ export function createMediaEntryRepository(database: Database): MediaEntryReposi
     asset: JSON.stringify(e.asset),
     metadata: JSON.stringify(e.metadata),
     translations: e.translations === undefined ? null : JSON.stringify(e.translations),
-    created_at: caps.toTime(new Date(e.createdAt)),
-    updated_at: caps.toTime(new Date(e.updatedAt)),
+    created_at: insertTime(e.createdAt),
+    updated_at: insertTime(e.updatedAt),
     search_text: e.searchText ?? '',
   })
+  type InsertRow = ReturnType<typeof toRow>
+
+  /**
+   * The multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING id` for `n` rows, compiled by Kysely once
+   * per row count and kept: building and compiling a 1,000-row query cost more than executing it.
+   * Its parameters are the rows' values, row after row, in the columns' order.
+   */
+  const insertSql = new Map<number, { sql: string; columns: (keyof InsertRow)[] }>()
+  const compiledInsert = (sample: InsertRow, n: number) => {
+    let compiled = insertSql.get(n)
+    if (!compiled) {
+      const query = db
+        .insertInto('media_entries')
+        .values(Array.from({ length: n }, () => sample))
+        .onConflict((oc) => oc.doNothing())
+        .returning('id')
+        .compile()
+      const columns = Object.keys(sample) as (keyof InsertRow)[]
+      if (query.parameters.length !== n * columns.length) throw new Error('unexpected insert parameters')
+      compiled = { sql: query.sql, columns }
+      if (insertSql.size < 64) insertSql.set(n, compiled)
+    }
+    return compiled
+  }
 
   const fromRow = (row: Row): MediaEntry => {
     const entry: MediaEntry = {
@@ -138,21 +179,26 @@ export function createMediaEntryRepository(database: Database): MediaEntryReposi
       if (entries.length === 0) return outcome
       // Rows go in key order, so two overlapping batches lock keys in the same order; a deadlock that
       // remains (an entry with both keys crossing another) rolls the transaction back and runs again.
-      const ordered = [...entries].sort((a, b) => compareKeys(lockKey(a), lockKey(b)))
+      const ordered = inLockOrder(entries)
+      const chunks: { sql: string; parameters: unknown[] }[] = []
+      for (let i = 0; i < ordered.length; i += chunkSize) {
+        const rows = ordered.slice(i, i + chunkSize).map((e) => toRow(project, e))
+        const { sql: text, columns } = compiledInsert(rows[0]!, rows.length)
+        const parameters: unknown[] = new Array(rows.length * columns.length)
+        let p = 0
+        for (const row of rows) for (const column of columns) parameters[p++] = row[column]
+        chunks.push({ sql: text, parameters })
+      }
       await retryTransient(caps, () =>
         db.transaction().execute(async (trx) => {
           outcome.inserted.clear()
           outcome.idTaken.clear()
           outcome.externalIdTaken.clear()
-          for (let i = 0; i < ordered.length; i += chunkSize) {
-            const rows = ordered.slice(i, i + chunkSize).map((e) => toRow(project, e))
-            const returned = await trx
-              .insertInto('media_entries')
-              .values(rows)
-              .onConflict((oc) => oc.doNothing())
-              .returning('id')
-              .execute()
-            for (const r of returned) outcome.inserted.add(r.id)
+          for (const chunk of chunks) {
+            const returned = await trx.executeQuery<{ id: string }>(
+              CompiledQuery.raw(chunk.sql, chunk.parameters),
+            )
+            for (const r of returned.rows) outcome.inserted.add(r.id)
           }
           const rejected = entries.filter((e) => !outcome.inserted.has(e.id)).map((e) => e.id)
           for (let i = 0; i < rejected.length; i += lookupChunk) {
