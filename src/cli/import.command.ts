@@ -4,7 +4,6 @@ import { ApiError, ConnectionError, DEFAULT_RETRY } from '../client/http-retry.j
 import { API_VERSIONS, SUPPORTED_VERSIONS } from '../http/api-versions.js'
 import { UsageError } from '../errors.js'
 import { checkpointPathOf, ReportWithCheckpoint, type ImportCounts } from './import/checkpoint.js'
-import { loadMediaTypes, runDryRun } from './import/dry-run.js'
 import { countingLedger, runImport } from './import/import-runner.js'
 import { chooseProgressMode, createProgress, type ProgressReporter } from './import/progress.js'
 import { countEntries, INPUT_FORMATS, openInput, type InputFormat } from './import/readers.js'
@@ -114,6 +113,8 @@ async function runImportCommand(file: string, options: ImportOptions): Promise<n
   }
 
   if (options.dryRun) {
+    // Loaded on demand: the validators (Ajv, media types) are not needed to send entries.
+    const { loadMediaTypes, runDryRun } = await import('./import/dry-run.js')
     const client = options.mediaTypes ? undefined : clientFrom(options)
     const mediaTypes = await loadMediaTypes(options.mediaTypes, client)
     const { items } = await openInput(file, readOptions)
