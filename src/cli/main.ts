@@ -17,11 +17,14 @@ if (process.argv[2] === 'import' || process.argv[2] === 'export') {
   const { projectsCommand } = await import('./projects.command.js')
   const { serveCommand } = await import('./serve.command.js')
   const { tokensCommand } = await import('./tokens.command.js')
+  const { webhooksCommand, workerCommand } = await import('./worker.command.js')
   program
     .addCommand(serveCommand())
     .addCommand(migrateCommand())
     .addCommand(projectsCommand())
     .addCommand(tokensCommand())
+    .addCommand(workerCommand())
+    .addCommand(webhooksCommand())
     .addCommand(importCommand())
     .addCommand(exportCommand())
 }

@@ -46,6 +46,9 @@ export function serveCommand(): Command {
     }
     const app = await buildApp(deps, { logger })
     const address = await app.listen({ host: config.host, port: config.port })
+    // The in-process URL-import worker also resumes the jobs a previous run left unfinished.
+    const worker = config.jobs.inProcessWorker ? deps.createWorker({ logger }) : undefined
+    worker?.start()
     logger.info({ address, database: deps.database.description }, `medialib listening on ${address}`)
     // Printed, not logged: the secret must not reach log files.
     if (firstToken) process.stdout.write(`${firstTokenBanner(firstToken, address)}\n`)
@@ -57,6 +60,7 @@ export function serveCommand(): Command {
       logger.info({ signal }, 'shutting down')
       app
         .close()
+        .then(() => worker?.stop())
         .then(() => deps.close())
         .then(
           () => process.exit(0),

@@ -1,0 +1,68 @@
+import { Command } from 'commander'
+import pino from 'pino'
+import { createDeps } from '../deps.js'
+import type { ConfigFlags } from '../config.js'
+import { UsageError } from '../errors.js'
+import { configFrom, withCommonOptions, withDeps } from './shared.js'
+
+/**
+ * `medialib worker`: runs URL-import workers in this process, without the HTTP server. Any number of
+ * them may run against one PostgreSQL database (they claim items with FOR UPDATE SKIP LOCKED); on SQLite,
+ * workers on the same machine share the file.
+ */
+export function workerCommand(): Command {
+  return withCommonOptions(
+    new Command('worker')
+      .description('run URL-import workers (fetch, probe, store, create or update entries; send webhooks)')
+      .option('--concurrency <n>', 'items processed at once (env MEDIALIB_WORKER_CONCURRENCY, default 4)'),
+  ).action(async (options: ConfigFlags & { concurrency?: string }) => {
+    const config = configFrom(options)
+    const logger = pino({ level: config.logLevel })
+    const concurrency =
+      options.concurrency === undefined ? config.jobs.workerConcurrency : Number(options.concurrency)
+    if (!Number.isInteger(concurrency) || concurrency < 1)
+      throw new UsageError('--concurrency must be a positive integer')
+    const deps = await createDeps(config, logger)
+    const worker = deps.createWorker({ concurrency, logger })
+    worker.start()
+    logger.info(
+      { worker: worker.id, concurrency, database: deps.database.description },
+      'medialib worker started',
+    )
+    let closing = false
+    const shutdown = (signal: string) => {
+      if (closing) return
+      closing = true
+      logger.info({ signal }, 'worker stopping after the items in progress')
+      worker
+        .stop()
+        .then(() => deps.close())
+        .then(
+          () => process.exit(0),
+          (err: unknown) => {
+            logger.error({ err }, 'error during shutdown')
+            process.exit(1)
+          },
+        )
+    }
+    process.once('SIGINT', () => shutdown('SIGINT'))
+    process.once('SIGTERM', () => shutdown('SIGTERM'))
+  })
+}
+
+/** `medialib webhooks secret --project P`: prints the secret that signs the project's import webhooks. */
+export function webhooksCommand(): Command {
+  return new Command('webhooks').description('URL-import webhooks').addCommand(
+    withCommonOptions(
+      new Command('secret')
+        .description('print the project’s webhook signing secret (x-medialib-signature: sha256=HMAC(body))')
+        .requiredOption('--project <handle>', 'project handle'),
+    ).action(async (options: ConfigFlags & { project: string }) => {
+      await withDeps(options, async (deps) => {
+        if (!(await deps.projects.get(options.project)))
+          throw new UsageError(`No project '${options.project}'`)
+        process.stdout.write(`${await deps.importJobs.webhookSecret(options.project)}\n`)
+      })
+    }),
+  )
+}
