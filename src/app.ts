@@ -12,7 +12,9 @@ import { importRoutes } from './http/routes/import.routes.js'
 import { mediaLibraryRoutes } from './http/routes/media-library.routes.js'
 import { urlImportRoutes } from './http/routes/url-import.routes.js'
 import { projectRoutes } from './http/routes/project.routes.js'
+import { thumbnailRoutes } from './http/routes/thumbnail.routes.js'
 import { uiRoutes } from './http/routes/ui.routes.js'
+import { createThumbnailService } from './media/thumbnail.service.js'
 import { ImportEntryDoc } from './http/schemas/media-library.schemas.js'
 
 export interface AppOptions {
@@ -70,6 +72,7 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   await app.register(mediaLibraryRoutes(deps))
   await app.register(urlImportRoutes(deps))
   await app.register(projectRoutes(deps))
+  await app.register(thumbnailRoutes({ ...deps, thumbnails: createThumbnailService({ blobs: deps.blobs }) }))
   await app.register(uiRoutes(deps))
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger())
