@@ -108,21 +108,29 @@ function assetSchema(kind: MediaKind): Record<string, unknown> {
 // eslint-disable-next-line no-control-regex -- matching NUL is the point
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
 
-/** The JSON pointer of the first string or key that no database can store faithfully, if any. */
-function unstorablePath(value: unknown, path: string): string | undefined {
-  if (typeof value === 'string') return UNSTORABLE.test(value) ? path || '/' : undefined
+/** Any NUL or surrogate at all: a cheap test that lets almost every string skip UNSTORABLE. */
+// eslint-disable-next-line no-control-regex -- matching NUL is the point
+const SUSPECT = /[\u0000\ud800-\udfff]/
+const unstorable = (text: string) => SUSPECT.test(text) && UNSTORABLE.test(text)
+
+/**
+ * The JSON pointer of the first string or key that no database can store faithfully, if any.
+ * Paths are built only on the way back from a hit: this runs over every string of every entry.
+ */
+function unstorablePath(value: unknown): string | undefined {
+  if (typeof value === 'string') return unstorable(value) ? '' : undefined
   if (value === null || typeof value !== 'object') return undefined
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = unstorablePath(value[i], `${path}/${i}`)
-      if (found) return found
+      const found = unstorablePath(value[i])
+      if (found !== undefined) return `/${i}${found}`
     }
     return undefined
   }
-  for (const [key, child] of Object.entries(value)) {
-    if (UNSTORABLE.test(key)) return `${path}/${key.replace(UNSTORABLE, '\uFFFD')}`
-    const found = unstorablePath(child, `${path}/${key}`)
-    if (found) return found
+  for (const key of Object.keys(value)) {
+    if (unstorable(key)) return `/${key.replace(UNSTORABLE, '\uFFFD')}`
+    const found = unstorablePath((value as Record<string, unknown>)[key])
+    if (found !== undefined) return `/${key}${found}`
   }
   return undefined
 }
@@ -168,10 +176,13 @@ export function createEntryValidator(ajv: Ajv): EntryValidator {
       if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
         return validationFailure([{ path: '/', message: 'must be an object' }])
       }
-      const unstorable = unstorablePath(raw, '')
-      if (unstorable) {
+      const unstorableAt = unstorablePath(raw)
+      if (unstorableAt !== undefined) {
         return validationFailure([
-          { path: unstorable, message: 'must not contain NUL characters or unpaired UTF-16 surrogates' },
+          {
+            path: unstorableAt || '/',
+            message: 'must not contain NUL characters or unpaired UTF-16 surrogates',
+          },
         ])
       }
       if (!shape(raw)) return validationFailure(firstPerPath(shape.errors ?? []).map((e) => describe(e)))

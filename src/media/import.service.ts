@@ -61,8 +61,9 @@ export function createImportService(deps: {
         if (valid.id !== undefined && seenIds.has(valid.id)) {
           return fail(i, { kind: 'unique', field: 'id', value: valid.id })
         }
+        // NUL cannot occur in a valid entry's strings (the validator refuses it): an unambiguous separator.
         const externalKey =
-          valid.externalId !== undefined ? JSON.stringify([valid.systemName, valid.externalId]) : undefined
+          valid.externalId !== undefined ? `${valid.systemName}\u0000${valid.externalId}` : undefined
         if (externalKey !== undefined && seenExternal.has(externalKey)) {
           return fail(i, { kind: 'unique', field: 'externalId', value: valid.externalId as string })
         }
