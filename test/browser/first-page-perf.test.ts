@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream'
+import { sql } from 'kysely'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createMediaEntryRepository } from '../../src/db/media-entry.repository.js'
@@ -84,7 +85,15 @@ describe.each(DIALECTS)('first grid page with 100,000 entries (%s)', (dialect) =
       headers: { 'x-medialib-ui': '1' },
     })
     expect(login.status()).toBe(200)
-    for (const run of ['cold', 'warm']) {
+    // 1: a fresh browser right after the bulk load; 2: again, browser cache warm; 3: after ANALYZE, as
+    // autovacuum (PostgreSQL) would do shortly after such a load; right after it, PostgreSQL's planner
+    // still believes the table is nearly empty and sorts the whole project for the first page.
+    for (const run of [
+      'cold browser, fresh after bulk load',
+      'warm browser',
+      'warm browser, after ANALYZE',
+    ]) {
+      if (run.includes('ANALYZE')) await sql`ANALYZE`.execute(server.deps.database.db)
       await b.page.goto(`${server.baseUrl}/`)
       await b.page.waitForSelector('.grid .tile')
       await b.page.waitForFunction(visibleThumbnailsComplete)
