@@ -11,6 +11,7 @@ import { healthRoutes } from './http/routes/health.routes.js'
 import { importRoutes } from './http/routes/import.routes.js'
 import { mediaLibraryRoutes } from './http/routes/media-library.routes.js'
 import { urlImportRoutes } from './http/routes/url-import.routes.js'
+import { serveImageRoutes } from './http/routes/serve-image.routes.js'
 import { projectRoutes } from './http/routes/project.routes.js'
 import { thumbnailRoutes } from './http/routes/thumbnail.routes.js'
 import { uiRoutes } from './http/routes/ui.routes.js'
@@ -71,6 +72,7 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   await app.register(importRoutes(deps))
   await app.register(mediaLibraryRoutes(deps))
   await app.register(urlImportRoutes(deps))
+  await app.register(serveImageRoutes(deps))
   await app.register(projectRoutes(deps))
   await app.register(thumbnailRoutes({ ...deps, thumbnails: createThumbnailService({ blobs: deps.blobs }) }))
   await app.register(uiRoutes(deps))

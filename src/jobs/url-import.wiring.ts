@@ -1,6 +1,7 @@
 import path from 'node:path'
 import type { Config } from '../config.js'
 import type { Database } from '../db/database.js'
+import { createAssetKeyRepository, type AssetKeyRepository } from '../db/asset-key.repository.js'
 import { createImportJobRepository, type ImportJobRepository } from '../db/import-job.repository.js'
 import type { ImportService } from '../media/import.service.js'
 import type { LibraryService } from '../media/library.service.js'
@@ -36,6 +37,8 @@ export function assetUrlOf(config: Config, key: string): string {
 export interface UrlImportDeps {
   blobs: BlobStore
   importJobs: ImportJobRepository
+  /** Entries by storage key (serve-image). */
+  assetKeys: AssetKeyRepository
   fetcher: SafeFetcher
   urlImports: UrlImportService
   /** A worker over this process's dependencies; `serve` starts one, `medialib worker` runs only workers. */
@@ -74,6 +77,7 @@ export function createUrlImportDeps(
   return {
     blobs,
     importJobs,
+    assetKeys: createAssetKeyRepository(database),
     fetcher,
     urlImports,
     createWorker(overrides = {}) {

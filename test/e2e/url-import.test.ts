@@ -1,7 +1,6 @@
 import { createHash, createHmac } from 'node:crypto'
 import { buffer } from 'node:stream/consumers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DEFAULT_CONFIG, type Config } from '../../src/config.js'
 import type { Worker } from '../../src/jobs/worker.js'
 import { DIALECTS } from '../helpers/dialects.js'
 import {
@@ -10,57 +9,14 @@ import {
   makePdf,
   startMediaServer,
   SVG,
+  urlImportConfig,
+  waitForJob,
   type MediaServer,
 } from '../helpers/media-server.js'
 import { request, startTestServer, type TestServer } from '../helpers/server.js'
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex')
 const KEY = /^\d{4}\/\d{2}\/\d{2}\/[0-9a-f-]{36}\.[a-z0-9]+$/
-
-export function urlImportConfig(overrides: Partial<Config['fetch']> = {}): Partial<Config> {
-  return {
-    publicBaseUrl: 'https://media.example.test',
-    fetch: {
-      ...DEFAULT_CONFIG.fetch,
-      allowCidrs: ['127.0.0.1/32'],
-      totalTimeoutMs: 1_000,
-      maxBytes: { image: 200_000, video: 1_000_000, file: 1_000_000 },
-      ...overrides,
-    },
-    jobs: {
-      ...DEFAULT_CONFIG.jobs,
-      maxRetries: 2,
-      retryBaseMs: 20,
-      pollMs: 20,
-      leaseMs: 5_000,
-      workerConcurrency: 4,
-    },
-  }
-}
-
-type Status = { finished: boolean; state: string; id: string; webhook?: Record<string, unknown> } & Record<
-  string,
-  unknown
->
-
-export async function waitForJob(
-  server: TestServer,
-  kind: string,
-  id: string,
-  timeoutMs = 20_000,
-): Promise<Status> {
-  const until = Date.now() + timeoutMs
-  for (;;) {
-    const res = await request(server, 'GET', `/api/v1/import/${kind}/status?id=${id}`, {
-      token: server.token,
-    })
-    expect(res.status).toBe(200)
-    const status = res.body as Status
-    if (status.finished) return status
-    if (Date.now() > until) throw new Error(`job ${id} did not finish: ${JSON.stringify(status)}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
 
 describe.each(DIALECTS)('URL imports end to end (%s)', (dialect) => {
   let server: TestServer

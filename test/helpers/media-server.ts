@@ -1,6 +1,9 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import sharp from 'sharp'
+import { expect } from 'vitest'
+import { DEFAULT_CONFIG, type Config } from '../../src/config.js'
+import { request, type TestServer } from './server.js'
 
 /** Box of an ISO-BMFF (MP4) file: 32-bit size, 4-char type, payload. */
 function box(type: string, ...payload: Buffer[]): Buffer {
@@ -176,5 +179,53 @@ export async function startMediaServer(): Promise<MediaServer> {
         server.closeAllConnections()
         server.close(() => resolve())
       }),
+  }
+}
+
+/** Config for URL-import tests: 127.0.0.1 allowed, small limits, short timeouts and fast retries. */
+export function urlImportConfig(overrides: Partial<Config['fetch']> = {}): Partial<Config> {
+  return {
+    publicBaseUrl: 'https://media.example.test',
+    fetch: {
+      ...DEFAULT_CONFIG.fetch,
+      allowCidrs: ['127.0.0.1/32'],
+      totalTimeoutMs: 1_000,
+      maxBytes: { image: 200_000, video: 1_000_000, file: 1_000_000 },
+      ...overrides,
+    },
+    jobs: {
+      ...DEFAULT_CONFIG.jobs,
+      maxRetries: 2,
+      retryBaseMs: 20,
+      pollMs: 20,
+      leaseMs: 5_000,
+      workerConcurrency: 4,
+    },
+  }
+}
+
+export type JobStatus = {
+  finished: boolean
+  state: string
+  id: string
+  webhook?: Record<string, unknown>
+} & Record<string, unknown>
+
+export async function waitForJob(
+  server: TestServer,
+  kind: string,
+  id: string,
+  timeoutMs = 20_000,
+): Promise<JobStatus> {
+  const until = Date.now() + timeoutMs
+  for (;;) {
+    const res = await request(server, 'GET', `/api/v1/import/${kind}/status?id=${id}`, {
+      token: server.token,
+    })
+    expect(res.status).toBe(200)
+    const status = res.body as JobStatus
+    if (status.finished) return status
+    if (Date.now() > until) throw new Error(`job ${id} did not finish: ${JSON.stringify(status)}`)
+    await new Promise((r) => setTimeout(r, 50))
   }
 }

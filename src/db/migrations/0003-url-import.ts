@@ -1,4 +1,4 @@
-import type { Kysely, Migration } from 'kysely'
+import { sql, type Kysely, type Migration } from 'kysely'
 import type { DialectCaps } from '../dialect.js'
 
 /**
@@ -8,7 +8,8 @@ import type { DialectCaps } from '../dialect.js'
  *   `entry_id` is chosen when the job is queued, so an attempt that died after creating the entry is
  *   recognised by the next one (exactly one entry per item); `blob_key` names the blob the last attempt
  *   wrote, so a dead attempt's blob is deleted or adopted, never orphaned.
- * - `media_entries.content_sha256`: the SHA-256 of the entry's asset bytes, to skip unchanged re-imports.
+ * - `media_entries.content_sha256`: the SHA-256 of the entry's asset bytes, to skip unchanged re-imports;
+ *   an index on the asset's storage key, for serve-image.
  * - `webhook_secrets`: the per-project secret that signs webhook bodies.
  */
 export function urlImportMigration(caps: DialectCaps): Migration {
@@ -71,6 +72,9 @@ export function urlImportMigration(caps: DialectCaps): Migration {
         .execute()
 
       await db.schema.alterTable('media_entries').addColumn('content_sha256', 'text').execute()
+      // serve-image finds the entry of a storage key.
+      const assetKey = caps.name === 'sqlite' ? sql`(json_extract(asset, '$.key'))` : sql`((asset->>'key'))`
+      await sql`create index media_entries_asset_key on media_entries (project, ${assetKey})`.execute(db)
 
       await db.schema
         .createTable('webhook_secrets')
