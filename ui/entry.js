@@ -23,7 +23,7 @@ function conflictText({ mine, theirs }) {
   return `You edited version ${mine}; the library now holds ${now}. Nothing was saved and nothing was overwritten: your edits are still in the form.`
 }
 
-function Facts({ entry, keys }) {
+function Facts({ entry, keys, sha256 }) {
   const a = entry.asset
   const rows = [
     ['Id', entry.id],
@@ -36,7 +36,7 @@ function Facts({ entry, keys }) {
     ['Size', bytes(a.size)],
     ['Dimensions', a.width && a.height ? `${a.width} × ${a.height} px` : undefined],
     ['Duration', a.duration !== undefined ? `${a.duration} s` : undefined],
-    ['SHA-256', a.sha256],
+    ['SHA-256', sha256 ?? a.sha256 ?? 'not recorded (only URL imports measure it)'],
     ['Storage key', a.key],
     ['URL', a.url],
     ['Created', dateTime(entry.createdAt)],
@@ -155,6 +155,7 @@ function StateSection({ entry, canWrite, onAction, busy }) {
 export function EntryPage({ id, session }) {
   const [entry, setEntry] = useState(null)
   const [keys, setKeys] = useState(null)
+  const [sha256, setSha256] = useState(null)
   const [loadError, setLoadError] = useState('')
   const [texts, setTexts] = useState({})
   const [errors, setErrors] = useState({})
@@ -182,6 +183,10 @@ export function EntryPage({ id, session }) {
       api('GET', `${API}/mediaLibrary/${encodeURIComponent(id)}/keys`).then(
         (r) => setKeys(r.results),
         () => setKeys(null),
+      )
+      api('GET', `/ui/entries/${encodeURIComponent(id)}/facts`).then(
+        (r) => setSha256(r.sha256),
+        () => setSha256(null),
       )
       return fresh
     } catch (err) {
@@ -323,7 +328,7 @@ export function EntryPage({ id, session }) {
         />
       </div>
     </div>
-    <${Facts} entry=${entry} keys=${keys} />
+    <${Facts} entry=${entry} keys=${keys} sha256=${sha256} />
     <${Translations} entry=${entry} />
   </main>`
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import sharp from 'sharp'
@@ -9,7 +10,7 @@ import { request, startTestServer, type TestServer } from '../helpers/server.js'
 import { imagesComplete, launchBrowser, type TestBrowser } from './browser.js'
 
 /** A local origin for the URL import: one real PNG, one slow JPEG, and 404 for anything else. */
-async function startOrigin(): Promise<{ server: Server; base: string }> {
+async function startOrigin(): Promise<{ server: Server; base: string; png: Buffer }> {
   const png = await sharp({ create: { width: 900, height: 600, channels: 3, background: '#2a9d8f' } })
     .png()
     .toBuffer()
@@ -30,12 +31,12 @@ async function startOrigin(): Promise<{ server: Server; base: string }> {
     }
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }
+  return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, png }
 }
 
 describe.each(DIALECTS)('watching a URL import in the UI (%s)', (dialect) => {
   let server: TestServer
-  let origin: { server: Server; base: string }
+  let origin: { server: Server; base: string; png: Buffer }
   let b: TestBrowser
   let worker: Worker
 
@@ -109,6 +110,8 @@ describe.each(DIALECTS)('watching a URL import in the UI (%s)', (dialect) => {
     await b.page.locator('.preview img').waitFor()
     await b.page.waitForFunction(imagesComplete)
     const id = decodeURIComponent(b.page.url().split('/entries/')[1]!)
+    const sha = createHash('sha256').update(origin.png).digest('hex')
+    await expect.poll(() => b.page.locator('.facts').first().textContent()).toContain(sha)
     const stored = await request(server, 'GET', `/api/2026-07/mediaLibrary/${id}`, { token: server.token })
     expect(stored.body).toMatchObject({
       systemName: 'ui-import',

@@ -67,6 +67,9 @@ describe.each(DIALECTS)('UI session and static files (%s)', (dialect) => {
     ])
     const entry = await request(server, 'GET', '/api/2026-07/mediaLibrary/ui-1', { headers: { cookie } })
     expect(entry.status).toBe(200)
+    const facts = await request(server, 'GET', '/ui/entries/ui-1/facts', { headers: { cookie } })
+    expect(facts.body).toEqual({ id: 'ui-1', sha256: null })
+    expect((await request(server, 'GET', '/ui/entries/nope/facts', { headers: { cookie } })).status).toBe(404)
 
     const out = await request(server, 'POST', '/ui/logout', { headers: UI })
     expect(out.headers.get('set-cookie')).toBe(

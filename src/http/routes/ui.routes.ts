@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url'
 import { Type } from 'typebox'
 import type { Config } from '../../config.js'
 import { ForbiddenError } from '../../errors.js'
+import type { ImportJobRepository } from '../../db/import-job.repository.js'
+import type { LibraryService } from '../../media/library.service.js'
 import type { ProjectService } from '../../projects/project.service.js'
 import type { TokenService } from '../../projects/token.service.js'
 import { principalOf, requireScope, UI_COOKIE, UI_WRITE_HEADER } from '../auth.js'
@@ -17,6 +19,9 @@ export interface UiRoutesDeps {
   config: Config
   tokens: TokenService
   projects: ProjectService
+  library: LibraryService
+  /** Where URL imports record the SHA-256 of an entry's content (not part of the public record). */
+  importJobs: Pick<ImportJobRepository, 'getContentSha'>
 }
 
 /** Paths the single-page app routes itself; the server answers them with `ui/index.html`. */
@@ -87,7 +92,7 @@ function requireUiHeader(request: FastifyRequest): void {
  * the API's JSON 404, since static files are registered one route per file (no wildcard).
  */
 export function uiRoutes(deps: UiRoutesDeps): FastifyPluginAsync {
-  const { config, tokens, projects } = deps
+  const { config, tokens, projects, library, importJobs } = deps
   return async (app) => {
     const root = findUiRoot()
     const csp = contentSecurityPolicy(readFileSync(path.join(root, 'index.html'), 'utf8'))
@@ -150,6 +155,17 @@ export function uiRoutes(deps: UiRoutesDeps): FastifyPluginAsync {
       reply.header('set-cookie', sessionCookie('', 0, secureRequest(request, config)))
       return { status: 200 }
     })
+
+    app.get(
+      '/ui/entries/:id/facts',
+      { onRequest: requireScope(tokens, 'public-api:read'), schema: { hide: true } },
+      async (request) => {
+        const { project } = principalOf(request)
+        const { id } = request.params as { id: string }
+        const entry = await library.getOrFail(project, id)
+        return { id: entry.id, sha256: (await importJobs.getContentSha(project, entry.id)) ?? null }
+      },
+    )
 
     app.get(
       '/ui/session',
