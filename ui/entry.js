@@ -292,6 +292,8 @@ export function EntryPage({ id, session }) {
             ? html`<img
                 src=${thumbnailUrl(entry, 1280)}
                 alt=${`Preview of ${titleOf(entry)}`}
+                width=${entry.asset.width}
+                height=${entry.asset.height}
                 onError=${() => setPreviewFailed(true)}
               />`
             : html`<div class="thumb placeholder big">

@@ -271,6 +271,7 @@ describe.each(DIALECTS)('the library UI in Chromium (%s)', (dialect) => {
     expect(await b.page.getByLabel(/^title/).isDisabled()).toBe(true)
     expect(await b.page.getByRole('button', { name: /Save|Revoke|Archive/ }).count()).toBe(0)
     expect(await b.page.getByText('read-only', { exact: true }).count()).toBe(1)
+    await b.page.waitForFunction(imagesComplete)
     await shot('09-read-only')
   })
 })
