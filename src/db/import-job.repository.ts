@@ -91,6 +91,9 @@ export interface ImportJobRepository {
   setContentSha(project: string, entryId: string, sha256: string): Promise<void>
 }
 
+/** Values per row of an `import_items` insert. */
+const ITEM_COLUMNS = 17
+
 export function createImportJobRepository({ db, caps }: Database): ImportJobRepository {
   const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v))
   type JobRow = Awaited<ReturnType<typeof selectJob>>
@@ -139,8 +142,8 @@ export function createImportJobRepository({ db, caps }: Database): ImportJobRepo
   return {
     async create(job, items, now) {
       const at = caps.toTime(now)
-      // Rows per insert stay under the bind-parameter limit (13 columns per item).
-      const chunk = Math.floor(caps.maxBindParams / 13)
+      // Rows per insert stay under the bind-parameter limit (ITEM_COLUMNS values per row).
+      const chunk = Math.floor(caps.maxBindParams / ITEM_COLUMNS)
       await db.transaction().execute(async (trx) => {
         await trx
           .insertInto('import_jobs')

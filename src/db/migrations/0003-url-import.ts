@@ -65,6 +65,12 @@ export function urlImportMigration(caps: DialectCaps): Migration {
         .on('import_items')
         .columns(['state', 'next_attempt_at'])
         .execute()
+      // Whether a job still has open items (finishing a job) is answered from this index.
+      await db.schema
+        .createIndex('import_items_job_state')
+        .on('import_items')
+        .columns(['job_id', 'state'])
+        .execute()
       await db.schema
         .createIndex('import_items_lease')
         .on('import_items')

@@ -1,0 +1,130 @@
+/**
+ * URL-import throughput: imports N small PNGs from a local HTTP server through the real worker
+ * (fetch → probe → disk blob store → entry) at worker concurrency 1, 4 and 16, and prints images/s.
+ * Each run uses a fresh SQLite database (or, with MEDIALIB_BENCH_POSTGRES_URL, a fresh PostgreSQL database).
+ *
+ *   npm run bench:url-import                 # 2,000 images per run
+ *   BENCH_IMAGES=500 npm run bench:url-import
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import pg from 'pg'
+import sharp from 'sharp'
+import { DEFAULT_CONFIG, type Config } from '../src/config.js'
+import { createDeps } from '../src/deps.js'
+import { DEFAULT_PROJECT } from '../src/projects/project.service.js'
+
+const COUNT = Number(process.env.BENCH_IMAGES ?? 2000)
+const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? '1,4,16').split(',').map(Number)
+const POSTGRES = process.env.MEDIALIB_BENCH_POSTGRES_URL
+/** No run may take longer than this. */
+const RUN_LIMIT_MS = 300_000
+
+async function admin(text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: POSTGRES })
+  await client.connect()
+  try {
+    await client.query(text)
+  } finally {
+    await client.end()
+  }
+}
+
+async function main() {
+  process.stdout.write(`generating ${COUNT} distinct PNGs…\n`)
+  const images: Buffer[] = []
+  for (let i = 0; i < COUNT; i++) {
+    images.push(
+      await sharp({
+        create: { width: 32, height: 24, channels: 3, background: { r: i % 256, g: (i >> 8) % 256, b: 77 } },
+      })
+        .png()
+        .toBuffer(),
+    )
+  }
+  const server = createServer((req, res) => {
+    const i = Number(/^\/img\/(\d+)\.png$/.exec(req.url ?? '')?.[1] ?? -1)
+    const body = images[i]
+    if (!body) {
+      res.writeHead(404).end()
+      return
+    }
+    res.writeHead(200, { 'content-type': 'image/png', 'content-length': body.length }).end(body)
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  process.stdout.write(
+    `database: ${POSTGRES ? 'postgres' : 'sqlite'}; ${COUNT} images (${images[0]!.length} bytes each)\n`,
+  )
+
+  const rows: string[] = []
+  for (const concurrency of CONCURRENCIES) {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'medialib-bench-url-'))
+    const dbName = `medialib_bench_${process.pid}_${concurrency}`
+    let databaseUrl: string | undefined
+    if (POSTGRES) {
+      await admin(`CREATE DATABASE ${dbName}`)
+      const u = new URL(POSTGRES)
+      u.pathname = `/${dbName}`
+      databaseUrl = u.toString()
+    }
+    const config: Config = {
+      ...DEFAULT_CONFIG,
+      dataDir,
+      logLevel: 'silent',
+      ...(databaseUrl ? { databaseUrl } : {}),
+      fetch: {
+        ...DEFAULT_CONFIG.fetch,
+        allowCidrs: ['127.0.0.1/32'],
+        maxConcurrentDownloads: Math.max(16, concurrency),
+      },
+      jobs: { ...DEFAULT_CONFIG.jobs, workerConcurrency: concurrency, pollMs: 20 },
+    }
+    const deps = await createDeps(config, { warn: () => undefined })
+    try {
+      await deps.projects.ensure(DEFAULT_PROJECT)
+      const started = performance.now()
+      const jobId = await deps.urlImports.queue(DEFAULT_PROJECT, 'images', {
+        systemName: 'bench',
+        items: images.map((_, i) => ({
+          id: `img-${i}`,
+          url: `${base}/img/${i}.png`,
+          fileName: `Image ${i}`,
+        })),
+      })
+      const worker = deps.createWorker()
+      worker.start()
+      for (;;) {
+        const job = await deps.importJobs.getById(jobId)
+        if (job?.state !== 'started') break
+        if (performance.now() - started > RUN_LIMIT_MS)
+          throw new Error(`concurrency ${concurrency}: over the time limit`)
+        await new Promise((r) => setTimeout(r, 25))
+      }
+      const seconds = (performance.now() - started) / 1000
+      await worker.stop()
+      const items = await deps.importJobs.items(jobId)
+      const ok = items.filter((i) => i.state === 'success').length
+      if (ok !== COUNT) throw new Error(`concurrency ${concurrency}: only ${ok} of ${COUNT} succeeded`)
+      const line = `concurrency ${String(concurrency).padStart(2)}: ${COUNT} images in ${seconds.toFixed(2)} s = ${(COUNT / seconds).toFixed(0)} images/s`
+      rows.push(line)
+      process.stdout.write(`${line}\n`)
+    } finally {
+      await deps.close()
+      rmSync(dataDir, { recursive: true, force: true })
+      if (POSTGRES) await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)
+    }
+  }
+  server.close()
+  process.stdout.write(
+    `\nURL import (${POSTGRES ? 'PostgreSQL' : 'SQLite'}, disk blobs):\n${rows.join('\n')}\n`,
+  )
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
+  process.exit(1)
+})
