@@ -65,6 +65,7 @@ interface ImportOptions {
   format?: InputFormat
   map?: string[]
   mediaType?: string
+  set?: string[]
   report?: string
   resume?: boolean
   dryRun?: boolean
@@ -84,6 +85,7 @@ function resumeHint(file: string, options: ImportOptions): string {
   if (options.format) args.push(`--format ${options.format}`)
   for (const m of options.map ?? []) args.push(`--map '${m}'`)
   if (options.mediaType) args.push(`--media-type ${options.mediaType}`)
+  for (const m of options.set ?? []) args.push(`--set '${m}'`)
   return `${args.join(' ')} --resume`
 }
 
@@ -95,6 +97,7 @@ async function runImportCommand(file: string, options: ImportOptions): Promise<n
     ...(options.format ? { format: options.format } : {}),
     ...(options.map ? { map: options.map } : {}),
     ...(options.mediaType ? { mediaType: options.mediaType } : {}),
+    ...(options.set ? { set: options.set } : {}),
   }
   const started = Date.now()
   const printSummary = (counts: ImportCounts, processed: number, extra: Record<string, unknown>) => {
@@ -202,6 +205,11 @@ export function importCommand(): Command {
     .option(
       '--map <target=Column>',
       'CSV: a column for an entry field, repeatable: title=Headline, asset.url=URL',
+      collect,
+    )
+    .option(
+      '--set <target=value>',
+      'CSV: the same value for every row, repeatable: asset.mimeType=image/jpeg',
       collect,
     )
     .option('--media-type <handle>', 'CSV: the media type of rows without a mediaType column')

@@ -1,7 +1,13 @@
 import type { Static } from 'typebox'
 import type { ImportEntryDoc } from '../http/schemas/media-library.schemas.js'
 import type { MediaTypeConfig } from '../media/media-types/media-type.js'
-import { ApiError, DEFAULT_RETRY, fetchJsonWithRetry, type RetryOptions } from './http-retry.js'
+import {
+  ApiError,
+  DEFAULT_RETRY,
+  requestJsonWithRetry,
+  type JsonRequest,
+  type RetryOptions,
+} from './http-retry.js'
 
 /** An entry of `POST /import/mediaLibrary`, typed from the server's own TypeBox schema. */
 export type ImportEntry = Static<typeof ImportEntryDoc>
@@ -56,6 +62,8 @@ export interface EntryPage {
 export interface ApiClient {
   readonly apiVersion: string
   importEntries(entries: readonly unknown[]): Promise<ImportItem[]>
+  /** The same, for entries given as JSON texts: they are sent as they are, without a parse and re-encode. */
+  importJson(texts: readonly string[]): Promise<ImportItem[]>
   getByIds(ids: readonly string[]): Promise<EntryRecord[]>
   getByExternalIds(systemName: string, externalIds: readonly string[]): Promise<EntryRecord[]>
   listPage(options: ListFilters & { limit?: number; after?: string | null }): Promise<EntryPage>
@@ -82,13 +90,13 @@ export function createApiClient(options: ClientOptions): ApiClient {
   const retry = options.retry ?? DEFAULT_RETRY
   const headers = { authorization: `Bearer ${options.token}`, accept: 'application/json' }
 
-  async function call(method: string, path: string, body?: unknown): Promise<unknown> {
-    const init: RequestInit = { method, headers }
-    if (body !== undefined) {
-      init.body = JSON.stringify(body)
+  async function call(method: string, path: string, bodyText?: string): Promise<unknown> {
+    const init: JsonRequest = { method, headers }
+    if (bodyText !== undefined) {
+      init.body = bodyText
       init.headers = { ...headers, 'content-type': 'application/json' }
     }
-    const res = await fetchJsonWithRetry(`${base}/api/${apiVersion}${path}`, init, retry)
+    const res = await requestJsonWithRetry(`${base}/api/${apiVersion}${path}`, init, retry)
     if (res.status !== 200) throw new ApiError(res.status, res.body)
     return res.body
   }
@@ -102,19 +110,21 @@ export function createApiClient(options: ClientOptions): ApiClient {
     return out
   }
 
+  async function importBody(bodyText: string, count: number): Promise<ImportItem[]> {
+    const items = listOf<ImportItem>(await call('POST', '/import/mediaLibrary', bodyText), 'import')
+    if (items.length !== count) {
+      throw new ApiError(200, {
+        error: 'UnexpectedAnswer',
+        error_details: { message: `sent ${count} entries, got ${items.length} results` },
+      })
+    }
+    return items
+  }
+
   return {
     apiVersion,
-    async importEntries(entries) {
-      const body = await call('POST', '/import/mediaLibrary', { mediaLibraryEntries: entries })
-      const items = listOf<ImportItem>(body, 'import')
-      if (items.length !== entries.length) {
-        throw new ApiError(200, {
-          error: 'UnexpectedAnswer',
-          error_details: { message: `sent ${entries.length} entries, got ${items.length} results` },
-        })
-      }
-      return items
-    },
+    importEntries: (entries) => importBody(JSON.stringify({ mediaLibraryEntries: entries }), entries.length),
+    importJson: (texts) => importBody(`{"mediaLibraryEntries":[${texts.join(',')}]}`, texts.length),
     getByIds: (ids) => lookup((chunk) => new URLSearchParams({ ids: chunk.join(',') }), ids),
     getByExternalIds: (systemName, externalIds) =>
       lookup((chunk) => new URLSearchParams({ externalId: chunk.join(','), systemName }), externalIds),

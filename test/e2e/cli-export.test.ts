@@ -80,7 +80,7 @@ describe.each(DIALECTS)('medialib export (%s)', (dialect) => {
     await serve?.stop('SIGKILL')
     await db?.drop()
     rmSync(dir, { recursive: true, force: true })
-  })
+  }, 120_000)
 
   async function tokenFor(project: string): Promise<string> {
     expect((await runCli(['projects', 'create', project, ...dbArgs])).code).toBe(0)
@@ -187,5 +187,5 @@ describe.each(DIALECTS)('medialib export (%s)', (dialect) => {
     const bad = await runCli(['export', '--server', serve.baseUrl, '--token', token, '--state', 'gone'])
     expect(bad.code).toBe(2)
     expect(bad.stderr).toMatch(/HTTP 400/)
-  })
+  }, 120_000)
 })

@@ -172,7 +172,7 @@ describe.each(DIALECTS)('medialib import against a server process (%s)', (dialec
       id: 'a-7',
       correlation: 'externalId: legacy/a-x7',
     })
-  })
+  }, 120_000)
 
   it('SIGKILL halfway, then --resume: each entry exactly once, in the project and in the report', async () => {
     const total = 10_000
@@ -259,19 +259,15 @@ describe.each(DIALECTS)('medialib import against a server process (%s)', (dialec
       'asset.url=URL',
       'asset.key=Key',
     ]
-    const more = [
-      'asset.size=Bytes',
-      'asset.width=W',
-      'asset.height=H',
-      'asset.filename=File',
-      'asset.mimeType=File',
-    ]
+    const more = ['asset.size=Bytes', 'asset.width=W', 'asset.height=H', 'asset.filename=File']
     const res = await importCli([
       file,
       '--token',
       token,
-      '--media-type',
-      'image',
+      '--set',
+      'mediaType=image',
+      '--set',
+      'asset.mimeType=image/jpeg',
       '--report',
       report,
       ...[...maps, ...more].flatMap((m) => ['--map', m]),
@@ -284,14 +280,22 @@ describe.each(DIALECTS)('medialib import against a server process (%s)', (dialec
     expect(one).toMatchObject({
       mediaType: 'image',
       metadata: { title: 'Harbour, at dusk', source: 'Jane' },
-      asset: { url: 'https://cdn.example.com/c/1.jpg', key: 'c/1.jpg', size: 2048, width: 640, height: 480 },
+      asset: {
+        url: 'https://cdn.example.com/c/1.jpg',
+        key: 'c/1.jpg',
+        size: 2048,
+        width: 640,
+        height: 480,
+        filename: '1.jpg',
+        mimeType: 'image/jpeg',
+      },
     })
     expect(two?.metadata).toEqual({ title: 'A "quoted" title' })
 
     const unknown = await importCli([file, '--token', token, '--media-type', 'image', '--map', 'title=Nope'])
     expect(unknown.code).toBe(2)
     expect(unknown.stderr).toMatch(/CSV has no column 'Nope'/)
-  })
+  }, 120_000)
 
   it('reads a JSON array and a {mediaLibraryEntries} document as well as NDJSON', async () => {
     const arrayFile = path.join(dir, 'array.json')
@@ -308,7 +312,7 @@ describe.each(DIALECTS)('medialib import against a server process (%s)', (dialec
     expect(res2.code, res2.stderr).toBe(0)
     expect(JSON.parse(res2.stdout.trim().split('\n').pop()!)).toMatchObject({ ok: 1, failed: 0 })
     expect((await client.getByIds(['j-0', 'j-1', 'j-2'])).length).toBe(3)
-  })
+  }, 120_000)
 
   it('--dry-run reports every problem against the media types and writes nothing', async () => {
     const fresh = await projectToken('dry')
@@ -337,7 +341,7 @@ describe.each(DIALECTS)('medialib import against a server process (%s)', (dialec
     ])
     expect(offline.code).toBe(1)
     expect(offline.stdout).toMatch(/^invalid\s+\d+$/m)
-  })
+  }, 120_000)
 
   it('exits 2 on usage and connection errors', async () => {
     const noServer = await runCli(['import', input, '--token', token])
@@ -356,5 +360,5 @@ describe.each(DIALECTS)('medialib import against a server process (%s)', (dialec
     const closed = await runCli(['import', input, '--token', token, '--server', server, '--retries', '1'])
     expect(closed.code).toBe(2)
     expect(closed.stderr).toMatch(/ECONNREFUSED/)
-  })
+  }, 120_000)
 })

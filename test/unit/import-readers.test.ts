@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createCsvMapper, parseMappings } from '../../src/cli/import/csv-mapping.js'
-import type { InputItem } from '../../src/cli/import/input-item.js'
+import { entryOf, type InputItem } from '../../src/cli/import/input-item.js'
 import { scanJsonArray } from '../../src/cli/import/json-array-scanner.js'
 import { detectFormat } from '../../src/cli/import/readers.js'
 import { UsageError } from '../../src/errors.js'
@@ -29,19 +29,19 @@ describe('scanJsonArray', () => {
   it.each([1, 2, 3, 7, 64, 4096])('streams the elements of an array, in chunks of %i bytes', async (size) => {
     const text = JSON.stringify(tricky, null, 2)
     const items = await scan(text, size)
-    expect(items.map((i) => i.entry)).toEqual(tricky)
+    expect(items.map((i) => entryOf(i))).toEqual(tricky)
     expect(items.map((i) => i.index)).toEqual([0, 1, 2, 3, 4])
     expect(items[0]?.line).toBe(2)
   })
 
   it('streams the mediaLibraryEntries array of a wrapper and ignores other arrays', async () => {
     const text = `\uFEFF${JSON.stringify({ before: [{ id: 'x' }], 'media"Library': [1], mediaLibraryEntries: tricky, after: [{ id: 'y' }] })}`
-    expect((await scan(text, 5)).map((i) => i.entry)).toEqual(tricky)
+    expect((await scan(text, 5)).map((i) => entryOf(i))).toEqual(tricky)
   })
 
   it('reports an element that is not JSON and goes on', async () => {
     const items = await scan('[{"id":"a"},\n{"id": nope},\n{"id":"c"}]')
-    expect(items.map((i) => i.entry)).toEqual([{ id: 'a' }, undefined, { id: 'c' }])
+    expect(items.map((i) => entryOf(i))).toEqual([{ id: 'a' }, undefined, { id: 'c' }])
     expect(items[1]?.parseError).toMatch(/JSON/)
     expect(items[1]?.line).toBe(2)
   })
@@ -99,6 +99,18 @@ describe('CSV mapping', () => {
       mediaType: 'image',
       metadata: { caption: 'c' },
       asset: { url: 'u', size: '12kB' },
+    })
+  })
+
+  it('gives every row the --set constants', () => {
+    const map = createCsvMapper(['T'], ['title=T'], undefined, [
+      'mediaType=video',
+      'asset.mimeType=video/mp4',
+    ])
+    expect(map({ T: 'x' })).toEqual({
+      mediaType: 'video',
+      asset: { mimeType: 'video/mp4' },
+      metadata: { title: 'x' },
     })
   })
 

@@ -28,10 +28,17 @@ export function parseMappings(map: readonly string[]): { path: string[]; column:
 /**
  * Builds the function that turns a CSV row into an import entry. Columns come from `--map`; a column
  * whose header already names a target (`id`, `asset.url`, `metadata.title`) maps to it without one.
- * Empty cells are left out; asset sizes and dimensions become numbers when they are numeric.
+ * `--set target=value` gives every row the same value. Empty cells are left out; asset sizes and
+ * dimensions become numbers when they are numeric.
  */
-export function createCsvMapper(header: readonly string[], map: readonly string[], mediaType?: string) {
+export function createCsvMapper(
+  header: readonly string[],
+  map: readonly string[],
+  mediaType?: string,
+  set: readonly string[] = [],
+) {
   const mappings = parseMappings(map)
+  const constants = parseMappings(set).map(({ path, column }) => ({ path, value: column }))
   const missing = mappings.filter((m) => !header.includes(m.column)).map((m) => m.column)
   if (missing.length > 0) {
     throw new UsageError(
@@ -45,14 +52,18 @@ export function createCsvMapper(header: readonly string[], map: readonly string[
       mappings.push({ path: targetPath(column), column })
     }
   }
-  if (!mediaType && !mappings.some((m) => m.path[0] === 'mediaType')) {
+  const targets = [...mappings, ...constants]
+  if (!mediaType && !targets.some((m) => m.path[0] === 'mediaType')) {
     throw new UsageError('CSV has no mediaType column: map one, or give --media-type')
   }
   return (row: Record<string, string>): Record<string, unknown> => {
     const entry: Record<string, unknown> = { metadata: {} }
     if (mediaType) entry.mediaType = mediaType
-    for (const { path, column } of mappings) {
-      const cell = row[column]
+    const cells = [
+      ...constants.map(({ path, value }) => ({ path, cell: value })),
+      ...mappings.map(({ path, column }) => ({ path, cell: row[column] })),
+    ]
+    for (const { path, cell } of cells) {
       if (cell === undefined || cell === '') continue
       const [head, field] = path as [string, string | undefined]
       if (field === undefined) {

@@ -8,7 +8,7 @@ import { normalizeMediaTypes, readMediaTypesFile } from '../../media/media-types
 import { compileMediaType } from '../../media/media-types/metadata-validator.js'
 import { UsageError } from '../../errors.js'
 import { emptyCounts, type ImportCounts } from './checkpoint.js'
-import type { InputItem } from './input-item.js'
+import { entryOf, type InputItem } from './input-item.js'
 import type { ReportLine } from './import-runner.js'
 
 /** The media types to check against: from `--media-types FILE`, else from the server. */
@@ -48,7 +48,7 @@ export async function runDryRun(options: {
       if (item.parseError !== undefined) {
         line = { ...where, result: 'failed', error: 'InvalidJson', details: { message: item.parseError } }
       } else {
-        const check = validator.check(item.entry, compiled)
+        const check = validator.check(entryOf(item), compiled)
         if (check.ok) {
           line = { ...where, result: 'ok' }
         } else {

@@ -2,7 +2,7 @@ import type { ApiClient, EntryRecord, ImportItem } from '../../client/api-client
 import { ApiError } from '../../client/http-retry.js'
 import { sameContent } from '../../client/records.js'
 import { emptyCounts, type ImportCounts } from './checkpoint.js'
-import type { InputItem } from './input-item.js'
+import { entryOf, type InputItem } from './input-item.js'
 
 /** Where results go: a report file with a checkpoint, or nowhere but the counts. */
 export interface ImportLedger {
@@ -56,13 +56,6 @@ export interface ImportRunResult {
   fatal?: Error
 }
 
-function correlationOf(entry: unknown, line: number): string {
-  const { id, systemName, externalId } = (entry ?? {}) as Record<string, unknown>
-  if (typeof id === 'string') return `id: ${id}`
-  if (typeof externalId === 'string') return `externalId: ${String(systemName)}/${externalId}`
-  return `line: ${line}`
-}
-
 const isObject = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v)
 
@@ -106,18 +99,18 @@ async function outcomesOf(
   sent: InputItem[],
   results: ImportItem[],
 ): Promise<ReportLine[]> {
-  const conflicting = sent.filter((item, i) => {
+  // Only conflicting entries are parsed again: the others are never needed as objects.
+  const parsed = new Map<InputItem, Record<string, unknown>>()
+  sent.forEach((item, i) => {
     const r = results[i]
-    return r && !r.ok && r.error === 'UniqueIdViolation' && isObject(item.entry)
+    const entry = r && !r.ok && r.error === 'UniqueIdViolation' ? entryOf(item) : undefined
+    if (isObject(entry)) parsed.set(item, entry)
   })
   let lookup: Awaited<ReturnType<typeof resolveConflicts>> | undefined
   let lookupProblem: string | undefined
-  if (conflicting.length > 0) {
+  if (parsed.size > 0) {
     try {
-      lookup = await resolveConflicts(
-        client,
-        conflicting.map((item) => item.entry as Record<string, unknown>),
-      )
+      lookup = await resolveConflicts(client, [...parsed.values()])
     } catch (err) {
       // Without read access the conflicts cannot be compared: they stay failures, and say why.
       if (!(err instanceof ApiError) || (err.status !== 401 && err.status !== 403)) throw err
@@ -126,10 +119,11 @@ async function outcomesOf(
   }
   return sent.map((item, i): ReportLine => {
     const r = results[i] as ImportItem
-    const base = { line: item.line, correlation: correlationOf(item.entry, item.line) }
+    const base = { line: item.line, correlation: item.correlation }
     if (r.ok) return { ...base, result: 'ok', id: r.id }
-    if (r.error === 'UniqueIdViolation' && lookup && isObject(item.entry)) {
-      const { stored, same } = lookup(item.entry)
+    const entry = parsed.get(item)
+    if (r.error === 'UniqueIdViolation' && lookup && entry) {
+      const { stored, same } = lookup(entry)
       if (same && stored) return { ...base, result: 'already-present', id: stored.id }
       const details = {
         ...r.error_details,
@@ -155,7 +149,8 @@ export async function runImport(options: ImportRunOptions): Promise<ImportRunRes
 
   async function send(batch: InputItem[]): Promise<void> {
     const readable = batch.filter((item) => item.parseError === undefined)
-    const results = readable.length > 0 ? await client.importEntries(readable.map((item) => item.entry)) : []
+    const results =
+      readable.length > 0 ? await client.importJson(readable.map((item) => item.text as string)) : []
     const outcomes = new Map<InputItem, ReportLine>()
     const lines = await outcomesOf(client, readable, results)
     readable.forEach((item, i) => outcomes.set(item, lines[i] as ReportLine))

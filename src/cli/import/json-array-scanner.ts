@@ -1,6 +1,6 @@
 import { StringDecoder } from 'node:string_decoder'
 import { UsageError } from '../../errors.js'
-import type { InputItem } from './input-item.js'
+import { itemFromText, type InputItem } from './input-item.js'
 
 const WRAPPER_KEY = 'mediaLibraryEntries'
 
@@ -25,15 +25,7 @@ export async function* scanJsonArray(chunks: AsyncIterable<Buffer>): AsyncGenera
   let first = true
   let closed = false // the entries array has ended: later arrays are not entries
 
-  function finish(text: string): InputItem {
-    const item: InputItem = { index: index++, line: elementLine }
-    try {
-      item.entry = JSON.parse(text)
-    } catch (err) {
-      item.parseError = (err as Error).message
-    }
-    return item
-  }
+  const finish = (text: string): InputItem => itemFromText(index++, elementLine, text.trim())
 
   for await (const buffer of chunks) {
     let chunk = decoder.write(buffer)

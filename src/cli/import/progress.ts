@@ -96,7 +96,9 @@ export function createProgress(
     const of = total !== undefined ? `/${total}` : ''
     const eta = remaining !== undefined ? `, ETA ${remaining}s` : ''
     process.stderr.write(
-      `${options.verb ?? 'import'}: ${done(counts)}${of} done (ok ${counts.ok}, already present ${counts.alreadyPresent}, failed ${counts.failed}), ${rate}/s${eta}\n`,
+      options.verb === 'dry run'
+        ? `dry run: ${done(counts)} checked (valid ${counts.ok}, invalid ${counts.failed}), ${rate}/s\n`
+        : `import: ${done(counts)}${of} done (ok ${counts.ok}, already present ${counts.alreadyPresent}, failed ${counts.failed}), ${rate}/s${eta}\n`,
     )
   }
   let lastCounts: ImportCounts | undefined

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream'
 import { parse } from 'csv-parse'
 import { UsageError } from '../../errors.js'
 import { createCsvMapper } from './csv-mapping.js'
-import type { InputItem } from './input-item.js'
+import { itemFromEntry, itemFromText, type InputItem } from './input-item.js'
 import { scanJsonArray } from './json-array-scanner.js'
 
 export type InputFormat = 'ndjson' | 'json' | 'csv'
@@ -17,6 +17,8 @@ export interface ReadOptions {
   map?: string[]
   /** CSV: the media type of rows without a mediaType column. */
   mediaType?: string
+  /** CSV: `target=value` constants for every row. */
+  set?: string[]
 }
 
 /** NDJSON: one entry per line; blank lines are skipped, but counted for line numbers. */
@@ -28,13 +30,7 @@ async function* readNdjson(chunks: AsyncIterable<Buffer>): AsyncGenerator<InputI
     line++
     if (line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1)
     if (text.trim() === '') continue
-    const item: InputItem = { index: index++, line }
-    try {
-      item.entry = JSON.parse(text)
-    } catch (err) {
-      item.parseError = (err as Error).message
-    }
-    yield item
+    yield itemFromText(index++, line, text)
   }
 }
 
@@ -46,7 +42,7 @@ async function* readCsv(chunks: AsyncIterable<Buffer>, options: ReadOptions): As
       info: true,
       skip_empty_lines: true,
       columns: (header: string[]) => {
-        mapper = createCsvMapper(header, options.map ?? [], options.mediaType)
+        mapper = createCsvMapper(header, options.map ?? [], options.mediaType, options.set ?? [])
         return header
       },
     }),
@@ -57,7 +53,7 @@ async function* readCsv(chunks: AsyncIterable<Buffer>, options: ReadOptions): As
     info: { lines: number }
   }>) {
     if (!mapper) throw new Error('CSV header was not read')
-    yield { index: index++, line: info.lines, entry: mapper(record) }
+    yield itemFromEntry(index++, info.lines, mapper(record))
   }
 }
 
