@@ -302,6 +302,32 @@ describe.each(DIALECTS)('URL imports end to end (%s)', (dialect) => {
     expect(stored.asset.key).toMatch(/\.pdf$/)
   })
 
+  it('retries a failing webhook with backoff until it is delivered, and shows it on the status', async () => {
+    media.posts.length = 0
+    media.postStatus.push(500, 503)
+    const res = await post('files', {
+      systemName: 'legacy',
+      webhook: media.url('/hook-retry'),
+      files: [{ id: 'doc-hook', url: media.url('/docs/doc.pdf') }],
+    })
+    const { id } = res.body as { id: string }
+    const until = Date.now() + 10_000
+    let status = await waitForJob(server, 'files', id)
+    while ((status.webhook as { state: string }).state !== 'delivered' && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 30))
+      status = await waitForJob(server, 'files', id)
+    }
+    expect(status.webhook).toEqual({ state: 'delivered', attempts: 3, lastError: undefined })
+    expect(media.posts.map((p) => p.path)).toEqual(['/hook-retry', '/hook-retry', '/hook-retry'])
+    expect(new Set(media.posts.map((p) => p.body)).size).toBe(1)
+    expect(JSON.parse(media.posts[0]!.body)).toEqual({
+      id,
+      state: 'success',
+      overview: { success: 1, skipped: 0, failed: 0 },
+      context: {},
+    })
+  })
+
   it('answers bad requests with 400, wrong scope with 403, unknown jobs with 404', async () => {
     const big = { text: 'x'.repeat(8200) }
     const bad = await post('images', {
