@@ -57,6 +57,10 @@ function openSqlite(file: string): Database {
   // NORMAL in WAL mode survives a process crash (kill -9); only an OS crash may lose the last commits.
   sqlite.pragma('synchronous = NORMAL')
   sqlite.pragma('foreign_keys = ON')
+  // A 1M-entry library's random-id and full-text index pages stay cached (bounded: 48 MB), and the WAL
+  // is checkpointed (synced and copied back) every ~16 MB instead of every 4 MB: the import keeps its pace.
+  sqlite.pragma('cache_size = -49152')
+  sqlite.pragma('wal_autocheckpoint = 4000')
   const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: sqlite }) })
   return {
     db,

@@ -100,6 +100,7 @@ function describeFailure(result: unknown): string {
 export function createItemProcessor(deps: ItemProcessorDeps): ItemProcessor {
   const now = deps.now ?? (() => new Date())
   const { jobs, blobs } = deps
+  let tmpReady: Promise<unknown> | undefined
 
   const attempt = async (job: ImportJob, item: ImportItem, worker: string): Promise<ItemOutcome> => {
     const kind: MediaKind = KIND_OF_JOB[job.kind]
@@ -109,12 +110,12 @@ export function createItemProcessor(deps: ItemProcessorDeps): ItemProcessor {
     if (!mediaType || mediaType.kind !== kind) {
       throw new ItemFailure(`unknown media type '${handle}' for ${job.kind} (it must be a ${kind})`)
     }
+    // An entry a dead attempt of this item created has this item's externalId, so this lookup finds it too.
     const [existing] = await deps.library.listByExternalIds(job.project, job.systemName, [item.externalId])
-    const ownEntry = existing ?? (await deps.library.listByIds(job.project, [item.entryId]))[0]
 
     // A previous attempt of this item that died: its entry already holds the blob → that attempt succeeded.
-    if (ownEntry && item.blobKey && ownEntry.asset.key === item.blobKey) {
-      return { state: 'success', result: presentResult(job.kind, ownEntry, item.url) }
+    if (existing && item.blobKey && existing.asset.key === item.blobKey) {
+      return { state: 'success', result: presentResult(job.kind, existing, item.url) }
     }
     // …or it stored a blob that no entry took: remove it before storing anew.
     if (item.blobKey) {
@@ -122,7 +123,8 @@ export function createItemProcessor(deps: ItemProcessorDeps): ItemProcessor {
       await jobs.setBlobKey(item, worker, null)
     }
 
-    await mkdir(deps.tmpDir, { recursive: true })
+    tmpReady ??= mkdir(deps.tmpDir, { recursive: true })
+    await tmpReady
     const tmp = path.join(deps.tmpDir, `${randomUUID()}.download`)
     try {
       const download = await deps.fetcher.downloadToFile(item.url, tmp, deps.maxBytes[SIZE_LIMIT[job.kind]])
