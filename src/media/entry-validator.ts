@@ -113,24 +113,32 @@ const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff
 const SUSPECT = /[\u0000\ud800-\udfff]/
 const unstorable = (text: string) => SUSPECT.test(text) && UNSTORABLE.test(text)
 
+/** Deeper values are refused: no media type nests this deep, and walking them recursively could overflow. */
+export const MAX_NESTING = 32
+const UNSTORABLE_MESSAGE = 'must not contain NUL characters or unpaired UTF-16 surrogates'
+const TOO_DEEP_MESSAGE = `must not nest deeper than ${MAX_NESTING} levels`
+
 /**
- * The JSON pointer of the first string or key that no database can store faithfully, if any.
- * Paths are built only on the way back from a hit: this runs over every string of every entry.
+ * The JSON pointer of the first string or key that no database can store faithfully, or of the first value
+ * nested too deep, with the rule it breaks. Paths are built only on the way back from a hit: this runs over
+ * every string of every entry.
  */
-function unstorablePath(value: unknown): string | undefined {
-  if (typeof value === 'string') return unstorable(value) ? '' : undefined
+function unstorablePath(value: unknown, depth = 0): { path: string; message: string } | undefined {
+  if (typeof value === 'string')
+    return unstorable(value) ? { path: '', message: UNSTORABLE_MESSAGE } : undefined
   if (value === null || typeof value !== 'object') return undefined
+  if (depth >= MAX_NESTING) return { path: '', message: TOO_DEEP_MESSAGE }
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = unstorablePath(value[i])
-      if (found !== undefined) return `/${i}${found}`
+      const found = unstorablePath(value[i], depth + 1)
+      if (found !== undefined) return { path: `/${i}${found.path}`, message: found.message }
     }
     return undefined
   }
   for (const key of Object.keys(value)) {
-    if (unstorable(key)) return `/${key.replace(UNSTORABLE, '\uFFFD')}`
-    const found = unstorablePath((value as Record<string, unknown>)[key])
-    if (found !== undefined) return `/${key}${found}`
+    if (unstorable(key)) return { path: `/${key.replace(UNSTORABLE, '\uFFFD')}`, message: UNSTORABLE_MESSAGE }
+    const found = unstorablePath((value as Record<string, unknown>)[key], depth + 1)
+    if (found !== undefined) return { path: `/${key}${found.path}`, message: found.message }
   }
   return undefined
 }
@@ -178,12 +186,7 @@ export function createEntryValidator(ajv: Ajv): EntryValidator {
       }
       const unstorableAt = unstorablePath(raw)
       if (unstorableAt !== undefined) {
-        return validationFailure([
-          {
-            path: unstorableAt || '/',
-            message: 'must not contain NUL characters or unpaired UTF-16 surrogates',
-          },
-        ])
+        return validationFailure([{ path: unstorableAt.path || '/', message: unstorableAt.message }])
       }
       if (!shape(raw)) return validationFailure(firstPerPath(shape.errors ?? []).map((e) => describe(e)))
       const input = raw as ValidEntry & { translations?: Translation[] }

@@ -4,7 +4,7 @@ import { DIALECTS } from '../helpers/dialects.js'
 import { imageEntry } from '../helpers/fixtures.js'
 import { request, useTestServer, type TestServer } from '../helpers/server.js'
 
-const RUNS = Number(process.env.MEDIALIB_FUZZ_RUNS ?? 60)
+const RUNS = Number(process.env.MEDIALIB_FUZZ_RUNS ?? 300)
 
 const weird = fc.oneof(
   fc.string({ maxLength: 30 }),
@@ -141,6 +141,17 @@ describe.each(DIALECTS)('fuzzed PATCH bodies and list queries (%s)', (dialect) =
       }),
       { numRuns: RUNS },
     )
+  })
+
+  it('PATCH: a value nested 20,000 levels deep is refused with 400, not a stack overflow', async () => {
+    const deep = '['.repeat(20_000) + ']'.repeat(20_000)
+    const res = await request(server, 'PATCH', '/api/v1/mediaLibrary/fuzz-target', {
+      token: server.token,
+      rawBody: `{"patches":[{"operation":"setMetadataProperty","propertyName":"caption","value":${deep}}]}`,
+      headers: { 'content-type': 'application/json' },
+    })
+    expect(res.status).toBe(400)
+    expect(isEnvelope(res.body, 400)).toBe(true)
   })
 
   it('list: never 5xx, always the wrapper with an array or the error envelope', async () => {

@@ -6,7 +6,7 @@ import { imageEntry } from '../helpers/fixtures.js'
 import { request, useTestServer, type TestServer } from '../helpers/server.js'
 
 /** Bodies per dialect; MEDIALIB_FUZZ_RUNS raises it locally. */
-const RUNS = Number(process.env.MEDIALIB_FUZZ_RUNS ?? 60)
+const RUNS = Number(process.env.MEDIALIB_FUZZ_RUNS ?? 300)
 
 const ajv = new Ajv({ allErrors: true })
 const envelope = {
@@ -225,5 +225,48 @@ describe.each(DIALECTS)('fuzzed import bodies (%s)', (dialect) => {
     })
     expect(results[1]).toMatchObject({ ok: false, status: 400, error: 'ValidationError' })
     expect(results[2]).toMatchObject({ ok: true, id: 'fine-after' })
+  })
+
+  it('raw bodies: duplicate keys, deep nesting, number literals at the limits, broken JSON', async () => {
+    const entry = JSON.stringify(imageEntry({ id: 'raw-dup' }))
+    const deep = '['.repeat(20_000) + ']'.repeat(20_000)
+    const cases: { raw: string; status: number; stored?: string[] }[] = [
+      // Duplicate keys: JSON.parse keeps the last one, so the stored entry is the one the answer shows.
+      {
+        raw: `{"mediaLibraryEntries":[],"mediaLibraryEntries":[${entry}]}`,
+        status: 200,
+        stored: ['raw-dup'],
+      },
+      { raw: `{"mediaLibraryEntries":[${entry.replace('{', '{"id":"first-id",')}]}`, status: 200 },
+      { raw: `{"mediaLibraryEntries":${deep}}`, status: 200 },
+      { raw: `{"mediaLibraryEntries":[${deep}]}`, status: 200 },
+      { raw: `{"mediaLibraryEntries":[{"metadata":{"title":${deep}}}]}`, status: 200 },
+      { raw: `{"mediaLibraryEntries":[${entry.replace('"size":', '"size":1e999,"x":')}]}`, status: 200 },
+      {
+        raw: `{"mediaLibraryEntries":[${entry.replace('"width":', '"width":123456789012345678901234567890,"w":')}]}`,
+        status: 200,
+      },
+      { raw: '{"mediaLibraryEntries":[', status: 400 },
+      { raw: '\ufeff{"mediaLibraryEntries":[]}', status: 400 },
+      { raw: '', status: 400 },
+    ]
+    for (const c of cases) {
+      const res = await request(server, 'POST', '/api/v1/import/mediaLibrary', {
+        token: server.token,
+        rawBody: c.raw,
+        headers: { 'content-type': 'application/json' },
+      })
+      expect(res.status, c.raw.slice(0, 80)).toBeLessThan(500)
+      if (res.status === 200) {
+        expect(importResponse(res.body) ? null : importResponse.errors).toBeNull()
+        for (const r of (res.body as { mediaLibraryEntries: { ok: boolean; id?: string }[] })
+          .mediaLibraryEntries)
+          if (r.ok) okIds.add(r.id!)
+      } else {
+        expect(errorResponse(res.body) ? null : errorResponse.errors).toBeNull()
+      }
+      for (const id of c.stored ?? []) expect(okIds.has(id)).toBe(true)
+      expect(await storedIds()).toEqual(okIds)
+    }
   })
 })
