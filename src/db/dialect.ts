@@ -34,11 +34,19 @@ export const sqliteCaps: DialectCaps = {
   fromTime: (value) => (value instanceof Date ? value.toISOString() : String(value)),
   fromJson: (value) => (typeof value === 'string' ? JSON.parse(value) : value),
   isConnectionError: (err) => {
-    const code = (err as { code?: unknown } | null)?.code
-    return code === 'SQLITE_BUSY' || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_IOERR'
+    const code = codeOf(err)
+    return (
+      typeof code === 'string' &&
+      (code.startsWith('SQLITE_BUSY') || code === 'SQLITE_CANTOPEN' || code.startsWith('SQLITE_IOERR'))
+    )
   },
-  // SQLite has one writer at a time and waits for it (busy_timeout): there are no deadlocks to retry.
-  isRetryable: () => false,
+  // SQLite has one writer at a time and waits for it (busy_timeout). Several processes on one file can
+  // still starve one of them past the timeout (the busy handler polls; it does not queue): the
+  // transaction rolled back, so running it again is safe.
+  isRetryable: (err) => {
+    const code = codeOf(err)
+    return typeof code === 'string' && code.startsWith('SQLITE_BUSY')
+  },
 }
 
 const PG_CONNECTION_CODES = new Set([
