@@ -1,6 +1,4 @@
 import { open } from 'node:fs/promises'
-import exifr from 'exifr'
-import { fileTypeFromFile } from 'file-type'
 import { imageSizeFromFile } from 'image-size/fromFile'
 import type { MediaKind } from '../media/entry.js'
 import { probeMp4 } from './mp4-probe.js'
@@ -45,6 +43,7 @@ async function sniffSvg(path: string): Promise<boolean> {
 
 /** The sniffed type of the file, or undefined when nothing known matches. */
 export async function sniffType(path: string): Promise<{ mime: string; ext: string } | undefined> {
+  const { fileTypeFromFile } = await import('file-type')
   const type = await fileTypeFromFile(path)
   if (type && type.mime !== 'application/xml') return { mime: type.mime, ext: type.ext }
   // file-type names any `<?xml` document application/xml; an SVG is one with an `<svg` root.
@@ -91,6 +90,7 @@ export interface ExifMapping {
 /** Reads EXIF, IPTC and XMP from an image; `{}` when it has none or cannot be parsed. */
 export async function readImageTags(path: string): Promise<Record<string, unknown>> {
   try {
+    const { default: exifr } = await import('exifr')
     const tags: unknown = await exifr.parse(path, {
       tiff: true,
       exif: true,

@@ -8,7 +8,6 @@ import type { LibraryService } from '../media/library.service.js'
 import type { ProjectService } from '../projects/project.service.js'
 import type { BlobStore } from '../storage/blob-store.js'
 import { createDiskBlobStore } from '../storage/disk-blob-store.js'
-import { createS3BlobStore } from '../storage/s3-blob-store.js'
 import { createAddressGuard } from './address-guard.js'
 import { createItemProcessor } from './item-processor.js'
 import { createSafeFetcher, type SafeFetcher } from './safe-fetcher.js'
@@ -19,11 +18,21 @@ import { createWorker, type Worker, type WorkerOptions } from './worker.js'
 export function createBlobStore(config: Config): BlobStore {
   if (config.storage.driver === 's3') {
     const s3 = config.storage.s3
-    return createS3BlobStore({
-      ...s3,
-      ...(s3.endpoint ? { endpoint: s3.endpoint } : {}),
-      ...(s3.accessKeyId ? { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } : {}),
-    })
+    // The AWS SDK (about 24 MB of memory) loads only when S3 is configured, on first use.
+    const store = import('../storage/s3-blob-store.js').then(({ createS3BlobStore }) =>
+      createS3BlobStore({
+        ...s3,
+        ...(s3.endpoint ? { endpoint: s3.endpoint } : {}),
+        ...(s3.accessKeyId ? { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } : {}),
+      }),
+    )
+    return {
+      put: async (key, body, options) => (await store).put(key, body, options),
+      get: async (key, range) => (await store).get(key, range),
+      stat: async (key) => (await store).stat(key),
+      delete: async (key) => (await store).delete(key),
+      list: async (prefix) => (await store).list(prefix),
+    }
   }
   return createDiskBlobStore(path.join(config.dataDir, 'blobs'))
 }

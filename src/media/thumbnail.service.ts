@@ -1,6 +1,6 @@
+import type Sharp from 'sharp'
 import { createHash } from 'node:crypto'
 import { Readable } from 'node:stream'
-import sharp from 'sharp'
 import { AppError, NotFoundError } from '../errors.js'
 import type { BlobStore } from '../storage/blob-store.js'
 import type { MediaEntry } from './entry.js'
@@ -81,7 +81,12 @@ function limiter(limit: number) {
   }
 }
 
+/** sharp and libvips (about 26 MB of memory) load on the first thumbnail, not with every server. */
+let sharpModule: Promise<{ default: typeof Sharp }> | undefined
+const loadSharp = async () => (await (sharpModule ??= import('sharp'))).default
+
 async function encode(original: Readable, width: number, format: ThumbnailFormat): Promise<Buffer> {
+  const sharp = await loadSharp()
   // Decoding is bounded (limitInputPixels) so a hostile original cannot take all memory.
   const pipeline = sharp({ limitInputPixels: 100_000_000, failOn: 'error' })
     .rotate()
