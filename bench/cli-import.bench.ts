@@ -10,12 +10,12 @@ import { once } from 'node:events'
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { CLI, NODE_FLAGS } from './import-server.js'
 
 const ENTRIES = Number(process.env.BENCH_ENTRIES ?? 1_000_000)
 const TIMEOUT_S = Number(process.env.BENCH_TIMEOUT_S ?? 900)
 const BATCH = process.env.BENCH_BATCH ?? '500'
 const CONCURRENCY = process.env.BENCH_CONCURRENCY ?? '4'
-const CLI = path.resolve('dist/src/cli/main.js')
 
 function env(): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = {}
@@ -62,10 +62,14 @@ async function startServer(
   dataDir: string,
 ): Promise<{ child: ChildProcess; baseUrl: string; token: string }> {
   const db = process.env.BENCH_DATABASE_URL ? ['--database', process.env.BENCH_DATABASE_URL] : []
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data-dir', dataDir, ...db], {
-    env: env(),
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
+  const child = spawn(
+    process.execPath,
+    [...NODE_FLAGS, CLI, 'serve', '--port', '0', '--data-dir', dataDir, ...db],
+    {
+      env: env(),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
   let output = ''
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()))
   for (let waited = 0; waited < 60_000; waited += 100) {
@@ -94,6 +98,7 @@ async function main(): Promise<void> {
     const client = spawn(
       process.execPath,
       [
+        ...NODE_FLAGS,
         CLI,
         'import',
         file,

@@ -10,6 +10,12 @@ import pg from 'pg'
 export type Dialect = 'sqlite' | 'postgres'
 
 export const CLI = path.resolve('dist/src/cli/main.js')
+/** The Node flags of the CLI's shebang (`#!/usr/bin/env -S node …`): spawned as users run it. */
+export const NODE_FLAGS = (
+  /^#!.*?\bnode\b(.*)$/m.exec(readFileSync(CLI, 'utf8').split('\n', 1)[0] ?? '')?.[1] ?? ''
+)
+  .split(/\s+/)
+  .filter((f) => f !== '')
 export const PG_URL = process.env.MEDIALIB_BENCH_POSTGRES_URL ?? process.env.MEDIALIB_TEST_POSTGRES_URL
 
 /** A fresh, empty place for one run: a data directory and, on PostgreSQL, a database of its own. */
@@ -86,7 +92,7 @@ const dbArgs = (db: BenchDatabase) => ['--data-dir', db.dataDir, ...(db.url ? ['
 
 /** Runs a CLI command to completion and returns its stdout; throws on a non-zero exit. */
 export async function runCli(args: string[]): Promise<string> {
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, CLI, ...args], {
     env: cleanEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -132,7 +138,7 @@ export function cpuSecondsOf(pid: number | 'self'): number {
 export async function startServe(db: BenchDatabase, nodeArgs: string[] = []): Promise<ServeProcess> {
   const child = spawn(
     process.execPath,
-    [...nodeArgs, CLI, 'serve', '--host', '127.0.0.1', '--port', '0', ...dbArgs(db)],
+    [...NODE_FLAGS, ...nodeArgs, CLI, 'serve', '--host', '127.0.0.1', '--port', '0', ...dbArgs(db)],
     { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
   )
   let head = ''

@@ -1,4 +1,7 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
+// The flag caps V8's young generation at 3 × 4 MB: an import (server or client) allocates fast and
+// briefly, and the default 16 MB semi-spaces cost about 35 MB of resident memory for no speed gain
+// (docs/performance.md). Processes started as `node dist/src/cli/main.js` should pass it too.
 import { Command } from 'commander'
 import { UsageError } from '../errors.js'
 import { exportCommand } from './export.command.js'
