@@ -67,6 +67,12 @@ export const ConfigSchema = Type.Object(
               Type.Literal('WHEN_SUPPORTED'),
               Type.Literal('WHEN_REQUIRED'),
             ]),
+            /** Connecting to S3 fails after this long. */
+            connectTimeoutMs: Type.Integer({ minimum: 1 }),
+            /** An S3 request whose connection is idle this long (a stalled server) fails as a timeout. */
+            socketTimeoutMs: Type.Integer({ minimum: 1 }),
+            /** Attempts per S3 request (5xx, throttling and timeouts are retried), including the first. */
+            maxAttempts: Type.Integer({ minimum: 1, maximum: 10 }),
           },
           { additionalProperties: false },
         ),
@@ -156,6 +162,9 @@ export const DEFAULT_CONFIG: Config = {
       partSizeBytes: 8 * 1024 * 1024,
       requestChecksumCalculation: 'WHEN_SUPPORTED',
       responseChecksumValidation: 'WHEN_SUPPORTED',
+      connectTimeoutMs: 10_000,
+      socketTimeoutMs: 30_000,
+      maxAttempts: 3,
     },
   },
   fetch: {
@@ -230,8 +239,8 @@ function definedOnly<T extends object>(obj: T): Partial<T> {
  * MEDIALIB_REQUEST_TIMEOUT_MS, MEDIALIB_RATE_LIMIT_PER_MINUTE, MEDIALIB_UI_TRUST_FORWARDED_PROTO,
  * MEDIALIB_PUBLIC_BASE_URL, MEDIALIB_STORAGE_DRIVER, MEDIALIB_S3_* (BUCKET, PREFIX, ENDPOINT, REGION,
  * FORCE_PATH_STYLE, ACCESS_KEY_ID, SECRET_ACCESS_KEY, PART_SIZE_BYTES, REQUEST_CHECKSUM_CALCULATION,
- * RESPONSE_CHECKSUM_VALIDATION), MEDIALIB_FETCH_ALLOW_CIDRS (comma-separated), MEDIALIB_WORKER_CONCURRENCY,
- * MEDIALIB_IN_PROCESS_WORKER.
+ * RESPONSE_CHECKSUM_VALIDATION, CONNECT_TIMEOUT_MS, SOCKET_TIMEOUT_MS, MAX_ATTEMPTS),
+ * MEDIALIB_FETCH_ALLOW_CIDRS (comma-separated), MEDIALIB_WORKER_CONCURRENCY, MEDIALIB_IN_PROCESS_WORKER.
  */
 export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Config {
   const configFile = flags.config ?? env.MEDIALIB_CONFIG
@@ -292,6 +301,9 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Con
             'WHEN_REQUIRED' | undefined,
           responseChecksumValidation: (env.MEDIALIB_S3_RESPONSE_CHECKSUM_VALIDATION || undefined) as
             'WHEN_REQUIRED' | undefined,
+          connectTimeoutMs: intFrom(env.MEDIALIB_S3_CONNECT_TIMEOUT_MS, 'MEDIALIB_S3_CONNECT_TIMEOUT_MS'),
+          socketTimeoutMs: intFrom(env.MEDIALIB_S3_SOCKET_TIMEOUT_MS, 'MEDIALIB_S3_SOCKET_TIMEOUT_MS'),
+          maxAttempts: intFrom(env.MEDIALIB_S3_MAX_ATTEMPTS, 'MEDIALIB_S3_MAX_ATTEMPTS'),
         }),
       },
     },

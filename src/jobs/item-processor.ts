@@ -138,7 +138,20 @@ export function createItemProcessor(deps: ItemProcessorDeps): ItemProcessor {
       }
       const key = newBlobKey(probe.extension, now())
       await jobs.setBlobKey(item, worker, key)
-      await blobs.put(key, createReadStream(tmp), { contentType: probe.mimeType })
+      try {
+        await blobs.put(key, createReadStream(tmp), { contentType: probe.mimeType })
+      } catch (err) {
+        // A put that failed late (S3 stored it, the answer was lost) may have left the blob: remove it now;
+        // if that fails too, the recorded key lets the next attempt remove it.
+        await blobs.delete(key).then(
+          () => jobs.setBlobKey(item, worker, null),
+          () => undefined,
+        )
+        throw new ItemFailure(
+          `storing the blob failed: ${err instanceof Error ? err.message : String(err)}`,
+          true,
+        )
+      }
       const asset: Asset = {
         key,
         url: deps.assetUrl(key),

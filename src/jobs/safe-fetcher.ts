@@ -20,8 +20,17 @@ export class FetchError extends Error {
   }
 }
 
+/** Resolves a host name to all its addresses (the shape of `dns.lookup` with `all: true`). */
+export type ResolveAll = (
+  hostname: string,
+  options: { family?: number | 'IPv4' | 'IPv6'; hints?: number },
+  callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+) => void
+
 export interface FetcherOptions {
   guard: AddressGuard
+  /** Name resolution; `dns.lookup` unless given (tests answer names without a DNS server). */
+  resolve?: ResolveAll
   maxRedirects: number
   connectTimeoutMs: number
   totalTimeoutMs: number
@@ -72,12 +81,15 @@ function semaphore(size: number) {
 
 export function createSafeFetcher(options: FetcherOptions): SafeFetcher {
   const { guard } = options
+  const resolve: ResolveAll =
+    options.resolve ?? ((hostname, opts, callback) => dnsLookup(hostname, { ...opts, all: true }, callback))
   const limit = semaphore(options.maxConcurrentDownloads)
 
   // Resolves the name and hands the socket only addresses that passed the guard: the connection goes
   // to the very address that was checked (no second resolution an attacker could rebind).
   const lookup: LookupFunction = (hostname, lookupOptions, callback) => {
-    dnsLookup(hostname, { ...lookupOptions, all: true }, (err, addresses: LookupAddress[]) => {
+    const { family, hints } = lookupOptions
+    resolve(hostname, { ...(family ? { family } : {}), ...(hints ? { hints } : {}) }, (err, addresses) => {
       if (err) return callback(err, '', 4)
       const ok = addresses.filter((a) => guard.isAllowed(a.address))
       if (ok.length === 0) {

@@ -50,8 +50,13 @@ export interface UrlImportDeps {
   assetKeys: AssetKeyRepository
   fetcher: SafeFetcher
   urlImports: UrlImportService
-  /** A worker over this process's dependencies; `serve` starts one, `medialib worker` runs only workers. */
-  createWorker(overrides?: Partial<Pick<WorkerOptions, 'concurrency' | 'logger'>>): Worker
+  /**
+   * A worker over this process's dependencies; `serve` starts one, `medialib worker` runs only workers.
+   * `blobs` replaces the blob store its items are written to (tests inject storage faults this way).
+   */
+  createWorker(
+    overrides?: Partial<Pick<WorkerOptions, 'concurrency' | 'logger'>> & { blobs?: BlobStore },
+  ): Worker
 }
 
 export function createUrlImportDeps(
@@ -70,29 +75,31 @@ export function createUrlImportDeps(
       for (const w of workers) w.notify()
     },
   })
-  const process = createItemProcessor({
-    jobs: importJobs,
-    fetcher,
-    blobs,
-    importer: services.importer,
-    library: services.library,
-    mediaTypesOf: (project) => services.projects.mediaTypesOf(project),
-    maxBytes: config.fetch.maxBytes,
-    tmpDir: path.join(config.dataDir, 'tmp', 'url-import'),
-    assetUrl: (key) => assetUrlOf(config, key),
-    maxRetries: config.jobs.maxRetries,
-    retryBaseMs: config.jobs.retryBaseMs,
-  })
+  const processWith = (store: BlobStore) =>
+    createItemProcessor({
+      jobs: importJobs,
+      fetcher,
+      blobs: store,
+      importer: services.importer,
+      library: services.library,
+      mediaTypesOf: (project) => services.projects.mediaTypesOf(project),
+      maxBytes: config.fetch.maxBytes,
+      tmpDir: path.join(config.dataDir, 'tmp', 'url-import'),
+      assetUrl: (key) => assetUrlOf(config, key),
+      maxRetries: config.jobs.maxRetries,
+      retryBaseMs: config.jobs.retryBaseMs,
+    })
+  const process = processWith(blobs)
   return {
     blobs,
     importJobs,
     assetKeys: createAssetKeyRepository(database),
     fetcher,
     urlImports,
-    createWorker(overrides = {}) {
+    createWorker({ blobs: store, ...overrides } = {}) {
       const worker = createWorker({
         jobs: importJobs,
-        process,
+        process: store ? processWith(store) : process,
         fetcher,
         concurrency: config.jobs.workerConcurrency,
         leaseMs: config.jobs.leaseMs,

@@ -29,7 +29,16 @@ export interface S3StoreOptions {
   /** `WHEN_REQUIRED` for S3-compatible servers that reject the SDK's default CRC checksums. */
   requestChecksumCalculation: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED'
   responseChecksumValidation: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED'
+  /** Milliseconds to establish a connection (default 10 s). */
+  connectTimeoutMs?: number
+  /** A request whose socket is idle this long (no byte sent or received) fails as a timeout (default 30 s). */
+  socketTimeoutMs?: number
+  /** Attempts per request, including the first; 5xx, throttling and timeouts are retried (default 3). */
+  maxAttempts?: number
 }
+
+/** Without these the SDK waits forever on a server that accepted a request and never answers. */
+const S3_DEFAULT_TIMEOUTS = { connectTimeoutMs: 10_000, socketTimeoutMs: 30_000, maxAttempts: 3 }
 
 function isNotFound(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } } | null
@@ -65,6 +74,11 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore & { client
     forcePathStyle: options.forcePathStyle,
     requestChecksumCalculation: options.requestChecksumCalculation,
     responseChecksumValidation: options.responseChecksumValidation,
+    maxAttempts: options.maxAttempts ?? S3_DEFAULT_TIMEOUTS.maxAttempts,
+    requestHandler: {
+      connectionTimeout: options.connectTimeoutMs ?? S3_DEFAULT_TIMEOUTS.connectTimeoutMs,
+      socketTimeout: options.socketTimeoutMs ?? S3_DEFAULT_TIMEOUTS.socketTimeoutMs,
+    },
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.accessKeyId && options.secretAccessKey
       ? { credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey } }

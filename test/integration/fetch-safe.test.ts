@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAddressGuard } from '../../src/jobs/address-guard.js'
-import { createSafeFetcher, FetchError, type SafeFetcher } from '../../src/jobs/safe-fetcher.js'
+import { createSafeFetcher, type SafeFetcher } from '../../src/jobs/safe-fetcher.js'
+import { fetchFailure } from '../helpers/fetch-failure.js'
 import { makeImage, startMediaServer, type MediaServer } from '../helpers/media-server.js'
 
 describe('address guard', () => {
@@ -12,10 +13,15 @@ describe('address guard', () => {
   it.each([
     '127.0.0.1',
     '127.8.9.1',
+    '127.255.255.254',
     '10.1.2.3',
+    '10.255.255.255',
     '172.16.0.1',
+    '172.31.255.255',
     '192.168.1.1',
+    '192.168.255.255',
     '169.254.169.254',
+    '169.254.0.1',
     '100.64.0.1',
     '0.0.0.0',
     '224.0.0.1',
@@ -23,22 +29,33 @@ describe('address guard', () => {
     '::1',
     '::',
     'fe80::1',
+    'febf:ffff::1',
     'fc00::1',
     'fd00:ec2::254',
+    'fdff:ffff::1',
     '::ffff:127.0.0.1',
+    '::ffff:7f00:1',
     '::ffff:10.0.0.1',
+    '::ffff:172.16.0.1',
+    '::ffff:192.168.0.1',
     '::ffff:169.254.169.254',
     '64:ff9b::7f00:1',
     'not-an-ip',
   ])('refuses %s by default', (address) => {
     expect(strict.isAllowed(address)).toBe(false)
   })
-  it.each(['93.184.216.34', '8.8.8.8', '2606:2800:220:1:248:1893:25c8:1946', '::ffff:8.8.8.8'])(
-    'allows the public address %s',
-    (address) => {
-      expect(strict.isAllowed(address)).toBe(true)
-    },
-  )
+  it.each([
+    '93.184.216.34',
+    '8.8.8.8',
+    '172.15.255.255',
+    '172.32.0.1',
+    '192.169.0.1',
+    '2606:2800:220:1:248:1893:25c8:1946',
+    'fbff:ffff::1',
+    '::ffff:8.8.8.8',
+  ])('allows the public address %s', (address) => {
+    expect(strict.isAllowed(address)).toBe(true)
+  })
   it('allows what an allow-listed CIDR contains, also as IPv4-mapped IPv6', () => {
     const guard = createAddressGuard(['127.0.0.0/8', '::1'])
     expect(guard.isAllowed('127.0.0.1')).toBe(true)
@@ -82,14 +99,7 @@ describe('safe fetcher against a local server', () => {
     rmSync(dir, { recursive: true, force: true })
   })
 
-  const failure = async (p: Promise<unknown>) => {
-    const err = await p.then(
-      () => undefined,
-      (e: unknown) => e,
-    )
-    expect(err).toBeInstanceOf(FetchError)
-    return err as FetchError
-  }
+  const failure = fetchFailure
 
   it('downloads to a file with size and SHA-256', async () => {
     const d = await open.downloadToFile(media.url('/a.png'), file('a'), 1_000_000)
