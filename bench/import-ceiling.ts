@@ -46,7 +46,7 @@ export async function measureCeiling(
     sqlite.pragma('journal_mode = WAL')
     sqlite.pragma('synchronous = NORMAL')
     sqlite.pragma('foreign_keys = ON')
-    sqlite.pragma('cache_size = -49152')
+    sqlite.pragma('cache_size = -32768')
     sqlite.pragma('wal_autocheckpoint = 4000')
     const insert = sqlite.prepare(
       `INSERT INTO media_entries (${columns}) VALUES (${CEILING_COLUMNS.map(() => '?').join(', ')})`,

@@ -69,6 +69,8 @@ function openSqlite(file: string): Database {
   // is checkpointed (synced and copied back) every ~16 MB instead of every 4 MB: the import keeps its pace.
   sqlite.pragma('cache_size = -32768')
   sqlite.pragma('wal_autocheckpoint = 4000')
+  // ANALYZE samples at most this many rows per index: fast at any size (media-entry.repository.ts).
+  sqlite.pragma('analysis_limit = 1000')
   const db = new Kysely<DatabaseSchema>({
     dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
   })
