@@ -143,10 +143,10 @@ export function createItemProcessor(deps: ItemProcessorDeps): ItemProcessor {
       } catch (err) {
         // A put that failed late (S3 stored it, the answer was lost) may have left the blob: remove it now;
         // if that fails too, the recorded key lets the next attempt remove it.
-        await blobs.delete(key).then(
-          () => jobs.setBlobKey(item, worker, null),
-          () => undefined,
-        )
+        await blobs
+          .delete(key)
+          .then(() => jobs.setBlobKey(item, worker, null))
+          .catch(() => undefined)
         throw new ItemFailure(
           `storing the blob failed: ${err instanceof Error ? err.message : String(err)}`,
           true,
