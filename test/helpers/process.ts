@@ -32,8 +32,11 @@ export async function startServeProcess(
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()))
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()))
+  // Decoded as streams: a character split across two chunks must not become two replacement characters.
+  child.stdout?.setEncoding('utf8')
+  child.stderr?.setEncoding('utf8')
+  child.stdout?.on('data', (d: string) => (output += d))
+  child.stderr?.on('data', (d: string) => (output += d))
   const exited = once(child, 'exit')
   const baseUrl = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`serve did not start in time:\n${output}`)), 60_000)
@@ -78,8 +81,11 @@ export async function runCli(
   })
   let stdout = ''
   let stderr = ''
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-  const [code] = await once(child, 'exit')
+  child.stdout.setEncoding('utf8')
+  child.stderr.setEncoding('utf8')
+  child.stdout.on('data', (d: string) => (stdout += d))
+  child.stderr.on('data', (d: string) => (stderr += d))
+  // 'close', not 'exit': the exit can come before the last of stdout has been read.
+  const [code] = await once(child, 'close')
   return { code: code as number | null, stdout, stderr }
 }
