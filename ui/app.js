@@ -81,23 +81,30 @@ function Header({ session, onLogout, path }) {
   </header>`
 }
 
-function App() {
-  const [session, setSession] = useState(undefined)
-  const [failure, setFailure] = useState('')
+/** The session: the project, scopes and media types; null when not signed in (401/403). */
+async function fetchSession() {
+  try {
+    return { session: await api('GET', '/ui/session'), failure: '' }
+  } catch (err) {
+    if (err instanceof ApiError && (err.status === 401 || err.status === 403))
+      return { session: null, failure: '' }
+    return { session: undefined, failure: err.message }
+  }
+}
+
+function App({ start }) {
+  const [session, setSession] = useState(start.session)
+  const [failure, setFailure] = useState(start.failure)
   const { path, search } = useLocation()
 
   const loadSession = async () => {
-    try {
-      setSession(await api('GET', '/ui/session'))
-      setFailure('')
-      if (path === '/login') navigate('/', { replace: true })
-    } catch (err) {
-      if (err instanceof ApiError && (err.status === 401 || err.status === 403)) setSession(null)
-      else setFailure(err.message)
-    }
+    const next = await fetchSession()
+    setSession(next.session)
+    setFailure(next.failure)
+    if (next.session && location.pathname === '/login') navigate('/', { replace: true })
   }
   useEffect(() => {
-    loadSession()
+    if (session && path === '/login') navigate('/', { replace: true })
   }, [])
 
   const logout = async () => {
@@ -121,5 +128,13 @@ function App() {
   return html`<${Header} session=${session} onLogout=${logout} path=${path} />${page}`
 }
 
-if (location.pathname === '/') prefetchFirstPage(location.search)
-render(html`<${App} />`, document.getElementById('app'))
+/*
+ * Start-up: the session and, on the library page, its first page are asked for in parallel, and the app
+ * renders once both are in, so the first screen is the filled grid (no "Loading…" and "Searching…"
+ * frames in between).
+ */
+const firstPage = location.pathname === '/' ? prefetchFirstPage(location.search) : undefined
+const [start] = await Promise.all([fetchSession(), firstPage])
+const root = document.getElementById('app')
+root.textContent = '' // the "Loading medialib…" placeholder, which Preact would leave in place
+render(html`<${App} start=${start} />`, root)

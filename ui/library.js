@@ -19,13 +19,27 @@ let prefetched = null
 
 /**
  * Starts the first page's search while the app still loads its session, so that the two requests run in
- * parallel. Called once at start-up; `fetchPage` uses the answer if it asks for the same URL.
+ * parallel. Called once at start-up; the library page starts from its answer when it asks for the same
+ * URL. Returns a promise that settles (never rejects) when the answer is in.
  */
 export function prefetchFirstPage(search) {
   const url = `${API}/mediaLibrary${searchQuery(filtersOf(search))}`
-  const promise = api('GET', url)
-  promise.catch(() => undefined)
-  prefetched = { url, promise }
+  const entry = { url, promise: api('GET', url), page: undefined }
+  prefetched = entry
+  return entry.promise.then(
+    (page) => {
+      entry.page = page
+    },
+    () => undefined,
+  )
+}
+
+/** The prefetched page of `url` if it has arrived: the first render then shows the grid at once. */
+function takeArrived(url) {
+  const early = prefetched
+  if (early?.url !== url || early.page === undefined) return undefined
+  prefetched = null
+  return early.page
 }
 
 async function fetchPage(url) {
@@ -60,6 +74,8 @@ function searchQuery(filters, after) {
     after,
   })
 }
+
+const statusOf = (page) => (page.cursor ? 'more' : 'end')
 
 function errorText(err) {
   const details = err.body?.error_details
@@ -177,14 +193,17 @@ function FilterForm({ filters, mediaTypes, onApply }) {
 export function LibraryPage({ search, session }) {
   const filters = filtersOf(search)
   const key = searchQuery(filters)
-  const [entries, setEntries] = useState([])
-  const [cursor, setCursor] = useState(null)
-  const [status, setStatus] = useState('loading')
+  const [arrived] = useState(() => takeArrived(`${API}/mediaLibrary${key}`))
+  const [entries, setEntries] = useState(arrived?.results ?? [])
+  const [cursor, setCursor] = useState(arrived?.cursor ?? null)
+  const [status, setStatus] = useState(arrived ? statusOf(arrived) : 'loading')
   const [error, setError] = useState('')
   const sentinel = useRef(null)
   const loading = useRef(false)
   const firstPainted = useRef(false)
   const generation = useRef(0)
+  // The first page came with the start-up: the first search needs no request.
+  const skipLoad = useRef(arrived !== undefined)
 
   const load = async (after) => {
     const mine = generation.current
@@ -196,7 +215,7 @@ export function LibraryPage({ search, session }) {
       if (mine !== generation.current) return
       setEntries((old) => (after ? [...old, ...page.results] : page.results))
       setCursor(page.cursor)
-      setStatus(page.cursor ? 'more' : 'end')
+      setStatus(statusOf(page))
       setError('')
     } catch (err) {
       if (mine !== generation.current) return
@@ -209,6 +228,10 @@ export function LibraryPage({ search, session }) {
 
   useEffect(() => {
     generation.current += 1
+    if (skipLoad.current) {
+      skipLoad.current = false
+      return
+    }
     setEntries([])
     setCursor(null)
     load(undefined)

@@ -5,6 +5,9 @@ import { createDeps } from '../deps.js'
 import { DEFAULT_PROJECT } from '../projects/project.service.js'
 import { configFrom, withCommonOptions } from './shared.js'
 
+/** Projects whose media types are compiled before the server listens (the rest on first use). */
+const PRECOMPILED_PROJECTS = 100
+
 function firstTokenBanner(token: string, baseUrl: string): string {
   return [
     '',
@@ -44,6 +47,9 @@ export function serveCommand(): Command {
         })
       ).token
     }
+    const compiled = Date.now()
+    const projects = await deps.projects.precompile(PRECOMPILED_PROJECTS)
+    logger.debug({ projects, ms: Date.now() - compiled }, 'media types compiled')
     const app = await buildApp(deps, { logger })
     const address = await app.listen({ host: config.host, port: config.port })
     // The in-process URL-import worker also resumes the jobs a previous run left unfinished.

@@ -45,7 +45,10 @@ export async function launchBrowser(): Promise<TestBrowser> {
     page,
     async screenshot(name) {
       const file = path.join(ARTIFACTS, `${name}.png`)
+      // Print media lays out every tile (on screen, tiles below the fold wait until scrolled near).
+      await page.emulateMedia({ media: 'print' })
       await page.screenshot({ path: file, fullPage: true })
+      await page.emulateMedia({ media: null })
       return file
     },
     async close() {
@@ -101,9 +104,13 @@ export function firstPageFigures() {
   const mark = g.performance.getEntriesByName('medialib:first-page')[0]
   const nav = g.performance.getEntriesByType('navigation')[0]
   const resources = g.performance.getEntriesByType('resource')
-  const search = resources.find((r) => r.name.includes('/mediaLibrary?'))
+  const searches = resources.filter((r) => r.name.includes('/mediaLibrary?'))
+  const search = searches[0]
   const thumbs = resources.filter((r) => r.name.includes('/thumbnail'))
   return {
+    /** Requests of the first page and of the session: 1 each when the page's preloads were used. */
+    searchRequests: searches.length,
+    sessionRequests: resources.filter((r) => r.name.endsWith('/ui/session')).length,
     firstPageMs: mark ? mark.startTime : null,
     domContentLoadedMs: nav?.domContentLoadedEventEnd ?? null,
     searchRequestMs: search ? search.responseEnd - search.requestStart : null,

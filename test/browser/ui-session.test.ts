@@ -24,17 +24,39 @@ describe.each(DIALECTS)('UI session and static files (%s)', (dialect) => {
   })
   afterAll(async () => server?.close())
 
-  it('serves the page at / and at client routes, the vendored modules, and keeps API 404s in JSON', async () => {
+  it('serves the page at / and at client routes, the hashed bundle for good, and keeps API 404s in JSON', async () => {
+    let page = ''
     for (const url of ['/', '/entries/ui-1', '/imports', '/login']) {
       const res = await fetch(`${server.baseUrl}${url}`)
       expect(res.status).toBe(200)
       expect(res.headers.get('content-type')).toMatch(/^text\/html/)
-      expect(res.headers.get('content-security-policy')).toMatch(/script-src 'self' 'sha256-/)
-      expect(await res.text()).toContain('<script type="importmap">')
+      expect(res.headers.get('content-security-policy')).toMatch(/script-src 'self';/)
+      expect(res.headers.get('cache-control')).toMatch(/no-cache|max-age=0/)
+      page = await res.text()
     }
-    for (const url of ['/app.js', '/vendor/preact.js', '/vendor/hooks.js', '/vendor/htm.js', '/style.css']) {
+    // The library's first page is preloaded only where the app asks for exactly that page.
+    const preloads = async (url: string) =>
+      [
+        ...(await (await fetch(`${server.baseUrl}${url}`)).text()).matchAll(/rel="preload" href="([^"]+)"/g),
+      ].map((m) => m[1])
+    expect(await preloads('/')).toEqual(['/ui/session', '/api/2026-07/mediaLibrary?limit=60'])
+    for (const url of ['/?q=cat', '/imports', '/entries/ui-1', '/login']) {
+      expect(await preloads(url), url).toEqual(['/ui/session'])
+    }
+    // One bundle and one stylesheet, both under content-hashed names.
+    const assets = [...page.matchAll(/(?:src|href)="(\/(?:app|style)-[\w-]+\.(?:js|css))"/g)].map(
+      (m) => m[1]!,
+    )
+    expect(assets).toHaveLength(2)
+    for (const url of assets) {
       const res = await fetch(`${server.baseUrl}${url}`)
       expect(res.status, url).toBe(200)
+      expect(res.headers.get('cache-control'), url).toBe('public, max-age=31536000, immutable')
+      expect(res.headers.get('content-type'), url).toMatch(/javascript|text\/css/)
+      expect((await res.text()).length, url).toBeGreaterThan(1000)
+    }
+    for (const url of ['/app.js', '/vendor/preact.js', '/library.js']) {
+      expect((await fetch(`${server.baseUrl}${url}`)).status, url).toBe(404)
     }
     const missing = await request(server, 'GET', '/api/2026-07/nothing-here')
     expect(missing.status).toBe(404)

@@ -26,6 +26,23 @@ export interface TestServer {
   close(): Promise<void>
 }
 
+/** The services over a fresh database, with the default project, and no HTTP server. */
+export async function openTestDeps(
+  dialect: DialectName,
+): Promise<{ db: TestDatabase; deps: Deps; close(): Promise<void> }> {
+  const db = await createTestDatabase(dialect)
+  const deps = await createDeps(db.config, quiet)
+  await deps.projects.ensure(DEFAULT_PROJECT)
+  return {
+    db,
+    deps,
+    async close() {
+      await deps.close()
+      await db.drop()
+    },
+  }
+}
+
 export async function startTestServer(
   dialect: DialectName,
   overrides: Partial<Config> = {},

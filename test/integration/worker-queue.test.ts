@@ -1,22 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createDeps, type Deps } from '../../src/deps.js'
+import type { Deps } from '../../src/deps.js'
 import { DEFAULT_PROJECT } from '../../src/projects/project.service.js'
-import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/dialects.js'
+import { DIALECTS } from '../helpers/dialects.js'
+import { openTestDeps } from '../helpers/server.js'
 
 const ITEMS = 2_500
 
 describe.each(DIALECTS)('import job queue (%s)', (dialect) => {
-  let db: TestDatabase
+  let opened: Awaited<ReturnType<typeof openTestDeps>>
   let deps: Deps
   beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    deps = await createDeps(db.config, { warn: () => undefined })
-    await deps.projects.ensure(DEFAULT_PROJECT)
+    opened = await openTestDeps(dialect)
+    deps = opened.deps
   })
-  afterAll(async () => {
-    await deps.close()
-    await db.drop()
-  })
+  afterAll(async () => opened?.close())
 
   const queue = (count: number) =>
     deps.urlImports.queue(DEFAULT_PROJECT, 'images', {

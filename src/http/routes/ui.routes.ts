@@ -1,8 +1,6 @@
 import fastifyStatic from '@fastify/static'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
-import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Type } from 'typebox'
@@ -29,43 +27,38 @@ export const UI_CLIENT_ROUTES = ['/', '/entries/:id', '/imports', '/login']
 
 const SESSION_SECONDS = 8 * 60 * 60
 
-/** `ui/` next to `src/` when run from source, or next to `dist/` when built. */
+/**
+ * The built UI (`npm run build` → `dist/ui`, see scripts/build-ui.mjs): next to `dist/src` when run
+ * built, or under the project's `dist/` when run from source (tests).
+ */
 function findUiRoot(): string {
   const here = path.dirname(fileURLToPath(import.meta.url))
-  for (const up of ['../../..', '../../../..']) {
-    const dir = path.resolve(here, up, 'ui')
-    if (existsSync(path.join(dir, 'index.html'))) return dir
+  for (const dir of [path.resolve(here, '../../../ui'), path.resolve(here, '../../../dist/ui')]) {
+    if (existsSync(path.join(dir, 'index.html')) && path.basename(path.dirname(dir)) === 'dist') return dir
   }
-  throw new Error(`ui/index.html not found above ${here}`)
+  throw new Error(`the built UI (dist/ui/index.html) is missing above ${here}: run npm run build`)
 }
 
-/** The ES module builds of Preact, its hooks and htm, straight from node_modules (no bundler, no CDN). */
-function vendorFiles(): Record<string, { dir: string; file: string }> {
-  const require = createRequire(import.meta.url)
-  const dirOf = (specifier: string) => path.dirname(require.resolve(specifier))
-  return {
-    'preact.js': { dir: dirOf('preact'), file: 'preact.module.js' },
-    'hooks.js': { dir: dirOf('preact/hooks'), file: 'hooks.module.js' },
-    'htm.js': { dir: dirOf('htm'), file: 'htm.module.js' },
-  }
-}
+/** Bundles and stylesheets carry a content hash in their names (app-<hash>.js): cacheable for good. */
+const HASHED = /-[A-Za-z0-9_-]{8,}\.(?:js|css)(?:\.map)?$/
+
+/** The page's Content-Security-Policy: only our own origin, and no inline script or style. */
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "img-src 'self' data:",
+  "style-src 'self'",
+  "frame-ancestors 'none'",
+  "form-action 'self'",
+  "base-uri 'none'",
+].join('; ')
 
 /**
- * The page's Content-Security-Policy: only our own origin; the one inline script (the import map)
- * is allowed by its hash.
+ * The page as served: with all its preloads on the library page without filters (`GET /`), and without
+ * the library's first-page preload (`data-route="/"`) elsewhere, where the app would not use it.
  */
-function contentSecurityPolicy(indexHtml: string): string {
-  const importMap = /<script type="importmap">([\s\S]*?)<\/script>/.exec(indexHtml)?.[1] ?? ''
-  const hash = createHash('sha256').update(importMap).digest('base64')
-  return [
-    "default-src 'self'",
-    `script-src 'self' 'sha256-${hash}'`,
-    "img-src 'self' data:",
-    "style-src 'self'",
-    "frame-ancestors 'none'",
-    "form-action 'self'",
-    "base-uri 'none'",
-  ].join('; ')
+function pageVariants(page: string): { library: string; other: string } {
+  return { library: page, other: page.replace(/\n\s*<link rel="preload"[^>]*data-route="\/"[^>]*>/g, '') }
 }
 
 function secureRequest(request: FastifyRequest, config: Config): boolean {
@@ -87,7 +80,7 @@ function requireUiHeader(request: FastifyRequest): void {
 }
 
 /**
- * The browser UI: its static files at `/`, the vendored Preact and htm at `/vendor/`, and the session
+ * The browser UI: its built static files at `/` (one bundle, one stylesheet), and the session
  * routes `POST /ui/login`, `POST /ui/logout`, `GET /ui/session`. Unknown `/api/...` paths still reach
  * the API's JSON 404, since static files are registered one route per file (no wildcard).
  */
@@ -95,7 +88,7 @@ export function uiRoutes(deps: UiRoutesDeps): FastifyPluginAsync {
   const { config, tokens, projects, library, importJobs } = deps
   return async (app) => {
     const root = findUiRoot()
-    const csp = contentSecurityPolicy(readFileSync(path.join(root, 'index.html'), 'utf8'))
+    const csp = CONTENT_SECURITY_POLICY
     const pageHeaders = (reply: FastifyReply) =>
       reply
         .header('content-security-policy', csp)
@@ -108,24 +101,23 @@ export function uiRoutes(deps: UiRoutesDeps): FastifyPluginAsync {
       prefix: '/',
       wildcard: false,
       index: false,
-      cacheControl: true,
-      maxAge: 0,
-      setHeaders: (res) => {
+      cacheControl: false,
+      setHeaders: (res, file) => {
         res.setHeader('x-content-type-options', 'nosniff')
         res.setHeader('content-security-policy', csp)
+        res.setHeader(
+          'cache-control',
+          HASHED.test(file) ? 'public, max-age=31536000, immutable' : 'public, max-age=0, must-revalidate',
+        )
       },
     })
+    const pages = pageVariants(readFileSync(path.join(root, 'index.html'), 'utf8'))
     for (const url of UI_CLIENT_ROUTES) {
-      app.get(url, { schema: { hide: true } }, async (_request, reply) =>
-        pageHeaders(reply).header('cache-control', 'no-cache').sendFile('index.html', root),
-      )
-    }
-    for (const [name, { dir, file }] of Object.entries(vendorFiles())) {
-      app.get(`/vendor/${name}`, { schema: { hide: true } }, async (_request, reply) =>
-        reply
-          .header('x-content-type-options', 'nosniff')
-          .header('cache-control', 'public, max-age=86400')
-          .sendFile(file, dir),
+      app.get(url, { schema: { hide: true } }, async (request, reply) =>
+        pageHeaders(reply)
+          .header('cache-control', 'no-cache')
+          .type('text/html; charset=utf-8')
+          .send(request.url === '/' ? pages.library : pages.other),
       )
     }
 
