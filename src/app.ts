@@ -14,6 +14,7 @@ import { urlImportRoutes } from './http/routes/url-import.routes.js'
 import { serveImageRoutes } from './http/routes/serve-image.routes.js'
 import { projectRoutes } from './http/routes/project.routes.js'
 import { thumbnailRoutes } from './http/routes/thumbnail.routes.js'
+import { uiImportsRoutes } from './http/routes/ui-imports.routes.js'
 import { uiRoutes } from './http/routes/ui.routes.js'
 import { createThumbnailService } from './media/thumbnail.service.js'
 import { ImportEntryDoc } from './http/schemas/media-library.schemas.js'
@@ -76,6 +77,7 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   await app.register(projectRoutes(deps))
   await app.register(thumbnailRoutes({ ...deps, thumbnails: createThumbnailService({ blobs: deps.blobs }) }))
   await app.register(uiRoutes(deps))
+  await app.register(uiImportsRoutes(deps))
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   return app

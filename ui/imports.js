@@ -1,132 +1,100 @@
-/* global localStorage, setTimeout, clearTimeout */
-import { useEffect, useState } from 'preact/hooks'
+/* global setTimeout, clearTimeout */
+import { useEffect, useRef, useState } from 'preact/hooks'
 import { API, api } from './api.js'
 import { dateTime } from './format.js'
 import { html } from './html.js'
 import { linkClick } from './router.js'
 
 const KINDS = { images: 'image', videos: 'video', files: 'file' }
-const STORAGE = 'medialib.importJobs'
 const POLL_MS = 1000
+const IDLE_POLL_MS = 5000
 
-function rememberedJobs() {
-  try {
-    const jobs = JSON.parse(localStorage.getItem(STORAGE) ?? '[]')
-    return Array.isArray(jobs) ? jobs.filter((j) => j && typeof j.id === 'string' && KINDS[j.kind]) : []
-  } catch {
-    return []
-  }
-}
-
-function remember(jobs) {
-  localStorage.setItem(STORAGE, JSON.stringify(jobs.slice(0, 20)))
-}
+const active = (job) =>
+  !job.finished || (job.webhook && job.webhook.state !== 'delivered' && job.webhook.state !== 'failed')
 
 /** The items of a status answer: `images`, `videos` or `files`, as the reference names them. */
 function itemsOf(status, kind) {
   return status?.[kind] ?? []
 }
 
-function Job({ job, onForget }) {
+/** Each item's result, read from the status endpoint once the job has finished. */
+function ItemResults({ job }) {
   const [status, setStatus] = useState(null)
   const [error, setError] = useState('')
   useEffect(() => {
-    let timer
-    let stopped = false
-    const poll = async () => {
-      try {
-        const s = await api('GET', `${API}/import/${job.kind}/status?id=${encodeURIComponent(job.id)}`)
-        if (stopped) return
-        setStatus(s)
-        setError('')
-        const webhookPending = s.webhook && s.webhook.state !== 'delivered' && s.webhook.state !== 'failed'
-        if (!s.finished || webhookPending) timer = setTimeout(poll, s.finished ? POLL_MS * 2 : POLL_MS)
-      } catch (err) {
-        if (stopped) return
-        setError(err.message)
-        timer = setTimeout(poll, POLL_MS * 5)
-      }
-    }
-    poll()
-    return () => {
-      stopped = true
-      clearTimeout(timer)
-    }
-  }, [job.id, job.kind])
-
+    if (!job.finished) return
+    api('GET', `${API}/import/${job.kind}/status?id=${encodeURIComponent(job.id)}`).then(
+      (s) => setStatus(s),
+      (err) => setError(err.message),
+    )
+  }, [job.id, job.kind, job.finished])
+  if (!job.finished) return html`<p class="hint">Each item's result is listed when the job finishes.</p>`
+  if (error) return html`<p class="error" role="alert">Cannot read the job's items: ${error}</p>`
   const items = itemsOf(status, job.kind)
-  const count = (state) => items.filter((i) => i.state === state).length
-  // The reference's status has no counts while a job runs; `progress` is read when a server adds it.
-  const total = status?.progress?.total ?? status?.overview?.total ?? job.total ?? items.length
-  const done = status?.progress
-    ? status.progress.done
-    : status?.overview
-      ? (status.overview.success ?? 0) + (status.overview.skipped ?? 0) + (status.overview.failed ?? 0)
-      : items.filter((i) => i.state === 'success' || i.state === 'skipped' || i.state === 'failed').length
   const kind = KINDS[job.kind]
+  return html`<table class="list">
+    <caption class="sr-only">
+      Items of job ${job.id}
+    </caption>
+    <thead>
+      <tr>
+        <th scope="col">Id (externalId)</th>
+        <th scope="col">State</th>
+        <th scope="col">Reason</th>
+        <th scope="col">Entry</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${items.map((item) => {
+        const media = item[kind]
+        return html`<tr class=${`item-${item.state}`}>
+          <td>${item.externalId}</td>
+          <td>${item.state}</td>
+          <td>${item.reason ?? ''}</td>
+          <td>
+            ${media?.mediaId ? html`<a href=${`/entries/${encodeURIComponent(media.mediaId)}`} onClick=${linkClick}>${media.mediaId}</a>` : ''}
+          </td>
+        </tr>`
+      })}
+    </tbody>
+  </table>`
+}
+
+/** A job as the server's job list shows it: state, live progress, webhook delivery, and its items. */
+function Job({ job, open }) {
+  const [showItems, setShowItems] = useState(open)
+  const { items } = job
   return html`<article class="job" aria-labelledby=${`job-${job.id}`}>
     <h2 id=${`job-${job.id}`}>${job.kind} job <code>${job.id}</code></h2>
     <p class="job-line">
-      <span>${`Started ${dateTime(status?.startedAt ?? job.startedAt)} · state`}</span>
-      <strong class=${`job-state state-${status?.state}`}>${status ? status.state : 'loading…'}</strong>
-      <span>${status?.finished ? '(finished)' : status ? '(running…)' : ''}</span>
+      <span>${`Started ${dateTime(job.startedAt)} · ${job.systemName} · state`}</span>
+      <strong class=${`job-state state-${job.state}`}>${job.state}</strong>
+      <span>${job.finished ? '(finished)' : '(running…)'}</span>
     </p>
-    ${error && html`<p class="error" role="alert">Cannot read the job's status: ${error}</p>`}
-    ${
-      total > 0 &&
-      html`<label class="progress"
-        >Progress ${done} of ${total}
-        <progress max=${total} value=${done}>${done} of ${total}</progress></label
-      >`
-    }
+    <label class="progress"
+      >Progress ${job.done} of ${job.total}
+      <progress max=${job.total} value=${job.done}>${job.done} of ${job.total}</progress></label
+    >
     <p aria-live="polite">
-      ${
-        status?.finished
-          ? `${count('success')} imported · ${count('skipped')} skipped · ${count('failed')} failed`
-          : 'Items are reported when the job finishes.'
-      }
+      ${`${items.success} imported · ${items.skipped} skipped · ${items.failed} failed`}
+      ${!job.finished && ` · ${items.running} in progress · ${items.queued} waiting`}
     </p>
     ${
-      status?.webhook &&
+      job.webhook &&
       html`<p class="job-line">
         <span>Webhook delivery</span>
-        <strong class="webhook-state">${status.webhook.state}</strong>
-        <span
-          >${status.webhook.attempts !== undefined ? `after ${status.webhook.attempts} attempt(s)` : ''}</span
-        >
-        ${status.webhook.lastError && html`<span class="error">${status.webhook.lastError}</span>`}
+        <strong class="webhook-state">${job.webhook.state}</strong>
+        <span>${`after ${job.webhook.attempts} attempt(s)`}</span>
+        ${job.webhook.lastError && html`<span class="error">${job.webhook.lastError}</span>`}
       </p>`
     }
     ${
-      items.length > 0 &&
-      html`<table class="list">
-        <caption class="sr-only">
-          Items of job ${job.id}
-        </caption>
-        <thead>
-          <tr>
-            <th scope="col">Id (externalId)</th>
-            <th scope="col">State</th>
-            <th scope="col">Reason</th>
-            <th scope="col">Entry</th>
-          </tr>
-        </thead>
-        <tbody>
-          ${items.map((item) => {
-            const media = item[kind]
-            return html`<tr class=${`item-${item.state}`}>
-              <td>${item.externalId}</td>
-              <td>${item.state}</td>
-              <td>${item.reason ?? ''}</td>
-              <td>
-                ${media?.mediaId ? html`<a href=${`/entries/${encodeURIComponent(media.mediaId)}`} onClick=${linkClick}>${media.mediaId}</a>` : ''}
-              </td>
-            </tr>`
-          })}
-        </tbody>
-      </table>`
+      showItems
+        ? html`<${ItemResults} job=${job} />`
+        : html`<button type="button" class="secondary" onClick=${() => setShowItems(true)}>
+            Show each item's result
+          </button>`
     }
-    <button type="button" class="secondary" onClick=${() => onForget(job.id)}>Stop watching</button>
   </article>`
 }
 
@@ -155,7 +123,7 @@ function NewImport({ session, onStarted }) {
       })
       setError('')
       setUrls('')
-      onStarted({ id: res.id, kind, total: items.length, startedAt: new Date().toISOString() })
+      onStarted(res.id)
     } catch (err) {
       const d = err.body?.error_details
       setError(
@@ -209,42 +177,83 @@ function NewImport({ session, onStarted }) {
   </form>`
 }
 
-/** URL-import jobs: start one, and watch remembered jobs with live progress and per-item results. */
+/**
+ * URL-import jobs: start one, and watch the project's newest jobs (from the server, wherever they were
+ * started) with live progress, polled once a second while one runs; an older job can be added by id.
+ */
 export function ImportsPage({ session }) {
-  const [jobs, setJobs] = useState(rememberedJobs)
+  const canWrite = session.scopes.includes('public-api:write')
+  const [jobs, setJobs] = useState([])
+  const [error, setError] = useState('')
   const [watchId, setWatchId] = useState('')
-  const [watchKind, setWatchKind] = useState('images')
-  const update = (next) => {
-    setJobs(next)
-    remember(next)
+  const extra = useRef([]) // ids asked for by hand, not among the newest
+  const opened = useRef(new Set()) // jobs started or asked for here: their items show without a click
+  const [tick, setTick] = useState(0)
+  const refresh = () => setTick((t) => t + 1)
+
+  useEffect(() => {
+    if (!canWrite) return undefined
+    let timer
+    let stopped = false
+    const poll = async () => {
+      try {
+        const { jobs: recent } = await api('GET', '/ui/imports')
+        const known = new Set(recent.map((j) => j.id))
+        const older = []
+        for (const id of extra.current) {
+          if (known.has(id)) continue
+          try {
+            older.push(await api('GET', `/ui/imports/${encodeURIComponent(id)}`))
+          } catch (err) {
+            if (err.status === 404) setError(`No import job '${id}' in this project.`)
+            extra.current = extra.current.filter((x) => x !== id)
+          }
+        }
+        if (stopped) return
+        const all = [...older, ...recent]
+        setJobs(all)
+        timer = setTimeout(poll, all.some(active) ? POLL_MS : IDLE_POLL_MS)
+      } catch (err) {
+        if (stopped) return
+        setError(`Cannot read the jobs: ${err.message}`)
+        timer = setTimeout(poll, IDLE_POLL_MS)
+      }
+    }
+    poll()
+    return () => {
+      stopped = true
+      clearTimeout(timer)
+    }
+  }, [canWrite, tick])
+
+  const watch = (id) => {
+    opened.current.add(id)
+    if (!extra.current.includes(id)) extra.current = [id, ...extra.current]
+    setError('')
+    refresh()
   }
-  const add = (job) => update([job, ...jobs.filter((j) => j.id !== job.id)])
   return html`<main id="main">
     <h1>Imports</h1>
-    <${NewImport} session=${session} onStarted=${add} />
-    <form
-      class="watch"
-      onSubmit=${(e) => {
-        e.preventDefault()
-        if (watchId.trim()) add({ id: watchId.trim(), kind: watchKind, startedAt: undefined })
-        setWatchId('')
-      }}
-    >
-      <div class="field">
-        <label for="w-id">Watch a job by id</label>
-        <input id="w-id" value=${watchId} onInput=${(e) => setWatchId(e.currentTarget.value)} />
-      </div>
-      <div class="field">
-        <label for="w-kind">Kind</label>
-        <select id="w-kind" value=${watchKind} onChange=${(e) => setWatchKind(e.currentTarget.value)}>
-          <option value="images">Images</option>
-          <option value="videos">Videos</option>
-          <option value="files">Files</option>
-        </select>
-      </div>
-      <button type="submit" class="secondary">Watch</button>
-    </form>
-    ${jobs.length === 0 && html`<p class="empty">No jobs watched yet. Jobs started here are remembered in this browser.</p>`}
-    ${jobs.map((job) => html`<${Job} key=${job.id} job=${job} onForget=${(id) => update(jobs.filter((j) => j.id !== id))} />`)}
+    <${NewImport} session=${session} onStarted=${watch} />
+    ${
+      canWrite &&
+      html`<form
+        class="watch"
+        onSubmit=${(e) => {
+          e.preventDefault()
+          if (watchId.trim()) watch(watchId.trim())
+          setWatchId('')
+        }}
+      >
+        <div class="field">
+          <label for="w-id">Show an older job by id</label>
+          <input id="w-id" value=${watchId} onInput=${(e) => setWatchId(e.currentTarget.value)} />
+        </div>
+        <button type="submit" class="secondary">Show</button>
+      </form>`
+    }
+    ${error && html`<p class="error" role="alert">${error}</p>`}
+    ${canWrite && jobs.length === 0 && html`<p class="empty">No URL import in this project yet.</p>`}
+    ${jobs.map((job) => html`<${Job} key=${job.id} job=${job} open=${opened.current.has(job.id)} />`)}
   </main>`
 }

@@ -15,6 +15,7 @@ import type { Logger } from 'pino'
 import { initialMigration } from './migrations/0001-initial.js'
 import { librarySearchMigration } from './migrations/0002-library-search.js'
 import { urlImportMigration } from './migrations/0003-url-import.js'
+import { importJobListMigration } from './migrations/0004-import-job-list.js'
 import { postgresCaps, sqliteCaps, type DialectCaps } from './dialect.js'
 import type { DatabaseSchema } from './schema.js'
 
@@ -168,6 +169,7 @@ function migrationProvider(caps: DialectCaps): MigrationProvider {
       '0001-initial': initialMigration(caps),
       '0002-library-search': librarySearchMigration(caps),
       '0003-url-import': urlImportMigration(caps),
+      '0004-import-job-list': importJobListMigration(),
     }),
   }
 }

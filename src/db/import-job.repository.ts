@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { sql } from 'kysely'
+import type { Selectable } from 'kysely'
 import type { Database } from './database.js'
+import { itemFromRow, jobFromRow } from './import-job.rows.js'
+import type { ImportJobTable } from './schema.js'
 
 export type ImportKind = 'images' | 'videos' | 'files'
 export type ItemState = 'queued' | 'running' | 'success' | 'skipped' | 'failed'
@@ -96,46 +99,10 @@ const ITEM_COLUMNS = 17
 
 export function createImportJobRepository({ db, caps }: Database): ImportJobRepository {
   const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v))
-  type JobRow = Awaited<ReturnType<typeof selectJob>>
   const selectJob = (id: string) =>
     db.selectFrom('import_jobs').selectAll().where('id', '=', id).executeTakeFirst()
-  const toJob = (r: NonNullable<JobRow>): ImportJob => {
-    const job: ImportJob = {
-      id: r.id,
-      project: r.project,
-      kind: r.kind as ImportKind,
-      systemName: r.system_name,
-      state: r.state as JobState,
-      itemCount: Number(r.item_count),
-      createdAt: caps.fromTime(r.created_at),
-      webhookAttempts: Number(r.webhook_attempts),
-    }
-    if (r.webhook !== null) job.webhook = r.webhook
-    if (r.context !== null) job.context = caps.fromJson(r.context) as Record<string, unknown>
-    if (r.finished_at !== null) job.finishedAt = caps.fromTime(r.finished_at)
-    if (r.webhook_state !== null) job.webhookState = r.webhook_state as WebhookState
-    if (r.webhook_error !== null) job.webhookError = r.webhook_error
-    return job
-  }
-  const toItem = (r: Record<string, unknown>): ImportItem => {
-    const item: ImportItem = {
-      jobId: r.job_id as string,
-      idx: Number(r.idx),
-      project: r.project as string,
-      externalId: r.external_id as string,
-      url: r.url as string,
-      entryId: r.entry_id as string,
-      state: r.state as ItemState,
-      attempts: Number(r.attempts),
-    }
-    if (r.file_name !== null) item.fileName = r.file_name as string
-    if (r.media_type !== null) item.mediaType = r.media_type as string
-    if (r.metadata !== null) item.metadata = caps.fromJson(r.metadata) as Record<string, unknown>
-    if (r.reason !== null) item.reason = r.reason as string
-    if (r.blob_key !== null) item.blobKey = r.blob_key as string
-    if (r.result !== null) item.result = caps.fromJson(r.result) as Record<string, unknown>
-    return item
-  }
+  const toJob = (r: Selectable<ImportJobTable>) => jobFromRow(caps, r)
+  const toItem = (r: Record<string, unknown>) => itemFromRow(caps, r)
   const itemKey = (item: Pick<ImportItem, 'jobId' | 'idx'>) =>
     db.updateTable('import_items').where('job_id', '=', item.jobId).where('idx', '=', item.idx)
 

@@ -2,6 +2,7 @@ import path from 'node:path'
 import type { Config } from '../config.js'
 import type { Database } from '../db/database.js'
 import { createAssetKeyRepository, type AssetKeyRepository } from '../db/asset-key.repository.js'
+import { createImportJobList, type ImportJobList } from '../db/import-job-list.js'
 import { createImportJobRepository, type ImportJobRepository } from '../db/import-job.repository.js'
 import type { ImportService } from '../media/import.service.js'
 import type { LibraryService } from '../media/library.service.js'
@@ -46,6 +47,8 @@ export function assetUrlOf(config: Config, key: string): string {
 export interface UrlImportDeps {
   blobs: BlobStore
   importJobs: ImportJobRepository
+  /** Jobs with their progress, for people watching them (the UI). */
+  importJobList: ImportJobList
   /** Entries by storage key (serve-image). */
   assetKeys: AssetKeyRepository
   fetcher: SafeFetcher
@@ -93,6 +96,7 @@ export function createUrlImportDeps(
   return {
     blobs,
     importJobs,
+    importJobList: createImportJobList(database),
     assetKeys: createAssetKeyRepository(database),
     fetcher,
     urlImports,

@@ -24,8 +24,8 @@ async function startOrigin(): Promise<{ server: Server; base: string; png: Buffe
       req.resume()
       req.on('end', () => res.writeHead(204).end())
     } else if (req.url === '/slow.jpg') {
-      // Slow enough that the UI shows the job running before it finishes.
-      setTimeout(() => res.writeHead(200, { 'content-type': 'image/jpeg' }).end(jpeg), 1500)
+      // Slow enough that the UI shows the job running, with the other two items done, before it finishes.
+      setTimeout(() => res.writeHead(200, { 'content-type': 'image/jpeg' }).end(jpeg), 3000)
     } else {
       res.writeHead(404).end('not here')
     }
@@ -78,7 +78,11 @@ describe.each(DIALECTS)('watching a URL import in the UI (%s)', (dialect) => {
     await b.page.getByRole('button', { name: 'Start import' }).click()
     const job = b.page.locator('article.job')
     await job.waitFor()
-    await expect.poll(() => job.locator('.job-state').textContent(), { timeout: 30_000 }).not.toBe('loading…')
+    // Live progress: the fast items are counted while the slow one is still being fetched.
+    await expect
+      .poll(async () => (await job.textContent()) ?? '', { timeout: 30_000 })
+      .toMatch(/\(running…\)[\s\S]*Progress 2 of 3/)
+    expect(await job.locator('progress').getAttribute('value')).toBe('2')
     await b.screenshot(`ui-11-import-started-${dialect}`)
     await expect
       .poll(async () => (await job.textContent()) ?? '', { timeout: 30_000 })
@@ -103,6 +107,17 @@ describe.each(DIALECTS)('watching a URL import in the UI (%s)', (dialect) => {
       .poll(() => job.locator('.webhook-state').textContent(), { timeout: 30_000 })
       .toBe('delivered')
     await b.screenshot(`ui-12-import-finished-${dialect}`)
+
+    // A job queued through the API (a script, the CLI, another editor) shows up in the list by itself.
+    const queued = await request(server, 'POST', '/api/2026-07/import/images', {
+      token: server.token,
+      body: { systemName: 'api-side', images: [{ id: 'api-1', url: `${origin.base}/teal.png` }] },
+    })
+    expect(queued.status).toBe(200)
+    const other = b.page.locator('article.job', { hasText: (queued.body as { id: string }).id })
+    await expect
+      .poll(async () => (await other.count()) && ((await other.textContent()) ?? ''), { timeout: 30_000 })
+      .toMatch(/api-side[\s\S]*Progress 1 of 1/)
 
     // The imported entry opens with a thumbnail made from the stored original.
     await job.getByRole('link', { name: byId['teal-1']![3]! }).click()
