@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import pino, { type Logger } from 'pino'
-import { loadConfig, type Config, type ConfigFlags } from '../config.js'
+import type { Config } from '../config.js'
+import { loadConfig, type ConfigFlags } from '../config-load.js'
 import { createDeps, type Deps } from '../deps.js'
 
 /** Adds the options every command takes. */

@@ -1,7 +1,7 @@
 import { Command } from 'commander'
 import pino from 'pino'
 import { createDeps } from '../deps.js'
-import type { ConfigFlags } from '../config.js'
+import type { ConfigFlags } from '../config-load.js'
 import { UsageError } from '../errors.js'
 import { configFrom, withCommonOptions, withDeps } from './shared.js'
 

@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_CONFIG, loadConfig } from '../../src/config.js'
+import { DEFAULT_CONFIG } from '../../src/config.js'
+import { loadConfig } from '../../src/config-load.js'
 
 describe('loadConfig', () => {
   it('uses the defaults with an empty environment', () => {
