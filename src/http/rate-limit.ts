@@ -1,16 +1,19 @@
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { AppError } from '../errors.js'
+import { UI_COOKIE } from './auth.js'
 
 const TOKEN_ID = /^Bearer\s+ml_([A-Za-z0-9]+)_/i
+const COOKIE_TOKEN_ID = new RegExp(`(?:^|;\\s*)${UI_COOKIE}=ml_([A-Za-z0-9]+)_`)
 
 /**
- * The key a request is counted under: the token's id (never its secret), or the client address when
- * the request carries no token. It runs before authentication, so it must not trust the token; a forged
- * id only spends that id's budget.
+ * The key a request is counted under: the token's id (never its secret), from the Authorization header
+ * or else the UI's session cookie, or the client address when the request carries no token. It runs
+ * before authentication, so it must not trust the token; a forged id only spends that id's budget.
  */
 export function rateLimitKey(request: FastifyRequest): string {
-  const id = TOKEN_ID.exec(request.headers.authorization ?? '')?.[1]
+  const { authorization, cookie } = request.headers
+  const id = authorization ? TOKEN_ID.exec(authorization)?.[1] : COOKIE_TOKEN_ID.exec(cookie ?? '')?.[1]
   return id ? `token:${id}` : `ip:${request.ip}`
 }
 

@@ -123,4 +123,20 @@ describe.each(DIALECTS)('rate limiting per token (%s)', (dialect) => {
     const other = await server.createToken('default', ['public-api:read'])
     expect((await request(server, 'GET', '/api/v1/mediaLibrary?ids=a', { token: other })).status).toBe(200)
   })
+
+  it('counts the UI session cookie under its token, not under the client address', async () => {
+    const [first, second] = [
+      await server.createToken('default', ['public-api:read']),
+      await server.createToken('default', ['public-api:read']),
+    ]
+    const withCookie = (token: string) =>
+      request(server, 'GET', '/api/2026-07/mediaLibrary?limit=1', {
+        headers: { cookie: `other=1; medialib_session=${token}` },
+      })
+    const statuses: number[] = []
+    for (let i = 0; i < 6; i++) statuses.push((await withCookie(first)).status)
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429])
+    // Same address, another token: its own budget.
+    expect((await withCookie(second)).status).toBe(200)
+  })
 })
