@@ -9,8 +9,8 @@ const KINDS = { images: 'image', videos: 'video', files: 'file' }
 const POLL_MS = 1000
 const IDLE_POLL_MS = 5000
 
-const active = (job) =>
-  !job.finished || (job.webhook && job.webhook.state !== 'delivered' && job.webhook.state !== 'failed')
+/** Polled once a second while items run; a job waiting only on its webhook's retries is polled at the idle rate. */
+const running = (job) => !job.finished
 
 /** The items of a status answer: `images`, `videos` or `files`, as the reference names them. */
 function itemsOf(status, kind) {
@@ -21,15 +21,27 @@ function itemsOf(status, kind) {
 function ItemResults({ job }) {
   const [status, setStatus] = useState(null)
   const [error, setError] = useState('')
+  const [attempt, setAttempt] = useState(0)
   useEffect(() => {
-    if (!job.finished) return
+    if (!job.finished) return undefined
+    let current = true
+    setError('')
     api('GET', `${API}/import/${job.kind}/status?id=${encodeURIComponent(job.id)}`).then(
-      (s) => setStatus(s),
-      (err) => setError(err.message),
+      (s) => current && setStatus(s),
+      (err) => current && setError(err.message),
     )
-  }, [job.id, job.kind, job.finished])
+    return () => {
+      current = false
+    }
+  }, [job.id, job.kind, job.finished, attempt])
   if (!job.finished) return html`<p class="hint">Each item's result is listed when the job finishes.</p>`
-  if (error) return html`<p class="error" role="alert">Cannot read the job's items: ${error}</p>`
+  if (error) {
+    return html`<p class="error" role="alert">
+      Cannot read the job's items: ${error}
+      <button type="button" class="secondary" onClick=${() => setAttempt((n) => n + 1)}>Try again</button>
+    </p>`
+  }
+  if (!status) return html`<p class="hint">Reading the job's items…</p>`
   const items = itemsOf(status, job.kind)
   const kind = KINDS[job.kind]
   return html`<table class="list">
@@ -63,6 +75,9 @@ function ItemResults({ job }) {
 /** A job as the server's job list shows it: state, live progress, webhook delivery, and its items. */
 function Job({ job, open }) {
   const [showItems, setShowItems] = useState(open)
+  useEffect(() => {
+    if (open) setShowItems(true) // "Show" for a job already listed opens its items
+  }, [open])
   const { items } = job
   return html`<article class="job" aria-labelledby=${`job-${job.id}`}>
     <h2 id=${`job-${job.id}`}>${job.kind} job <code>${job.id}</code></h2>
@@ -184,7 +199,8 @@ function NewImport({ session, onStarted }) {
 export function ImportsPage({ session }) {
   const canWrite = session.scopes.includes('public-api:write')
   const [jobs, setJobs] = useState([])
-  const [error, setError] = useState('')
+  const [pollError, setPollError] = useState('') // the list could not be read; cleared by the next good poll
+  const [notice, setNotice] = useState('') // an id asked for by hand that is not a job of this project
   const [watchId, setWatchId] = useState('')
   const extra = useRef([]) // ids asked for by hand, not among the newest
   const opened = useRef(new Set()) // jobs started or asked for here: their items show without a click
@@ -205,17 +221,20 @@ export function ImportsPage({ session }) {
           try {
             older.push(await api('GET', `/ui/imports/${encodeURIComponent(id)}`))
           } catch (err) {
-            if (err.status === 404) setError(`No import job '${id}' in this project.`)
+            // Only an answer that the id is not a job here drops it; anything else is retried next poll.
+            if (err.status !== 404 && err.status !== 400) throw err
+            if (!stopped) setNotice(`No import job '${id}' in this project.`)
             extra.current = extra.current.filter((x) => x !== id)
           }
         }
         if (stopped) return
         const all = [...older, ...recent]
         setJobs(all)
-        timer = setTimeout(poll, all.some(active) ? POLL_MS : IDLE_POLL_MS)
+        setPollError('')
+        timer = setTimeout(poll, all.some(running) ? POLL_MS : IDLE_POLL_MS)
       } catch (err) {
         if (stopped) return
-        setError(`Cannot read the jobs: ${err.message}`)
+        setPollError(`Cannot read the jobs: ${err.message}`)
         timer = setTimeout(poll, IDLE_POLL_MS)
       }
     }
@@ -229,7 +248,7 @@ export function ImportsPage({ session }) {
   const watch = (id) => {
     opened.current.add(id)
     if (!extra.current.includes(id)) extra.current = [id, ...extra.current]
-    setError('')
+    setNotice('')
     refresh()
   }
   return html`<main id="main">
@@ -252,7 +271,8 @@ export function ImportsPage({ session }) {
         <button type="submit" class="secondary">Show</button>
       </form>`
     }
-    ${error && html`<p class="error" role="alert">${error}</p>`}
+    ${notice && html`<p class="error" role="alert">${notice}</p>`}
+    ${pollError && html`<p class="error" role="alert">${pollError}</p>`}
     ${canWrite && jobs.length === 0 && html`<p class="empty">No URL import in this project yet.</p>`}
     ${jobs.map((job) => html`<${Job} key=${job.id} job=${job} open=${opened.current.has(job.id)} />`)}
   </main>`

@@ -48,8 +48,11 @@ export function serveCommand(): Command {
       ).token
     }
     const compiled = Date.now()
-    const projects = await deps.projects.precompile(PRECOMPILED_PROJECTS)
-    logger.debug({ projects, ms: Date.now() - compiled }, 'media types compiled')
+    const precompiled = await deps.projects.precompile(PRECOMPILED_PROJECTS)
+    logger.debug({ projects: precompiled.compiled, ms: Date.now() - compiled }, 'media types compiled')
+    for (const { project, error } of precompiled.failed) {
+      logger.warn({ project, error }, `the media types of project '${project}' do not compile`)
+    }
     const app = await buildApp(deps, { logger })
     const address = await app.listen({ host: config.host, port: config.port })
     // The in-process URL-import worker also resumes the jobs a previous run left unfinished.

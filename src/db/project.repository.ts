@@ -11,7 +11,8 @@ export interface ProjectRepository {
   /** Inserts the project; returns false when the handle is taken. */
   create(handle: string, mediaTypes: MediaTypeConfig[]): Promise<boolean>
   get(handle: string): Promise<ProjectRow | undefined>
-  list(): Promise<ProjectRow[]>
+  /** Projects by handle; the first `limit` of them when given. */
+  list(limit?: number): Promise<ProjectRow[]>
 }
 
 export function createProjectRepository({ db, caps }: Database): ProjectRepository {
@@ -34,9 +35,10 @@ export function createProjectRepository({ db, caps }: Database): ProjectReposito
       const row = await db.selectFrom('projects').selectAll().where('handle', '=', handle).executeTakeFirst()
       return row ? fromRow(row) : undefined
     },
-    async list() {
-      const rows = await db.selectFrom('projects').selectAll().orderBy('handle').execute()
-      return rows.map(fromRow)
+    async list(limit) {
+      let query = db.selectFrom('projects').selectAll().orderBy('handle')
+      if (limit !== undefined) query = query.limit(limit)
+      return (await query.execute()).map(fromRow)
     },
   }
 }

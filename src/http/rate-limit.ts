@@ -7,14 +7,30 @@ const TOKEN_ID = /^Bearer\s+ml_([A-Za-z0-9]+)_/i
 const COOKIE_TOKEN_ID = new RegExp(`(?:^|;\\s*)${UI_COOKIE}=ml_([A-Za-z0-9]+)_`)
 
 /**
- * The key a request is counted under: the token's id (never its secret), from the Authorization header
- * or else the UI's session cookie, or the client address when the request carries no token. It runs
- * before authentication, so it must not trust the token; a forged id only spends that id's budget.
+ * The key a request is counted under: the token's id (never its secret) from the Authorization header,
+ * or `ui:` and the id from the UI's session cookie, so that an editor browsing with a token does not
+ * spend the budget of a script importing with it (and the reverse); the client address when the request
+ * carries no token. It runs before authentication, so it must not trust the token: a forged id only
+ * spends that id's budget.
  */
 export function rateLimitKey(request: FastifyRequest): string {
   const { authorization, cookie } = request.headers
-  const id = authorization ? TOKEN_ID.exec(authorization)?.[1] : COOKIE_TOKEN_ID.exec(cookie ?? '')?.[1]
-  return id ? `token:${id}` : `ip:${request.ip}`
+  if (authorization) {
+    const id = TOKEN_ID.exec(authorization)?.[1]
+    return id ? `token:${id}` : `ip:${request.ip}`
+  }
+  const id = COOKIE_TOKEN_ID.exec(cookie ?? '')?.[1]
+  return id ? `ui:${id}` : `ip:${request.ip}`
+}
+
+/**
+ * The UI's page and its static files (GETs outside `/api/` and `/ui/`) are not counted: they are small,
+ * cached, and the browser fetches several per page view. Everything that reads the database is.
+ */
+export function exemptFromRateLimit(request: FastifyRequest): boolean {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return false
+  const { url } = request
+  return !url.startsWith('/api/') && !url.startsWith('/ui/')
 }
 
 /** Per-token rate limiting; 429 in the API's envelope with `Retry-After`. Off when `perMinute` is 0. */
@@ -24,6 +40,7 @@ export async function registerRateLimit(app: FastifyInstance, perMinute: number)
     max: perMinute,
     timeWindow: 60_000,
     keyGenerator: rateLimitKey,
+    allowList: (request) => exemptFromRateLimit(request),
     errorResponseBuilder: (_request, context) =>
       new AppError(429, 'Too Many Requests', {
         message: `Rate limit exceeded: at most ${context.max} requests per minute; retry in ${Math.ceil(context.ttl / 1000)} s`,

@@ -19,15 +19,19 @@ export interface ProjectService {
   mediaTypesOf(handle: string): Promise<ReadonlyMap<string, CompiledMediaType>>
   /**
    * Compiles the media types of the first `max` projects ahead of time (at server start), so that a
-   * project's first request does not wait for its validators. Returns how many projects it compiled.
+   * project's first request does not wait for its validators. A project whose media types fail to
+   * compile is reported, not thrown: it must not keep the server from starting (its requests then
+   * fail on their own, with the same error).
    */
-  precompile(max: number): Promise<number>
+  precompile(max: number): Promise<{ compiled: number; failed: { project: string; error: string }[] }>
 }
 
 export function createProjectService(deps: { projects: ProjectRepository; ajv: Ajv }): ProjectService {
   const { projects, ajv } = deps
   // Media types are fixed when a project is created, so a compiled set never goes stale.
   const compiled = new Map<string, ReadonlyMap<string, CompiledMediaType>>()
+  const compileAll = (types: MediaTypeConfig[]) =>
+    new Map(types.map((t) => [t.handle, compileMediaType(ajv, t)]))
 
   const service: ProjectService = {
     async create(handle, mediaTypes) {
@@ -50,14 +54,22 @@ export function createProjectService(deps: { projects: ProjectRepository; ajv: A
       if (cached) return cached
       const row = await projects.get(handle)
       if (!row) throw new Error(`project '${handle}' does not exist`)
-      const map = new Map(row.mediaTypes.map((t) => [t.handle, compileMediaType(ajv, t)]))
+      const map = compileAll(row.mediaTypes)
       compiled.set(handle, map)
       return map
     },
     async precompile(max) {
-      const rows = (await projects.list()).slice(0, max)
-      for (const row of rows) await service.mediaTypesOf(row.handle)
-      return rows.length
+      let done = 0
+      const failed: { project: string; error: string }[] = []
+      for (const row of await projects.list(max)) {
+        try {
+          compiled.set(row.handle, compileAll(row.mediaTypes))
+          done++
+        } catch (err) {
+          failed.push({ project: row.handle, error: err instanceof Error ? err.message : String(err) })
+        }
+      }
+      return { compiled: done, failed }
     },
   }
   return service

@@ -142,4 +142,37 @@ describe.each(DIALECTS)('watching a URL import in the UI (%s)', (dialect) => {
     expect((await sharp(Buffer.from(await thumb.arrayBuffer())).metadata()).width).toBe(320)
     await b.screenshot(`ui-13-imported-entry-${dialect}`)
   })
+
+  it("shows a listed job's items on Show by id, and says so for an id that is no job here", async () => {
+    const queued = await request(server, 'POST', '/api/2026-07/import/images', {
+      token: server.token,
+      body: { systemName: 'by-id', images: [{ id: 'by-id-1', url: `${origin.base}/teal.png` }] },
+    })
+    const jobId = (queued.body as { id: string }).id
+    await expect
+      .poll(
+        async () =>
+          (
+            await request(server, 'GET', `/ui/imports/${jobId}`, {
+              headers: { cookie: `medialib_session=${server.token}` },
+            })
+          ).body,
+        { timeout: 30_000 },
+      )
+      .toMatchObject({ finished: true })
+    await b.page.goto(`${server.baseUrl}/imports`)
+    const job = b.page.locator('article.job', { hasText: jobId })
+    await job.getByRole('button', { name: "Show each item's result" }).waitFor()
+    expect(await job.locator('tbody tr').count()).toBe(0)
+    await b.page.getByLabel('Show an older job by id').fill(jobId)
+    await b.page.getByRole('button', { name: 'Show', exact: true }).click()
+    await expect.poll(() => job.locator('tbody tr').count(), { timeout: 10_000 }).toBe(1)
+    expect(await job.locator('tbody tr td').first().textContent()).toBe('by-id-1')
+
+    await b.page.getByLabel('Show an older job by id').fill('no-such-job')
+    await b.page.getByRole('button', { name: 'Show', exact: true }).click()
+    await expect
+      .poll(() => b.page.getByRole('alert').allTextContents(), { timeout: 10_000 })
+      .toContain("No import job 'no-such-job' in this project.")
+  })
 })

@@ -55,7 +55,7 @@ describe.each(DIALECTS)('UI session and static files (%s)', (dialect) => {
       expect(res.headers.get('content-type'), url).toMatch(/javascript|text\/css/)
       expect((await res.text()).length, url).toBeGreaterThan(1000)
     }
-    for (const url of ['/app.js', '/vendor/preact.js', '/library.js']) {
+    for (const url of ['/app.js', '/vendor/preact.js', '/library.js', '/index.html']) {
       expect((await fetch(`${server.baseUrl}${url}`)).status, url).toBe(404)
     }
     const missing = await request(server, 'GET', '/api/2026-07/nothing-here')

@@ -124,7 +124,7 @@ describe.each(DIALECTS)('rate limiting per token (%s)', (dialect) => {
     expect((await request(server, 'GET', '/api/v1/mediaLibrary?ids=a', { token: other })).status).toBe(200)
   })
 
-  it('counts the UI session cookie under its token, not under the client address', async () => {
+  it('counts the UI session cookie under its token, apart from API calls with it and not by client address', async () => {
     const [first, second] = [
       await server.createToken('default', ['public-api:read']),
       await server.createToken('default', ['public-api:read']),
@@ -138,5 +138,24 @@ describe.each(DIALECTS)('rate limiting per token (%s)', (dialect) => {
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429])
     // Same address, another token: its own budget.
     expect((await withCookie(second)).status).toBe(200)
+    // The same token as a Bearer token (a script): the browser's budget is not the script's.
+    expect((await request(server, 'GET', '/api/v1/mediaLibrary?ids=a', { token: first })).status).toBe(200)
+  })
+
+  it("does not count the UI's page and static files, only what reads the database", async () => {
+    const token = await server.createToken('default', ['public-api:read'])
+    const cookie = { cookie: `medialib_session=${token}` }
+    const page = await request(server, 'GET', '/', { headers: cookie })
+    expect(page.status).toBe(200)
+    const bundle = /src="\/(app-[^"]+\.js)"/.exec(String(page.body))?.[1]
+    expect(bundle).toBeDefined()
+    for (let i = 0; i < 8; i++) {
+      expect((await request(server, 'GET', `/${bundle}`, { headers: cookie })).status).toBe(200)
+      expect((await request(server, 'GET', '/imports', { headers: cookie })).status).toBe(200)
+    }
+    const statuses: number[] = []
+    for (let i = 0; i < 6; i++)
+      statuses.push((await request(server, 'GET', '/ui/session', { headers: cookie })).status)
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429])
   })
 })

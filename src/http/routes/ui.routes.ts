@@ -101,6 +101,8 @@ export function uiRoutes(deps: UiRoutesDeps): FastifyPluginAsync {
       prefix: '/',
       wildcard: false,
       index: false,
+      // The page is answered by the client routes below (with or without its first-page preload).
+      allowedPath: (pathname) => pathname !== '/index.html',
       cacheControl: false,
       setHeaders: (res, file) => {
         res.setHeader('x-content-type-options', 'nosniff')
