@@ -59,10 +59,10 @@ function redactUrl(url: string): string {
 
 function openSqlite(file: string): Database {
   mkdirSync(path.dirname(file), { recursive: true })
-  const sqlite = new SQLite(file)
-  // WAL lets the CLI write while a server reads; the busy timeout makes writers queue instead of failing.
-  sqlite.pragma('journal_mode = WAL')
-  sqlite.pragma('busy_timeout = 10000')
+  // The busy timeout makes writers queue instead of failing.
+  const sqlite = new SQLite(file, { timeout: 10_000 })
+  // WAL lets the CLI write while a server reads.
+  enableWal(sqlite)
   // NORMAL in WAL mode survives a process crash (kill -9); only an OS crash may lose the last commits.
   sqlite.pragma('synchronous = NORMAL')
   sqlite.pragma('foreign_keys = ON')
@@ -84,6 +84,26 @@ function openSqlite(file: string): Database {
     },
     withMigrationLock: (fn) => withSqliteFileLock(`${file}.migrate-lock`, fn),
     close: () => db.destroy(),
+  }
+}
+
+/**
+ * Switches a new file to WAL (a no-op for a file that is in WAL already). Two processes opening one fresh
+ * file at once (two servers started together) can race on the switch: the loser holds a read lock and
+ * needs a write lock the winner holds, and SQLite answers SQLITE_BUSY at once instead of waiting, since
+ * waiting could deadlock. The loser retries: the winner's switch takes milliseconds.
+ */
+function enableWal(sqlite: SQLite.Database, deadline = Date.now() + 10_000): void {
+  const pause = new Int32Array(new SharedArrayBuffer(4))
+  for (let attempt = 1; ; attempt++) {
+    try {
+      sqlite.pragma('journal_mode = WAL')
+      return
+    } catch (err) {
+      const busy = (err as { code?: string }).code?.startsWith('SQLITE_BUSY') ?? false
+      if (!busy || Date.now() > deadline) throw err
+      Atomics.wait(pause, 0, 0, Math.min(200, 10 * attempt)) // a short synchronous pause: opening is synchronous
+    }
   }
 }
 
