@@ -1,7 +1,9 @@
 /**
  * `medialib import` at scale: generates N entries (default 1,000,000) into an NDJSON file, starts a real
  * server process over a fresh SQLite database (or BENCH_DATABASE_URL), imports the file with the CLI
- * and prints the client's peak RSS and the throughput. Bounded by BENCH_TIMEOUT_S (default 900 s).
+ * and prints the client's peak RSS and the throughput, then the raw-database ceiling: as many of the import
+ * benchmark's entries inserted straight into a fresh schema with the driver's plain statements, in the same
+ * batch size (bench/import-ceiling.ts). Bounded by BENCH_TIMEOUT_S (default 900 s).
  *
  *   npm run bench:cli-import            # BENCH_ENTRIES=200000 for a shorter run
  */
@@ -10,7 +12,8 @@ import { once } from 'node:events'
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { CLI, NODE_FLAGS } from './import-server.js'
+import { measureCeiling } from './import-ceiling.js'
+import { CLI, freshDatabase, NODE_FLAGS } from './import-server.js'
 
 const ENTRIES = Number(process.env.BENCH_ENTRIES ?? 1_000_000)
 const TIMEOUT_S = Number(process.env.BENCH_TIMEOUT_S ?? 900)
@@ -136,11 +139,20 @@ async function main(): Promise<void> {
     await once(server.child, 'exit')
     const ok = Number(/^ok\s+(\d+)/m.exec(summary)?.[1] ?? 0)
     console.log(summary.trimEnd())
+    const ceilingDb = await freshDatabase(process.env.BENCH_DATABASE_URL ? 'postgres' : 'sqlite')
+    let ceiling: number
+    try {
+      ceiling = (await measureCeiling(ceilingDb, ENTRIES, Number(BATCH))).rate
+    } finally {
+      await ceilingDb.drop()
+    }
     console.log(
       [
         `entries imported: ${ok} of ${ENTRIES} (exit ${code}), batch ${BATCH}, concurrency ${CONCURRENCY}`,
         `wall time: ${seconds.toFixed(1)} s`,
         `throughput: ${Math.round(ok / seconds)} entries/s`,
+        `raw-database ceiling (${ENTRIES} rows, batches of ${BATCH}, ${ceilingDb.dialect}): ${Math.round(ceiling)} entries/s`,
+        `medialib import ÷ ceiling: ${(ok / seconds / ceiling).toFixed(2)}`,
         `client peak RSS: ${mb(clientPeak)} (target < 150 MB)`,
         `server peak RSS: ${mb(serverPeak)}`,
       ].join('\n'),

@@ -28,17 +28,19 @@ export async function prepareSchema(db: BenchDatabase): Promise<void> {
 }
 
 /**
- * Inserts `count` entries in batches of `batch`: entries per second, and this process's CPU per entry
- * (on SQLite that is the database's work; on PostgreSQL the server process does it).
+ * Inserts `count` entries (from entry `start` on, so that calls can follow each other on one database)
+ * in batches of `batch`: entries per second, and this process's CPU per entry (on SQLite that is the
+ * database's work; on PostgreSQL the server process does it).
  */
 export async function measureCeiling(
   db: BenchDatabase,
   count: number,
   batch: number,
+  start = 0,
 ): Promise<{ rate: number; cpuUs: number }> {
   await prepareSchema(db)
   const timestamp = new Date().toISOString()
-  const rows = benchEntries(0, count, 'ceiling').map((e) => ceilingRow(e, timestamp))
+  const rows = benchEntries(start, count, 'ceiling').map((e) => ceilingRow(e, timestamp))
   const columns = CEILING_COLUMNS.join(', ')
   if (db.dialect === 'sqlite') {
     const sqlite = new SQLite(db.sqliteFile)
@@ -55,9 +57,9 @@ export async function measureCeiling(
       for (const row of slice) insert.run(row)
     })
     const cpu = process.cpuUsage()
-    const start = performance.now()
+    const began = performance.now()
     for (let i = 0; i < rows.length; i += batch) insertBatch(rows.slice(i, i + batch))
-    const seconds = (performance.now() - start) / 1000
+    const seconds = (performance.now() - began) / 1000
     const used = process.cpuUsage(cpu)
     sqlite.close()
     return { rate: count / seconds, cpuUs: (used.user + used.system) / count }
@@ -73,7 +75,7 @@ export async function measureCeiling(
       ).join(', ')
     const text = `INSERT INTO media_entries (${columns}) VALUES ${placeholders(batch)}`
     const cpu = process.cpuUsage()
-    const start = performance.now()
+    const began = performance.now()
     for (let i = 0; i < rows.length; i += batch) {
       const slice = rows.slice(i, i + batch)
       const sql =
@@ -84,7 +86,7 @@ export async function measureCeiling(
       await client.query(sql, slice.flat())
       await client.query('COMMIT')
     }
-    const seconds = (performance.now() - start) / 1000
+    const seconds = (performance.now() - began) / 1000
     const used = process.cpuUsage(cpu)
     return { rate: count / seconds, cpuUs: (used.user + used.system) / count }
   } finally {

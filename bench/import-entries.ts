@@ -3,7 +3,7 @@
  * Entry n is about 400 bytes of asset and metadata, has systemName and externalId, and every 10th
  * carries one translation. `tag` keeps externalIds of different runs apart.
  */
-import { generateId } from '../src/media/ids.js'
+import { generateEntryId } from '../src/media/ids.js'
 import { searchTextOf } from '../src/media/search-text.js'
 
 export const BENCH_PROJECT = 'default'
@@ -80,7 +80,7 @@ export const CEILING_COLUMNS = [
 export function ceilingRow(entry: BenchEntry, timestamp: string): unknown[] {
   return [
     BENCH_PROJECT,
-    generateId(),
+    generateEntryId(),
     1,
     entry.mediaType,
     entry.systemName,

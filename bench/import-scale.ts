@@ -2,9 +2,12 @@
  * The scale run: 1,000,000 entries through `POST /api/v1/import/mediaLibrary` in batches of 1,000 (one
  * client) to a real `medialib serve`. Prints throughput per 100k slice, its decay, the final database
  * size, the server's RSS, and p50/p99 of GET by id and by externalId after 10k and after all entries.
+ * Then the raw-database ceiling over the same number of entries on a fresh database, slice by slice
+ * (bench/import-ceiling.ts), so that medialib's decay can be read against the database's own.
  */
 import http from 'node:http'
 import { performance } from 'node:perf_hooks'
+import { measureCeiling } from './import-ceiling.js'
 import { BENCH_SYSTEM } from './import-entries.js'
 import { forkLoad } from './import-run.js'
 import { freshDatabase, startServe, type Dialect, type ServeProcess } from './import-server.js'
@@ -28,6 +31,8 @@ function get(agent: http.Agent, url: URL, token: string): Promise<[number, strin
     req.end()
   })
 }
+
+const decayOf = (rates: number[]) => `${((1 - rates[rates.length - 1]! / rates[0]!) * 100).toFixed(1)} %`
 
 const pct = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!
@@ -72,6 +77,7 @@ export async function runScale(dialect: Dialect, total: number): Promise<void> {
   const db = await freshDatabase(dialect)
   const server = await startServe(db)
   const tag = `scale${process.pid}`
+  const slices: number[] = []
   let maxRss = 0
   const sampler = setInterval(() => {
     try {
@@ -91,7 +97,6 @@ export async function runScale(dialect: Dialect, total: number): Promise<void> {
     console.log(`after ${FIRST.toLocaleString('en')}: ${await lookups(server, tag, FIRST)}`)
 
     // Slices count from entry 0: the first slice includes the 10k above (at their measured rate).
-    const slices: number[] = []
     let carried = { entries: first.entries, seconds: first.seconds }
     const started = performance.now()
     await forkLoad(
@@ -114,10 +119,7 @@ export async function runScale(dialect: Dialect, total: number): Promise<void> {
     console.log(
       `imported ${total.toLocaleString('en')} in ${seconds.toFixed(0)} s: ${Math.round(total / seconds)} entries/s overall`,
     )
-    if (slices.length >= 2) {
-      const decay = 1 - slices[slices.length - 1]! / slices[0]!
-      console.log(`decay from the first slice to the last: ${(decay * 100).toFixed(1)} %`)
-    }
+    if (slices.length >= 2) console.log(`decay from the first slice to the last: ${decayOf(slices)}`)
     console.log(`after ${total.toLocaleString('en')}: ${await lookups(server, tag, total)}`)
     console.log(`database size: ${((await db.size()) / 2 ** 20).toFixed(0)} MB`)
     console.log(
@@ -126,6 +128,31 @@ export async function runScale(dialect: Dialect, total: number): Promise<void> {
   } finally {
     clearInterval(sampler)
     await server.stop()
+    await db.drop()
+  }
+  await ceilingSlices(dialect, total, slices)
+}
+
+/** The ceiling, slice by slice on one fresh database, next to medialib's slices of the same run. */
+async function ceilingSlices(dialect: Dialect, total: number, medialib: number[]): Promise<void> {
+  const db = await freshDatabase(dialect)
+  const rates: number[] = []
+  try {
+    for (let start = 0; start < total; start += SLICE) {
+      const { rate } = await measureCeiling(db, Math.min(SLICE, total - start), BATCH, start)
+      rates.push(rate)
+      const ratio = medialib[rates.length - 1] ? (medialib[rates.length - 1]! / rate).toFixed(2) : '-'
+      console.log(
+        `ceiling slice ${(start / 1000).toFixed(0)}k-${((start + SLICE) / 1000).toFixed(0)}k: ${Math.round(rate)} entries/s, medialib ÷ ceiling ${ratio}`,
+      )
+    }
+    if (rates.length >= 2) {
+      const decay = (r: number[]) => `${((1 - r[r.length - 1]! / r[0]!) * 100).toFixed(1)} %`
+      console.log(
+        `ceiling decay from the first slice to the last: ${decay(rates)} (medialib: ${decay(medialib)})`,
+      )
+    }
+  } finally {
     await db.drop()
   }
 }

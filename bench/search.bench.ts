@@ -1,6 +1,8 @@
 /**
  * Latency of search and of GET by id and by externalId at 10,000 and at 1,000,000 entries, on SQLite
- * and (when MEDIALIB_BENCH_POSTGRES_URL or MEDIALIB_TEST_POSTGRES_URL is set) PostgreSQL.
+ * and (when MEDIALIB_BENCH_POSTGRES_URL or MEDIALIB_TEST_POSTGRES_URL is set) PostgreSQL, next to the
+ * raw-database ceiling of the same requests (bench/search-ceiling.ts): the statements each request ran,
+ * replayed on the bare driver right after it.
  *
  * The libraries are built with one set-based INSERT … SELECT straight into the schema (the FTS5 triggers
  * and the generated tsvector column index them as any write does), then each request runs through the
@@ -11,11 +13,12 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { sql } from 'kysely'
+import { sql, type CompiledQuery } from 'kysely'
 import pg from 'pg'
 import { buildApp } from '../src/app.js'
 import { DEFAULT_CONFIG, type Config } from '../src/config.js'
 import { createDeps, type Deps } from '../src/deps.js'
+import { openReplayer } from './search-ceiling.js'
 
 const args = process.argv.slice(2)
 const option = (name: string, fallback: string) => {
@@ -132,29 +135,49 @@ const CASES: Case[] = [
   },
 ]
 
-type Stats = { p50: number; p95: number }
+type Stats = { p50: number; p95: number; ceilingP50: number; ceilingP95: number }
+
+const percentile = (sorted: number[], p: number) => sorted[Math.floor(sorted.length * p)]!
+
+/** The statements of the request being measured; filled by the database's onQuery hook. */
+const captured: CompiledQuery[] = []
 
 async function measure(deps: Deps, size: number): Promise<Map<string, Stats>> {
   const app = await buildApp(deps)
   const token = (await deps.tokens.create({ project: PROJECT, scopes: ['public-api:read'] })).token
+  const replayer = await openReplayer(deps.config)
   const out = new Map<string, Stats>()
-  for (const c of CASES) {
-    const times: number[] = []
-    for (let i = 0; i < ITERATIONS + 20; i++) {
-      const url = c.url(size, i)
-      const start = performance.now()
-      const res = await app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } })
-      const ms = performance.now() - start
-      if (res.statusCode !== 200) throw new Error(`${url}: ${res.statusCode} ${res.body}`)
-      if (i >= 20) times.push(ms)
+  try {
+    for (const c of CASES) {
+      const times: number[] = []
+      const ceiling: number[] = []
+      for (let i = 0; i < ITERATIONS + 20; i++) {
+        const url = c.url(size, i)
+        captured.length = 0
+        const start = performance.now()
+        const res = await app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } })
+        const ms = performance.now() - start
+        if (res.statusCode !== 200) throw new Error(`${url}: ${res.statusCode} ${res.body}`)
+        // The same request's statements, straight on the driver, while their pages are as warm.
+        const raw = await replayer.run([...captured])
+        if (i >= 20) {
+          times.push(ms)
+          ceiling.push(raw)
+        }
+      }
+      times.sort((a, b) => a - b)
+      ceiling.sort((a, b) => a - b)
+      out.set(c.name, {
+        p50: percentile(times, 0.5),
+        p95: percentile(times, 0.95),
+        ceilingP50: percentile(ceiling, 0.5),
+        ceilingP95: percentile(ceiling, 0.95),
+      })
     }
-    times.sort((a, b) => a - b)
-    out.set(c.name, {
-      p50: times[Math.floor(times.length * 0.5)]!,
-      p95: times[Math.floor(times.length * 0.95)]!,
-    })
+  } finally {
+    await replayer.close()
+    await app.close()
   }
-  await app.close()
   return out
 }
 
@@ -204,7 +227,7 @@ async function main() {
     const results = new Map<number, Map<string, Stats>>()
     for (const size of SIZES) {
       await withDatabase(dialect, async (config) => {
-        const deps = await createDeps(config, quiet)
+        const deps = await createDeps(config, quiet, { onQuery: (q: CompiledQuery) => captured.push(q) })
         try {
           await deps.projects.create(PROJECT, MEDIA_TYPES as never)
           const start = performance.now()
@@ -217,7 +240,9 @@ async function main() {
         }
       })
     }
-    const header = SIZES.map((s) => `${(s / 1000).toLocaleString('en')}k p50 / p95`.padStart(22)).join('')
+    const label = (s: number) => `${(s / 1000).toLocaleString('en')}k`
+    const header = SIZES.map((s) => `${label(s)} p50 / p95`.padStart(22)).join('')
+    const last = SIZES[SIZES.length - 1]!
     console.log(`\n${dialect}, ms per request (${ITERATIONS} requests each, app.inject)`)
     console.log(`${'query'.padEnd(34)}${header}   ratio p50`)
     for (const c of CASES) {
@@ -225,9 +250,20 @@ async function main() {
         const st = results.get(s)!.get(c.name)!
         return `${fmt(st.p50)} / ${fmt(st.p95)}`.padStart(22)
       })
-      const first = results.get(SIZES[0]!)!.get(c.name)!.p50
-      const last = results.get(SIZES[SIZES.length - 1]!)!.get(c.name)!.p50
-      console.log(`${c.name.padEnd(34)}${cells.join('')}   ${(last / first).toFixed(2).padStart(6)}×`)
+      const ratio = results.get(last)!.get(c.name)!.p50 / results.get(SIZES[0]!)!.get(c.name)!.p50
+      console.log(`${c.name.padEnd(34)}${cells.join('')}   ${ratio.toFixed(2).padStart(6)}×`)
+    }
+    console.log(
+      `\n${dialect}, raw-database ceiling: the same statements on the bare driver, ms p50 / p95, and medialib ÷ ceiling (p50)`,
+    )
+    const ceilingHeader = SIZES.map((s) => `ceiling ${label(s)}`.padStart(22)).join('')
+    const ratioHeader = SIZES.map((s) => `÷ ceiling ${label(s)}`.padStart(18)).join('')
+    console.log(`${'query'.padEnd(34)}${ceilingHeader}${ratioHeader}`)
+    for (const c of CASES) {
+      const at = (s: number) => results.get(s)!.get(c.name)!
+      const cells = SIZES.map((s) => `${fmt(at(s).ceilingP50)} / ${fmt(at(s).ceilingP95)}`.padStart(22))
+      const ratios = SIZES.map((s) => `${(at(s).p50 / at(s).ceilingP50).toFixed(2)}×`.padStart(18))
+      console.log(`${c.name.padEnd(34)}${cells.join('')}${ratios.join('')}`)
     }
   }
 }

@@ -1,7 +1,8 @@
 /**
  * URL-import throughput: imports N small PNGs from a local HTTP server through the real worker
  * (fetch → probe → disk blob store → entry) at worker concurrency 1, 4 and 16, and prints images/s.
- * Each run uses a fresh SQLite database (or, with MEDIALIB_BENCH_POSTGRES_URL, a fresh PostgreSQL database).
+ * Each run uses a fresh SQLite database (or, with MEDIALIB_BENCH_POSTGRES_URL, a fresh PostgreSQL database),
+ * and is followed by the raw ceiling of the same images at the same concurrency (bench/url-import-ceiling.ts).
  *
  *   npm run bench:url-import                 # 2,000 images per run
  *   BENCH_IMAGES=500 npm run bench:url-import
@@ -16,6 +17,8 @@ import sharp from 'sharp'
 import { DEFAULT_CONFIG, type Config } from '../src/config.js'
 import { createDeps } from '../src/deps.js'
 import { DEFAULT_PROJECT } from '../src/projects/project.service.js'
+import { freshDatabase } from './import-server.js'
+import { measureUrlCeiling } from './url-import-ceiling.js'
 
 const COUNT = Number(process.env.BENCH_IMAGES ?? 2000)
 const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? '1,4,16').split(',').map(Number)
@@ -84,6 +87,7 @@ async function main() {
       jobs: { ...DEFAULT_CONFIG.jobs, workerConcurrency: concurrency, pollMs: 20 },
     }
     const deps = await createDeps(config, { warn: () => undefined })
+    let seconds = 0
     try {
       await deps.projects.ensure(DEFAULT_PROJECT)
       const started = performance.now()
@@ -104,19 +108,32 @@ async function main() {
           throw new Error(`concurrency ${concurrency}: over the time limit`)
         await new Promise((r) => setTimeout(r, 25))
       }
-      const seconds = (performance.now() - started) / 1000
+      const elapsed = (performance.now() - started) / 1000
       await worker.stop()
       const items = await deps.importJobs.items(jobId)
       const ok = items.filter((i) => i.state === 'success').length
       if (ok !== COUNT) throw new Error(`concurrency ${concurrency}: only ${ok} of ${COUNT} succeeded`)
-      const line = `concurrency ${String(concurrency).padStart(2)}: ${COUNT} images in ${seconds.toFixed(2)} s = ${(COUNT / seconds).toFixed(0)} images/s`
-      rows.push(line)
-      process.stdout.write(`${line}\n`)
+      seconds = elapsed
     } finally {
       await deps.close()
       rmSync(dataDir, { recursive: true, force: true })
       if (POSTGRES) await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)
     }
+    const rate = COUNT / seconds
+    const ceilingDb = await freshDatabase(POSTGRES ? 'postgres' : 'sqlite')
+    let ceiling: number
+    try {
+      ceiling = await measureUrlCeiling(
+        ceilingDb,
+        images.map((_, i) => `${base}/img/${i}.png`),
+        concurrency,
+      )
+    } finally {
+      await ceilingDb.drop()
+    }
+    const line = `concurrency ${String(concurrency).padStart(2)}: ${COUNT} images in ${seconds.toFixed(2)} s = ${rate.toFixed(0)} images/s; raw ceiling ${ceiling.toFixed(0)} images/s; medialib ÷ ceiling ${(rate / ceiling).toFixed(2)}`
+    rows.push(line)
+    process.stdout.write(`${line}\n`)
   }
   server.close()
   process.stdout.write(

@@ -1,5 +1,11 @@
 import type { Config } from './config.js'
-import { migrateToLatest, openDatabase, waitForDatabase, type Database } from './db/database.js'
+import {
+  migrateToLatest,
+  openDatabase,
+  waitForDatabase,
+  type Database,
+  type DatabaseOptions,
+} from './db/database.js'
 import { createMediaEntryRepository } from './db/media-entry.repository.js'
 import { createProjectRepository } from './db/project.repository.js'
 import { createTokenRepository } from './db/token.repository.js'
@@ -27,11 +33,16 @@ export interface Deps extends UrlImportDeps {
 }
 
 /** Wires config → database → repositories → services. Waits for the database and migrates it. */
-export async function createDeps(config: Config, logger: Pick<Logger, 'warn'>): Promise<Deps> {
+export async function createDeps(
+  config: Config,
+  logger: Pick<Logger, 'warn'>,
+  options: Pick<DatabaseOptions, 'onQuery'> = {},
+): Promise<Deps> {
   const database = openDatabase({
     url: config.databaseUrl,
     dataDir: config.dataDir,
     poolSize: config.dbPoolSize,
+    onQuery: options.onQuery,
   })
   try {
     await waitForDatabase(database, logger)

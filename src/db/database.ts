@@ -7,6 +7,8 @@ import {
   PostgresDialect,
   SqliteDialect,
   sql,
+  type CompiledQuery,
+  type KyselyConfig,
   type MigrationProvider,
   type SqliteDatabase,
 } from 'kysely'
@@ -39,6 +41,16 @@ export interface DatabaseOptions {
   url?: string | undefined
   dataDir: string
   poolSize?: number
+  /** Called with every statement run (its SQL and parameters): benchmarks replay them on the raw driver. */
+  onQuery?: ((query: CompiledQuery) => void) | undefined
+}
+
+/** Kysely's `log` option for `onQuery`, or none. */
+function queryLog(onQuery: DatabaseOptions['onQuery']): KyselyConfig['log'] {
+  if (!onQuery) return undefined
+  return (event) => {
+    if (event.level === 'query') onQuery(event.query)
+  }
 }
 
 /** The SQLite file used when no database URL is configured. */
@@ -57,7 +69,7 @@ function redactUrl(url: string): string {
   }
 }
 
-function openSqlite(file: string): Database {
+function openSqlite(file: string, onQuery?: DatabaseOptions['onQuery']): Database {
   mkdirSync(path.dirname(file), { recursive: true })
   // The busy timeout makes writers queue instead of failing.
   const sqlite = new SQLite(file, { timeout: 10_000 })
@@ -74,6 +86,7 @@ function openSqlite(file: string): Database {
   sqlite.pragma('analysis_limit = 1000')
   const db = new Kysely<DatabaseSchema>({
     dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+    log: queryLog(onQuery),
   })
   return {
     db,
@@ -135,11 +148,11 @@ function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
   }
 }
 
-function openPostgres(url: string, poolSize: number): Database {
+function openPostgres(url: string, poolSize: number, onQuery?: DatabaseOptions['onQuery']): Database {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5_000 })
   // An idle client whose server went away emits 'error' on the pool; without a listener that kills the process.
   pool.on('error', () => undefined)
-  const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) })
+  const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }), log: queryLog(onQuery) })
   return {
     db,
     caps: postgresCaps,
@@ -176,11 +189,12 @@ async function withSqliteFileLock<T>(lockFile: string, fn: () => Promise<T>): Pr
 /** Opens the database the URL names. Does not connect yet for PostgreSQL (the pool connects lazily). */
 export function openDatabase(options: DatabaseOptions): Database {
   const url = options.url?.trim()
-  if (url && /^postgres(ql)?:\/\//.test(url)) return openPostgres(url, options.poolSize ?? 10)
-  if (url && url.startsWith('sqlite:')) return openSqlite(path.resolve(url.slice('sqlite:'.length)))
+  const { onQuery } = options
+  if (url && /^postgres(ql)?:\/\//.test(url)) return openPostgres(url, options.poolSize ?? 10, onQuery)
+  if (url && url.startsWith('sqlite:')) return openSqlite(path.resolve(url.slice('sqlite:'.length)), onQuery)
   if (url)
     throw new Error(`Unsupported database URL (expected postgres://… or sqlite:PATH): ${redactUrl(url)}`)
-  return openSqlite(path.join(options.dataDir, SQLITE_FILE_NAME))
+  return openSqlite(path.join(options.dataDir, SQLITE_FILE_NAME), onQuery)
 }
 
 function migrationProvider(caps: DialectCaps): MigrationProvider {

@@ -1,6 +1,6 @@
 import { BadRequestError, NotFoundError } from '../errors.js'
 import type { ImportJobRepository, ImportKind, NewImportItem } from '../db/import-job.repository.js'
-import { generateId } from '../media/ids.js'
+import { generateEntryId, generateId } from '../media/ids.js'
 import { FetchError, type SafeFetcher } from './safe-fetcher.js'
 
 export const MAX_CONTEXT_BYTES = 8192
@@ -59,7 +59,7 @@ export function createUrlImportService(deps: {
       if (Object.keys(problems).length > 0) throw new BadRequestError(problems)
       const id = generateId()
       const items: NewImportItem[] = request.items.map((item) => {
-        const row: NewImportItem = { externalId: item.id, url: item.url, entryId: generateId() }
+        const row: NewImportItem = { externalId: item.id, url: item.url, entryId: generateEntryId() }
         if (item.fileName !== undefined) row.fileName = item.fileName
         if (item.metadata !== undefined) row.metadata = item.metadata
         if (item.mediaType !== undefined) row.mediaType = item.mediaType

@@ -28,3 +28,20 @@ export function generateId(length = 12): string {
   }
   return id
 }
+
+/** Milliseconds since 1970 in base 36, 9 characters (enough until the year 5138): `[0-9a-z]` only. */
+function timePrefix(now: number): string {
+  return now.toString(36).padStart(9, '0')
+}
+
+/**
+ * The id of a new entry: its creation time (9 characters of base 36) and 12 random characters, 21 in all.
+ * The random part alone carries about 71 bits, as before. The time prefix makes new ids sort after older
+ * ones (digits and lowercase letters order the same way in SQLite's binary collation and in the usual
+ * PostgreSQL collations), so the `(project, id)` index grows at its right edge instead of taking inserts
+ * at random pages: on SQLite the raw insert rate fell by 43 % over 1M entries with random ids, and by 5 %
+ * with no such index at all (docs/performance.md). Ids a client gives are kept as given.
+ */
+export function generateEntryId(now = Date.now()): string {
+  return timePrefix(now) + generateId(12)
+}

@@ -1,7 +1,7 @@
 import type { MediaEntryRepository } from '../db/media-entry.repository.js'
 import type { MediaEntry } from './entry.js'
 import type { EntryFailure, EntryValidator, ValidEntry } from './entry-validator.js'
-import { generateId } from './ids.js'
+import { generateEntryId } from './ids.js'
 import { searchTextOf } from './search-text.js'
 import type { CompiledMediaType } from './media-types/metadata-validator.js'
 
@@ -68,7 +68,7 @@ export function createImportService(deps: {
           return fail(i, { kind: 'unique', field: 'externalId', value: valid.externalId as string })
         }
         let id = valid.id
-        while (id === undefined || seenIds.has(id)) id = generateId()
+        while (id === undefined || seenIds.has(id)) id = generateEntryId()
         seenIds.add(id)
         if (externalKey !== undefined) seenExternal.add(externalKey)
         const entry: MediaEntry = {

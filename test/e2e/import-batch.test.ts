@@ -115,7 +115,11 @@ describe.each(DIALECTS)('import batches (%s)', (dialect) => {
       ],
     })
     const [first, second, third] = res.body.mediaLibraryEntries
-    expect(first).toMatchObject({ ok: true, status: 200, id: expect.stringMatching(/^[a-zA-Z0-9-]{12}$/) })
+    expect(first).toMatchObject({
+      ok: true,
+      status: 200,
+      id: expect.stringMatching(/^[0-9a-z]{9}[a-zA-Z0-9-]{12}$/),
+    })
     expect(second).toMatchObject({
       ok: false,
       correlation: 'externalId: no-id-ext',

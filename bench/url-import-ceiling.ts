@@ -1,0 +1,74 @@
+/**
+ * The raw ceiling of the URL import: the same images, at the same concurrency, through bare tools with no
+ * job queue, lease, SSRF checks, content sniffing, EXIF or validation: `fetch` each URL, hash the bytes,
+ * read the dimensions (image-size), write the file to disk, and insert one row with the raw driver into a
+ * schema made by medialib's own migrations (every index and trigger is the real one).
+ */
+import { createHash } from 'node:crypto'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { performance } from 'node:perf_hooks'
+import SQLite from 'better-sqlite3'
+import { imageSize } from 'image-size'
+import pg from 'pg'
+import { prepareSchema } from './import-ceiling.js'
+import { benchEntry, ceilingRow, CEILING_COLUMNS } from './import-entries.js'
+import type { BenchDatabase } from './import-server.js'
+
+/** Images per second for `urls`, fetched by `concurrency` loops. */
+export async function measureUrlCeiling(
+  db: BenchDatabase,
+  urls: readonly string[],
+  concurrency: number,
+): Promise<number> {
+  await prepareSchema(db)
+  const blobs = path.join(db.dataDir, 'ceiling-blobs')
+  mkdirSync(blobs, { recursive: true })
+  const text = `INSERT INTO media_entries (${CEILING_COLUMNS.join(', ')}) VALUES (${CEILING_COLUMNS.map(
+    (_, i) => (db.dialect === 'sqlite' ? '?' : `$${i + 1}`),
+  ).join(', ')})`
+  let insert: (row: unknown[]) => Promise<void>
+  let close: () => Promise<void>
+  if (db.dialect === 'sqlite') {
+    const sqlite = new SQLite(db.sqliteFile)
+    sqlite.pragma('journal_mode = WAL')
+    sqlite.pragma('synchronous = NORMAL')
+    const statement = sqlite.prepare(text)
+    insert = async (row) => {
+      statement.run(row)
+    }
+    close = async () => {
+      sqlite.close()
+    }
+  } else {
+    const pool = new pg.Pool({ connectionString: db.url, max: Math.min(concurrency, 10) })
+    insert = async (row) => {
+      await pool.query(text, row)
+    }
+    close = () => pool.end()
+  }
+  const timestamp = new Date().toISOString()
+  let next = 0
+  const start = performance.now()
+  try {
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        for (let i = next++; i < urls.length; i = next++) {
+          const res = await fetch(urls[i]!)
+          if (!res.ok) throw new Error(`${urls[i]}: ${res.status}`)
+          const bytes = Buffer.from(await res.arrayBuffer())
+          const sha = createHash('sha256').update(bytes).digest('hex')
+          const { width, height } = imageSize(bytes)
+          const key = `${sha}.png`
+          writeFileSync(path.join(blobs, key), bytes)
+          const entry = benchEntry(i, 'url-ceiling')
+          entry.asset = { ...entry.asset, key, size: bytes.length, width, height, mimeType: 'image/png' }
+          await insert(ceilingRow(entry, timestamp))
+        }
+      }),
+    )
+    return urls.length / ((performance.now() - start) / 1000)
+  } finally {
+    await close()
+  }
+}
