@@ -139,7 +139,9 @@ async function main(): Promise<void> {
     await once(server.child, 'exit')
     const ok = Number(/^ok\s+(\d+)/m.exec(summary)?.[1] ?? 0)
     console.log(summary.trimEnd())
-    const ceilingDb = await freshDatabase(process.env.BENCH_DATABASE_URL ? 'postgres' : 'sqlite')
+    // The ceiling runs on the same server as the import: a fresh database next to BENCH_DATABASE_URL's.
+    const pgServer = process.env.BENCH_DATABASE_URL
+    const ceilingDb = await freshDatabase(pgServer ? 'postgres' : 'sqlite', pgServer)
     let ceiling: number
     try {
       ceiling = (await measureCeiling(ceilingDb, ENTRIES, Number(BATCH))).rate

@@ -30,8 +30,8 @@ export interface BenchDatabase {
   drop(): Promise<void>
 }
 
-async function admin(text: string): Promise<unknown[]> {
-  const client = new pg.Client({ connectionString: PG_URL })
+async function admin(text: string, server = PG_URL): Promise<unknown[]> {
+  const client = new pg.Client({ connectionString: server })
   await client.connect()
   try {
     return (await client.query(text)).rows
@@ -42,7 +42,8 @@ async function admin(text: string): Promise<unknown[]> {
 
 let counter = 0
 
-export async function freshDatabase(dialect: Dialect): Promise<BenchDatabase> {
+/** `server`: the PostgreSQL server to create the database on (default: PG_URL). */
+export async function freshDatabase(dialect: Dialect, server = PG_URL): Promise<BenchDatabase> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'medialib-bench-import-'))
   const sqliteFile = path.join(dataDir, 'medialib.sqlite')
   if (dialect === 'sqlite') {
@@ -62,8 +63,8 @@ export async function freshDatabase(dialect: Dialect): Promise<BenchDatabase> {
     }
   }
   const name = `medialib_bench_import_${process.pid}_${++counter}`
-  await admin(`CREATE DATABASE ${name}`)
-  const u = new URL(PG_URL!)
+  await admin(`CREATE DATABASE ${name}`, server)
+  const u = new URL(server!)
   u.pathname = `/${name}`
   return {
     dialect,
@@ -71,11 +72,11 @@ export async function freshDatabase(dialect: Dialect): Promise<BenchDatabase> {
     url: u.toString(),
     sqliteFile,
     size: async () => {
-      const rows = (await admin(`SELECT pg_database_size('${name}') AS bytes`)) as { bytes: number }[]
+      const rows = (await admin(`SELECT pg_database_size('${name}') AS bytes`, server)) as { bytes: number }[]
       return Number(rows[0]!.bytes)
     },
     drop: async () => {
-      await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`, server)
       rmSync(dataDir, { recursive: true, force: true })
     },
   }

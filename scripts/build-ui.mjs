@@ -1,17 +1,20 @@
-/* global console */
+/* global console, process */
 // Builds the browser UI: ui/app.js and its modules (with Preact and htm) into one minified ES module,
 // and the stylesheet, both under content-hashed names in dist/ui, plus dist/ui/index.html pointing at
 // them. One request per kind instead of a dozen module fetches: a browser's first visit shows the
 // library about half a second sooner (docs/ui.md), and the hashed files can be cached for good.
 import { createHash } from 'node:crypto'
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'rolldown'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const source = path.join(root, 'ui')
-const out = path.join(root, 'dist', 'ui')
+const target = path.join(root, 'dist', 'ui')
+// Built next to the live directory and swapped in at the end, so that a server or test run using
+// dist/ui meanwhile never finds it empty or half written.
+const out = path.join(root, 'dist', `ui.building-${process.pid}`)
 
 rmSync(out, { recursive: true, force: true })
 mkdirSync(out, { recursive: true })
@@ -43,4 +46,12 @@ writeFileSync(
   path.join(out, 'index.html'),
   page.replace('"/app.js"', `"/${script.fileName}"`).replace('"/style.css"', `"/${cssName}"`),
 )
+const old = path.join(root, 'dist', `ui.old-${process.pid}`)
+try {
+  renameSync(target, old)
+} catch (err) {
+  if (err.code !== 'ENOENT') throw err
+}
+renameSync(out, target)
+rmSync(old, { recursive: true, force: true })
 console.log(`ui: dist/ui/${script.fileName} (${script.code.length} bytes), dist/ui/${cssName}`)

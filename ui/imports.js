@@ -203,6 +203,7 @@ export function ImportsPage({ session }) {
   const [notice, setNotice] = useState('') // an id asked for by hand that is not a job of this project
   const [watchId, setWatchId] = useState('')
   const extra = useRef([]) // ids asked for by hand, not among the newest
+  const shown = useRef([]) // the jobs of the last good poll
   const opened = useRef(new Set()) // jobs started or asked for here: their items show without a click
   const [tick, setTick] = useState(0)
   const refresh = () => setTick((t) => t + 1)
@@ -221,14 +222,20 @@ export function ImportsPage({ session }) {
           try {
             older.push(await api('GET', `/ui/imports/${encodeURIComponent(id)}`))
           } catch (err) {
-            // Only an answer that the id is not a job here drops it; anything else is retried next poll.
-            if (err.status !== 404 && err.status !== 400) throw err
-            if (!stopped) setNotice(`No import job '${id}' in this project.`)
-            extra.current = extra.current.filter((x) => x !== id)
+            if (err.status === 404 || err.status === 400) {
+              // Not a job of this project: dropped, and said so.
+              if (!stopped) setNotice(`No import job '${id}' in this project.`)
+              extra.current = extra.current.filter((x) => x !== id)
+            } else {
+              // Anything else (a 429, a brief outage) keeps the job's last known state; retried next poll.
+              const last = shown.current.find((j) => j.id === id)
+              if (last) older.push(last)
+            }
           }
         }
         if (stopped) return
         const all = [...older, ...recent]
+        shown.current = all
         setJobs(all)
         setPollError('')
         timer = setTimeout(poll, all.some(running) ? POLL_MS : IDLE_POLL_MS)

@@ -17,9 +17,9 @@ const BEARER = /^Bearer\s+(\S+)\s*$/i
  */
 export function requireScope(tokens: TokenService, scope: Scope): onRequestHookHandler {
   return async (request: FastifyRequest, _reply: FastifyReply) => {
-    const header = request.headers.authorization
-    const bearer = header ? (BEARER.exec(header)?.[1] ?? header) : uiCookieToken(request)
-    const principal = await tokens.authenticate(bearer)
+    const presented = presentedToken(request)
+    if (presented.via === 'cookie') requireUiWriteHeader(request)
+    const principal = await tokens.authenticate(presented.token)
     if (!principal.scopes.has(scope)) throw new ForbiddenError()
     request.principal = principal
   }
@@ -31,17 +31,26 @@ export const UI_COOKIE = 'medialib_session'
 export const UI_WRITE_HEADER = 'x-medialib-ui'
 
 /**
- * The token of the UI cookie, only when the request has no Authorization header. A cookie-authenticated
- * request that can change state must carry `x-medialib-ui: 1`, else 403 (see docs/ui.md).
+ * The token a request presents, as authentication reads it (and rate limiting counts it): the
+ * Authorization header (`Bearer <token>`, or the bare token), else the UI cookie. The cookie counts only
+ * when the request has no Authorization header.
  */
-function uiCookieToken(request: FastifyRequest): string | undefined {
-  const token = cookieValue(request.headers.cookie, UI_COOKIE)
-  if (token === undefined) return undefined
+export function presentedToken(request: FastifyRequest): {
+  token: string | undefined
+  via: 'header' | 'cookie'
+} {
+  const header = request.headers.authorization
+  if (header) return { token: BEARER.exec(header)?.[1] ?? header, via: 'header' }
+  return { token: cookieValue(request.headers.cookie, UI_COOKIE), via: 'cookie' }
+}
+
+/** A cookie-authenticated request that can change state must carry `x-medialib-ui: 1`, else 403 (docs/ui.md). */
+function requireUiWriteHeader(request: FastifyRequest): void {
+  if (cookieValue(request.headers.cookie, UI_COOKIE) === undefined) return
   const safe = request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS'
   if (!safe && request.headers[UI_WRITE_HEADER] !== '1') {
     throw new ForbiddenError(`Requests authenticated by the UI cookie must send '${UI_WRITE_HEADER}: 1'`)
   }
-  return token
 }
 
 /** One cookie's value from a `Cookie` header. */

@@ -1,10 +1,9 @@
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { AppError } from '../errors.js'
-import { UI_COOKIE } from './auth.js'
+import { presentedToken } from './auth.js'
 
-const TOKEN_ID = /^Bearer\s+ml_([A-Za-z0-9]+)_/i
-const COOKIE_TOKEN_ID = new RegExp(`(?:^|;\\s*)${UI_COOKIE}=ml_([A-Za-z0-9]+)_`)
+const TOKEN_ID = /^ml_([A-Za-z0-9]+)_/
 
 /**
  * The key a request is counted under: the token's id (never its secret) from the Authorization header,
@@ -14,23 +13,24 @@ const COOKIE_TOKEN_ID = new RegExp(`(?:^|;\\s*)${UI_COOKIE}=ml_([A-Za-z0-9]+)_`)
  * spends that id's budget.
  */
 export function rateLimitKey(request: FastifyRequest): string {
-  const { authorization, cookie } = request.headers
-  if (authorization) {
-    const id = TOKEN_ID.exec(authorization)?.[1]
-    return id ? `token:${id}` : `ip:${request.ip}`
-  }
-  const id = COOKIE_TOKEN_ID.exec(cookie ?? '')?.[1]
-  return id ? `ui:${id}` : `ip:${request.ip}`
+  // The token as authentication reads it, so that no spelling authentication accepts escapes its budget.
+  const { token, via } = presentedToken(request)
+  const id = token === undefined ? undefined : TOKEN_ID.exec(token)?.[1]
+  if (!id) return `ip:${request.ip}`
+  return via === 'header' ? `token:${id}` : `ui:${id}`
 }
 
 /**
- * The UI's page and its static files (GETs outside `/api/` and `/ui/`) are not counted: they are small,
- * cached, and the browser fetches several per page view. Everything that reads the database is.
+ * The UI's page and its static files (GET routes outside `/api/` and `/ui/`) are not counted: they are
+ * small, cached, and the browser fetches several per page view. Everything that reads the database is.
+ * Decided by the route that matched, not by the request's URL, which can be spelled in ways the router
+ * decodes (`/%61pi/…`, an absolute URL) and would otherwise slip past the limit.
  */
 export function exemptFromRateLimit(request: FastifyRequest): boolean {
   if (request.method !== 'GET' && request.method !== 'HEAD') return false
-  const { url } = request
-  return !url.startsWith('/api/') && !url.startsWith('/ui/')
+  const route = request.routeOptions.url
+  if (route === undefined) return false
+  return !route.startsWith('/api/') && !route.startsWith('/ui/')
 }
 
 /** Per-token rate limiting; 429 in the API's envelope with `Retry-After`. Off when `perMinute` is 0. */

@@ -29,13 +29,13 @@ export function generateId(length = 12): string {
   return id
 }
 
-/** Milliseconds since 1970 in base 36, 9 characters (enough until the year 5138): `[0-9a-z]` only. */
+/** Milliseconds since 1970 in base 36, 9 characters (enough until the year 5188): `[0-9a-z]` only. */
 function timePrefix(now: number): string {
   return now.toString(36).padStart(9, '0')
 }
 
 /**
- * The id of a new entry: its creation time (9 characters of base 36) and 12 random characters, 21 in all.
+ * The id of a new entry: the time it is assigned (9 characters of base 36) and 12 random characters, 21 in all.
  * The random part alone carries about 71 bits, as before. The time prefix makes new ids sort after older
  * ones (digits and lowercase letters order the same way in SQLite's binary collation and in the usual
  * PostgreSQL collations), so the `(project, id)` index grows at its right edge instead of taking inserts

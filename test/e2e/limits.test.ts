@@ -1,3 +1,4 @@
+import http from 'node:http'
 import { connect } from 'node:net'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { DIALECTS } from '../helpers/dialects.js'
@@ -140,6 +141,35 @@ describe.each(DIALECTS)('rate limiting per token (%s)', (dialect) => {
     expect((await withCookie(second)).status).toBe(200)
     // The same token as a Bearer token (a script): the browser's budget is not the script's.
     expect((await request(server, 'GET', '/api/v1/mediaLibrary?ids=a', { token: first })).status).toBe(200)
+  })
+
+  it('counts every spelling the router and authentication accept: encoded paths, absolute URLs, bare tokens', async () => {
+    const token = await server.createToken('default', ['public-api:read'])
+    const { hostname: host, port } = new URL(server.baseUrl)
+    // A raw request line, as fetch would normalise it: `GET <target> HTTP/1.1`.
+    const raw = (target: string, headers: Record<string, string>) =>
+      new Promise<number>((resolve, reject) => {
+        const req = http.request({ host, port, path: target, headers }, (res) => {
+          res.resume()
+          res.on('end', () => resolve(res.statusCode ?? 0))
+        })
+        req.on('error', reject)
+        req.end()
+      })
+    const bearer = { authorization: `Bearer ${token}` }
+    const statuses = [
+      await raw('/%61pi/v1/mediaLibrary?ids=a', bearer),
+      await raw(`http://${host}/api/v1/mediaLibrary?ids=a`, bearer),
+      await raw('/api/v1/mediaLibrary?ids=a', { authorization: token }), // the bare token, also accepted
+      await raw('/api/v1/mediaLibrary?ids=a', bearer),
+      await raw('/%61pi/v1/mediaLibrary?ids=a', bearer),
+      await raw(`http://${host}/api/v1/mediaLibrary?ids=a`, bearer),
+    ]
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429])
+    const cookie = { cookie: `medialib_session= ${token}` }
+    const ui = []
+    for (let i = 0; i < 6; i++) ui.push(await raw('/%75i/session', cookie))
+    expect(ui).toEqual([200, 200, 200, 200, 200, 429])
   })
 
   it("does not count the UI's page and static files, only what reads the database", async () => {
