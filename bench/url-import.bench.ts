@@ -6,6 +6,7 @@
  *
  *   npm run bench:url-import                 # 2,000 images per run
  *   BENCH_IMAGES=500 npm run bench:url-import
+ *   BENCH_POLL_MS=500 npm run bench:url-import   # the worker's poll interval (default here 20 ms)
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:http'
@@ -23,6 +24,8 @@ import { measureUrlCeiling } from './url-import-ceiling.js'
 const COUNT = Number(process.env.BENCH_IMAGES ?? 2000)
 const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? '1,4,16').split(',').map(Number)
 const POSTGRES = process.env.MEDIALIB_BENCH_POSTGRES_URL
+/** How often an idle worker looks for work (the server's default is 500 ms). */
+const POLL_MS = Number(process.env.BENCH_POLL_MS ?? 20)
 /** No run may take longer than this. */
 const RUN_LIMIT_MS = 300_000
 
@@ -84,7 +87,7 @@ async function main() {
         allowCidrs: ['127.0.0.1/32'],
         maxConcurrentDownloads: Math.max(16, concurrency),
       },
-      jobs: { ...DEFAULT_CONFIG.jobs, workerConcurrency: concurrency, pollMs: 20 },
+      jobs: { ...DEFAULT_CONFIG.jobs, workerConcurrency: concurrency, pollMs: POLL_MS },
     }
     const deps = await createDeps(config, { warn: () => undefined })
     let seconds = 0

@@ -38,6 +38,7 @@ export function createWorker(options: WorkerOptions): Worker {
   const jobCache = new Map<string, ImportJob>()
   let running = false
   let wake: (() => void) | undefined
+  let wakePending = false
   let loop: Promise<void> | undefined
   let idleWaiters: (() => void)[] = []
   let lastSweep = 0
@@ -78,8 +79,22 @@ export function createWorker(options: WorkerOptions): Worker {
     }
   }
 
+  /**
+   * Wakes the loop now, or, when it is still inside a tick (an item can finish, or a job be queued,
+   * before the loop goes to sleep), makes its next sleep return at once instead of waiting a poll.
+   */
+  const poke = () => {
+    if (wake) wake()
+    else wakePending = true
+  }
+
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
+      if (wakePending) {
+        wakePending = false
+        resolve()
+        return
+      }
       const timer = setTimeout(done, ms)
       function done() {
         clearTimeout(timer)
@@ -98,7 +113,7 @@ export function createWorker(options: WorkerOptions): Worker {
         const key = `${item.jobId}/${item.idx}`
         const p = handle(item).finally(() => {
           inFlight.delete(key)
-          wake?.()
+          poke()
         })
         inFlight.set(key, p)
       }
@@ -142,18 +157,18 @@ export function createWorker(options: WorkerOptions): Worker {
       loop = run()
     },
     notify() {
-      wake?.()
+      poke()
     },
     async stop() {
       running = false
-      wake?.()
+      poke()
       await loop
       await Promise.allSettled([...inFlight.values()])
     },
     idle: () =>
       new Promise<void>((resolve) => {
         idleWaiters.push(resolve)
-        wake?.()
+        poke()
       }),
   }
 }
