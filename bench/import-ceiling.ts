@@ -14,6 +14,22 @@ import type { BenchDatabase } from './import-server.js'
 
 const quiet = { warn: () => undefined }
 
+/**
+ * A bare better-sqlite3 connection with the settings medialib runs with (src/db/database.ts): for
+ * writing ceilings, or `readonly` for reading ones (then only the page cache applies).
+ */
+export function openRawSqlite(file: string, readonly = false): SQLite.Database {
+  const sqlite = new SQLite(file, { readonly })
+  if (!readonly) {
+    sqlite.pragma('journal_mode = WAL')
+    sqlite.pragma('synchronous = NORMAL')
+    sqlite.pragma('foreign_keys = ON')
+    sqlite.pragma('wal_autocheckpoint = 4000')
+  }
+  sqlite.pragma('cache_size = -32768')
+  return sqlite
+}
+
 /** Creates the schema with medialib's migrations and the project the entries belong to. */
 export async function prepareSchema(db: BenchDatabase): Promise<void> {
   const deps = await createDeps(
@@ -43,13 +59,7 @@ export async function measureCeiling(
   const rows = benchEntries(start, count, 'ceiling').map((e) => ceilingRow(e, timestamp))
   const columns = CEILING_COLUMNS.join(', ')
   if (db.dialect === 'sqlite') {
-    const sqlite = new SQLite(db.sqliteFile)
-    // The same settings medialib runs with (src/db/database.ts).
-    sqlite.pragma('journal_mode = WAL')
-    sqlite.pragma('synchronous = NORMAL')
-    sqlite.pragma('foreign_keys = ON')
-    sqlite.pragma('cache_size = -32768')
-    sqlite.pragma('wal_autocheckpoint = 4000')
+    const sqlite = openRawSqlite(db.sqliteFile)
     const insert = sqlite.prepare(
       `INSERT INTO media_entries (${columns}) VALUES (${CEILING_COLUMNS.map(() => '?').join(', ')})`,
     )

@@ -7,8 +7,8 @@
  * from one connection too). PostgreSQL: `connections` clients with prepared statements.
  */
 import { performance } from 'node:perf_hooks'
-import SQLite from 'better-sqlite3'
 import pg from 'pg'
+import { openRawSqlite } from './import-ceiling.js'
 import { BENCH_PROJECT, BENCH_SYSTEM } from './import-entries.js'
 import type { BenchDatabase } from './import-server.js'
 import { distinctKeys, random, type Library } from './load-workload.js'
@@ -50,8 +50,7 @@ export async function measureReadCeiling(
   const end = performance.now() + seconds * 1000
   const start = performance.now()
   if (db.dialect === 'sqlite') {
-    const sqlite = new SQLite(db.sqliteFile, { readonly: true })
-    sqlite.pragma('cache_size = -32768')
+    const sqlite = openRawSqlite(db.sqliteFile, true)
     const sql = statements(() => '?')
     const byId = sqlite.prepare(sql.byId)
     const byExternal = sqlite.prepare(sql.byExternal)

@@ -6,11 +6,12 @@
  */
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
-import SQLite from 'better-sqlite3'
+import type SQLite from 'better-sqlite3'
 import type { CompiledQuery } from 'kysely'
 import pg from 'pg'
 import { SQLITE_FILE_NAME } from '../src/db/database.js'
 import type { Config } from '../src/config.js'
+import { openRawSqlite } from './import-ceiling.js'
 
 export interface Replayer {
   /** Runs the statements one after the other and returns the elapsed milliseconds. */
@@ -31,8 +32,7 @@ export async function openReplayer(config: Config): Promise<Replayer> {
       close: () => client.end(),
     }
   }
-  const sqlite = new SQLite(path.join(config.dataDir, SQLITE_FILE_NAME), { readonly: true })
-  sqlite.pragma('cache_size = -32768')
+  const sqlite = openRawSqlite(path.join(config.dataDir, SQLITE_FILE_NAME), true)
   const prepared = new Map<string, SQLite.Statement>()
   return {
     async run(statements) {

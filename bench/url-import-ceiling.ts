@@ -8,10 +8,9 @@ import { createHash } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
-import SQLite from 'better-sqlite3'
 import { imageSize } from 'image-size'
 import pg from 'pg'
-import { prepareSchema } from './import-ceiling.js'
+import { openRawSqlite, prepareSchema } from './import-ceiling.js'
 import { benchEntry, ceilingRow, CEILING_COLUMNS } from './import-entries.js'
 import type { BenchDatabase } from './import-server.js'
 
@@ -30,9 +29,7 @@ export async function measureUrlCeiling(
   let insert: (row: unknown[]) => Promise<void>
   let close: () => Promise<void>
   if (db.dialect === 'sqlite') {
-    const sqlite = new SQLite(db.sqliteFile)
-    sqlite.pragma('journal_mode = WAL')
-    sqlite.pragma('synchronous = NORMAL')
+    const sqlite = openRawSqlite(db.sqliteFile)
     const statement = sqlite.prepare(text)
     insert = async (row) => {
       statement.run(row)

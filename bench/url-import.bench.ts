@@ -8,12 +8,8 @@
  *   BENCH_IMAGES=500 npm run bench:url-import
  *   BENCH_POLL_MS=500 npm run bench:url-import   # the worker's poll interval (default here 20 ms)
  */
-import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
-import pg from 'pg'
 import sharp from 'sharp'
 import { DEFAULT_CONFIG, type Config } from '../src/config.js'
 import { createDeps } from '../src/deps.js'
@@ -28,16 +24,6 @@ const POSTGRES = process.env.MEDIALIB_BENCH_POSTGRES_URL
 const POLL_MS = Number(process.env.BENCH_POLL_MS ?? 20)
 /** No run may take longer than this. */
 const RUN_LIMIT_MS = 300_000
-
-async function admin(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: POSTGRES })
-  await client.connect()
-  try {
-    await client.query(text)
-  } finally {
-    await client.end()
-  }
-}
 
 async function main() {
   process.stdout.write(`generating ${COUNT} distinct PNGs…\n`)
@@ -68,20 +54,12 @@ async function main() {
 
   const rows: string[] = []
   for (const concurrency of CONCURRENCIES) {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'medialib-bench-url-'))
-    const dbName = `medialib_bench_${process.pid}_${concurrency}`
-    let databaseUrl: string | undefined
-    if (POSTGRES) {
-      await admin(`CREATE DATABASE ${dbName}`)
-      const u = new URL(POSTGRES)
-      u.pathname = `/${dbName}`
-      databaseUrl = u.toString()
-    }
+    const db = await freshDatabase(POSTGRES ? 'postgres' : 'sqlite', POSTGRES)
     const config: Config = {
       ...DEFAULT_CONFIG,
-      dataDir,
+      dataDir: db.dataDir,
       logLevel: 'silent',
-      ...(databaseUrl ? { databaseUrl } : {}),
+      ...(db.url ? { databaseUrl: db.url } : {}),
       fetch: {
         ...DEFAULT_CONFIG.fetch,
         allowCidrs: ['127.0.0.1/32'],
@@ -119,11 +97,10 @@ async function main() {
       seconds = elapsed
     } finally {
       await deps.close()
-      rmSync(dataDir, { recursive: true, force: true })
-      if (POSTGRES) await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)
+      await db.drop()
     }
     const rate = COUNT / seconds
-    const ceilingDb = await freshDatabase(POSTGRES ? 'postgres' : 'sqlite')
+    const ceilingDb = await freshDatabase(POSTGRES ? 'postgres' : 'sqlite', POSTGRES)
     let ceiling: number
     try {
       ceiling = await measureUrlCeiling(

@@ -18,7 +18,7 @@ const BEARER = /^Bearer\s+(\S+)\s*$/i
 export function requireScope(tokens: TokenService, scope: Scope): onRequestHookHandler {
   return async (request: FastifyRequest, _reply: FastifyReply) => {
     const presented = presentedToken(request)
-    if (presented.via === 'cookie') requireUiWriteHeader(request)
+    if (presented.via === 'cookie' && presented.token !== undefined) requireUiWriteHeader(request)
     const principal = await tokens.authenticate(presented.token)
     if (!principal.scopes.has(scope)) throw new ForbiddenError()
     request.principal = principal
@@ -46,7 +46,6 @@ export function presentedToken(request: FastifyRequest): {
 
 /** A cookie-authenticated request that can change state must carry `x-medialib-ui: 1`, else 403 (docs/ui.md). */
 function requireUiWriteHeader(request: FastifyRequest): void {
-  if (cookieValue(request.headers.cookie, UI_COOKIE) === undefined) return
   const safe = request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS'
   if (!safe && request.headers[UI_WRITE_HEADER] !== '1') {
     throw new ForbiddenError(`Requests authenticated by the UI cookie must send '${UI_WRITE_HEADER}: 1'`)

@@ -40,7 +40,7 @@ export async function registerRateLimit(app: FastifyInstance, perMinute: number)
     max: perMinute,
     timeWindow: 60_000,
     keyGenerator: rateLimitKey,
-    allowList: (request) => exemptFromRateLimit(request),
+    allowList: exemptFromRateLimit,
     errorResponseBuilder: (_request, context) =>
       new AppError(429, 'Too Many Requests', {
         message: `Rate limit exceeded: at most ${context.max} requests per minute; retry in ${Math.ceil(context.ttl / 1000)} s`,
