@@ -3,7 +3,8 @@ import { createReadStream, createWriteStream, type Dirent } from 'node:fs'
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
-import { checkKey, InvalidKeyError, type BlobStat, type BlobStore } from './blob-store.js'
+import type { BlobStat, BlobStore } from './blob-store.js'
+import { checkKey, InvalidKeyError, MAX_STORE_KEY_BYTES } from './key.js'
 
 const TMP_DIR = '.tmp'
 
@@ -16,7 +17,7 @@ function isMissing(err: unknown): boolean {
 export function createDiskBlobStore(root: string): BlobStore {
   const base = path.resolve(root)
   const fileOf = (key: string) => {
-    const file = path.resolve(base, checkKey(key))
+    const file = path.resolve(base, checkKey(key, MAX_STORE_KEY_BYTES))
     // checkKey refuses `..`; this is the belt to its braces.
     if (!file.startsWith(base + path.sep) || file.startsWith(path.join(base, TMP_DIR) + path.sep)) {
       throw new InvalidKeyError(key)
