@@ -221,6 +221,16 @@ export async function migrateToLatest(database: Database): Promise<string[]> {
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
 }
 
+/**
+ * Brings the schema to exactly the named migration (tests build a database as an older release left it,
+ * to check the upgrade from it).
+ */
+export async function migrateTo(database: Database, name: string): Promise<void> {
+  const migrator = new Migrator({ db: database.db, provider: migrationProvider(database.caps) })
+  const { error } = await database.withMigrationLock(() => migrator.migrateTo(name))
+  if (error) throw error
+}
+
 /** Waits until the database answers, logging each failed attempt; gives up after `attempts`. */
 export async function waitForDatabase(
   database: Database,
