@@ -8,7 +8,8 @@ import type { ImportService } from '../media/import.service.js'
 import type { LibraryService } from '../media/library.service.js'
 import type { CompiledMediaType } from '../media/media-types/metadata-validator.js'
 import type { Patch } from '../media/patch.service.js'
-import { newBlobKey, type BlobStore } from '../storage/blob-store.js'
+import { newBlobKey } from '../storage/blob-store.js'
+import type { ProjectStorage } from '../storage/project-storage.js'
 import { metadataFromTags, probeFile, ProbeError, readImageTags, type ExifMapping } from './probe.js'
 import { FetchError, type SafeFetcher } from './safe-fetcher.js'
 
@@ -19,7 +20,8 @@ const SIZE_LIMIT = { images: 'image', videos: 'video', files: 'file' } as const
 export interface ItemProcessorDeps {
   jobs: ImportJobRepository
   fetcher: SafeFetcher
-  blobs: BlobStore
+  /** Blobs are written to the job's project namespace. */
+  blobs: ProjectStorage
   importer: ImportService
   library: LibraryService
   mediaTypesOf(project: string): Promise<ReadonlyMap<string, CompiledMediaType>>
@@ -99,10 +101,11 @@ function describeFailure(result: unknown): string {
 
 export function createItemProcessor(deps: ItemProcessorDeps): ItemProcessor {
   const now = deps.now ?? (() => new Date())
-  const { jobs, blobs } = deps
+  const { jobs } = deps
   let tmpReady: Promise<unknown> | undefined
 
   const attempt = async (job: ImportJob, item: ImportItem, worker: string): Promise<ItemOutcome> => {
+    const blobs = deps.blobs.files(job.project)
     const kind: MediaKind = KIND_OF_JOB[job.kind]
     const mediaTypes = await deps.mediaTypesOf(job.project)
     const handle = item.mediaType ?? DEFAULT_HANDLE[job.kind]

@@ -31,12 +31,6 @@ const anyCase = (word: string) => [...word].map((c) => `[${c}${c.toUpperCase()}]
 const IMAGE_URL_PATTERN = `(http)?s?:?(\\/\\/[^"']*\\.(?:${IMAGE_EXTENSIONS.map(anyCase).join('|')}))`
 const ANY_URL_PATTERN = `(http)?s?:?(\\/\\/[^"']*\\.*)`
 
-/**
- * Storage keys are relative paths inside the store: no leading slash, no `..` segment, no backslash
- * or control character, and not under `v/`, which is reserved for variants.
- */
-const KEY_PATTERN = '^(?!/)(?!v/)(?!.*(?:^|/)\\.\\.(?:/|$))[^\\\\\\u0000-\\u001f]+$'
-
 const entrySchema = {
   type: 'object',
   required: ['mediaType', 'asset'],
@@ -72,13 +66,8 @@ const entrySchema = {
 function assetSchema(kind: MediaKind): Record<string, unknown> {
   const dimension = { type: 'number', minimum: 0 }
   const properties: Record<string, unknown> = {
-    key: {
-      type: 'string',
-      minLength: 1,
-      maxLength: 1024,
-      pattern: KEY_PATTERN,
-      errorText: 'must be a relative storage key (no leading /, no .. segment, not under v/)',
-    },
+    // The one key grammar (src/storage/key.ts); every relative key is the client's, `v/…` included.
+    key: { type: 'string', storageKey: true },
     url: {
       type: 'string',
       minLength: 1,

@@ -80,7 +80,7 @@ describe.each(DIALECTS)('URL imports end to end (%s)', (dialect) => {
       systemName: string
     }
   }
-  const blob = async (key: string) => buffer((await server.deps.blobs.get(key))!)
+  const blob = async (key: string) => buffer((await server.deps.blobs.files('default').get(key))!)
 
   it('imports real images of every kind and reports each failure with its reason', async () => {
     const u = (p: string) => media.url(p)
@@ -185,7 +185,7 @@ describe.each(DIALECTS)('URL imports end to end (%s)', (dialect) => {
     // Exactly the successful items became entries and blobs; failures left nothing behind.
     const all = await server.deps.library.listByExternalIds('default', 'legacy', [...byId.keys()])
     expect(all.map((e) => e.externalId).sort()).toEqual(expected.map((e) => e[0]).sort())
-    expect((await server.deps.blobs.list('')).filter((k) => !k.startsWith('v/')).length).toBe(expected.length)
+    expect((await server.deps.blobs.files('default').list('')).length).toBe(expected.length)
 
     // The webhook: signed with the project's secret, the overview counted, the context passed back.
     const until = Date.now() + 5_000

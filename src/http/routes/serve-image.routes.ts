@@ -4,8 +4,9 @@ import { AppError, NotFoundError } from '../../errors.js'
 import type { LibraryService } from '../../media/library.service.js'
 import type { ProjectService } from '../../projects/project.service.js'
 import type { TokenService } from '../../projects/token.service.js'
-import type { BlobStore, ByteRange } from '../../storage/blob-store.js'
-import { checkKey, InvalidKeyError } from '../../storage/blob-store.js'
+import type { ByteRange } from '../../storage/blob-store.js'
+import { keyProblem } from '../../storage/key.js'
+import type { ProjectStorage } from '../../storage/project-storage.js'
 import { principalOf, requireScope } from '../auth.js'
 import { bearerSecurity } from '../schemas/common.js'
 import { checkApiVersion } from './context.js'
@@ -43,7 +44,7 @@ export function serveImageRoutes(deps: {
   tokens: TokenService
   projects: ProjectService
   library: LibraryService
-  blobs: BlobStore
+  blobs: ProjectStorage
   assetKeys: AssetKeyRepository
 }): FastifyPluginAsync {
   return async (app) => {
@@ -62,12 +63,8 @@ export function serveImageRoutes(deps: {
       async (request, reply) => {
         const { project } = principalOf(request)
         const key = (request.params as { '*': string })['*']
-        try {
-          checkKey(key)
-        } catch (err) {
-          if (err instanceof InvalidKeyError) throw notFound()
-          throw err
-        }
+        // No entry can hold a key outside the grammar.
+        if (keyProblem(key) !== undefined) throw notFound()
         const id = await deps.assetKeys.entryIdOfKey(project, key)
         if (!id) throw notFound()
         const entry = await deps.library.getOrFail(project, id)
@@ -80,7 +77,9 @@ export function serveImageRoutes(deps: {
             message: 'The requested image is revoked or marked as invalid',
           })
         }
-        const stat = await deps.blobs.stat(key)
+        // Only the caller's project namespace: another project's blob under the same key is not reachable.
+        const blobs = deps.blobs.files(project)
+        const stat = await blobs.stat(key)
         if (!stat) throw notFound()
         reply
           .header('content-type', entry.asset.mimeType)
@@ -99,7 +98,7 @@ export function serveImageRoutes(deps: {
         if (range === 'unsatisfiable') {
           return reply.code(416).header('content-range', `bytes */${stat.size}`).send()
         }
-        const body = await deps.blobs.get(key, range)
+        const body = await blobs.get(key, range)
         if (!body) throw notFound()
         if (range) {
           reply

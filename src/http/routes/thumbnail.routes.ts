@@ -56,7 +56,7 @@ export function thumbnailRoutes(deps: ThumbnailRoutesDeps): FastifyPluginAsync {
           summary: 'A thumbnail of an image entry, made on demand (extension)',
           description:
             'Resized from the stored original on first request (never enlarged), WebP when the `Accept` ' +
-            'header allows it, else AVIF when allowed, else JPEG; cached in the blob store under `v/`. ' +
+            "header allows it, else AVIF when allowed, else JPEG; cached in the project's derived namespace. " +
             'Answers carry a strong ETag and `Vary: Accept`; `If-None-Match` gives 304.',
           security: bearerSecurity('public-api:read'),
           params: EntryIdParams,
@@ -86,7 +86,7 @@ export function thumbnailRoutes(deps: ThumbnailRoutesDeps): FastifyPluginAsync {
         if (ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) {
           return (reply as FastifyReply).status(304).send()
         }
-        const thumbnail = await thumbnails.get(entry, width, accept)
+        const thumbnail = await thumbnails.get(project, entry, width, accept)
         return reply.type(thumbnail.contentType).send(thumbnail.body)
       },
     )

@@ -1,0 +1,41 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import S3rver from 's3rver'
+import { DEFAULT_CONFIG, type Config } from '../../src/config.js'
+
+/** s3rver 3.7.1 on 127.0.0.1 (random port) with one bucket, and the storage config that points at it. */
+export async function startS3(bucket = 'medialib-test'): Promise<{
+  storage: Config['storage']
+  close(): Promise<void>
+}> {
+  const directory = mkdtempSync(path.join(tmpdir(), 'medialib-s3rver-'))
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: 0,
+    silent: true,
+    directory,
+    configureBuckets: [{ name: bucket, configs: [] }],
+  })
+  const { port } = await server.run()
+  return {
+    storage: {
+      driver: 's3',
+      s3: {
+        ...DEFAULT_CONFIG.storage.s3,
+        bucket,
+        prefix: 'lib/',
+        endpoint: `http://127.0.0.1:${port}`,
+        forcePathStyle: true,
+        accessKeyId: 'S3RVER',
+        secretAccessKey: 'S3RVER',
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+      },
+    },
+    async close() {
+      await server.close()
+      rmSync(directory, { recursive: true, force: true })
+    },
+  }
+}
