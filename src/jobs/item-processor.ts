@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { mkdir, rm } from 'node:fs/promises'
+import { mkdir, readdir, rm } from 'node:fs/promises'
+import { hostname } from 'node:os'
 import path from 'node:path'
 import type { ImportItem, ImportJob, ImportJobRepository, ItemOutcome } from '../db/import-job.repository.js'
 import type { Asset, MediaEntry, MediaKind } from '../media/entry.js'
@@ -32,6 +33,8 @@ export interface ItemProcessorDeps {
   assetUrl(key: string): string
   maxRetries: number
   retryBaseMs: number
+  /** Where the detail a reason leaves out (resolved addresses, resolver codes) is written. */
+  logger?: { info(o: object, m: string): void }
   now?: () => Date
 }
 
@@ -99,6 +102,47 @@ function describeFailure(result: unknown): string {
   ].join('; ')
 }
 
+/** This process's own folder under the temp directory: `<host>-<pid>`, so a sweep can tell whose files are whose. */
+export function processTmpDir(tmpDir: string): string {
+  return path.join(tmpDir, `${hostname()}-${process.pid}`)
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/**
+ * Removes what dead processes left in the temp directory (partial `.download` files of a worker that was
+ * killed): the folders of this host's processes that no longer run, and loose files of older versions.
+ * Folders of live processes, and of other hosts sharing the data directory, are left alone.
+ */
+export async function sweepTmpDir(tmpDir: string): Promise<string[]> {
+  const host = hostname()
+  const removed: string[] = []
+  let names: string[]
+  try {
+    names = await readdir(tmpDir)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return removed
+    throw err
+  }
+  for (const name of names) {
+    const owner = /^(.+)-(\d+)$/.exec(name)
+    const dead = owner
+      ? owner[1] === host && Number(owner[2]) !== process.pid && !isAlive(Number(owner[2]))
+      : name.endsWith('.download')
+    if (!dead) continue
+    await rm(path.join(tmpDir, name), { recursive: true, force: true })
+    removed.push(name)
+  }
+  return removed
+}
+
 export function createItemProcessor(deps: ItemProcessorDeps): ItemProcessor {
   const now = deps.now ?? (() => new Date())
   const { jobs } = deps
@@ -126,9 +170,10 @@ export function createItemProcessor(deps: ItemProcessorDeps): ItemProcessor {
       await jobs.setBlobKey(item, worker, null)
     }
 
-    tmpReady ??= mkdir(deps.tmpDir, { recursive: true })
+    const ownDir = processTmpDir(deps.tmpDir)
+    tmpReady ??= mkdir(ownDir, { recursive: true })
     await tmpReady
-    const tmp = path.join(deps.tmpDir, `${randomUUID()}.download`)
+    const tmp = path.join(ownDir, `${randomUUID()}.download`)
     try {
       const download = await deps.fetcher.downloadToFile(item.url, tmp, deps.maxBytes[SIZE_LIMIT[job.kind]])
       const probe = await probeFile(tmp, kind)
@@ -235,6 +280,9 @@ export function createItemProcessor(deps: ItemProcessorDeps): ItemProcessor {
           ? err.transient
           : !(err instanceof ProbeError) && !isClientError(err)
       const reason = err instanceof Error ? err.message : String(err)
+      if (err instanceof FetchError && err.detail !== undefined) {
+        deps.logger?.info({ job: job.id, item: item.idx, url: item.url, detail: err.detail }, reason)
+      }
       if (transient && item.attempts <= deps.maxRetries) {
         return {
           state: 'retry',

@@ -11,7 +11,7 @@ import type { BlobStore } from '../storage/blob-store.js'
 import { createDiskBlobStore } from '../storage/disk-blob-store.js'
 import { createProjectStorage, layoutOf, type ProjectStorage } from '../storage/project-storage.js'
 import { createAddressGuard } from './address-guard.js'
-import { createItemProcessor } from './item-processor.js'
+import { createItemProcessor, sweepTmpDir } from './item-processor.js'
 import { createSafeFetcher, type SafeFetcher } from './safe-fetcher.js'
 import { createUrlImportService, type UrlImportService } from './url-import.service.js'
 import { createWorker, type Worker, type WorkerOptions } from './worker.js'
@@ -99,7 +99,8 @@ export function createUrlImportDeps(
       for (const w of workers) w.notify()
     },
   })
-  const processWith = (store: ProjectStorage) =>
+  const tmpDir = path.join(config.dataDir, 'tmp', 'url-import')
+  const processWith = (store: ProjectStorage, logger?: WorkerOptions['logger']) =>
     createItemProcessor({
       jobs: importJobs,
       fetcher,
@@ -108,12 +109,12 @@ export function createUrlImportDeps(
       library: services.library,
       mediaTypesOf: (project) => services.projects.mediaTypesOf(project),
       maxBytes: config.fetch.maxBytes,
-      tmpDir: path.join(config.dataDir, 'tmp', 'url-import'),
+      tmpDir,
       assetUrl: (key) => assetUrlOf(config, key),
       maxRetries: config.jobs.maxRetries,
       retryBaseMs: config.jobs.retryBaseMs,
+      ...(logger ? { logger } : {}),
     })
-  const process = processWith(blobs)
   return {
     blobs,
     legacyBlobs,
@@ -123,9 +124,13 @@ export function createUrlImportDeps(
     fetcher,
     urlImports,
     createWorker({ blobs: store, ...overrides } = {}) {
+      // Partial downloads of killed processes go at start-up (finding 8 of issue 13).
+      sweepTmpDir(tmpDir).catch((err: unknown) =>
+        overrides.logger?.error({ err }, 'could not sweep the URL-import temp directory'),
+      )
       const worker = createWorker({
         jobs: importJobs,
-        process: store ? processWith(store) : process,
+        process: processWith(store ?? blobs, overrides.logger),
         fetcher,
         concurrency: config.jobs.workerConcurrency,
         maxInFlightPerProject: config.jobs.maxInFlightPerProject,

@@ -2,6 +2,7 @@ import type { Ajv, ErrorObject, ValidateFunction } from 'ajv'
 import { firstPerPath, ruleOf } from './ajv.js'
 import type { Asset, MediaKind, Translation } from './entry.js'
 import type { CompiledMediaType, MetadataError } from './media-types/metadata-validator.js'
+import { canonicalMimeType, MIME_TYPE_PATTERN, MIME_TYPE_RULE } from './mime-type.js'
 
 /** Why an entry of an import was refused. The presenter of each API version words it. */
 export type EntryFailure =
@@ -77,7 +78,7 @@ function assetSchema(kind: MediaKind): Record<string, unknown> {
         kind === 'mediaImage' ? `must be a URL ending in .${IMAGE_EXTENSIONS.join(', .')}` : 'must be a URL',
     },
     size: { type: 'number', minimum: 0 },
-    mimeType: { type: 'string', minLength: 1, maxLength: 255 },
+    mimeType: { type: 'string', maxLength: 255, pattern: MIME_TYPE_PATTERN, errorText: MIME_TYPE_RULE },
     filename: { type: 'string', minLength: 1, maxLength: 1024 },
     width: dimension,
     height: dimension,
@@ -155,6 +156,12 @@ function validationFailure(errors: { path: string; message: string }[]): EntryCh
   }
 }
 
+/** The asset with its (valid) mimeType in stored form; the same object when it already is. */
+function withCanonicalType(asset: Asset): Asset {
+  const mimeType = canonicalMimeType(asset.mimeType)
+  return mimeType === asset.mimeType ? asset : { ...asset, mimeType }
+}
+
 /** Checks entries against the request rules, the asset schema of their kind and their media type's metadata. */
 export interface EntryValidator {
   check(raw: unknown, mediaTypes: ReadonlyMap<string, CompiledMediaType>): EntryCheck
@@ -221,11 +228,19 @@ export function createEntryValidator(ajv: Ajv): EntryValidator {
       if (metadataErrors.length > 0)
         return { ok: false, failure: { kind: 'metadata', errors: metadataErrors } }
 
-      const entry: ValidEntry = { mediaType: input.mediaType, asset: input.asset, metadata }
+      const entry: ValidEntry = {
+        mediaType: input.mediaType,
+        asset: withCanonicalType(input.asset),
+        metadata,
+      }
       if (input.id !== undefined) entry.id = input.id
       if (input.systemName !== undefined) entry.systemName = input.systemName
       if (input.externalId !== undefined) entry.externalId = input.externalId
-      if (input.translations !== undefined) entry.translations = input.translations
+      if (input.translations !== undefined) {
+        entry.translations = input.translations.map((t) =>
+          t.asset === undefined ? t : { ...t, asset: withCanonicalType(t.asset) },
+        )
+      }
       return { ok: true, entry }
     },
   }

@@ -39,3 +39,20 @@ export async function startS3(bucket = 'medialib-test'): Promise<{
     },
   }
 }
+
+/** The storage back ends e2e tests that touch stored bytes run on. */
+export const STORAGES = ['disk', 's3'] as const
+export type StorageName = (typeof STORAGES)[number]
+
+export interface TestStorage {
+  /** Config overrides that put the server's blobs there (nothing for disk: the data directory). */
+  config: Partial<Config>
+  close(): Promise<void>
+}
+
+/** Disk (the test database's data directory), or s3rver on 127.0.0.1 with the SDK's checksums WHEN_REQUIRED. */
+export async function startStorage(name: StorageName): Promise<TestStorage> {
+  if (name === 'disk') return { config: {}, close: async () => undefined }
+  const s3 = await startS3('medialib-e2e')
+  return { config: { storage: s3.storage }, close: s3.close }
+}

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { AssetKeyRepository } from '../../db/asset-key.repository.js'
-import { AppError, NotFoundError } from '../../errors.js'
+import { NotFoundError } from '../../errors.js'
 import type { LibraryService } from '../../media/library.service.js'
 import type { ProjectService } from '../../projects/project.service.js'
 import type { TokenService } from '../../projects/token.service.js'
@@ -8,6 +8,7 @@ import type { ByteRange } from '../../storage/blob-store.js'
 import { keyProblem } from '../../storage/key.js'
 import type { ProjectStorage } from '../../storage/project-storage.js'
 import { principalOf, requireScope } from '../auth.js'
+import { isWithheld, sendPassive, withheldError } from '../passive-file.js'
 import { bearerSecurity } from '../schemas/common.js'
 import { checkApiVersion } from './context.js'
 
@@ -56,7 +57,9 @@ export function serveImageRoutes(deps: {
           tags: ['Media Library'],
           summary: 'Stream the original of an asset by its storage key',
           description:
-            'The original bytes with Content-Type, ETag, Last-Modified and single-range support. 403 for a revoked or invalid entry.',
+            'The original bytes with Content-Type, ETag, Last-Modified and single-range support. 403 for a revoked ' +
+            'or invalid entry. Passive: only raster images (JPEG, PNG, GIF, WebP, AVIF) inline, everything else as ' +
+            'an attachment, always with nosniff and a sandbox Content-Security-Policy.',
           security: bearerSecurity('public-api:read'),
         },
       },
@@ -69,28 +72,16 @@ export function serveImageRoutes(deps: {
         if (!id) throw notFound()
         const entry = await deps.library.getOrFail(project, id)
         const mediaType = (await deps.projects.mediaTypesOf(project)).get(entry.mediaType)
-        const invalid = mediaType?.config.metadata.some(
-          (p) => p.type === 'li-invalid' && entry.metadata[p.handle] === true,
-        )
-        if (entry.revokedAt !== undefined || invalid) {
-          throw new AppError(403, 'Forbidden', {
-            message: 'The requested image is revoked or marked as invalid',
-          })
-        }
+        if (isWithheld(entry, mediaType)) throw withheldError()
         // Only the caller's project namespace: another project's blob under the same key is not reachable.
         const blobs = deps.blobs.files(project)
         const stat = await blobs.stat(key)
         if (!stat) throw notFound()
-        reply
-          .header('content-type', entry.asset.mimeType)
+        sendPassive(reply, entry.asset.mimeType, entry.asset.filename)
           .header('etag', stat.etag)
           .header('last-modified', stat.lastModified.toUTCString())
           .header('accept-ranges', 'bytes')
           .header('cache-control', 'private, no-cache')
-          .header('x-content-type-options', 'nosniff')
-        // An SVG can carry scripts: never let a browser run it in this origin.
-        if (entry.asset.mimeType === 'image/svg+xml')
-          reply.header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; sandbox")
         const inm = request.headers['if-none-match']
         if (inm && inm.split(',').some((t) => t.trim() === stat.etag || t.trim() === '*'))
           return reply.code(304).send()
