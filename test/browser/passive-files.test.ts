@@ -54,7 +54,9 @@ describe.each(DIALECTS)(
     beforeAll(async () => {
       server = await startTestServer(dialect)
       const png = await makeImage('png', 40, 30)
-      await server.deps.blobs.files('default').put('x/p.png', Readable.from([png]), { contentType: 'image/png' })
+      await server.deps.blobs
+        .files('default')
+        .put('x/p.png', Readable.from([png]), { contentType: 'image/png' })
       const entries: unknown[] = [imageEntry({ id: 'target', metadata: { title: 'Original' } })]
       entries.push(
         imageEntry({
@@ -72,7 +74,9 @@ describe.each(DIALECTS)(
       )
       for (const [id, key, doc] of SERVED) {
         const body = Buffer.from(DOCUMENTS[doc])
-        await server.deps.blobs.files('default').put(key, Readable.from([body]), { contentType: 'application/octet-stream' })
+        await server.deps.blobs
+          .files('default')
+          .put(key, Readable.from([body]), { contentType: 'application/octet-stream' })
         entries.push({
           id,
           mediaType: 'file',
