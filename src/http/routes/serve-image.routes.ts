@@ -7,8 +7,16 @@ import type { TokenService } from '../../projects/token.service.js'
 import type { BlobStore, ByteRange } from '../../storage/blob-store.js'
 import { checkKey, InvalidKeyError } from '../../storage/blob-store.js'
 import { principalOf, requireScope } from '../auth.js'
-import { bearerSecurity } from '../schemas/common.js'
+import { bearerSecurity, binaryResponse, emptyResponse, errorResponses } from '../schemas/common.js'
+import { ServeImageParams } from '../schemas/media-library.schemas.js'
 import { checkApiVersion } from './context.js'
+
+const ORIGINAL_HEADERS = {
+  etag: 'Strong ETag of the stored blob',
+  'last-modified': 'When the blob was stored',
+  'accept-ranges': 'bytes',
+  'content-length': 'Bytes in this answer',
+}
 
 const notFound = () => new NotFoundError({ message: 'No image found.' })
 
@@ -53,10 +61,30 @@ export function serveImageRoutes(deps: {
         onRequest: [checkApiVersion, requireScope(deps.tokens, 'public-api:read')],
         schema: {
           tags: ['Media Library'],
+          operationId: 'mediaLibraryServeImage',
           summary: 'Stream the original of an asset by its storage key',
           description:
             'The original bytes with Content-Type, ETag, Last-Modified and single-range support. 403 for a revoked or invalid entry.',
           security: bearerSecurity('public-api:read'),
+          params: ServeImageParams,
+          response: {
+            200: binaryResponse(
+              'The original',
+              ['image/*', 'video/*', 'application/octet-stream'],
+              ORIGINAL_HEADERS,
+            ),
+            206: binaryResponse(
+              'A single byte range of the original',
+              ['image/*', 'video/*', 'application/octet-stream'],
+              {
+                ...ORIGINAL_HEADERS,
+                'content-range': 'bytes <start>-<end>/<size>',
+              },
+            ),
+            304: emptyResponse('Not Modified: If-None-Match matched', { etag: 'The ETag' }),
+            416: emptyResponse('Range Not Satisfiable', { 'content-range': 'bytes */<size>' }),
+            ...errorResponses(403),
+          },
         },
       },
       async (request, reply) => {

@@ -11,7 +11,7 @@ import {
 } from '../../media/thumbnail.service.js'
 import type { TokenService } from '../../projects/token.service.js'
 import { principalOf, requireScope } from '../auth.js'
-import { bearerSecurity, ErrorEnvelope } from '../schemas/common.js'
+import { bearerSecurity, binaryResponse, emptyResponse } from '../schemas/common.js'
 import { EntryIdParams } from '../schemas/media-library.schemas.js'
 import { checkApiVersion } from './context.js'
 
@@ -53,6 +53,7 @@ export function thumbnailRoutes(deps: ThumbnailRoutesDeps): FastifyPluginAsync {
         onRequest: [checkApiVersion, requireScope(tokens, 'public-api:read')],
         schema: {
           tags: ['Media Library'],
+          operationId: 'getMediaLibraryEntryThumbnail',
           summary: 'A thumbnail of an image entry, made on demand (extension)',
           description:
             'Resized from the stored original on first request (never enlarged), WebP when the `Accept` ' +
@@ -61,7 +62,14 @@ export function thumbnailRoutes(deps: ThumbnailRoutesDeps): FastifyPluginAsync {
           security: bearerSecurity('public-api:read'),
           params: EntryIdParams,
           querystring: ThumbnailQuery,
-          response: { 400: ErrorEnvelope, 401: ErrorEnvelope, 403: ErrorEnvelope, 404: ErrorEnvelope },
+          response: {
+            200: binaryResponse('The thumbnail', ['image/webp', 'image/avif', 'image/jpeg'], {
+              etag: 'Strong ETag of the variant',
+              vary: 'Accept',
+              'cache-control': 'immutable when `key` matches the current asset, else no-cache',
+            }),
+            304: emptyResponse('Not Modified: If-None-Match matched', { etag: 'The ETag' }),
+          },
         },
       },
       async (request, reply) => {
