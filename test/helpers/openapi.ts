@@ -241,6 +241,8 @@ export function checkResponse(
   body: string | undefined,
 ): string[] {
   const path = new URL(url).pathname
+  // Outside the API (the UI, the document, /api/docs): not described by the document.
+  if (!path.startsWith('/api/') || path === '/api/openapi.json' || path.startsWith('/api/docs')) return []
   const headers: Record<string, string | undefined> = {}
   res.headers.forEach((value, name) => {
     headers[name.toLowerCase()] = value
