@@ -17,7 +17,8 @@ import { thumbnailRoutes } from './http/routes/thumbnail.routes.js'
 import { uiImportsRoutes } from './http/routes/ui-imports.routes.js'
 import { uiRoutes } from './http/routes/ui.routes.js'
 import { createThumbnailService } from './media/thumbnail.service.js'
-import { ImportEntryDoc } from './http/schemas/media-library.schemas.js'
+import { registerStandardResponses, swaggerOptions } from './http/openapi.js'
+import { registerQueryCheck } from './http/query-check.js'
 
 export interface AppOptions {
   logger?: Logger
@@ -53,20 +54,13 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
 
   await registerRateLimit(app, deps.config.limits.rateLimitPerMinute)
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'medialib',
-        description: 'A media library server speaking the Livingdocs public API for the media library.',
-        version: '0.1.0',
-      },
-      components: {
-        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } },
-        schemas: { ImportEntry: ImportEntryDoc as unknown as Record<string, unknown> },
-      },
-    },
-  })
+  // Responses are serialised as JSON.stringify does, never trimmed to the response schema: the schemas
+  // document them, and the tests check every response against the document (test/helpers/openapi.ts).
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data))
+  registerStandardResponses(app)
+  registerQueryCheck(app)
+
+  await app.register(swagger, swaggerOptions(deps.config))
   await app.register(swaggerUi, { routePrefix: '/api/docs' })
 
   await app.register(healthRoutes(deps.database))

@@ -28,9 +28,13 @@ export class BadRequestError extends AppError {
   }
 }
 
+/**
+ * 409. The reference names a version mismatch `Conflict` and a revoke-state conflict (revoking a revoked
+ * entry, unrevoking an active one) `ConflictError` (release-2026-01): `name` picks the wording.
+ */
 export class ConflictError extends AppError {
-  constructor(message: string) {
-    super(409, 'Conflict', { name: 'Conflict', message })
+  constructor(message: string, name: 'Conflict' | 'ConflictError' = 'Conflict') {
+    super(409, name, { name, message })
   }
 }
 

@@ -67,6 +67,9 @@ export const API_VERSIONS: ReadonlyMap<string, ApiVersion> = new Map([
 
 export const SUPPORTED_VERSIONS = [...API_VERSIONS.keys()]
 
+/** The newest version: the OpenAPI document's default for `:apiVersion`. */
+export const CURRENT_VERSION = DATED[DATED.length - 1]!
+
 export function metadataMessage(error: MetadataError, legacy: boolean): string {
   if (error.custom) return error.custom
   const rule = legacy ? error.rule.replace(/^must\b/, 'should') : error.rule

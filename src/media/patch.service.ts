@@ -104,13 +104,13 @@ export function applyPatches(entry: MediaEntry, patches: readonly Patch[], now: 
       }
       case 'revokeAsset':
         if (next.revokedAt !== undefined)
-          throw new ConflictError(`The entry is already revoked (id: '${entry.id}')`)
+          throw new ConflictError(`The entry is already revoked (id: '${entry.id}')`, 'ConflictError')
         next.revokedAt = now.toISOString()
         if (patch.note !== undefined && patch.note !== '') next.revokeNote = patch.note
         break
       case 'unrevokeAsset':
         if (next.revokedAt === undefined)
-          throw new ConflictError(`The entry is not revoked (id: '${entry.id}')`)
+          throw new ConflictError(`The entry is not revoked (id: '${entry.id}')`, 'ConflictError')
         delete next.revokedAt
         delete next.revokeNote
         break

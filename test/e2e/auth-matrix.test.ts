@@ -8,7 +8,8 @@ import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/dial
 import { imageEntry } from '../helpers/fixtures.js'
 import { request } from '../helpers/server.js'
 
-type Operation = { security?: { bearerAuth?: string[] }[] }
+/** The document names an operation's scope in `x-scopes` (OpenAPI keeps bearer requirements scope-less). */
+type Operation = { security?: { bearerAuth?: string[] }[]; 'x-scopes'?: string[] }
 type Route = { method: string; path: string; scope: string }
 
 /** A request body that passes each write route's schema, so that auth and ownership decide the answer. */
@@ -69,11 +70,11 @@ describe.each(DIALECTS)('auth matrix over every documented route (%s)', (dialect
     }
     routes = Object.entries(doc.paths).flatMap(([path, ops]) =>
       Object.entries(ops)
-        .filter(([, op]) => op.security?.[0]?.bearerAuth?.[0])
+        .filter(([, op]) => op.security?.[0]?.bearerAuth !== undefined && op['x-scopes']?.[0])
         .map(([method, op]) => ({
           method: method.toUpperCase(),
           path,
-          scope: op.security![0]!.bearerAuth![0]!,
+          scope: op['x-scopes']![0]!,
         })),
     )
   })

@@ -112,7 +112,7 @@ describe.each(DIALECTS)('PATCH /api/:apiVersion/mediaLibrary/{id} (%s)', (dialec
       ],
     })
     expect(res.status).toBe(409)
-    expect(res.body).toMatchObject({ error: 'Conflict', error_details: { name: 'Conflict' } })
+    expect(res.body).toMatchObject({ error: 'ConflictError', error_details: { name: 'ConflictError' } })
     expect(await read(rec.id as string)).toEqual(rec)
 
     const invalidLast = await patch(rec.id as string, {
@@ -217,8 +217,8 @@ describe.each(DIALECTS)('PATCH /api/:apiVersion/mediaLibrary/{id} (%s)', (dialec
     expect(again.status).toBe(409)
     expect(again.body).toEqual({
       status: 409,
-      error: 'Conflict',
-      error_details: { name: 'Conflict', message: `The entry is already revoked (id: '${id}')` },
+      error: 'ConflictError',
+      error_details: { name: 'ConflictError', message: `The entry is already revoked (id: '${id}')` },
     })
 
     expect((await patch(id, { patches: [{ operation: 'unrevokeAsset' }] })).status).toBe(200)
@@ -231,7 +231,8 @@ describe.each(DIALECTS)('PATCH /api/:apiVersion/mediaLibrary/{id} (%s)', (dialec
     const notRevoked = await patch(id, { patches: [{ operation: 'unrevokeAsset' }] })
     expect(notRevoked.status).toBe(409)
     expect(notRevoked.body).toMatchObject({
-      error_details: { message: `The entry is not revoked (id: '${id}')` },
+      error: 'ConflictError',
+      error_details: { name: 'ConflictError', message: `The entry is not revoked (id: '${id}')` },
     })
   })
 

@@ -5,6 +5,7 @@ import { DEFAULT_CONFIG, type Config } from '../../src/config.js'
 import { createDeps, type Deps } from '../../src/deps.js'
 import { DEFAULT_PROJECT } from '../../src/projects/project.service.js'
 import { createTestDatabase, type DialectName, type TestDatabase } from './dialects.js'
+import { checkResponse, documentCheckerOf, installResponseCheck, type DocumentChecker } from './openapi.js'
 
 const quiet = { warn: () => undefined }
 
@@ -24,6 +25,8 @@ export interface TestServer {
   restart(): Promise<void>
   /** Stops the server and drops the database. */
   close(): Promise<void>
+  /** The check of every response against the served OpenAPI document (test/helpers/openapi.ts). */
+  responseCheck: ReturnType<typeof installResponseCheck>
 }
 
 /** The services over a fresh database, with the default project, and no HTTP server. */
@@ -53,8 +56,9 @@ export async function startTestServer(
     const deps = await createDeps(db.config, quiet)
     await deps.projects.ensure(DEFAULT_PROJECT)
     const app = await buildApp(deps)
+    const check = installResponseCheck(app)
     const address = await app.listen({ host: '127.0.0.1', port: 0 })
-    Object.assign(server, { deps, app, baseUrl: address })
+    Object.assign(server, { deps, app, baseUrl: address, responseCheck: check })
   }
   await start()
   Object.assign(server, {
@@ -66,13 +70,18 @@ export async function startTestServer(
     async stop() {
       await server.app.close()
       await server.deps.close()
+      // Every response this server gave must be one the OpenAPI document allows.
+      server.responseCheck.finish()
     },
     async restart() {
       await start()
     },
     async close() {
-      await server.stop()
-      await db.drop()
+      try {
+        await server.stop()
+      } finally {
+        await db.drop()
+      }
     },
   })
   server.token = await server.createToken(DEFAULT_PROJECT, ['public-api:read', 'public-api:write'])
@@ -83,6 +92,23 @@ export interface JsonResponse {
   status: number
   body: unknown
   headers: Headers
+}
+
+const checkers = new Map<string, Promise<DocumentChecker | undefined>>()
+
+async function checkOnClient(baseUrl: string, method: string, url: string, res: Response, text: string) {
+  let checker = checkers.get(baseUrl)
+  if (!checker) {
+    // A server that cannot give its document (stopped, crashing on purpose) is not checked.
+    checker = documentCheckerOf(baseUrl).catch(() => undefined)
+    checkers.set(baseUrl, checker)
+  }
+  const ready = await checker
+  if (!ready) return
+  const problems = checkResponse(ready, method, `${baseUrl}${url}`, res, text)
+  if (problems.length > 0) {
+    throw new Error(`a response that the OpenAPI document does not allow:\n  ${problems.join('\n  ')}`)
+  }
 }
 
 /** A real HTTP request with a JSON body (or raw string body), parsed JSON back. */
@@ -102,6 +128,8 @@ export async function request(
   }
   const res = await fetch(`${server.baseUrl}${url}`, { method, headers, body })
   const text = await res.text()
+  // A server in another process is checked here, on the client side (in-process ones by their hook).
+  if (!('app' in server)) await checkOnClient(server.baseUrl, method, url, res, text)
   let parsed: unknown = text
   try {
     parsed = JSON.parse(text)

@@ -14,9 +14,17 @@ export function healthRoutes(database: Database): FastifyPluginAsync {
         onRequest: checkApiVersion,
         schema: {
           tags: ['Health'],
+          operationId: 'getApiStatus',
           summary: 'Check API status (and that the database answers)',
+          description: 'Answers `{"status":"ok"}` when the database answers, 503 otherwise. No token needed.',
+          security: [],
           params: ApiVersionParams,
-          response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+          response: {
+            200: Type.Object(
+              { status: Type.Literal('ok') },
+              { additionalProperties: false, examples: [{ status: 'ok' }] },
+            ),
+          },
         },
       },
       async () => {

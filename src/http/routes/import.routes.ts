@@ -5,8 +5,8 @@ import type { ProjectService } from '../../projects/project.service.js'
 import type { TokenService } from '../../projects/token.service.js'
 import { presentImportResult, presentList } from '../api-versions.js'
 import { principalOf, requireScope } from '../auth.js'
-import { ApiVersionParams, bearerSecurity, ErrorEnvelope } from '../schemas/common.js'
-import { importBodySchema } from '../schemas/media-library.schemas.js'
+import { ApiVersionParams, bearerSecurity } from '../schemas/common.js'
+import { importBodySchema, ImportResponseAny } from '../schemas/media-library.schemas.js'
 import { checkApiVersion, versionOf } from './context.js'
 
 export interface ImportRoutesDeps {
@@ -27,13 +27,14 @@ export function importRoutes(deps: ImportRoutesDeps): FastifyPluginAsync {
         bodyLimit: config.limits.bodyBytes,
         schema: {
           tags: ['Imports'],
+          operationId: 'importMediaLibraryEntries',
           summary: 'Import media library entries',
           description:
             'Creates entries for assets already in storage. HTTP 200 with one result per entry, in request order.',
           security: bearerSecurity('public-api:write'),
           params: ApiVersionParams,
           body: importBodySchema(config.limits.entriesPerRequest),
-          response: { 400: ErrorEnvelope, 401: ErrorEnvelope, 403: ErrorEnvelope, 413: ErrorEnvelope },
+          response: { 200: ImportResponseAny },
         },
       },
       async (request) => {

@@ -6,7 +6,7 @@ import { PatchRejectedError, type Patch, type PatchRequest } from '../../media/p
 import type { TokenService } from '../../projects/token.service.js'
 import { patchFailureError } from '../api-versions.js'
 import { principalOf, requireScope } from '../auth.js'
-import { bearerSecurity, ErrorEnvelope } from '../schemas/common.js'
+import { bearerSecurity, errorResponses } from '../schemas/common.js'
 import { EntryIdParams, KeysDoc, PatchBody, PatchOk } from '../schemas/media-library.schemas.js'
 import { checkApiVersion, versionOf } from './context.js'
 
@@ -89,6 +89,7 @@ export function mediaLibraryWriteRoutes(deps: MediaLibraryWriteRoutesDeps): Fast
         attachValidation: true,
         schema: {
           tags: ['Media Library'],
+          operationId: 'updateMediaLibraryEntry',
           summary: 'Patch a media library entry',
           description:
             'Applies the patches in order, all or none; `version` increments once. Operations: ' +
@@ -97,14 +98,7 @@ export function mediaLibraryWriteRoutes(deps: MediaLibraryWriteRoutesDeps): Fast
           security: bearerSecurity('public-api:write'),
           params: EntryIdParams,
           body: PatchBody,
-          response: {
-            200: PatchOk,
-            400: ErrorEnvelope,
-            401: ErrorEnvelope,
-            403: ErrorEnvelope,
-            404: ErrorEnvelope,
-            409: ErrorEnvelope,
-          },
+          response: { 200: PatchOk, ...errorResponses(409) },
         },
       },
       async (request) => {
@@ -129,10 +123,11 @@ export function mediaLibraryWriteRoutes(deps: MediaLibraryWriteRoutesDeps): Fast
         onRequest: [checkApiVersion, requireScope(tokens, 'public-api:read')],
         schema: {
           tags: ['Media Library'],
+          operationId: 'getAllKeysForMediaLibraryEntry',
           summary: 'Get all storage keys of a media library entry (2026-03 and later)',
           security: bearerSecurity('public-api:read'),
           params: EntryIdParams,
-          response: { 200: KeysDoc, 401: ErrorEnvelope, 403: ErrorEnvelope, 404: ErrorEnvelope },
+          response: { 200: KeysDoc },
         },
       },
       async (request) => {

@@ -6,8 +6,13 @@ import { MAX_PAGE_SIZE, type LibrarySearch, type LibraryService } from '../../me
 import type { TokenService } from '../../projects/token.service.js'
 import { presentEntry, presentList, presentPage } from '../api-versions.js'
 import { principalOf, requireScope } from '../auth.js'
-import { ApiVersionParams, bearerSecurity, ErrorEnvelope } from '../schemas/common.js'
-import { EntryIdParams, listQuerySchema, SearchPageDoc } from '../schemas/media-library.schemas.js'
+import { ApiVersionParams, bearerSecurity } from '../schemas/common.js'
+import {
+  EntryIdParams,
+  listQuerySchema,
+  MediaLibraryEntry,
+  MediaLibraryEntryListAny,
+} from '../schemas/media-library.schemas.js'
 import { checkApiVersion, versionOf } from './context.js'
 import { mediaLibraryWriteRoutes } from './media-library-write.routes.js'
 
@@ -101,10 +106,11 @@ export function mediaLibraryRoutes(deps: MediaLibraryRoutesDeps): FastifyPluginA
         onRequest: auth,
         schema: {
           tags: ['Media Library'],
+          operationId: 'getMediaLibraryEntryById',
           summary: 'Get a single media library entry',
           security: bearerSecurity('public-api:read'),
           params: EntryIdParams,
-          response: { 401: ErrorEnvelope, 403: ErrorEnvelope, 404: ErrorEnvelope },
+          response: { 200: MediaLibraryEntry },
         },
       },
       async (request) => {
@@ -120,6 +126,7 @@ export function mediaLibraryRoutes(deps: MediaLibraryRoutesDeps): FastifyPluginA
         onRequest: auth,
         schema: {
           tags: ['Media Library'],
+          operationId: 'getMediaLibraryEntries',
           summary: 'Get entries by ids or by externalId and systemName; or search and page (extension)',
           description:
             'With `ids`, or `externalId` and `systemName`: the reference lookups. Without them: a search ' +
@@ -129,7 +136,7 @@ export function mediaLibraryRoutes(deps: MediaLibraryRoutesDeps): FastifyPluginA
           security: bearerSecurity('public-api:read'),
           params: ApiVersionParams,
           querystring: listQuerySchema(maxIds, MAX_PAGE_SIZE),
-          response: { 200: SearchPageDoc, 400: ErrorEnvelope, 401: ErrorEnvelope, 403: ErrorEnvelope },
+          response: { 200: MediaLibraryEntryListAny },
         },
       },
       async (request) => {

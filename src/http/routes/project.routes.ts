@@ -2,8 +2,30 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { ProjectService } from '../../projects/project.service.js'
 import type { TokenService } from '../../projects/token.service.js'
 import { principalOf, requireScope } from '../auth.js'
-import { ApiVersionParams, bearerSecurity, ErrorEnvelope } from '../schemas/common.js'
+import { ApiVersionParams, bearerSecurity, component } from '../schemas/common.js'
+import { Type } from 'typebox'
 import { checkApiVersion } from './context.js'
+
+const MediaTypesDoc = component(
+  'MediaTypes',
+  Type.Object(
+    {
+      mediaTypes: Type.Array(
+        Type.Object(
+          {
+            handle: Type.String(),
+            type: Type.Unsafe<string>({ type: 'string', enum: ['mediaImage', 'mediaVideo', 'mediaFile'] }),
+            metadata: Type.Array(Type.Record(Type.String(), Type.Unknown()), {
+              description: 'The metadata properties: handle, type (li-text, …), config',
+            }),
+          },
+          { additionalProperties: true, description: 'A Livingdocs media type config' },
+        ),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+)
 
 export interface ProjectRoutesDeps {
   tokens: TokenService
@@ -20,12 +42,13 @@ export function projectRoutes(deps: ProjectRoutesDeps): FastifyPluginAsync {
         onRequest: [checkApiVersion, requireScope(tokens, 'public-api:read')],
         schema: {
           tags: ['Project'],
+          operationId: 'getProjectMediaTypes',
           summary: 'The media types of the token’s project (extension)',
           description:
             'The media type configs (handle, type, metadata properties) that imports are validated against, as `{mediaTypes: [...]}`. `medialib import --dry-run` uses them.',
           security: bearerSecurity('public-api:read'),
           params: ApiVersionParams,
-          response: { 401: ErrorEnvelope, 403: ErrorEnvelope },
+          response: { 200: MediaTypesDoc },
         },
       },
       async (request) => {

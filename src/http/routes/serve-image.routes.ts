@@ -9,8 +9,19 @@ import { keyProblem } from '../../storage/key.js'
 import type { ProjectStorage } from '../../storage/project-storage.js'
 import { principalOf, requireScope } from '../auth.js'
 import { isWithheld, sendPassive, withheldError } from '../passive-file.js'
-import { bearerSecurity } from '../schemas/common.js'
+import { bearerSecurity, binaryResponse, emptyResponse, errorResponses } from '../schemas/common.js'
+import { ServeImageParams } from '../schemas/media-library.schemas.js'
 import { checkApiVersion } from './context.js'
+
+const ORIGINAL_HEADERS = {
+  etag: 'Strong ETag of the stored blob',
+  'last-modified': 'When the blob was stored',
+  'accept-ranges': 'bytes',
+  'content-length': 'Bytes in this answer',
+}
+
+/** Any stored type (canonical, lower-cased); only raster images are inline, the rest are attachments. */
+const STORED_TYPE = ['*/*']
 
 const notFound = () => new NotFoundError({ message: 'No image found.' })
 
@@ -55,12 +66,24 @@ export function serveImageRoutes(deps: {
         onRequest: [checkApiVersion, requireScope(deps.tokens, 'public-api:read')],
         schema: {
           tags: ['Media Library'],
+          operationId: 'mediaLibraryServeImage',
           summary: 'Stream the original of an asset by its storage key',
           description:
             'The original bytes with Content-Type, ETag, Last-Modified and single-range support. 403 for a revoked ' +
             'or invalid entry. Passive: only raster images (JPEG, PNG, GIF, WebP, AVIF) inline, everything else as ' +
             'an attachment, always with nosniff and a sandbox Content-Security-Policy.',
           security: bearerSecurity('public-api:read'),
+          params: ServeImageParams,
+          response: {
+            200: binaryResponse('The original', STORED_TYPE, ORIGINAL_HEADERS),
+            206: binaryResponse('A single byte range of the original', STORED_TYPE, {
+              ...ORIGINAL_HEADERS,
+              'content-range': 'bytes <start>-<end>/<size>',
+            }),
+            304: emptyResponse('Not Modified: If-None-Match matched', { etag: 'The ETag' }),
+            416: emptyResponse('Range Not Satisfiable', { 'content-range': 'bytes */<size>' }),
+            ...errorResponses(403),
+          },
         },
       },
       async (request, reply) => {

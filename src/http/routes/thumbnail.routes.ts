@@ -13,7 +13,7 @@ import type { ProjectService } from '../../projects/project.service.js'
 import type { TokenService } from '../../projects/token.service.js'
 import { presentedToken, principalOf, requireScope } from '../auth.js'
 import { isWithheld, sendPassive, withheldError } from '../passive-file.js'
-import { bearerSecurity, ErrorEnvelope } from '../schemas/common.js'
+import { bearerSecurity, binaryResponse, emptyResponse, errorResponses } from '../schemas/common.js'
 import { EntryIdParams } from '../schemas/media-library.schemas.js'
 import { checkApiVersion } from './context.js'
 
@@ -56,6 +56,7 @@ export function thumbnailRoutes(deps: ThumbnailRoutesDeps): FastifyPluginAsync {
         onRequest: [checkApiVersion, requireScope(tokens, 'public-api:read')],
         schema: {
           tags: ['Media Library'],
+          operationId: 'getMediaLibraryEntryThumbnail',
           summary: 'A thumbnail of an image entry, made on demand (extension)',
           description:
             'Resized from the stored original on first request (never enlarged), WebP when the `Accept` ' +
@@ -65,7 +66,15 @@ export function thumbnailRoutes(deps: ThumbnailRoutesDeps): FastifyPluginAsync {
           security: bearerSecurity('public-api:read'),
           params: EntryIdParams,
           querystring: ThumbnailQuery,
-          response: { 400: ErrorEnvelope, 401: ErrorEnvelope, 403: ErrorEnvelope, 404: ErrorEnvelope },
+          response: {
+            200: binaryResponse('The thumbnail', ['image/webp', 'image/avif', 'image/jpeg'], {
+              etag: 'Strong ETag of the variant',
+              vary: 'Accept',
+              'cache-control': 'immutable when `key` matches the current asset, else no-cache',
+            }),
+            304: emptyResponse('Not Modified: If-None-Match matched', { etag: 'The ETag' }),
+            ...errorResponses(422),
+          },
         },
       },
       async (request, reply) => {

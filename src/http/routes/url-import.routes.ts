@@ -4,11 +4,24 @@ import type { ImportKind } from '../../db/import-job.repository.js'
 import type { UrlImportService } from '../../jobs/url-import.service.js'
 import type { TokenService } from '../../projects/token.service.js'
 import { principalOf, requireScope } from '../auth.js'
-import { ApiVersionParams, bearerSecurity, ErrorEnvelope } from '../schemas/common.js'
-import { StatusQuery, UrlImportQueued, urlImportBodySchema } from '../schemas/url-import.schemas.js'
+import { ApiVersionParams, bearerSecurity } from '../schemas/common.js'
+import {
+  jobStatusSchema,
+  StatusQuery,
+  UrlImportQueued,
+  urlImportBodySchema,
+} from '../schemas/url-import.schemas.js'
 import { checkApiVersion } from './context.js'
 
 const KINDS: ImportKind[] = ['images', 'videos', 'files']
+
+/** The reference's operationIds. */
+const IMPORT_OPERATIONS = { images: 'importImage', videos: 'importVideos', files: 'importFiles' }
+const STATUS_OPERATIONS = {
+  images: 'getImageImportStatus',
+  videos: 'getVideoImportStatus',
+  files: 'getFileImportStatus',
+}
 
 /** `POST /api/:apiVersion/import/images|videos|files` and their `GET …/status?id=`: the asynchronous URL imports. */
 export function urlImportRoutes(deps: {
@@ -26,6 +39,7 @@ export function urlImportRoutes(deps: {
           onRequest: [checkApiVersion, write],
           schema: {
             tags: ['Imports'],
+            operationId: IMPORT_OPERATIONS[kind],
             summary: `Import ${kind} from URLs (asynchronous)`,
             description:
               'Queues a job that fetches each URL, stores and measures the file, and creates or updates the entry ' +
@@ -33,7 +47,7 @@ export function urlImportRoutes(deps: {
             security: bearerSecurity('public-api:write'),
             params: ApiVersionParams,
             body: urlImportBodySchema(kind, config.limits.entriesPerRequest),
-            response: { 200: UrlImportQueued, 400: ErrorEnvelope, 401: ErrorEnvelope, 403: ErrorEnvelope },
+            response: { 200: UrlImportQueued },
           },
         },
         async (request) => {
@@ -54,11 +68,12 @@ export function urlImportRoutes(deps: {
           onRequest: [checkApiVersion, write],
           schema: {
             tags: ['Imports'],
+            operationId: STATUS_OPERATIONS[kind],
             summary: `State of a ${kind} URL import`,
             security: bearerSecurity('public-api:write'),
             params: ApiVersionParams,
             querystring: StatusQuery,
-            response: { 400: ErrorEnvelope, 401: ErrorEnvelope, 403: ErrorEnvelope, 404: ErrorEnvelope },
+            response: { 200: jobStatusSchema(kind) },
           },
         },
         async (request) => {

@@ -1,64 +1,230 @@
 import { Type } from 'typebox'
+import { LIST_PARAM } from '../query-check.js'
+import { ApiVersion, component, componentRef } from './common.js'
 import { ENTRY_ID_PATTERN } from '../../media/entry-validator.js'
 
-const AssetDoc = Type.Object(
-  {
-    key: Type.String({
-      description: 'Relative storage key, e.g. 2022/08/25/<uuid>.jpeg (the grammar: docs/storage.md)',
-    }),
-    url: Type.String(),
-    size: Type.Number(),
-    width: Type.Optional(Type.Number({ description: 'images and videos' })),
-    height: Type.Optional(Type.Number({ description: 'images and videos' })),
-    duration: Type.Optional(Type.Number({ description: 'videos, in seconds' })),
-    mimeType: Type.String(),
-    filename: Type.String(),
+/** The seed page's example entry (docs: Import Media Library Entries). */
+const SEED_ENTRY = {
+  id: 'custom-1',
+  systemName: 'externalSystem',
+  externalId: '6hedie82',
+  mediaType: 'image',
+  asset: {
+    key: '2020/1/22/3a2ede93.jpeg',
+    url: 'http://li.s3.amazonaws.com/2020/1/22/3a2ede93.jpeg',
+    size: 290339,
+    width: 1200,
+    height: 750,
+    filename: 'image.jpg',
+    mimeType: 'image/jpeg',
   },
-  { additionalProperties: false },
+  metadata: { title: 'Custom title' },
+}
+
+/** The seed's entry as stored: what the server answers for it. */
+const SEED_RECORD = {
+  ...SEED_ENTRY,
+  version: 1,
+  createdAt: '2026-01-31T12:00:00.000Z',
+  updatedAt: '2026-01-31T12:00:00.000Z',
+}
+
+export const AssetDoc = component(
+  'Asset',
+  Type.Object(
+    {
+      key: Type.String({
+        description: 'Relative storage key, e.g. 2022/08/25/<uuid>.jpeg (the grammar: docs/storage.md)',
+      }),
+      url: Type.String(),
+      size: Type.Number(),
+      width: Type.Optional(Type.Number({ description: 'images and videos' })),
+      height: Type.Optional(Type.Number({ description: 'images and videos' })),
+      duration: Type.Optional(Type.Number({ description: 'videos, in seconds' })),
+      mimeType: Type.String(),
+      filename: Type.String(),
+    },
+    { additionalProperties: false, examples: [SEED_ENTRY.asset] },
+  ),
 )
 
+const Metadata = Type.Record(Type.String(), Type.Unknown(), {
+  description: "Values of the media type's metadata properties, by handle",
+})
+
 /** An import entry, for the OpenAPI document. Entries are checked one by one by the import service. */
-export const ImportEntryDoc = Type.Object(
-  {
-    id: Type.Optional(Type.String({ pattern: ENTRY_ID_PATTERN })),
-    systemName: Type.Optional(Type.String()),
-    externalId: Type.Optional(Type.String({ description: 'Unique with systemName; requires systemName' })),
-    mediaType: Type.String({ description: 'A media type handle of the project, e.g. image, video, file' }),
-    asset: AssetDoc,
-    metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-    translations: Type.Optional(
-      Type.Array(
-        Type.Object({
-          locale: Type.String(),
-          metadata: Type.Record(Type.String(), Type.Unknown()),
-          asset: Type.Optional(AssetDoc),
-        }),
+export const ImportEntryDoc = component(
+  'ImportEntry',
+  Type.Object(
+    {
+      id: Type.Optional(Type.String({ pattern: ENTRY_ID_PATTERN })),
+      systemName: Type.Optional(Type.String()),
+      externalId: Type.Optional(Type.String({ description: 'Unique with systemName; requires systemName' })),
+      mediaType: Type.String({ description: 'A media type handle of the project, e.g. image, video, file' }),
+      asset: AssetDoc,
+      metadata: Type.Optional(Metadata),
+      translations: Type.Optional(
+        Type.Array(
+          Type.Object(
+            { locale: Type.String(), metadata: Metadata, asset: Type.Optional(AssetDoc) },
+            { additionalProperties: false },
+          ),
+        ),
       ),
-    ),
-  },
-  { additionalProperties: false },
+    },
+    { additionalProperties: false, examples: [SEED_ENTRY] },
+  ),
 )
 
 /**
  * The body is checked only as far as "an object with an array": each entry then stands or fails on its
- * own in the per-entry results, as the reference requires.
+ * own in the per-entry results, as the reference requires. The document shows the items as ImportEntry.
  */
 export function importBodySchema(maxEntries: number) {
-  return Type.Object({
-    mediaLibraryEntries: Type.Array(Type.Unknown(), {
-      maxItems: maxEntries,
-      description: `At most ${maxEntries} entries. Each entry: ${JSON.stringify(Object.keys(ImportEntryDoc.properties))}; see the ImportEntry schema.`,
-    }),
-  })
+  return Type.Object(
+    {
+      mediaLibraryEntries: Type.Array(componentRef('ImportEntry'), {
+        maxItems: maxEntries,
+        description: `At most ${maxEntries} entries, each an ImportEntry; a refused entry fails alone, in its result.`,
+      }),
+    },
+    { examples: [{ mediaLibraryEntries: [SEED_ENTRY] }] },
+  )
 }
 
-export const EntryIdParams = Type.Object({ apiVersion: Type.String(), id: Type.String() })
+const Translation = Type.Object(
+  { locale: Type.String(), metadata: Metadata, asset: Type.Optional(AssetDoc) },
+  { additionalProperties: false },
+)
+
+const Iso = (description: string) => Type.String({ format: 'date-time', description })
+
+export const MediaLibraryEntry = component(
+  'MediaLibraryEntry',
+  Type.Object(
+    {
+      id: Type.String(),
+      version: Type.Integer({
+        minimum: 1,
+        description: 'Increments on every change; PATCH `version` checks it',
+      }),
+      mediaType: Type.String(),
+      systemName: Type.Optional(Type.String()),
+      externalId: Type.Optional(Type.String()),
+      asset: AssetDoc,
+      metadata: Metadata,
+      translations: Type.Optional(Type.Array(Translation)),
+      createdAt: Iso('ISO-8601'),
+      updatedAt: Iso('ISO-8601'),
+      state: Type.Optional(
+        Type.Unsafe<string>({
+          type: 'string',
+          enum: ['revoked', 'archived'],
+          description: 'Extension: absent while active',
+        }),
+      ),
+      revokedAt: Type.Optional(Iso('Extension: set while revoked')),
+      revokeNote: Type.Optional(Type.String({ description: 'Extension: the revokeAsset note' })),
+      archivedAt: Type.Optional(Iso('Extension: set once archived')),
+    },
+    { additionalProperties: false, examples: [SEED_RECORD] },
+  ),
+)
+
+/** One entry's result in an import response: `ok: true` with the record, or `ok: false` with the error. */
+export const ImportResult = component(
+  'ImportResult',
+  Type.Object(
+    {
+      ok: Type.Boolean(),
+      status: Type.Integer({ description: '200, or the error status (400, 409)' }),
+      id: Type.Optional(Type.String({ description: 'ok: the entry id' })),
+      record: Type.Optional(MediaLibraryEntry),
+      correlation: Type.Optional(
+        Type.String({
+          description: 'not ok: `id: <id>`, else `externalId: <externalId>`, else `index: <n>`',
+        }),
+      ),
+      error: Type.Optional(
+        Type.String({ description: 'not ok: UniqueIdViolation, ValidationError, MetadataValidationErrors' }),
+      ),
+      error_details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    },
+    { additionalProperties: false },
+  ),
+)
+
+const SEED_ERRORS = [
+  {
+    ok: false,
+    correlation: 'id: custom-1',
+    status: 409,
+    error: 'UniqueIdViolation',
+    error_details: { message: "id is not unique: 'custom-1'" },
+  },
+  {
+    ok: false,
+    correlation: 'id: custom-4',
+    status: 400,
+    error: 'MetadataValidationErrors',
+    error_details: {
+      message: 'Metadata validation failed.',
+      invalidMetadata: [{ metadataProperty: 'title', message: "The value of '/title' should be string" }],
+    },
+  },
+]
+const SEED_OK = { ok: true, status: 200, id: 'custom-1', record: SEED_RECORD }
+
+export const ImportResponseV1 = component(
+  'ImportResponseV1',
+  Type.Object(
+    { mediaLibraryEntries: Type.Array(ImportResult) },
+    {
+      additionalProperties: false,
+      description: 'API versions v1, beta and 2025-03 to 2025-11: one result per entry, in request order',
+      examples: [{ mediaLibraryEntries: [SEED_OK] }, { mediaLibraryEntries: SEED_ERRORS }],
+    },
+  ),
+)
+
+export const ImportResponse = component(
+  'ImportResponse',
+  Type.Object(
+    { results: Type.Array(ImportResult) },
+    {
+      additionalProperties: false,
+      description: 'API versions 2026-01 and later: one result per entry, in request order',
+      examples: [{ results: [SEED_OK] }],
+    },
+  ),
+)
+
+/** The import's answer: the version's wrapper. */
+export const ImportResponseAny = Type.Union([ImportResponseV1, ImportResponse])
+
+export const EntryIdParams = Type.Object({
+  apiVersion: ApiVersion,
+  id: Type.String({ description: 'The entry id', examples: ['custom-1'] }),
+})
+
+/** serve-image's path: the route's wildcard, documented as the path parameter `key` (src/http/openapi.ts). */
+export const ServeImageParams = Type.Object({
+  apiVersion: ApiVersion,
+  '*': Type.String({
+    description: 'The storage key of the asset; may contain `/` (sent as is, not encoded)',
+    examples: ['2020/1/22/3a2ede93.jpeg'],
+  }),
+})
 
 const ISO_EXAMPLE = '2026-01-31T12:00:00.000Z'
 
 export function listQuerySchema(maxIds: number, maxLimit: number) {
   const list = (what: string) =>
-    Type.String({ description: `Comma-separated ${what}, at most ${maxIds}`, maxLength: maxIds * 1100 })
+    Type.String({
+      description: `Comma-separated ${what}, at most ${maxIds}; also as an array (ids[]=a&ids[]=b, ids[0]=a, ids=a&ids=b)`,
+      maxLength: maxIds * 1100,
+      [LIST_PARAM]: true,
+    })
   const time = (what: string) =>
     Type.String({ description: `ISO-8601 date-time (search extension): ${what}`, examples: [ISO_EXAMPLE] })
   return Type.Object({
@@ -111,29 +277,39 @@ export function listQuerySchema(maxIds: number, maxLimit: number) {
   })
 }
 
-const RecordDoc = Type.Record(Type.String(), Type.Unknown(), {
-  description:
-    'A MediaLibraryEntry: id, version, mediaType, systemName?, externalId?, asset, metadata, translations?, createdAt, updatedAt, then our state fields: state (active|revoked|archived), revokedAt?, revokeNote?, archivedAt?',
-})
-
-/** The answer to a search (our extension), for the OpenAPI document. */
-export const SearchPageDoc = Type.Object(
-  {
-    results: Type.Optional(Type.Array(RecordDoc, { description: 'API versions 2026-01 and later' })),
-    mediaLibraryEntries: Type.Optional(
-      Type.Array(RecordDoc, { description: 'v1, beta and dated versions up to 2025-11' }),
-    ),
-    cursor: Type.Optional(
-      Type.Union([Type.String(), Type.Null()], {
-        description: 'Searches only: pass as `after` for the next page; null on the last page',
-      }),
-    ),
-  },
-  {
-    description: 'A page of a search (search extension; no total is counted)',
-    examples: [{ results: [], cursor: 'bWwxLjUw' }],
-  },
+const Cursor = Type.Optional(
+  Type.Union([Type.String(), Type.Null()], {
+    description: 'Searches only: pass as `after` for the next page; null on the last page',
+  }),
 )
+
+export const MediaLibraryEntryListV1 = component(
+  'MediaLibraryEntryListV1',
+  Type.Object(
+    { mediaLibraryEntries: Type.Array(MediaLibraryEntry), cursor: Cursor },
+    {
+      additionalProperties: false,
+      description:
+        'API versions v1, beta and 2025-03 to 2025-11 (searches add `cursor`; no total is counted)',
+      examples: [{ mediaLibraryEntries: [SEED_RECORD] }],
+    },
+  ),
+)
+
+export const MediaLibraryEntryList = component(
+  'MediaLibraryEntryList',
+  Type.Object(
+    { results: Type.Array(MediaLibraryEntry), cursor: Cursor },
+    {
+      additionalProperties: false,
+      description: 'API versions 2026-01 and later (searches add `cursor`; no total is counted)',
+      examples: [{ results: [SEED_RECORD], cursor: 'bWwxLjUw' }],
+    },
+  ),
+)
+
+/** A list or search answer: the version's wrapper. */
+export const MediaLibraryEntryListAny = Type.Union([MediaLibraryEntryListV1, MediaLibraryEntryList])
 
 export const PatchItem = Type.Object(
   {
@@ -181,12 +357,20 @@ export const PatchBody = Type.Object(
   },
 )
 
-export const PatchOk = Type.Object({ status: Type.Literal(200) }, { examples: [{ status: 200 }] })
+export const PatchOk = component(
+  'PatchResponse',
+  Type.Object({ status: Type.Literal(200) }, { additionalProperties: false, examples: [{ status: 200 }] }),
+)
 
-export const KeysDoc = Type.Object(
-  { results: Type.Array(Type.String()) },
-  {
-    description: 'Every storage key of the entry: main asset, translated assets, replaced and removed assets',
-    examples: [{ results: ['my/key.jpg', 'my/translated-key.jpg', 'my/replaced-key.jpg'] }],
-  },
+export const KeysDoc = component(
+  'MediaLibraryEntryKeys',
+  Type.Object(
+    { results: Type.Array(Type.String()) },
+    {
+      additionalProperties: false,
+      description:
+        'Every storage key of the entry: main asset, translated assets, replaced and removed assets',
+      examples: [{ results: ['my/key.jpg', 'my/translated-key.jpg', 'my/replaced-key.jpg'] }],
+    },
+  ),
 )
