@@ -69,12 +69,22 @@ function redactUrl(url: string): string {
   }
 }
 
+/** Marks an error of opening a SQLite file with that file, so the CLI can name it (src/cli/operator-errors.ts). */
+function withFile<T>(file: string, fn: () => T): T {
+  try {
+    return fn()
+  } catch (err) {
+    if (err instanceof Error && !('path' in err)) Object.assign(err, { path: file })
+    throw err
+  }
+}
+
 function openSqlite(file: string, onQuery?: DatabaseOptions['onQuery']): Database {
   mkdirSync(path.dirname(file), { recursive: true })
   // The busy timeout makes writers queue instead of failing.
-  const sqlite = new SQLite(file, { timeout: 10_000 })
+  const sqlite = withFile(file, () => new SQLite(file, { timeout: 10_000 }))
   // WAL lets the CLI write while a server reads.
-  enableWal(sqlite)
+  withFile(file, () => enableWal(sqlite))
   // NORMAL in WAL mode survives a process crash (kill -9); only an OS crash may lose the last commits.
   sqlite.pragma('synchronous = NORMAL')
   sqlite.pragma('foreign_keys = ON')
@@ -172,7 +182,7 @@ function openPostgres(url: string, poolSize: number, onQuery?: DatabaseOptions['
  * transaction on a small side file serialises them; the busy timeout makes the second one wait.
  */
 async function withSqliteFileLock<T>(lockFile: string, fn: () => Promise<T>): Promise<T> {
-  const lock = new SQLite(lockFile)
+  const lock = withFile(lockFile, () => new SQLite(lockFile))
   try {
     lock.pragma('busy_timeout = 60000')
     lock.exec('BEGIN EXCLUSIVE')
