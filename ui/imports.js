@@ -118,12 +118,7 @@ function lineItem(line) {
   const parts = line.split(/\s+/)
   if (parts.length > 2) return undefined
   const [url, id] = parts
-  try {
-    const { protocol } = new URL(url)
-    if (protocol !== 'http:' && protocol !== 'https:') return undefined
-  } catch {
-    return undefined
-  }
+  if (!/^https?:\/\/[^/\s]+/i.test(url)) return undefined
   return { url, id: id ?? url.split('/').pop() }
 }
 
