@@ -78,7 +78,8 @@ function definedOnly<T extends object>(obj: T): Partial<T> {
  * MEDIALIB_PUBLIC_BASE_URL, MEDIALIB_STORAGE_DRIVER, MEDIALIB_S3_* (BUCKET, PREFIX, ENDPOINT, REGION,
  * FORCE_PATH_STYLE, ACCESS_KEY_ID, SECRET_ACCESS_KEY, PART_SIZE_BYTES, REQUEST_CHECKSUM_CALCULATION,
  * RESPONSE_CHECKSUM_VALIDATION, CONNECT_TIMEOUT_MS, SOCKET_TIMEOUT_MS, MAX_ATTEMPTS),
- * MEDIALIB_FETCH_ALLOW_CIDRS (comma-separated), MEDIALIB_WORKER_CONCURRENCY, MEDIALIB_IN_PROCESS_WORKER.
+ * MEDIALIB_FETCH_ALLOW_CIDRS (comma-separated), MEDIALIB_WORKER_CONCURRENCY, MEDIALIB_IN_PROCESS_WORKER,
+ * MEDIALIB_METRICS_ENABLED, MEDIALIB_METRICS_TOKEN.
  */
 export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Config {
   const configFile = flags.config ?? env.MEDIALIB_CONFIG
@@ -115,6 +116,14 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Con
     ...fromEnv,
     ...fromFlags,
     limits: { ...DEFAULT_CONFIG.limits, ...(fromFile.limits ?? {}), ...limitsFromEnv },
+    metrics: {
+      ...DEFAULT_CONFIG.metrics,
+      ...(fromFile.metrics ?? {}),
+      ...definedOnly({
+        enabled: boolFrom(env.MEDIALIB_METRICS_ENABLED),
+        token: env.MEDIALIB_METRICS_TOKEN || undefined,
+      }),
+    },
     ui: {
       ...DEFAULT_CONFIG.ui,
       ...(fromFile.ui ?? {}),

@@ -31,6 +31,8 @@ export interface Database {
   readonly description: string
   /** Resolves when a trivial query succeeds; rejects when the database is unreachable. */
   ping(): Promise<void>
+  /** PostgreSQL's connection pool: connections open, idle, and requests waiting for one. */
+  poolStats?(): { total: number; idle: number; waiting: number }
   /** Runs `fn` while holding a lock that other processes on the same database also take to migrate. */
   withMigrationLock<T>(fn: () => Promise<T>): Promise<T>
   close(): Promise<void>
@@ -170,6 +172,7 @@ function openPostgres(url: string, poolSize: number, onQuery?: DatabaseOptions['
     ping: async () => {
       await sql`select 1`.execute(db)
     },
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     // Kysely's migrator takes a PostgreSQL advisory lock itself.
     withMigrationLock: (fn) => fn(),
     close: () => db.destroy(),
@@ -216,6 +219,12 @@ function migrationProvider(caps: DialectCaps): MigrationProvider {
       '0004-import-job-list': importJobListMigration(),
     }),
   }
+}
+
+/** Migrations this code knows that the database has not run yet (readiness: `/readyz`). */
+export async function pendingMigrations(database: Database): Promise<string[]> {
+  const migrator = new Migrator({ db: database.db, provider: migrationProvider(database.caps) })
+  return (await migrator.getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name)
 }
 
 /**
