@@ -18,6 +18,7 @@ const program = new Command('medialib')
 if (process.argv[2] === 'import' || process.argv[2] === 'export') {
   program.addCommand(importCommand()).addCommand(exportCommand())
 } else {
+  const { backupCommand, restoreCommand } = await import('./backup.command.js')
   const { migrateCommand } = await import('./migrate.command.js')
   const { projectsCommand } = await import('./projects.command.js')
   const { serveCommand } = await import('./serve.command.js')
@@ -30,6 +31,8 @@ if (process.argv[2] === 'import' || process.argv[2] === 'export') {
     .addCommand(tokensCommand())
     .addCommand(workerCommand())
     .addCommand(webhooksCommand())
+    .addCommand(backupCommand())
+    .addCommand(restoreCommand())
     .addCommand(importCommand())
     .addCommand(exportCommand())
 }
