@@ -108,7 +108,7 @@ interface ImportOptions extends TokenOptions {
 
 function resumeHint(file: string, options: ImportOptions): string {
   const args = [
-    `medialib import ${file}`,
+    `npx medialib import ${file}`,
     `--server ${options.server}`,
     '--token "$TOKEN"',
     `--report ${options.report}`,
