@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { tmpdir, userInfo } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { databaseTarget } from '../../src/cli/database-target.js'
@@ -9,21 +9,31 @@ import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/dial
 import { imageEntry } from '../helpers/fixtures.js'
 import { CLI, cleanEnv, runCli, startServeProcess, type ServeProcess } from '../helpers/process.js'
 
-/** The uid and gid of `nobody`: the tests run as root, which no file permission stops. */
+/** Root passes every permission check: as root, the permission tests run the CLI as `nobody`. */
+const AS_ROOT = process.getuid?.() === 0
 const NOBODY = 65534
+/** The user the unprivileged runs are made as. */
+const UNPRIVILEGED = AS_ROOT ? 'nobody' : userInfo().username
 
-/** Runs the CLI as `nobody` (for permission errors). */
-async function runCliAsNobody(args: string[]): Promise<{ code: number | null; stderr: string }> {
+/**
+ * Runs the CLI as a user that cannot write `dir` (for permission errors): `nobody` when the tests run as
+ * root, else the current user with `dir` made read-only.
+ */
+async function runCliUnprivileged(
+  dir: string,
+  args: string[],
+): Promise<{ code: number | null; stderr: string }> {
+  chmodSync(dir, AS_ROOT ? 0o755 : 0o555)
   const child = spawn(process.execPath, [CLI, ...args], {
     env: cleanEnv(),
     stdio: ['ignore', 'ignore', 'pipe'],
-    uid: NOBODY,
-    gid: NOBODY,
+    ...(AS_ROOT ? { uid: NOBODY, gid: NOBODY } : {}),
   })
   let stderr = ''
   child.stderr.setEncoding('utf8')
   child.stderr.on('data', (d: string) => (stderr += d))
   const [code] = await once(child, 'close')
+  chmodSync(dir, 0o755)
   return { code: code as number | null, stderr }
 }
 
@@ -272,24 +282,38 @@ describe('operator errors of the data directory (SQLite: the data directory hold
     const locked = path.join(dir, 'locked')
     mkdirSync(locked, { mode: 0o755 })
     const target = path.join(locked, 'data')
-    const res = await runCliAsNobody(['projects', 'list', '--data-dir', target, '--init'])
+    const res = await runCliUnprivileged(locked, ['projects', 'list', '--data-dir', target, '--init'])
     expect(res.code).toBe(1)
     expect(lines(res.stderr).slice(1)).toEqual([
-      `medialib: permission denied: user nobody cannot create ${target}.`,
+      `medialib: permission denied: user ${UNPRIVILEGED} cannot create ${target}.`,
       'Give that user write access to it, or pass --data-dir (or set MEDIALIB_DATA_DIR) to a directory it can write.',
     ])
     expect(res.stderr).not.toMatch(/^\s+at /m)
+  })
+
+  it('a database file that is not a database', async () => {
+    const dataDir = path.join(dir, 'not-a-db')
+    mkdirSync(dataDir)
+    const file = path.join(dataDir, 'medialib.sqlite')
+    writeFileSync(file, 'x'.repeat(4096))
+    const res = await runCli(['projects', 'list', '--data-dir', dataDir])
+    expect(res.code).toBe(1)
+    expect(lines(res.stderr)).toEqual([
+      `using SQLite at ${file}`,
+      `medialib: cannot open the database ${file}: it is not a SQLite database.`,
+      `Check that user ${userInfo().username} can read and write the file and its directory (SQLite writes ${file}-wal and -shm beside it).`,
+    ])
   })
 
   it('a read-only data directory: the database file is named', async () => {
     const readOnly = path.join(dir, 'read-only')
     mkdirSync(readOnly, { mode: 0o755 })
     const file = path.join(readOnly, 'medialib.sqlite')
-    const res = await runCliAsNobody(['projects', 'list', '--data-dir', readOnly, '--init'])
+    const res = await runCliUnprivileged(readOnly, ['projects', 'list', '--data-dir', readOnly, '--init'])
     expect(res.code).toBe(1)
     expect(lines(res.stderr).slice(1)).toEqual([
       `medialib: cannot open the database ${file}: unable to open database file.`,
-      `Check that user nobody can read and write the file and its directory (SQLite writes ${file}-wal and -shm beside it).`,
+      `Check that user ${UNPRIVILEGED} can read and write the file and its directory (SQLite writes ${file}-wal and -shm beside it).`,
     ])
   })
 })

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import S3rver from 's3rver'
@@ -183,5 +183,22 @@ describe('metrics are off by default', () => {
   it('answers 404 on /metrics, and the probes still answer', async () => {
     expect((await request(server, 'GET', '/metrics')).status).toBe(404)
     expect((await request(server, 'GET', '/livez')).status).toBe(200)
+  })
+
+  it('readyz answers 503 naming the storage while blobs cannot be written, and 200 again after', async () => {
+    // A file where the blob directory belongs: nothing can be stored.
+    const blobs = path.join(server.db.dataDir, 'blobs')
+    rmSync(blobs, { recursive: true, force: true })
+    writeFileSync(blobs, 'in the way')
+    const broken = await request(server, 'GET', '/readyz')
+    expect(broken.status).toBe(503)
+    const body = broken.body as { status: string; checks: Record<string, string> }
+    expect(body.status).toBe('unavailable')
+    expect(body.checks.database).toBe('ok')
+    expect(body.checks.migrations).toBe('ok')
+    expect(body.checks.storage).toMatch(/^E(EXIST|NOTDIR)/)
+    expect((await request(server, 'GET', '/livez')).status).toBe(200)
+    rmSync(blobs)
+    expect((await request(server, 'GET', '/readyz')).status).toBe(200)
   })
 })
