@@ -93,6 +93,15 @@ export interface MediaEntryRepository {
    * Returns false (and writes nothing) when the entry is gone or another write came first.
    */
   updateIfVersion(project: string, entry: MediaEntry, expectedVersion: number): Promise<boolean>
+  /**
+   * Replaces the search text of entries (after their project's indexed properties changed), in one
+   * transaction, each only if its version is still the one the text was derived from. The full-text index
+   * follows the column (SQLite: FTS5 triggers; PostgreSQL: the generated tsvector). Returns how many changed.
+   */
+  rewriteSearchText(
+    project: string,
+    rows: readonly { id: string; version: number; searchText: string }[],
+  ): Promise<number>
 }
 
 export function createMediaEntryRepository(database: Database): MediaEntryRepository {
@@ -297,6 +306,24 @@ export function createMediaEntryRepository(database: Database): MediaEntryReposi
         .where('version', '=', expectedVersion)
         .executeTakeFirst()
       return Number(result.numUpdatedRows) > 0
+    },
+
+    async rewriteSearchText(project, rows) {
+      if (rows.length === 0) return 0
+      return db.transaction().execute(async (trx) => {
+        let changed = 0
+        for (const row of rows) {
+          const result = await trx
+            .updateTable('media_entries')
+            .set({ search_text: row.searchText })
+            .where('project', '=', project)
+            .where('id', '=', row.id)
+            .where('version', '=', row.version)
+            .executeTakeFirst()
+          changed += Number(result.numUpdatedRows)
+        }
+        return changed
+      })
     },
   }
 }
