@@ -12,10 +12,17 @@
  */
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
-import { measureCeiling } from './import-ceiling.js'
+import { measureCeiling, measureKeysOnlyCeiling } from './import-ceiling.js'
 import { forkLoad } from './import-run.js'
 import { runScale } from './import-scale.js'
-import { freshDatabase, median, PG_URL, startServe, type Dialect } from './import-server.js'
+import {
+  freshDatabase,
+  median,
+  PG_URL,
+  startServe,
+  type BenchDatabase,
+  type Dialect,
+} from './import-server.js'
 
 const args = process.argv.slice(2)
 const option = (name: string, fallback: string) => {
@@ -39,6 +46,7 @@ interface Row {
   dialect: Dialect
   batch: number
   clients: number
+  keysOnly: number
   ceiling: number
   medialib: number
   peakRssMb: number
@@ -46,14 +54,20 @@ interface Row {
   cpuUs: number
 }
 
-async function ceilingOnce(dialect: Dialect, batch: number): Promise<{ rate: number; cpuUs: number }> {
+/** `measure` on a fresh database of its own, dropped afterwards. */
+async function onFreshDatabase<T>(dialect: Dialect, measure: (db: BenchDatabase) => Promise<T>): Promise<T> {
   const db = await freshDatabase(dialect)
   try {
-    return await measureCeiling(db, ENTRIES, batch)
+    return await measure(db)
   } finally {
     await db.drop()
   }
 }
+
+const ceilingOnce = (dialect: Dialect, batch: number) =>
+  onFreshDatabase(dialect, (db) => measureCeiling(db, ENTRIES, batch))
+const keysOnlyOnce = (dialect: Dialect, batch: number) =>
+  onFreshDatabase(dialect, (db) => measureKeysOnlyCeiling(db, ENTRIES, batch))
 
 let tagCounter = 0
 
@@ -104,14 +118,14 @@ export function printTable(rows: Row[]): void {
     `\nImport throughput, entries/s, median of ${RUNS} run(s) of ${ENTRIES.toLocaleString('en')} entries each`,
   )
   console.log(
-    '| dialect  | batch | clients |  ceiling | medialib | medialib ÷ ceiling | server peak RSS | server CPU/entry |',
+    '| dialect  | batch | clients | keys-only |   schema | medialib | ÷ keys-only | ÷ schema | server peak RSS | server CPU/entry |',
   )
   console.log(
-    '|----------|------:|--------:|---------:|---------:|-------------------:|----------------:|-----------------:|',
+    '|----------|------:|--------:|----------:|---------:|---------:|------------:|---------:|----------------:|-----------------:|',
   )
   for (const r of rows) {
     console.log(
-      `| ${r.dialect.padEnd(8)} | ${String(r.batch).padStart(5)} | ${String(r.clients).padStart(7)} |${num(r.ceiling)} |${num(r.medialib)} | ${(r.medialib / r.ceiling).toFixed(2).padStart(18)} | ${`${r.peakRssMb.toFixed(0)} MB`.padStart(15)} | ${`${r.cpuUs.toFixed(0)} µs`.padStart(16)} |`,
+      `| ${r.dialect.padEnd(8)} | ${String(r.batch).padStart(5)} | ${String(r.clients).padStart(7)} | ${num(r.keysOnly)} |${num(r.ceiling)} |${num(r.medialib)} | ${(r.medialib / r.keysOnly).toFixed(2).padStart(11)} | ${(r.medialib / r.ceiling).toFixed(2).padStart(8)} | ${`${r.peakRssMb.toFixed(0)} MB`.padStart(15)} | ${`${r.cpuUs.toFixed(0)} µs`.padStart(16)} |`,
     )
   }
 }
@@ -122,13 +136,19 @@ async function table(): Promise<void> {
   const rows: Row[] = []
   for (const dialect of DIALECTS) {
     const ceilings = new Map<number, number[]>()
+    const keysOnly = new Map<number, number[]>()
     const medialib = new Map<string, { rate: number; peakRss: number; cpuUs: number }[]>()
     for (let run = 1; run <= RUNS; run++) {
       for (const batch of BATCHES) {
         const { rate, cpuUs } = await ceilingOnce(dialect, batch)
         ceilings.set(batch, [...(ceilings.get(batch) ?? []), rate])
         console.log(
-          `${dialect} run ${run}: ceiling, batches of ${batch}: ${Math.round(rate)} entries/s, inserting process CPU ${cpuUs.toFixed(0)} µs/entry`,
+          `${dialect} run ${run}: schema ceiling, batches of ${batch}: ${Math.round(rate)} entries/s, inserting process CPU ${cpuUs.toFixed(0)} µs/entry`,
+        )
+        const keys = await keysOnlyOnce(dialect, batch)
+        keysOnly.set(batch, [...(keysOnly.get(batch) ?? []), keys.rate])
+        console.log(
+          `${dialect} run ${run}: keys-only ceiling, batches of ${batch}: ${Math.round(keys.rate)} entries/s (${keys.detail})`,
         )
       }
       for (const batch of BATCHES) {
@@ -149,6 +169,7 @@ async function table(): Promise<void> {
           dialect,
           batch,
           clients,
+          keysOnly: median(keysOnly.get(batch)!),
           ceiling: median(ceilings.get(batch)!),
           medialib: median(results.map((r) => r.rate)),
           peakRssMb: median(results.map((r) => r.peakRss)) / 2 ** 20,

@@ -18,6 +18,7 @@ import { initialMigration } from './migrations/0001-initial.js'
 import { librarySearchMigration } from './migrations/0002-library-search.js'
 import { urlImportMigration } from './migrations/0003-url-import.js'
 import { importJobListMigration } from './migrations/0004-import-job-list.js'
+import { ftsPerBatchMigration } from './migrations/0006-fts-per-batch.js'
 import { postgresCaps, sqliteCaps, type DialectCaps } from './dialect.js'
 import type { DatabaseSchema } from './schema.js'
 
@@ -204,6 +205,7 @@ function migrationProvider(caps: DialectCaps): MigrationProvider {
       '0002-library-search': librarySearchMigration(caps),
       '0003-url-import': urlImportMigration(caps),
       '0004-import-job-list': importJobListMigration(),
+      '0006-fts-per-batch': ftsPerBatchMigration(caps),
     }),
   }
 }

@@ -44,6 +44,12 @@ interface Row {
 }
 
 const COLUMNS_PER_ROW = 12
+/** Entries per page (and per transaction) when the search text is rebuilt. */
+const REBUILD_PAGE = 500
+
+/** SQLite: indexes the full text of the rows from a seq on (the rows one import batch just inserted). */
+const FTS_FILL_SQL =
+  'INSERT INTO media_entries_fts(rowid, search_text) SELECT seq, search_text FROM media_entries WHERE seq >= ?'
 
 /** The key whose unique index an entry contends on: (systemName, externalId) when set, else the id. */
 const lockKey = (e: MediaEntry) =>
@@ -93,6 +99,14 @@ export interface MediaEntryRepository {
    * Returns false (and writes nothing) when the entry is gone or another write came first.
    */
   updateIfVersion(project: string, entry: MediaEntry, expectedVersion: number): Promise<boolean>
+  /**
+   * Recomputes the stored search text (and with it the full-text index) of every entry of a project,
+   * e.g. after its media types changed which properties are indexed: `textOf` gives an entry's new text
+   * (`searchTextOf(entry, mediaTypes.get(entry.mediaType))`). Pages of 500 entries in insertion order,
+   * one transaction each; only changed texts are written, versions and timestamps are left alone.
+   * Returns how many entries changed.
+   */
+  rebuildSearchText(project: string, textOf: (entry: MediaEntry) => string): Promise<number>
 }
 
 export function createMediaEntryRepository(database: Database): MediaEntryRepository {
@@ -137,7 +151,7 @@ export function createMediaEntryRepository(database: Database): MediaEntryReposi
         .insertInto('media_entries')
         .values(Array.from({ length: n }, () => sample))
         .onConflict((oc) => oc.doNothing())
-        .returning('id')
+        .returning(['id', 'seq'])
         .compile()
       const columns = Object.keys(sample) as (keyof InsertRow)[]
       if (query.parameters.length !== n * columns.length) throw new Error('unexpected insert parameters')
@@ -207,11 +221,21 @@ export function createMediaEntryRepository(database: Database): MediaEntryReposi
           outcome.inserted.clear()
           outcome.idTaken.clear()
           outcome.externalIdTaken.clear()
+          let firstSeq = Infinity
           for (const chunk of chunks) {
-            const returned = await trx.executeQuery<{ id: string }>(
+            const returned = await trx.executeQuery<{ id: string; seq: number | string }>(
               CompiledQuery.raw(chunk.sql, chunk.parameters),
             )
-            for (const r of returned.rows) outcome.inserted.add(r.id)
+            for (const r of returned.rows) {
+              outcome.inserted.add(r.id)
+              firstSeq = Math.min(firstSeq, Number(r.seq))
+            }
+          }
+          // SQLite: the batch's full text in one statement (see migration 0006). This transaction holds
+          // the write lock since its first insert and new rows take the next rowids, so every row from
+          // the batch's smallest seq on is one of its own.
+          if (caps.name === 'sqlite' && firstSeq !== Infinity) {
+            await trx.executeQuery(CompiledQuery.raw(FTS_FILL_SQL, [firstSeq]))
           }
           const rejected = entries.filter((e) => !outcome.inserted.has(e.id)).map((e) => e.id)
           for (let i = 0; i < rejected.length; i += lookupChunk) {
@@ -297,6 +321,38 @@ export function createMediaEntryRepository(database: Database): MediaEntryReposi
         .where('version', '=', expectedVersion)
         .executeTakeFirst()
       return Number(result.numUpdatedRows) > 0
+    },
+
+    async rebuildSearchText(project, textOf) {
+      let changed = 0
+      for (let after = -1; ;) {
+        const rows = await db
+          .selectFrom('media_entries as e')
+          .select([...READ_COLUMNS, 'search_text'])
+          .where('project', '=', project)
+          .where('seq', '>', after)
+          .orderBy('seq')
+          .limit(REBUILD_PAGE)
+          .execute()
+        if (rows.length === 0) return changed
+        after = Number(rows[rows.length - 1]!.seq)
+        const updates = rows
+          .map((row) => ({ seq: row.seq, text: textOf(fromRow(row as Row)), old: row.search_text }))
+          .filter((u) => u.text !== u.old)
+        if (updates.length === 0) continue
+        await retryTransient(caps, () =>
+          db.transaction().execute(async (trx) => {
+            for (const u of updates) {
+              await trx
+                .updateTable('media_entries')
+                .set({ search_text: u.text })
+                .where('seq', '=', u.seq as number)
+                .execute()
+            }
+          }),
+        )
+        changed += updates.length
+      }
     },
   }
 }
