@@ -140,15 +140,15 @@ async function table(): Promise<void> {
     const medialib = new Map<string, { rate: number; peakRss: number; cpuUs: number }[]>()
     for (let run = 1; run <= RUNS; run++) {
       for (const batch of BATCHES) {
-        const { rate, cpuUs } = await ceilingOnce(dialect, batch)
+        const { rate, dbCpuUs } = await ceilingOnce(dialect, batch)
         ceilings.set(batch, [...(ceilings.get(batch) ?? []), rate])
         console.log(
-          `${dialect} run ${run}: schema ceiling, batches of ${batch}: ${Math.round(rate)} entries/s, inserting process CPU ${cpuUs.toFixed(0)} µs/entry`,
+          `${dialect} run ${run}: schema ceiling, batches of ${batch}: ${Math.round(rate)} entries/s, database CPU ${dbCpuUs.toFixed(0)} µs/entry`,
         )
         const keys = await keysOnlyOnce(dialect, batch)
         keysOnly.set(batch, [...(keysOnly.get(batch) ?? []), keys.rate])
         console.log(
-          `${dialect} run ${run}: keys-only ceiling, batches of ${batch}: ${Math.round(keys.rate)} entries/s (${keys.detail})`,
+          `${dialect} run ${run}: keys-only ceiling, batches of ${batch}: ${Math.round(keys.rate)} entries/s, database CPU ${keys.dbCpuUs.toFixed(0)} µs/entry (${keys.detail})`,
         )
       }
       for (const batch of BATCHES) {

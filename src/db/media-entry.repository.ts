@@ -44,6 +44,17 @@ interface Row {
 }
 
 const COLUMNS_PER_ROW = 12
+/** PostgreSQL's batch insert (see `unnestInsert`): the project, then one array per column. */
+const PG_UNNEST_INSERT = `INSERT INTO media_entries
+  (project, id, version, media_type, system_name, external_id, asset, metadata, translations, created_at,
+   updated_at, search_text)
+  SELECT $1::text, u.* FROM unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::jsonb[],
+    $8::jsonb[], $9::jsonb[], $10::timestamptz[], $11::timestamptz[], $12::text[])
+  AS u(id, version, media_type, system_name, external_id, asset, metadata, translations, created_at,
+    updated_at, search_text)
+  ON CONFLICT DO NOTHING RETURNING id`
+const UNNEST_COLUMNS = 11
+
 /** Entries per page (and per transaction) when the search text is rebuilt. */
 const REBUILD_PAGE = 500
 
@@ -161,6 +172,30 @@ export function createMediaEntryRepository(database: Database): MediaEntryReposi
     return compiled
   }
 
+  /**
+   * PostgreSQL: a whole batch in one `INSERT … SELECT FROM unnest(…)`, its columns bound as 11 arrays:
+   * the backend parses and binds 12 parameters instead of 12 per row (bench:index-cost measured 13 against
+   * 20 µs of backend CPU per entry into the keys-only table). unnest keeps the arrays' (lock-key) order.
+   */
+  const unnestInsert = (project: string, ordered: readonly MediaEntry[]) => {
+    const columns: unknown[][] = Array.from({ length: UNNEST_COLUMNS }, () => new Array(ordered.length))
+    ordered.forEach((e, r) => {
+      const row = toRow(project, e)
+      columns[0]![r] = row.id
+      columns[1]![r] = row.version
+      columns[2]![r] = row.media_type
+      columns[3]![r] = row.system_name
+      columns[4]![r] = row.external_id
+      columns[5]![r] = row.asset
+      columns[6]![r] = row.metadata
+      columns[7]![r] = row.translations
+      columns[8]![r] = row.created_at
+      columns[9]![r] = row.updated_at
+      columns[10]![r] = row.search_text
+    })
+    return { sql: PG_UNNEST_INSERT, parameters: [project, ...columns] }
+  }
+
   const fromRow = (row: Row): MediaEntry => {
     const entry: MediaEntry = {
       id: row.id,
@@ -208,14 +243,16 @@ export function createMediaEntryRepository(database: Database): MediaEntryReposi
       // remains (an entry with both keys crossing another) rolls the transaction back and runs again.
       const ordered = inLockOrder(entries)
       const chunks: { sql: string; parameters: unknown[] }[] = []
-      for (let i = 0; i < ordered.length; i += chunkSize) {
-        const rows = ordered.slice(i, i + chunkSize).map((e) => toRow(project, e))
-        const { sql: text, columns } = compiledInsert(rows[0]!, rows.length)
-        const parameters: unknown[] = new Array(rows.length * columns.length)
-        let p = 0
-        for (const row of rows) for (const column of columns) parameters[p++] = row[column]
-        chunks.push({ sql: text, parameters })
-      }
+      if (caps.name === 'postgres') chunks.push(unnestInsert(project, ordered))
+      else
+        for (let i = 0; i < ordered.length; i += chunkSize) {
+          const rows = ordered.slice(i, i + chunkSize).map((e) => toRow(project, e))
+          const { sql: text, columns } = compiledInsert(rows[0]!, rows.length)
+          const parameters: unknown[] = new Array(rows.length * columns.length)
+          let p = 0
+          for (const row of rows) for (const column of columns) parameters[p++] = row[column]
+          chunks.push({ sql: text, parameters })
+        }
       await retryTransient(caps, () =>
         db.transaction().execute(async (trx) => {
           outcome.inserted.clear()
