@@ -14,7 +14,7 @@ import pg from 'pg'
 import { DEFAULT_CONFIG } from '../src/config.js'
 import { createDeps } from '../src/deps.js'
 import { benchEntries, BENCH_PROJECT, ceilingRow, CEILING_COLUMNS } from './import-entries.js'
-import type { BenchDatabase } from './import-server.js'
+import { cpuSecondsOf, type BenchDatabase } from './import-server.js'
 
 const quiet = { warn: () => undefined }
 
@@ -47,13 +47,25 @@ export async function prepareSchema(db: BenchDatabase): Promise<void> {
   }
 }
 
+export interface Timed {
+  /** Entries per second. */
+  rate: number
+  /** This process's CPU per entry, µs (on SQLite the database's work). */
+  cpuUs: number
+  /**
+   * The database's CPU per entry, µs: this process's on SQLite, the PostgreSQL backend's (from /proc) on
+   * PostgreSQL. Steadier than the rate on a shared machine; background writers are not counted.
+   */
+  dbCpuUs: number
+}
+
 /** The schema ceiling: the entries into medialib's own schema, created by its migrations (see timedInsert). */
 export async function measureCeiling(
   db: BenchDatabase,
   count: number,
   batch: number,
   start = 0,
-): Promise<{ rate: number; cpuUs: number }> {
+): Promise<Timed> {
   await prepareSchema(db)
   return timedInsert(db, count, batch, [], {
     start,
@@ -133,7 +145,7 @@ export async function measureKeysOnly(
   count: number,
   batch: number,
   options: KeysOnlyOptions = {},
-): Promise<{ rate: number; cpuUs: number }> {
+): Promise<Timed> {
   const table = options.table ?? 'keys_only'
   return timedInsert(db, count, batch, [...keysOnlyDdl(db.dialect, table), ...(options.extraDdl ?? [])], {
     ...options,
@@ -153,7 +165,7 @@ async function timedInsert(
   batch: number,
   ddlTemplates: string[],
   options: KeysOnlyOptions & { table: string },
-): Promise<{ rate: number; cpuUs: number }> {
+): Promise<Timed> {
   const { start = 0, table, form = 'multi-row', afterBatch, computed } = options
   const ddl = ddlTemplates.map((d) => d.replaceAll('{t}', table))
   const timestamp = new Date().toISOString()
@@ -180,12 +192,15 @@ async function timedInsert(
     const seconds = (performance.now() - began) / 1000
     const used = process.cpuUsage(cpu)
     sqlite.close()
-    return { rate: count / seconds, cpuUs: (used.user + used.system) / count }
+    const cpuUs = (used.user + used.system) / count
+    return { rate: count / seconds, cpuUs, dbCpuUs: cpuUs }
   }
   const client = new pg.Client({ connectionString: db.url })
   await client.connect()
   try {
     for (const statement of ddl) await client.query(statement)
+    const backend = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid
+    const backendCpu = cpuSecondsOf(backend)
     const width = CEILING_COLUMNS.length
     const multiRow = (n: number) =>
       `INSERT INTO ${table} (${columns}) VALUES ${Array.from(
@@ -215,7 +230,11 @@ async function timedInsert(
     }
     const seconds = (performance.now() - began) / 1000
     const used = process.cpuUsage(cpu)
-    return { rate: count / seconds, cpuUs: (used.user + used.system) / count }
+    return {
+      rate: count / seconds,
+      cpuUs: (used.user + used.system) / count,
+      dbCpuUs: ((cpuSecondsOf(backend) - backendCpu) * 1e6) / count,
+    }
   } finally {
     await client.end()
   }
@@ -230,7 +249,7 @@ export async function measureKeysOnlyCeiling(
   count: number,
   batch: number,
   start = 0,
-): Promise<{ rate: number; cpuUs: number; detail: string }> {
+): Promise<Timed & { detail: string }> {
   if (db.dialect === 'sqlite') {
     const result = await measureKeysOnly(db, count, batch, { start })
     return { ...result, detail: 'prepared statement' }
@@ -245,6 +264,7 @@ export async function measureKeysOnlyCeiling(
   return {
     rate: best.rate,
     cpuUs: best.cpuUs,
+    dbCpuUs: best.dbCpuUs,
     detail: `${best.form}; multi-row ${Math.round(multi.rate)}, unnest ${Math.round(unnest.rate)} entries/s`,
   }
 }

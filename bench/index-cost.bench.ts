@@ -1,14 +1,15 @@
 /**
  * What each index costs per entry on insert: the import benchmark's rows inserted into the keys-only
  * table (bench/import-ceiling.ts) with one more index at a time, in batches of 1,000, one transaction per
- * batch; the cost is the wall time per entry minus that of the table without it. A new index has to pay
- * for itself against this table (docs/performance.md).
+ * batch; the cost is the database's CPU time per entry (SQLite: this process; PostgreSQL: the backend's,
+ * from /proc) minus that of the table without it: steadier than wall time on a shared machine. A new
+ * index has to pay for itself against this table (docs/performance.md).
  *
  *   npm run bench:index-cost                 SQLite (and PostgreSQL when MEDIALIB_TEST_POSTGRES_URL is set)
  *
  * Options: --entries N (per measurement, default 30000), --runs N (median of, default 3), --dialects.
  */
-import { measureCeiling, measureKeysOnly, type KeysOnlyOptions } from './import-ceiling.js'
+import { measureCeiling, measureKeysOnly, type KeysOnlyOptions, type Timed } from './import-ceiling.js'
 import { freshDatabase, median, PG_URL, type Dialect } from './import-server.js'
 
 const args = process.argv.slice(2)
@@ -135,13 +136,12 @@ const POSTGRES_VARIANTS: Variant[] = [
   { name: "medialib's schema (schema ceiling)", base: 'keys only', options: {}, schema: true },
 ]
 
-async function measure(dialect: Dialect, variant: Variant): Promise<number> {
+async function measure(dialect: Dialect, variant: Variant): Promise<Timed> {
   const db = await freshDatabase(dialect)
   try {
-    const { rate } = variant.schema
+    return variant.schema
       ? await measureCeiling(db, ENTRIES, BATCH)
       : await measureKeysOnly(db, ENTRIES, BATCH, variant.options)
-    return rate
   } finally {
     await db.drop()
   }
@@ -149,24 +149,28 @@ async function measure(dialect: Dialect, variant: Variant): Promise<number> {
 
 for (const dialect of DIALECTS) {
   const variants = dialect === 'sqlite' ? SQLITE_VARIANTS : POSTGRES_VARIANTS
-  const rates = new Map<string, number[]>()
+  const results = new Map<string, Timed[]>()
   // Runs interleave the variants, so that a burst of load on the machine does not land on one only.
   for (let run = 1; run <= RUNS; run++) {
     for (const variant of variants) {
-      const rate = await measure(dialect, variant)
-      rates.set(variant.name, [...(rates.get(variant.name) ?? []), rate])
-      console.log(`${dialect} run ${run}: ${variant.name}: ${Math.round(rate)} entries/s`)
+      const result = await measure(dialect, variant)
+      results.set(variant.name, [...(results.get(variant.name) ?? []), result])
+      console.log(
+        `${dialect} run ${run}: ${variant.name}: ${Math.round(result.rate)} entries/s, database CPU ${result.dbCpuUs.toFixed(1)} µs/entry`,
+      )
     }
   }
-  const usPerEntry = (name: string) => 1e6 / median(rates.get(name)!)
+  const rate = (name: string) => median(results.get(name)!.map((r) => r.rate))
+  const cpu = (name: string) => median(results.get(name)!.map((r) => r.dbCpuUs))
   console.log(
     `\n${dialect}: insert cost per entry, batches of ${BATCH}, median of ${RUNS} run(s) of ${ENTRIES.toLocaleString('en')}`,
   )
-  console.log('| table | entries/s | µs/entry | cost of the addition, µs/entry |')
+  console.log('| table | entries/s | database CPU µs/entry | cost of the addition, CPU µs/entry |')
   console.log('|---|--:|--:|--:|')
   for (const v of variants) {
-    const us = usPerEntry(v.name)
-    const cost = v.base ? `${(us - usPerEntry(v.base)).toFixed(1)} (over ${v.base})` : '—'
-    console.log(`| ${v.name} | ${Math.round(1e6 / us).toLocaleString('en')} | ${us.toFixed(1)} | ${cost} |`)
+    const cost = v.base ? `${(cpu(v.name) - cpu(v.base)).toFixed(1)} (over ${v.base})` : '—'
+    console.log(
+      `| ${v.name} | ${Math.round(rate(v.name)).toLocaleString('en')} | ${cpu(v.name).toFixed(1)} | ${cost} |`,
+    )
   }
 }
