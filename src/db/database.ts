@@ -19,6 +19,7 @@ import { librarySearchMigration } from './migrations/0002-library-search.js'
 import { urlImportMigration } from './migrations/0003-url-import.js'
 import { importJobListMigration } from './migrations/0004-import-job-list.js'
 import { storageNamespacesMigration } from './migrations/0005-storage-namespaces.js'
+import { ftsPerBatchMigration } from './migrations/0006-fts-per-batch.js'
 import { postgresCaps, sqliteCaps, type DialectCaps } from './dialect.js'
 import type { DatabaseSchema } from './schema.js'
 
@@ -219,6 +220,7 @@ function migrationProvider(caps: DialectCaps): MigrationProvider {
       '0003-url-import': urlImportMigration(caps),
       '0004-import-job-list': importJobListMigration(),
       '0005-storage-namespaces': storageNamespacesMigration(),
+      '0006-fts-per-batch': ftsPerBatchMigration(caps),
     }),
   }
 }
