@@ -24,6 +24,7 @@ const STORES = ['disk', 's3'] as const
 const CASES = DIALECTS.flatMap((dialect) => STORES.map((store) => [dialect, store] as const))
 const K1 = '2025/01/22/alpha-original.png'
 const K2 = '2025/01/23/beta-original.png'
+const ODD_KEY = '2025/./odd.png'
 const quiet = { warn: () => undefined }
 
 /**
@@ -89,7 +90,13 @@ describe.each(CASES)('upgrade to per-project storage namespaces (%s, %s storage)
         mimeType: 'image/png',
       })
       for (const [project, entries] of [
-        ['alpha', [{ id: 'a1', mediaType: 'image', asset: asset(K1, pngA), metadata: {} }]],
+        [
+          'alpha',
+          [
+            { id: 'a1', mediaType: 'image', asset: asset(K1, pngA), metadata: {} },
+            { id: 'odd', mediaType: 'image', asset: asset('2025/odd.png', pngA), metadata: {} },
+          ],
+        ],
         [
           'beta',
           [
@@ -104,6 +111,12 @@ describe.each(CASES)('upgrade to per-project storage namespaces (%s, %s storage)
         ])
         expect(results.every((r) => r.ok)).toBe(true)
       }
+      // 4285d06 accepted `.` segments: such an entry must read as 404, never 500 (see below).
+      await database.db
+        .updateTable('media_entries')
+        .set({ asset: JSON.stringify(asset(ODD_KEY, pngA)) })
+        .where('id', '=', 'odd')
+        .execute()
     } finally {
       await database.close()
     }
@@ -147,6 +160,12 @@ describe.each(CASES)('upgrade to per-project storage namespaces (%s, %s storage)
       expect(left.filter((d) => d.isFile())).toEqual([])
       expect(existsSync(path.join(db.dataDir, 'projects', 'alpha', 'files', K1))).toBe(true)
     }
+  })
+
+  it('an old entry whose key the grammar now refuses reads as 404 on serve-image and thumbnail, never 500', async () => {
+    expect((await get('alpha', '/api/v1/mediaLibrary/odd')).status).toBe(200)
+    expect((await get('alpha', '/api/v1/mediaLibrary/serve-image/2025/%2E/odd.png')).status).toBe(404)
+    expect((await get('alpha', '/api/v1/mediaLibrary/odd/thumbnail?w=160')).status).toBe(404)
   })
 
   it('runs once: a restart serves the same and moves nothing again', async () => {
