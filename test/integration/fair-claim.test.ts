@@ -28,7 +28,7 @@ describe.each(DIALECTS)('fair claims (%s)', (dialect) => {
 
   it('claims round-robin across projects, then across jobs by item index, under the per-project cap', async () => {
     const big = await queue('pa', 'big', 50)
-    const small = await queue('pa', 'small', 2)
+    await queue('pa', 'small', 2)
     await queue('pb', 'b', 3)
     await queue('pc', 'c', 1)
     const lease = new Date(Date.now() + 60_000)
@@ -40,7 +40,6 @@ describe.each(DIALECTS)('fair claims (%s)', (dialect) => {
     expect(pa.slice(0, 2).every(([, idx]) => idx === 0)).toBe(true)
     expect(new Set(pa.slice(0, 2).map(([job]) => job))).toEqual(new Set(['big', 'small']))
     expect(pa[2]![1]).toBe(1)
-    void small
 
     // Cap 3: pa already runs 3, so only the other projects' items are claimed.
     const capped = await deps.importJobs.claim('w', 10, new Date(), lease, { maxInFlightPerProject: 3 })
