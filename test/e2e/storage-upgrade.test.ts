@@ -1,11 +1,13 @@
 import { existsSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import { Readable } from 'node:stream'
+import { buffer } from 'node:stream/consumers'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.js'
 import type { Config } from '../../src/config.js'
-import { migrateTo, openDatabase } from '../../src/db/database.js'
+import { migrateTo, migrateToLatest, openDatabase, type Database } from '../../src/db/database.js'
+import { createStorageLayoutRepository } from '../../src/db/storage-layout.repository.js'
 import { createMediaEntryRepository } from '../../src/db/media-entry.repository.js'
 import { createProjectRepository } from '../../src/db/project.repository.js'
 import { createDeps, type Deps } from '../../src/deps.js'
@@ -16,6 +18,7 @@ import { createProjectService } from '../../src/projects/project.service.js'
 import type { BlobStore } from '../../src/storage/blob-store.js'
 import { createDiskBlobStore } from '../../src/storage/disk-blob-store.js'
 import { createS3BlobStore } from '../../src/storage/s3-blob-store.js'
+import { upgradeToProjectNamespaces } from '../../src/storage/namespace-upgrade.js'
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/dialects.js'
 import { makeImage } from '../helpers/media-server.js'
 import { startS3 } from '../helpers/s3.js'
@@ -26,6 +29,47 @@ const K1 = '2025/01/22/alpha-original.png'
 const K2 = '2025/01/23/beta-original.png'
 const ODD_KEY = '2025/./odd.png'
 const quiet = { warn: () => undefined }
+
+const assetOf = (key: string, bytes: Buffer) => ({
+  key,
+  url: `https://cdn.example.test/${key}`,
+  size: bytes.length,
+  width: 30,
+  height: 20,
+  filename: 'o.png',
+  mimeType: 'image/png',
+})
+
+/**
+ * A database as 4285d06 left it: the schema migrated up to 0004 only, the projects created and the entries
+ * (`[project, id, key, bytes]`, in this order) written by the import service.
+ */
+async function writeFlatLayoutDatabase(
+  db: TestDatabase,
+  entries: [string, string, string, Buffer][],
+  finish?: (database: Database) => Promise<unknown>,
+): Promise<void> {
+  const database = openDatabase({ url: db.config.databaseUrl, dataDir: db.dataDir, poolSize: 2 })
+  try {
+    await migrateTo(database, '0004-import-job-list')
+    const ajv = createAjv()
+    const projects = createProjectService({ projects: createProjectRepository(database), ajv })
+    const importer = createImportService({
+      entries: createMediaEntryRepository(database),
+      validator: createEntryValidator(ajv),
+    })
+    for (const [project, id, key, bytes] of entries) {
+      if (!(await projects.get(project))) await projects.create(project)
+      const [result] = await importer.importEntries(project, await projects.mediaTypesOf(project), [
+        { id, mediaType: 'image', asset: assetOf(key, bytes), metadata: {} },
+      ])
+      expect(result?.ok).toBe(true)
+    }
+    await finish?.(database)
+  } finally {
+    await database.close()
+  }
+}
 
 /**
  * The upgrade from the layout before project namespaces (#13, build item 4). The fixture is a data
@@ -71,55 +115,22 @@ describe.each(CASES)('upgrade to per-project storage namespaces (%s, %s storage)
     pngB = await makeImage('png', 20, 30, [0, 0, 200])
 
     // The data directory as 4285d06 left it.
-    const database = openDatabase({ url: db.config.databaseUrl, dataDir: db.dataDir, poolSize: 2 })
-    try {
-      await migrateTo(database, '0004-import-job-list')
-      const ajv = createAjv()
-      const projects = createProjectService({ projects: createProjectRepository(database), ajv })
-      const importer = createImportService({
-        entries: createMediaEntryRepository(database),
-        validator: createEntryValidator(ajv),
-      })
-      const asset = (key: string, bytes: Buffer) => ({
-        key,
-        url: `https://cdn.example.test/${key}`,
-        size: bytes.length,
-        width: 30,
-        height: 20,
-        filename: 'o.png',
-        mimeType: 'image/png',
-      })
-      for (const [project, entries] of [
-        [
-          'alpha',
-          [
-            { id: 'a1', mediaType: 'image', asset: asset(K1, pngA), metadata: {} },
-            { id: 'odd', mediaType: 'image', asset: asset('2025/odd.png', pngA), metadata: {} },
-          ],
-        ],
-        [
-          'beta',
-          [
-            { id: 'b1', mediaType: 'image', asset: asset(K2, pngB), metadata: {} },
-            { id: 'b-steal', mediaType: 'image', asset: asset(K1, pngA), metadata: {} },
-          ],
-        ],
-      ] as const) {
-        await projects.create(project)
-        const results = await importer.importEntries(project, await projects.mediaTypesOf(project), [
-          ...entries,
-        ])
-        expect(results.every((r) => r.ok)).toBe(true)
-      }
+    await writeFlatLayoutDatabase(
+      db,
+      [
+        ['alpha', 'a1', K1, pngA],
+        ['alpha', 'odd', '2025/odd.png', pngA],
+        ['beta', 'b1', K2, pngB],
+        ['beta', 'b-steal', K1, pngA],
+      ],
       // 4285d06 accepted `.` segments: such an entry must read as 404, never 500 (see below).
-      await database.db
-        .updateTable('media_entries')
-        .set({ asset: JSON.stringify(asset(ODD_KEY, pngA)) })
-        .where('id', '=', 'odd')
-        .execute()
-    } finally {
-      await database.close()
-    }
+      (database) =>
+        database.db
+          .updateTable('media_entries')
+          .set({ asset: JSON.stringify(assetOf(ODD_KEY, pngA)) })
+          .where('id', '=', 'odd')
+          .execute(),
+    )
     legacy =
       store === 's3' ? createS3BlobStore(s3!.storage.s3) : createDiskBlobStore(path.join(db.dataDir, 'blobs'))
     await legacy.put(K1, Readable.from([pngA]))
@@ -175,5 +186,60 @@ describe.each(CASES)('upgrade to per-project storage namespaces (%s, %s storage)
     expect(a.status).toBe(200)
     expect(Buffer.from(await a.arrayBuffer()).equals(pngA)).toBe(true)
     expect((await get('beta', `/api/v1/mediaLibrary/serve-image/${K1}`)).status).toBe(404)
+  })
+})
+
+describe.each(DIALECTS)('the upgrade resumes after a crash midway (%s, disk)', (dialect) => {
+  let db: TestDatabase
+  afterAll(async () => db?.drop())
+
+  it('a move that dies after some blobs loses none: the next start moves the rest, each blob once', async () => {
+    db = await createTestDatabase(dialect)
+    const blobs = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => makeImage('png', 4 + i, 4, [i * 20, 0, 0])),
+    )
+    const keyOf = (i: number) => `2025/02/${String(i).padStart(2, '0')}.png`
+    await writeFlatLayoutDatabase(
+      db,
+      blobs.map((bytes, i) => [i % 2 ? 'alpha' : 'beta', `e${i}`, keyOf(i), bytes]),
+    )
+    const legacy = createDiskBlobStore(path.join(db.dataDir, 'blobs'))
+    for (const [i, bytes] of blobs.entries()) await legacy.put(keyOf(i), Readable.from([bytes]))
+
+    // The first start dies after 5 blobs were stored in their namespaces.
+    const { createStorage } = await import('../../src/jobs/url-import.wiring.js')
+    const { storage } = createStorage(db.config)
+    let puts = 0
+    const dying = {
+      files: (project: string) => ({
+        ...storage.files(project),
+        put: async (...args: Parameters<BlobStore['put']>) => {
+          if (++puts > 5) throw new Error('killed midway (injected)')
+          return storage.files(project).put(...args)
+        },
+      }),
+      derived: (project: string) => storage.derived(project),
+    }
+    const database = openDatabase({ url: db.config.databaseUrl, dataDir: db.dataDir, poolSize: 2 })
+    try {
+      await migrateToLatest(database)
+      const layout = createStorageLayoutRepository(database)
+      await expect(
+        upgradeToProjectNamespaces({ layout, legacy, storage: dying, concurrency: 3 }),
+      ).rejects.toThrow('killed midway')
+      expect(await layout.isLegacy()).toBe(true)
+
+      const report = await upgradeToProjectNamespaces({ layout, legacy, storage })
+      expect(report).toMatchObject({ moved: 12 - 5, absent: 0, unmovable: 0 })
+      expect(await layout.isLegacy()).toBe(false)
+      expect(await upgradeToProjectNamespaces({ layout, legacy, storage })).toBeUndefined()
+    } finally {
+      await database.close()
+    }
+    for (const [i, bytes] of blobs.entries()) {
+      const stored = await storage.files(i % 2 ? 'alpha' : 'beta').get(keyOf(i))
+      expect(stored && (await buffer(stored)).equals(bytes)).toBe(true)
+    }
+    expect(await legacy.list('')).toEqual([])
   })
 })
