@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Config } from '../../src/config.js'
 import type { Worker } from '../../src/jobs/worker.js'
 import { keyProblem } from '../../src/storage/key.js'
+import { createS3BlobStore } from '../../src/storage/s3-blob-store.js'
 import { DIALECTS } from '../helpers/dialects.js'
 import { makeImage, startMediaServer, urlImportConfig, type MediaServer } from '../helpers/media-server.js'
 import { startS3 } from '../helpers/s3.js'
@@ -40,7 +41,7 @@ describe.each(CASES)('storage namespaces and keys (%s, %s storage)', (dialect, s
       storage.storage = s3.storage
     }
     server = await startTestServer(dialect, { ...urlImportConfig(), ...storage })
-    for (const project of ['alpha', 'beta']) {
+    for (const project of ['alpha', 'beta', 'gamma']) {
       tokens[project] = await server.createToken(project, ['public-api:read', 'public-api:write'])
     }
     worker = server.deps.createWorker()
@@ -198,29 +199,128 @@ describe.each(CASES)('storage namespaces and keys (%s, %s storage)', (dialect, s
       fc.array(segment, { minLength: 1, maxLength: 4 }).map((s) => s.join('/')),
       fc.constantFrom('/lead.png', 'trail/', 'a//b', 'a\\b', '', 'ok.png'),
     )
-    const files = server.deps.blobs.files('beta')
+    // A project of its own: on disk a key is a path, and another test's `v/…` would make `v` a folder.
+    const files = server.deps.blobs.files('gamma')
     await fc.assert(
       fc.asyncProperty(keyArb, async (key) => {
-        const { id, result } = await importEntry('beta', key)
+        const { id, result } = await importEntry('gamma', key)
         if (keyProblem(key) !== undefined) {
           expect(result).toMatchObject({ ok: false, status: 400, error: 'ValidationError' })
           expect(JSON.stringify(result)).toContain('/asset/key')
-          if (key !== '' && !key.includes('/')) expect((await raw('beta', servePath(key))).status).toBe(404)
+          if (key !== '' && !key.includes('/')) expect((await raw('gamma', servePath(key))).status).toBe(404)
           return
         }
         expect(result).toMatchObject({ ok: true })
         await files.put(key, Readable.from([png]))
         expect((await files.stat(key))?.size).toBe(png.length)
         expect((await buffer((await files.get(key))!)).equals(png)).toBe(true)
-        const served = await raw('beta', servePath(key))
+        const served = await raw('gamma', servePath(key))
         expect(served.status).toBe(200)
         expect(Buffer.from(await served.arrayBuffer()).equals(png)).toBe(true)
-        const thumb = await raw('beta', `/api/v1/mediaLibrary/${id}/thumbnail?w=160`)
+        const thumb = await raw('gamma', `/api/v1/mediaLibrary/${id}/thumbnail?w=160`)
         expect(thumb.status).toBe(200)
         await files.delete(key)
         expect(await files.stat(key)).toBeUndefined()
       }),
       { numRuns: 40 },
     )
+  })
+})
+
+/** S3 with a bucket of its own for one project (`storage.s3.projectBuckets`). */
+describe.each(DIALECTS)('a project with its own bucket (%s, s3 storage)', (dialect) => {
+  let server: TestServer
+  let media: MediaServer
+  let worker: Worker
+  let s3: Awaited<ReturnType<typeof startS3>>
+  let png: Buffer
+  const tokens: Record<string, string> = {}
+
+  beforeAll(async () => {
+    media = await startMediaServer()
+    png = await makeImage('png', 40, 30, [10, 20, 230])
+    media.routes.set('/own.png', { body: png, type: 'image/png' })
+    s3 = await startS3('medialib-shared', ['alpha-own'])
+    server = await startTestServer(dialect, {
+      ...urlImportConfig(),
+      storage: { ...s3.storage, s3: { ...s3.storage.s3, projectBuckets: { alpha: 'alpha-own' } } },
+    })
+    for (const project of ['alpha', 'beta']) {
+      tokens[project] = await server.createToken(project, ['public-api:read', 'public-api:write'])
+    }
+    worker = server.deps.createWorker()
+    worker.start()
+  })
+  afterAll(async () => {
+    await worker?.stop()
+    await server?.close()
+    await media?.close()
+    await s3?.close()
+  })
+
+  it("stores and serves alpha's files in alpha's bucket only; beta naming the key gets nothing", async () => {
+    const auth = (project: string) => ({ authorization: `Bearer ${tokens[project]}` })
+    const res = await request(server, 'POST', '/api/v1/import/images', {
+      token: tokens.alpha,
+      body: { systemName: 'own', images: [{ id: 'o-1', url: media.url('/own.png') }] },
+    })
+    const jobId = (res.body as { id: string }).id
+    let mediaId: string | undefined
+    for (let i = 0; i < 500 && !mediaId; i++) {
+      const status = (
+        await request(server, 'GET', `/api/v1/import/images/status?id=${jobId}`, { token: tokens.alpha })
+      ).body as { finished: boolean; images: { image?: { mediaId: string } }[] }
+      if (status.finished) mediaId = status.images[0]?.image?.mediaId
+      else await new Promise((r) => setTimeout(r, 20))
+    }
+    const key = (
+      (await request(server, 'GET', `/api/v1/mediaLibrary/${mediaId}`, { token: tokens.alpha })).body as {
+        asset: { key: string }
+      }
+    ).asset.key
+    expect((await fetch(`${server.baseUrl}${servePath(key)}`, { headers: auth('alpha') })).status).toBe(200)
+    expect(
+      (
+        await fetch(`${server.baseUrl}/api/v1/mediaLibrary/${mediaId}/thumbnail?w=160`, {
+          headers: auth('alpha'),
+        })
+      ).status,
+    ).toBe(200)
+
+    const own = createS3BlobStore({ ...s3.storage.s3, bucket: 'alpha-own' })
+    const shared = createS3BlobStore({ ...s3.storage.s3, bucket: 'medialib-shared' })
+    try {
+      const ownKeys = await own.list('')
+      expect(ownKeys.filter((k) => k.startsWith('files/'))).toEqual([`files/${key}`])
+      expect(ownKeys.filter((k) => k.startsWith('derived/'))).toHaveLength(1)
+      expect(await shared.list('')).toEqual([])
+    } finally {
+      own.client.destroy()
+      shared.client.destroy()
+    }
+
+    const stolen = await request(server, 'POST', '/api/v1/import/mediaLibrary', {
+      token: tokens.beta,
+      body: {
+        mediaLibraryEntries: [
+          {
+            id: 'steal',
+            mediaType: 'image',
+            asset: {
+              key,
+              url: 'https://x.test/a.png',
+              size: 1,
+              width: 1,
+              height: 1,
+              filename: 'a.png',
+              mimeType: 'image/png',
+            },
+            metadata: {},
+          },
+        ],
+      },
+    })
+    expect(stolen.body).toMatchObject({ mediaLibraryEntries: [{ ok: true }] })
+    expect((await fetch(`${server.baseUrl}${servePath(key)}`, { headers: auth('beta') })).status).toBe(404)
   })
 })

@@ -107,8 +107,9 @@ describe.each(CASES)('upgrade to per-project storage namespaces (%s, %s storage)
   beforeAll(async () => {
     const overrides: Partial<Config> = {}
     if (store === 's3') {
-      s3 = await startS3()
-      overrides.storage = s3.storage
+      // Beta has a bucket of its own: its blobs move there from the main bucket.
+      s3 = await startS3('medialib-test', ['beta-own'])
+      overrides.storage = { ...s3.storage, s3: { ...s3.storage.s3, projectBuckets: { beta: 'beta-own' } } }
     }
     db = await createTestDatabase(dialect, overrides)
     pngA = await makeImage('png', 30, 20, [200, 0, 0])
@@ -163,8 +164,13 @@ describe.each(CASES)('upgrade to per-project storage namespaces (%s, %s storage)
     if (store === 's3') {
       expect((await legacy.list('projects/')).filter((k) => k.includes('/files/'))).toEqual([
         `projects/alpha/files/${K1}`,
-        `projects/beta/files/${K2}`,
       ])
+      const betaOwn = createS3BlobStore({ ...s3!.storage.s3, bucket: 'beta-own' })
+      try {
+        expect(await betaOwn.list('files/')).toEqual([`files/${K2}`])
+      } finally {
+        betaOwn.client.destroy()
+      }
     }
     if (store === 'disk') {
       const left = readdirSync(path.join(db.dataDir, 'blobs'), { recursive: true, withFileTypes: true })
