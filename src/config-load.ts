@@ -75,7 +75,7 @@ function definedOnly<T extends object>(obj: T): Partial<T> {
  * MEDIALIB_HOST, MEDIALIB_PORT, MEDIALIB_DATA_DIR, MEDIALIB_CONFIG, MEDIALIB_DATABASE_URL,
  * MEDIALIB_DB_POOL_SIZE, MEDIALIB_LOG_LEVEL, MEDIALIB_MAX_BODY_BYTES, MEDIALIB_MAX_ENTRIES_PER_REQUEST,
  * MEDIALIB_REQUEST_TIMEOUT_MS, MEDIALIB_RATE_LIMIT_PER_MINUTE, MEDIALIB_UI_TRUST_FORWARDED_PROTO,
- * MEDIALIB_PUBLIC_BASE_URL, MEDIALIB_STORAGE_DRIVER, MEDIALIB_S3_* (BUCKET, PREFIX, PROJECT_PREFIX, ENDPOINT, REGION,
+ * MEDIALIB_PUBLIC_BASE_URL, MEDIALIB_STORAGE_DRIVER, MEDIALIB_S3_* (BUCKET, PREFIX, PROJECT_PREFIX, PROJECT_BUCKETS as `project=bucket,…`, ENDPOINT, REGION,
  * FORCE_PATH_STYLE, ACCESS_KEY_ID, SECRET_ACCESS_KEY, PART_SIZE_BYTES, REQUEST_CHECKSUM_CALCULATION,
  * RESPONSE_CHECKSUM_VALIDATION, CONNECT_TIMEOUT_MS, SOCKET_TIMEOUT_MS, MAX_ATTEMPTS),
  * MEDIALIB_FETCH_ALLOW_CIDRS (comma-separated), MEDIALIB_WORKER_CONCURRENCY, MEDIALIB_IN_PROCESS_WORKER,
@@ -145,6 +145,13 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Con
           bucket: env.MEDIALIB_S3_BUCKET,
           prefix: env.MEDIALIB_S3_PREFIX,
           projectPrefix: env.MEDIALIB_S3_PROJECT_PREFIX || undefined,
+          projectBuckets: env.MEDIALIB_S3_PROJECT_BUCKETS
+            ? Object.fromEntries(
+                env.MEDIALIB_S3_PROJECT_BUCKETS.split(',')
+                  .filter((pair) => pair.trim() !== '')
+                  .map((pair) => pair.split('=').map((part) => part.trim())),
+              )
+            : undefined,
           endpoint: env.MEDIALIB_S3_ENDPOINT,
           region: env.MEDIALIB_S3_REGION || undefined,
           forcePathStyle: boolFrom(env.MEDIALIB_S3_FORCE_PATH_STYLE),

@@ -53,6 +53,11 @@ export const ConfigSchema = Type.Object(
              * handle; its keys go under `<that>files/`, its thumbnails under `<that>derived/`.
              */
             projectPrefix: Type.String({ pattern: '\\{project\\}.*/$' }),
+            /**
+             * Projects with a bucket of their own (project handle → bucket, same endpoint and credentials):
+             * their keys go to `<prefix>files/<key>` in that bucket, their derived files to `<prefix>derived/`.
+             */
+            projectBuckets: Type.Record(Type.String(), Type.String({ minLength: 1 })),
             endpoint: Type.String(),
             region: Type.String({ minLength: 1 }),
             forcePathStyle: Type.Boolean(),
@@ -170,6 +175,7 @@ export const DEFAULT_CONFIG: Config = {
       bucket: '',
       prefix: '',
       projectPrefix: 'projects/{project}/',
+      projectBuckets: {},
       endpoint: '',
       region: 'us-east-1',
       forcePathStyle: false,

@@ -1,8 +1,8 @@
-import { pickFairly, type ClaimFairness } from './import-item-claim.js'
 import { randomBytes } from 'node:crypto'
 import { sql } from 'kysely'
 import type { Selectable } from 'kysely'
 import type { Database } from './database.js'
+import { pickFairly, type ClaimFairness } from './import-item-claim.js'
 import { itemFromRow, jobFromRow } from './import-job.rows.js'
 import type { ImportJobTable } from './schema.js'
 

@@ -1,5 +1,5 @@
 import type { BlobStat, BlobStore } from './blob-store.js'
-import { checkKey, MAX_STORE_KEY_BYTES } from './key.js'
+import { checkKey, keyProblem, MAX_STORE_KEY_BYTES } from './key.js'
 
 /**
  * Blob storage split by project. Each project has two namespaces in the physical store:
@@ -43,14 +43,19 @@ export function layoutOf(template: string): ProjectLayout {
   return { files: (p) => `${base(p)}files/`, derived: (p) => `${base(p)}derived/` }
 }
 
-/** A view of `root` in which every key is a client key under `prefix`. */
+/**
+ * A view of `root` in which every key is a client key under `prefix`. Writes of a key outside the grammar
+ * throw InvalidKeyError; reads of one find nothing (an entry stored before the grammar may name such a key:
+ * it is a 404, never a 500).
+ */
 export function scopedStore(root: BlobStore, prefix: string): BlobStore {
   const full = (key: string) => checkKey(prefix + checkKey(key), MAX_STORE_KEY_BYTES)
+  const readable = (key: string) => keyProblem(key) === undefined
   const relative = (stat: BlobStat | undefined, key: string) => (stat ? { ...stat, key } : undefined)
   return {
     put: async (key, body, options) => ({ ...(await root.put(full(key), body, options)), key }),
-    get: (key, range) => root.get(full(key), range),
-    stat: async (key) => relative(await root.stat(full(key)), key),
+    get: async (key, range) => (readable(key) ? root.get(full(key), range) : undefined),
+    stat: async (key) => (readable(key) ? relative(await root.stat(full(key)), key) : undefined),
     delete: (key) => root.delete(full(key)),
     list: async (start) => (await root.list(prefix + start)).map((k) => k.slice(prefix.length)),
   }

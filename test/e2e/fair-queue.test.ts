@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Worker } from '../../src/jobs/worker.js'
 import { DIALECTS } from '../helpers/dialects.js'
 import { makeImage, startMediaServer, urlImportConfig, type MediaServer } from '../helpers/media-server.js'
-import { request, startTestServer, type TestServer } from '../helpers/server.js'
+import { startProjectsServer, type ProjectsServer } from '../helpers/projects-server.js'
+import { request, type TestServer } from '../helpers/server.js'
 
 /** How long the slow route takes to answer: far longer than a fast item. */
 const SLOW_MS = 3_000
@@ -14,9 +14,9 @@ const CAP = 2
  */
 describe.each(DIALECTS)('fair URL-import queues (%s)', (dialect) => {
   let server: TestServer
+  let running: ProjectsServer
   let media: MediaServer
-  let worker: Worker
-  const tokens: Record<string, string> = {}
+  let tokens: Record<string, string> = {}
 
   beforeAll(async () => {
     media = await startMediaServer()
@@ -24,19 +24,15 @@ describe.each(DIALECTS)('fair URL-import queues (%s)', (dialect) => {
     media.routes.set('/slow.png', { body: png, type: 'image/png', delayMs: SLOW_MS })
     media.routes.set('/fast.png', { body: png, type: 'image/png' })
     const base = urlImportConfig({ totalTimeoutMs: 30_000 })
-    server = await startTestServer(dialect, {
-      ...base,
-      jobs: { ...base.jobs!, workerConcurrency: 4, maxInFlightPerProject: CAP, pollMs: 20 },
-    })
-    for (const project of ['alpha', 'beta']) {
-      tokens[project] = await server.createToken(project, ['public-api:read', 'public-api:write'])
-    }
-    worker = server.deps.createWorker()
-    worker.start()
+    running = await startProjectsServer(
+      dialect,
+      { ...base, jobs: { ...base.jobs!, workerConcurrency: 4, maxInFlightPerProject: CAP, pollMs: 20 } },
+      ['alpha', 'beta'],
+    )
+    ;({ server, tokens } = running)
   })
   afterAll(async () => {
-    await worker?.stop()
-    await server?.close()
+    await running?.close()
     await media?.close()
   })
 

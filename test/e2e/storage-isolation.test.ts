@@ -3,12 +3,13 @@ import { buffer } from 'node:stream/consumers'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Config } from '../../src/config.js'
-import type { Worker } from '../../src/jobs/worker.js'
 import { keyProblem } from '../../src/storage/key.js'
+import { createS3BlobStore } from '../../src/storage/s3-blob-store.js'
 import { DIALECTS } from '../helpers/dialects.js'
 import { makeImage, startMediaServer, urlImportConfig, type MediaServer } from '../helpers/media-server.js'
 import { startS3 } from '../helpers/s3.js'
-import { request, startTestServer, type TestServer } from '../helpers/server.js'
+import { importOneByUrl, startProjectsServer, type ProjectsServer } from '../helpers/projects-server.js'
+import { request, type TestServer } from '../helpers/server.js'
 
 const STORES = ['disk', 's3'] as const
 const CASES = DIALECTS.flatMap((dialect) => STORES.map((store) => [dialect, store] as const))
@@ -23,11 +24,11 @@ const servePath = (key: string) =>
  */
 describe.each(CASES)('storage namespaces and keys (%s, %s storage)', (dialect, store) => {
   let server: TestServer
+  let running: ProjectsServer
   let media: MediaServer
-  let worker: Worker
   let s3: Awaited<ReturnType<typeof startS3>> | undefined
   let png: Buffer
-  const tokens: Record<string, string> = {}
+  let tokens: Record<string, string> = {}
   let seq = 0
 
   beforeAll(async () => {
@@ -39,16 +40,15 @@ describe.each(CASES)('storage namespaces and keys (%s, %s storage)', (dialect, s
       s3 = await startS3()
       storage.storage = s3.storage
     }
-    server = await startTestServer(dialect, { ...urlImportConfig(), ...storage })
-    for (const project of ['alpha', 'beta']) {
-      tokens[project] = await server.createToken(project, ['public-api:read', 'public-api:write'])
-    }
-    worker = server.deps.createWorker()
-    worker.start()
+    running = await startProjectsServer(dialect, { ...urlImportConfig(), ...storage }, [
+      'alpha',
+      'beta',
+      'gamma',
+    ])
+    ;({ server, tokens } = running)
   })
   afterAll(async () => {
-    await worker?.stop()
-    await server?.close()
+    await running?.close()
     await media?.close()
     await s3?.close()
   })
@@ -59,7 +59,8 @@ describe.each(CASES)('storage namespaces and keys (%s, %s storage)', (dialect, s
     fetch(`${server.baseUrl}${url}`, { headers: { authorization: `Bearer ${tokens[project]}` } })
   const assetOf = (key: string, bytes = png) => ({
     key,
-    url: `https://cdn.example.test/${encodeURIComponent(key)}.png`,
+    // Not built from the key: the reference's URL pattern refuses quotes, which keys may hold.
+    url: `https://cdn.example.test/asset-${key.length}.png`,
     size: bytes.length,
     width: 40,
     height: 30,
@@ -79,24 +80,7 @@ describe.each(CASES)('storage namespaces and keys (%s, %s storage)', (dialect, s
   }
 
   it("project beta cannot reach alpha's bytes or thumbnails by naming alpha's key, also after alpha revokes", async () => {
-    const queued = await api('alpha', 'POST', '/api/v1/import/images', {
-      systemName: 'iso',
-      images: [{ id: 'a-1', url: media.url('/a.png') }],
-    })
-    const jobId = (queued.body as { id: string }).id
-    let entryId: string | undefined
-    for (let i = 0; i < 500 && !entryId; i++) {
-      const s = (await api('alpha', 'GET', `/api/v1/import/images/status?id=${jobId}`)).body as {
-        finished: boolean
-        images: { image?: { mediaId: string } }[]
-      }
-      if (s.finished) entryId = s.images[0]?.image?.mediaId
-      else await new Promise((r) => setTimeout(r, 20))
-    }
-    const alphaEntry = (await api('alpha', 'GET', `/api/v1/mediaLibrary/${entryId}`)).body as {
-      asset: { key: string }
-    }
-    const key = alphaEntry.asset.key
+    const { id: entryId, key } = await importOneByUrl(server, tokens.alpha!, media.url('/a.png'))
     const own = await raw('alpha', servePath(key))
     expect(own.status).toBe(200)
     expect(Buffer.from(await own.arrayBuffer()).equals(png)).toBe(true)
@@ -191,6 +175,8 @@ describe.each(CASES)('storage namespaces and keys (%s, %s storage)', (dialect, s
         'derived',
         'files',
         'x'.repeat(201),
+        "it's",
+        'say "hi"',
         '?#',
       ),
     )
@@ -198,29 +184,110 @@ describe.each(CASES)('storage namespaces and keys (%s, %s storage)', (dialect, s
       fc.array(segment, { minLength: 1, maxLength: 4 }).map((s) => s.join('/')),
       fc.constantFrom('/lead.png', 'trail/', 'a//b', 'a\\b', '', 'ok.png'),
     )
-    const files = server.deps.blobs.files('beta')
+    // A project of its own: on disk a key is a path, and another test's `v/…` would make `v` a folder.
+    const files = server.deps.blobs.files('gamma')
     await fc.assert(
       fc.asyncProperty(keyArb, async (key) => {
-        const { id, result } = await importEntry('beta', key)
+        const { id, result } = await importEntry('gamma', key)
         if (keyProblem(key) !== undefined) {
           expect(result).toMatchObject({ ok: false, status: 400, error: 'ValidationError' })
           expect(JSON.stringify(result)).toContain('/asset/key')
-          if (key !== '' && !key.includes('/')) expect((await raw('beta', servePath(key))).status).toBe(404)
+          if (key !== '' && !key.includes('/')) expect((await raw('gamma', servePath(key))).status).toBe(404)
           return
         }
         expect(result).toMatchObject({ ok: true })
         await files.put(key, Readable.from([png]))
         expect((await files.stat(key))?.size).toBe(png.length)
         expect((await buffer((await files.get(key))!)).equals(png)).toBe(true)
-        const served = await raw('beta', servePath(key))
+        const served = await raw('gamma', servePath(key))
         expect(served.status).toBe(200)
         expect(Buffer.from(await served.arrayBuffer()).equals(png)).toBe(true)
-        const thumb = await raw('beta', `/api/v1/mediaLibrary/${id}/thumbnail?w=160`)
+        const thumb = await raw('gamma', `/api/v1/mediaLibrary/${id}/thumbnail?w=160`)
         expect(thumb.status).toBe(200)
         await files.delete(key)
         expect(await files.stat(key)).toBeUndefined()
       }),
       { numRuns: 40 },
     )
+  })
+})
+
+/** S3 with a bucket of its own for one project (`storage.s3.projectBuckets`). */
+describe.each(DIALECTS)('a project with its own bucket (%s, s3 storage)', (dialect) => {
+  let server: TestServer
+  let running: ProjectsServer
+  let media: MediaServer
+  let s3: Awaited<ReturnType<typeof startS3>>
+  let png: Buffer
+  let tokens: Record<string, string> = {}
+
+  beforeAll(async () => {
+    media = await startMediaServer()
+    png = await makeImage('png', 40, 30, [10, 20, 230])
+    media.routes.set('/own.png', { body: png, type: 'image/png' })
+    s3 = await startS3('medialib-shared', ['alpha-own'])
+    running = await startProjectsServer(
+      dialect,
+      {
+        ...urlImportConfig(),
+        storage: { ...s3.storage, s3: { ...s3.storage.s3, projectBuckets: { alpha: 'alpha-own' } } },
+      },
+      ['alpha', 'beta'],
+    )
+    ;({ server, tokens } = running)
+  })
+  afterAll(async () => {
+    await running?.close()
+    await media?.close()
+    await s3?.close()
+  })
+
+  it("stores and serves alpha's files in alpha's bucket only; beta naming the key gets nothing", async () => {
+    const auth = (project: string) => ({ authorization: `Bearer ${tokens[project]}` })
+    const { id: mediaId, key } = await importOneByUrl(server, tokens.alpha!, media.url('/own.png'))
+    expect((await fetch(`${server.baseUrl}${servePath(key)}`, { headers: auth('alpha') })).status).toBe(200)
+    expect(
+      (
+        await fetch(`${server.baseUrl}/api/v1/mediaLibrary/${mediaId}/thumbnail?w=160`, {
+          headers: auth('alpha'),
+        })
+      ).status,
+    ).toBe(200)
+
+    const own = createS3BlobStore({ ...s3.storage.s3, bucket: 'alpha-own' })
+    const shared = createS3BlobStore({ ...s3.storage.s3, bucket: 'medialib-shared' })
+    try {
+      const ownKeys = await own.list('')
+      expect(ownKeys.filter((k) => k.startsWith('files/'))).toEqual([`files/${key}`])
+      expect(ownKeys.filter((k) => k.startsWith('derived/'))).toHaveLength(1)
+      expect(await shared.list('')).toEqual([])
+    } finally {
+      own.client.destroy()
+      shared.client.destroy()
+    }
+
+    const stolen = await request(server, 'POST', '/api/v1/import/mediaLibrary', {
+      token: tokens.beta,
+      body: {
+        mediaLibraryEntries: [
+          {
+            id: 'steal',
+            mediaType: 'image',
+            asset: {
+              key,
+              url: 'https://x.test/a.png',
+              size: 1,
+              width: 1,
+              height: 1,
+              filename: 'a.png',
+              mimeType: 'image/png',
+            },
+            metadata: {},
+          },
+        ],
+      },
+    })
+    expect(stolen.body).toMatchObject({ mediaLibraryEntries: [{ ok: true }] })
+    expect((await fetch(`${server.baseUrl}${servePath(key)}`, { headers: auth('beta') })).status).toBe(404)
   })
 })

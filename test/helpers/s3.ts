@@ -4,8 +4,14 @@ import path from 'node:path'
 import S3rver from 's3rver'
 import { DEFAULT_CONFIG, type Config } from '../../src/config.js'
 
-/** s3rver 3.7.1 on 127.0.0.1 (random port) with one bucket, and the storage config that points at it. */
-export async function startS3(bucket = 'medialib-test'): Promise<{
+/**
+ * s3rver 3.7.1 on 127.0.0.1 (random port) with the bucket (and any more buckets), and the storage config that
+ * points at the first.
+ */
+export async function startS3(
+  bucket = 'medialib-test',
+  moreBuckets: string[] = [],
+): Promise<{
   storage: Config['storage']
   close(): Promise<void>
 }> {
@@ -15,7 +21,7 @@ export async function startS3(bucket = 'medialib-test'): Promise<{
     port: 0,
     silent: true,
     directory,
-    configureBuckets: [{ name: bucket, configs: [] }],
+    configureBuckets: [bucket, ...moreBuckets].map((name) => ({ name, configs: [] })),
   })
   const { port } = await server.run()
   return {

@@ -39,4 +39,20 @@ describe('loadConfig', () => {
       /Cannot read config file/,
     )
   })
+
+  it('reads the storage namespaces and the queue cap from the environment, and refuses a bad project prefix', () => {
+    const config = loadConfig(
+      {},
+      {
+        MEDIALIB_S3_PROJECT_PREFIX: 'tenants/{project}/',
+        MEDIALIB_S3_PROJECT_BUCKETS: 'alpha=alpha-media, beta=beta-media',
+        MEDIALIB_MAX_IN_FLIGHT_PER_PROJECT: '3',
+      },
+    )
+    expect(config.storage.s3.projectPrefix).toBe('tenants/{project}/')
+    expect(config.storage.s3.projectBuckets).toEqual({ alpha: 'alpha-media', beta: 'beta-media' })
+    expect(config.jobs.maxInFlightPerProject).toBe(3)
+    expect(() => loadConfig({}, { MEDIALIB_S3_PROJECT_PREFIX: 'no-placeholder/' })).toThrow(/projectPrefix/)
+    expect(() => loadConfig({}, { MEDIALIB_S3_PROJECT_BUCKETS: 'alpha' })).toThrow(/projectBuckets/)
+  })
 })
