@@ -5,6 +5,7 @@ import { createServer } from 'node:http'
 import type { Logger } from 'pino'
 import type { Deps } from './deps.js'
 import { registerErrorHandling } from './http/errors.js'
+import { createImportBudget } from './http/import-budget.js'
 import { registerRateLimit } from './http/rate-limit.js'
 import { registerValidatorCompiler } from './http/validator-compiler.js'
 import { healthRoutes } from './http/routes/health.routes.js'
@@ -70,9 +71,15 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   await app.register(swaggerUi, { routePrefix: '/api/docs' })
 
   await app.register(healthRoutes(deps.database))
-  await app.register(importRoutes(deps))
+  // Both import routes share one budget of body bytes in flight (finding 10 of issue 13).
+  const budget = createImportBudget({
+    limitBytes: deps.config.limits.importBytesInFlight,
+    waitMs: deps.config.limits.importWaitMs,
+    bodyLimitBytes: deps.config.limits.bodyBytes,
+  })
+  await app.register(importRoutes(deps, budget))
   await app.register(mediaLibraryRoutes(deps))
-  await app.register(urlImportRoutes(deps))
+  await app.register(urlImportRoutes(deps, budget))
   await app.register(serveImageRoutes(deps))
   await app.register(projectRoutes(deps))
   await app.register(thumbnailRoutes({ ...deps, thumbnails: createThumbnailService({ blobs: deps.blobs }) }))

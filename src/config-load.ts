@@ -78,6 +78,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Con
     entriesPerRequest: intFrom(env.MEDIALIB_MAX_ENTRIES_PER_REQUEST, 'MEDIALIB_MAX_ENTRIES_PER_REQUEST'),
     requestTimeoutMs: intFrom(env.MEDIALIB_REQUEST_TIMEOUT_MS, 'MEDIALIB_REQUEST_TIMEOUT_MS'),
     rateLimitPerMinute: intFrom(env.MEDIALIB_RATE_LIMIT_PER_MINUTE, 'MEDIALIB_RATE_LIMIT_PER_MINUTE'),
+    importBytesInFlight: intFrom(env.MEDIALIB_IMPORT_BYTES_IN_FLIGHT, 'MEDIALIB_IMPORT_BYTES_IN_FLIGHT'),
+    importWaitMs: intFrom(env.MEDIALIB_IMPORT_WAIT_MS, 'MEDIALIB_IMPORT_WAIT_MS'),
   })
   const fromFlags = definedOnly({
     host: flags.host,

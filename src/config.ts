@@ -32,6 +32,13 @@ export const ConfigSchema = Type.Object(
         requestTimeoutMs: Type.Integer({ minimum: 100 }),
         /** Requests per minute per token (per IP without a token); 0 turns rate limiting off. */
         rateLimitPerMinute: Type.Integer({ minimum: 0 }),
+        /**
+         * Import request bodies (by Content-Length; bodyBytes when it is absent) the server takes in at once,
+         * server-wide. A body that does not fit waits up to importWaitMs, then gets 503 with Retry-After
+         * before a byte of it is read. One body is always let in when none is in flight.
+         */
+        importBytesInFlight: Type.Integer({ minimum: 1024 }),
+        importWaitMs: Type.Integer({ minimum: 0 }),
       },
       { additionalProperties: false },
     ),
@@ -141,6 +148,8 @@ export const DEFAULT_CONFIG: Config = {
     idsPerRequest: 1_000,
     requestTimeoutMs: 120_000,
     rateLimitPerMinute: 0,
+    importBytesInFlight: 64 * 1024 * 1024,
+    importWaitMs: 2_000,
   },
   ui: { trustForwardedProto: false },
   publicBaseUrl: '',

@@ -7,15 +7,19 @@ import { principalOf, requireScope } from '../auth.js'
 import { ApiVersionParams, bearerSecurity, ErrorEnvelope } from '../schemas/common.js'
 import { StatusQuery, UrlImportQueued, urlImportBodySchema } from '../schemas/url-import.schemas.js'
 import { checkApiVersion } from './context.js'
+import type { ImportBudget } from '../import-budget.js'
 
 const KINDS: ImportKind[] = ['images', 'videos', 'files']
 
 /** `POST /api/:apiVersion/import/images|videos|files` and their `GET …/status?id=`: the asynchronous URL imports. */
-export function urlImportRoutes(deps: {
-  config: Config
-  tokens: TokenService
-  urlImports: UrlImportService
-}): FastifyPluginAsync {
+export function urlImportRoutes(
+  deps: {
+    config: Config
+    tokens: TokenService
+    urlImports: UrlImportService
+  },
+  budget: ImportBudget,
+): FastifyPluginAsync {
   const { config, tokens, urlImports } = deps
   const write = requireScope(tokens, 'public-api:write')
   return async (app) => {
@@ -23,7 +27,7 @@ export function urlImportRoutes(deps: {
       app.post(
         `/api/:apiVersion/import/${kind}`,
         {
-          onRequest: [checkApiVersion, write],
+          onRequest: [checkApiVersion, write, budget.hook],
           schema: {
             tags: ['Imports'],
             summary: `Import ${kind} from URLs (asynchronous)`,
@@ -51,7 +55,7 @@ export function urlImportRoutes(deps: {
       app.get(
         `/api/:apiVersion/import/${kind}/status`,
         {
-          onRequest: [checkApiVersion, write],
+          onRequest: [checkApiVersion, write, budget.hook],
           schema: {
             tags: ['Imports'],
             summary: `State of a ${kind} URL import`,
