@@ -82,7 +82,15 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   await app.register(urlImportRoutes(deps, budget))
   await app.register(serveImageRoutes(deps))
   await app.register(projectRoutes(deps))
-  await app.register(thumbnailRoutes({ ...deps, thumbnails: createThumbnailService({ blobs: deps.blobs }) }))
+  await app.register(
+    thumbnailRoutes({
+      ...deps,
+      thumbnails: createThumbnailService({
+        blobs: deps.blobs,
+        timeoutSeconds: deps.config.limits.imageTimeoutSeconds,
+      }),
+    }),
+  )
   await app.register(uiRoutes(deps))
   await app.register(uiImportsRoutes(deps))
 

@@ -80,6 +80,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Con
     rateLimitPerMinute: intFrom(env.MEDIALIB_RATE_LIMIT_PER_MINUTE, 'MEDIALIB_RATE_LIMIT_PER_MINUTE'),
     importBytesInFlight: intFrom(env.MEDIALIB_IMPORT_BYTES_IN_FLIGHT, 'MEDIALIB_IMPORT_BYTES_IN_FLIGHT'),
     importWaitMs: intFrom(env.MEDIALIB_IMPORT_WAIT_MS, 'MEDIALIB_IMPORT_WAIT_MS'),
+    imageTimeoutSeconds: intFrom(env.MEDIALIB_IMAGE_TIMEOUT_SECONDS, 'MEDIALIB_IMAGE_TIMEOUT_SECONDS'),
   })
   const fromFlags = definedOnly({
     host: flags.host,

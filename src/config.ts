@@ -39,6 +39,8 @@ export const ConfigSchema = Type.Object(
          */
         importBytesInFlight: Type.Integer({ minimum: 1024 }),
         importWaitMs: Type.Integer({ minimum: 0 }),
+        /** Time limit of one thumbnail's decoding and encoding (sharp's timeout, whole seconds); past it, 422. */
+        imageTimeoutSeconds: Type.Integer({ minimum: 1 }),
       },
       { additionalProperties: false },
     ),
@@ -150,6 +152,7 @@ export const DEFAULT_CONFIG: Config = {
     rateLimitPerMinute: 0,
     importBytesInFlight: 64 * 1024 * 1024,
     importWaitMs: 2_000,
+    imageTimeoutSeconds: 10,
   },
   ui: { trustForwardedProto: false },
   publicBaseUrl: '',

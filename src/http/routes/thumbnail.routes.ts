@@ -95,7 +95,7 @@ export function thumbnailRoutes(deps: ThumbnailRoutesDeps): FastifyPluginAsync {
         if (ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) {
           return (reply as FastifyReply).status(304).send()
         }
-        const thumbnail = await thumbnails.get(entry, width, accept)
+        const thumbnail = await thumbnails.get(entry, width, accept, project)
         return sendPassive(reply, thumbnail.contentType).send(thumbnail.body)
       },
     )
