@@ -104,6 +104,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Con
   const full = {
     ...merged,
     publicBaseUrl: env.MEDIALIB_PUBLIC_BASE_URL ?? fromFile.publicBaseUrl ?? DEFAULT_CONFIG.publicBaseUrl,
+    publicAssetOrigin:
+      env.MEDIALIB_PUBLIC_ASSET_ORIGIN ?? fromFile.publicAssetOrigin ?? DEFAULT_CONFIG.publicAssetOrigin,
     storage: {
       driver: (env.MEDIALIB_STORAGE_DRIVER ||
         fromFile.storage?.driver ||

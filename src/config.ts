@@ -49,6 +49,12 @@ export const ConfigSchema = Type.Object(
      * (`<publicBaseUrl>/api/v1/mediaLibrary/serve-image/<key>`). Empty: `http://<host>:<port>`.
      */
     publicBaseUrl: Type.String(),
+    /**
+     * Optional origin (`https://assets.example.com`) for `asset.url` of URL-imported entries instead of
+     * publicBaseUrl: a host name of its own that reaches this same server, so stored files never share an
+     * origin (cookies, storage, scripts) with the UI and the API. Empty: publicBaseUrl.
+     */
+    publicAssetOrigin: Type.String(),
     /** Where asset bytes are stored (see docs/storage.md). */
     storage: Type.Object(
       {
@@ -156,6 +162,7 @@ export const DEFAULT_CONFIG: Config = {
   },
   ui: { trustForwardedProto: false },
   publicBaseUrl: '',
+  publicAssetOrigin: '',
   storage: {
     driver: 'disk',
     s3: {
