@@ -67,21 +67,25 @@ describe.each(DIALECTS)('thumbnails are bounded in time and shared fairly (%s)',
         .jpeg()
         .toBuffer()
       const svg = pathologicalSvg()
-      for (const key of ['b/photo-a.jpg', 'b/photo-b.jpg', 'b/photo-c.jpg']) {
+      for (const key of ['b/photo-a.jpg', 'b/photo-b.jpg', 'b/photo-c.jpg', 'b/photo-d.jpg']) {
         await server.deps.blobs.put(key, Readable.from([jpeg]), { contentType: 'image/jpeg' })
       }
-      await server.deps.blobs.put('b/bomb.svg', Readable.from([svg]), { contentType: 'image/svg+xml' })
-      const bomb = imageEntry({
-        id: 'bomb',
-        asset: { ...photoAsset('b/bomb.svg', svg.length), filename: 'bomb.svg', mimeType: 'image/svg+xml' },
-      })
+      for (const key of ['b/bomb.svg', 'b/bomb-x.svg', 'b/bomb-y.svg']) {
+        await server.deps.blobs.put(key, Readable.from([svg]), { contentType: 'image/svg+xml' })
+      }
+      const bombOf = (id: string, key: string) =>
+        imageEntry({
+          id,
+          asset: { ...photoAsset(key, svg.length), filename: 'bomb.svg', mimeType: 'image/svg+xml' },
+        })
       const mine = await request(server, 'POST', '/api/v1/import/mediaLibrary', {
         token: server.token,
         body: {
           mediaLibraryEntries: [
-            bomb,
+            bombOf('bomb', 'b/bomb.svg'),
             imageEntry({ id: 'photo-a', asset: photoAsset('b/photo-a.jpg', jpeg.length) }),
             imageEntry({ id: 'photo-b', asset: photoAsset('b/photo-b.jpg', jpeg.length) }),
+            imageEntry({ id: 'photo-d', asset: photoAsset('b/photo-d.jpg', jpeg.length) }),
           ],
         },
       })
@@ -89,7 +93,9 @@ describe.each(DIALECTS)('thumbnails are bounded in time and shared fairly (%s)',
         token: otherToken,
         body: {
           mediaLibraryEntries: [
-            { ...imageEntry({ id: 'photo-c', asset: photoAsset('b/photo-c.jpg', jpeg.length) }) },
+            imageEntry({ id: 'photo-c', asset: photoAsset('b/photo-c.jpg', jpeg.length) }),
+            bombOf('bomb-x', 'b/bomb-x.svg'),
+            bombOf('bomb-y', 'b/bomb-y.svg'),
           ],
         },
       })
@@ -133,6 +139,23 @@ describe.each(DIALECTS)('thumbnails are bounded in time and shared fairly (%s)',
       })
       // Its own answer comes within a few seconds of the limit, not after the whole rendering.
       expect(failed.ms).toBeLessThan(15_000)
+    }, 60_000)
+
+    it("one project's pathological originals cannot take the whole pool from another project", async () => {
+      await timed('photo-a', 320)
+      const alone = await timed('photo-a', 1280)
+      // Two of project other's SVGs at once: with a pool of two slots, they could fill it.
+      const bombs = Promise.all([timed('bomb-x', 320, otherToken), timed('bomb-y', 320, otherToken)])
+      await new Promise((r) => setTimeout(r, 200))
+      const mine = await timed('photo-d', 1280)
+      const failed = await bombs
+      console.log(
+        `${dialect}/${storageName}: photo alone ${alone.ms.toFixed(0)} ms, beside two SVGs of another project ` +
+          `${mine.ms.toFixed(0)} ms; their 422s after ${failed.map((f) => f.ms.toFixed(0)).join(', ')} ms`,
+      )
+      expect(mine.status).toBe(200)
+      expect(mine.ms).toBeLessThan(alone.ms + 1_000)
+      expect(failed.map((f) => f.status)).toEqual([422, 422])
     }, 60_000)
   })
 })
