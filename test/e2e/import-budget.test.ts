@@ -73,6 +73,9 @@ describe.each(DIALECTS)('import body bytes in flight are bounded server-wide (%s
           method: 'POST',
           headers: { authorization: `Bearer ${serve.firstToken!}`, 'content-type': 'application/json' },
           body,
+        }).catch((err: Error) => {
+          // Name the failure (a connection closed under the upload would show here) instead of a bare rejection.
+          throw new Error(`an import request failed: ${String(err.cause ?? err)}`)
         })
         const ms = performance.now() - started
         return { status: res.status, retryAfter: res.headers.get('retry-after'), json: await res.json(), ms }
