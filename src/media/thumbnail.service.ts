@@ -102,7 +102,7 @@ async function encode(
     original.destroy()
     const message = (err as Error).message
     throw new AppError(422, 'Unprocessable Entity', {
-      message: /^timeout\b/.test(message)
+      message: /\btimeout: \d+% complete/.test(message)
         ? `The stored original took longer than ${timeoutSeconds} s to render: it has no thumbnail`
         : `The stored original cannot be decoded as an image: ${message}`,
     })
