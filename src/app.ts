@@ -5,6 +5,7 @@ import { createServer } from 'node:http'
 import type { Logger } from 'pino'
 import type { Deps } from './deps.js'
 import { registerErrorHandling } from './http/errors.js'
+import { createImportBudget } from './http/import-budget.js'
 import { registerRateLimit } from './http/rate-limit.js'
 import { registerValidatorCompiler } from './http/validator-compiler.js'
 import { healthRoutes } from './http/routes/health.routes.js'
@@ -73,13 +74,21 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   })
 
   await app.register(healthRoutes(deps.database))
+  // Both import routes share one budget of body bytes in flight (finding 10 of issue 13).
+  const budget = createImportBudget({
+    limitBytes: deps.config.limits.importBytesInFlight,
+    waitMs: deps.config.limits.importWaitMs,
+    bodyLimitBytes: deps.config.limits.bodyBytes,
+  })
   await app.register(operationsRoutes({ ...deps, metrics }))
-  await app.register(importRoutes({ ...deps, importer: metrics.countImports(deps.importer) }))
+  await app.register(importRoutes({ ...deps, importer: metrics.countImports(deps.importer) }, budget))
   await app.register(mediaLibraryRoutes(deps))
-  await app.register(urlImportRoutes(deps))
+  await app.register(urlImportRoutes(deps, budget))
   await app.register(serveImageRoutes(deps))
   await app.register(projectRoutes(deps))
-  const thumbnails = metrics.timeThumbnails(createThumbnailService({ blobs: deps.blobs }))
+  const thumbnails = metrics.timeThumbnails(
+    createThumbnailService({ blobs: deps.blobs, timeoutSeconds: deps.config.limits.imageTimeoutSeconds }),
+  )
   await app.register(thumbnailRoutes({ ...deps, thumbnails }))
   await app.register(uiRoutes(deps))
   await app.register(uiImportsRoutes(deps))

@@ -103,6 +103,9 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Con
     entriesPerRequest: intFrom(env.MEDIALIB_MAX_ENTRIES_PER_REQUEST, 'MEDIALIB_MAX_ENTRIES_PER_REQUEST'),
     requestTimeoutMs: intFrom(env.MEDIALIB_REQUEST_TIMEOUT_MS, 'MEDIALIB_REQUEST_TIMEOUT_MS'),
     rateLimitPerMinute: intFrom(env.MEDIALIB_RATE_LIMIT_PER_MINUTE, 'MEDIALIB_RATE_LIMIT_PER_MINUTE'),
+    importBytesInFlight: intFrom(env.MEDIALIB_IMPORT_BYTES_IN_FLIGHT, 'MEDIALIB_IMPORT_BYTES_IN_FLIGHT'),
+    importWaitMs: intFrom(env.MEDIALIB_IMPORT_WAIT_MS, 'MEDIALIB_IMPORT_WAIT_MS'),
+    imageTimeoutSeconds: intFrom(env.MEDIALIB_IMAGE_TIMEOUT_SECONDS, 'MEDIALIB_IMAGE_TIMEOUT_SECONDS'),
   })
   const fromFlags = definedOnly({
     host: flags.host,
@@ -134,6 +137,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Con
   const full = {
     ...merged,
     publicBaseUrl: env.MEDIALIB_PUBLIC_BASE_URL ?? fromFile.publicBaseUrl ?? DEFAULT_CONFIG.publicBaseUrl,
+    publicAssetOrigin:
+      env.MEDIALIB_PUBLIC_ASSET_ORIGIN ?? fromFile.publicAssetOrigin ?? DEFAULT_CONFIG.publicAssetOrigin,
     storage: {
       driver: (env.MEDIALIB_STORAGE_DRIVER ||
         fromFile.storage?.driver ||

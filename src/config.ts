@@ -32,6 +32,15 @@ export const ConfigSchema = Type.Object(
         requestTimeoutMs: Type.Integer({ minimum: 100 }),
         /** Requests per minute per token (per IP without a token); 0 turns rate limiting off. */
         rateLimitPerMinute: Type.Integer({ minimum: 0 }),
+        /**
+         * Import request bodies (by Content-Length; bodyBytes when it is absent) the server takes in at once,
+         * server-wide. A body that does not fit waits up to importWaitMs, then gets 503 with Retry-After
+         * before a byte of it is read. One body is always let in when none is in flight.
+         */
+        importBytesInFlight: Type.Integer({ minimum: 1024 }),
+        importWaitMs: Type.Integer({ minimum: 0 }),
+        /** Time limit of one thumbnail's decoding and encoding (sharp's timeout, whole seconds); past it, 422. */
+        imageTimeoutSeconds: Type.Integer({ minimum: 1 }),
       },
       { additionalProperties: false },
     ),
@@ -40,6 +49,12 @@ export const ConfigSchema = Type.Object(
      * (`<publicBaseUrl>/api/v1/mediaLibrary/serve-image/<key>`). Empty: `http://<host>:<port>`.
      */
     publicBaseUrl: Type.String(),
+    /**
+     * Optional origin (`https://assets.example.com`) for `asset.url` of URL-imported entries instead of
+     * publicBaseUrl: a host name of its own that reaches this same server, so stored files never share an
+     * origin (cookies, storage, scripts) with the UI and the API. Empty: publicBaseUrl.
+     */
+    publicAssetOrigin: Type.String(),
     /** Where asset bytes are stored (see docs/storage.md). */
     storage: Type.Object(
       {
@@ -165,10 +180,14 @@ export const DEFAULT_CONFIG: Config = {
     idsPerRequest: 1_000,
     requestTimeoutMs: 120_000,
     rateLimitPerMinute: 0,
+    importBytesInFlight: 64 * 1024 * 1024,
+    importWaitMs: 2_000,
+    imageTimeoutSeconds: 10,
   },
   ui: { trustForwardedProto: false },
   metrics: { enabled: false, token: '' },
   publicBaseUrl: '',
+  publicAssetOrigin: '',
   storage: {
     driver: 'disk',
     s3: {

@@ -82,9 +82,15 @@ export function createStorage(config: Config): { storage: ProjectStorage; legacy
   }
 }
 
-/** The public URL of a stored key: `<publicBaseUrl>/api/v1/mediaLibrary/serve-image/<key>`. */
+/**
+ * The public URL of a stored key: `<publicAssetOrigin or publicBaseUrl>/api/v1/mediaLibrary/serve-image/<key>`.
+ */
 export function assetUrlOf(config: Config, key: string): string {
-  const base = (config.publicBaseUrl || `http://${config.host}:${config.port}`).replace(/\/+$/, '')
+  const base = (
+    config.publicAssetOrigin ||
+    config.publicBaseUrl ||
+    `http://${config.host}:${config.port}`
+  ).replace(/\/+$/, '')
   return `${base}/api/v1/mediaLibrary/serve-image/${key.split('/').map(encodeURIComponent).join('/')}`
 }
 

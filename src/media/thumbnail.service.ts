@@ -4,6 +4,7 @@ import { Readable } from 'node:stream'
 import { AppError, NotFoundError } from '../errors.js'
 import type { ProjectStorage } from '../storage/project-storage.js'
 import type { MediaEntry } from './entry.js'
+import { createImagePool, type ImagePool } from './image-pool.js'
 
 /** The widths a thumbnail can have: a fixed set, so the number of cached variants per original is bounded. */
 export const THUMBNAIL_WIDTHS = [160, 320, 640, 1280] as const
@@ -78,30 +79,21 @@ export function variantEtag(key: string): string {
   return `"${createHash('sha256').update(key).digest('base64url').slice(0, 27)}"`
 }
 
-/** At most `limit` tasks at once; the rest wait in order. */
-function limiter(limit: number) {
-  let running = 0
-  const waiting: (() => void)[] = []
-  return async <T>(task: () => Promise<T>): Promise<T> => {
-    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve))
-    running++
-    try {
-      return await task()
-    } finally {
-      running--
-      waiting.shift()?.()
-    }
-  }
-}
-
 /** sharp and libvips (about 26 MB of memory) load on the first thumbnail, not with every server. */
 let sharpModule: Promise<{ default: typeof Sharp }> | undefined
 const loadSharp = async () => (await (sharpModule ??= import('sharp'))).default
 
-async function encode(original: Readable, width: number, format: ThumbnailFormat): Promise<Buffer> {
+async function encode(
+  original: Readable,
+  width: number,
+  format: ThumbnailFormat,
+  timeoutSeconds: number,
+): Promise<Buffer> {
   const sharp = await loadSharp()
-  // Decoding is bounded (limitInputPixels) so a hostile original cannot take all memory.
+  // Decoding is bounded (limitInputPixels) so a hostile original cannot take all memory, and in time
+  // (sharp's timeout) so a pathological one (an SVG of filters) cannot take a CPU for long.
   const pipeline = sharp({ limitInputPixels: 100_000_000, failOn: 'error' })
+    .timeout({ seconds: timeoutSeconds })
     .rotate()
     .resize({ width, height: width, fit: 'inside', withoutEnlargement: true })
   const encoder =
@@ -116,8 +108,11 @@ async function encode(original: Readable, width: number, format: ThumbnailFormat
     return await encoder.toBuffer()
   } catch (err) {
     original.destroy()
+    const message = (err as Error).message
     throw new AppError(422, 'Unprocessable Entity', {
-      message: `The stored original cannot be decoded as an image: ${(err as Error).message}`,
+      message: /\btimeout: \d+% complete/.test(message)
+        ? `The stored original took longer than ${timeoutSeconds} s to render: it has no thumbnail`
+        : `The stored original cannot be decoded as an image: ${message}`,
     })
   }
 }
@@ -132,19 +127,25 @@ export function createThumbnailService(deps: {
   blobs: ThumbnailBlobs
   /** Thumbnails encoded at once (sharp itself uses more threads per image). Default 2. */
   concurrency?: number
+  /** Where encodings run (a per-project share of `concurrency` slots); made from `concurrency` by default. */
+  pool?: ImagePool
+  /** Time limit of one decoding and encoding (sharp's `timeout`), in whole seconds. Default 10. */
+  timeoutSeconds?: number
 }): ThumbnailService {
   const { blobs } = deps
-  const limit = limiter(deps.concurrency ?? 2)
+  const size = deps.concurrency ?? 2
+  const pool = deps.pool ?? createImagePool({ size, perProject: Math.max(1, size - 1), releaseAfterMs: 500 })
+  const timeoutSeconds = deps.timeoutSeconds ?? 10
   // Concurrent requests for one missing variant share one encoding.
   const inFlight = new Map<string, Promise<Buffer>>()
 
   const make = (project: string, originalKey: string, key: string, width: number, format: ThumbnailFormat) =>
-    limit(async () => {
+    pool.run(project, async () => {
       const original = await blobs.files(project).get(originalKey)
       if (!original) {
         throw new NotFoundError({ message: `The original '${originalKey}' is not in the blob store` })
       }
-      const body = await encode(original, width, format)
+      const body = await encode(original, width, format, timeoutSeconds)
       await blobs.derived(project).put(key, Readable.from([body]), { contentType: CONTENT_TYPES[format] })
       return body
     })

@@ -4,6 +4,7 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_CONFIG } from '../../src/config.js'
 import { loadConfig } from '../../src/config-load.js'
+import { assetUrlOf } from '../../src/jobs/url-import.wiring.js'
 
 describe('loadConfig', () => {
   it('uses the defaults with an empty environment', () => {
@@ -54,5 +55,31 @@ describe('loadConfig', () => {
     expect(config.jobs.maxInFlightPerProject).toBe(3)
     expect(() => loadConfig({}, { MEDIALIB_S3_PROJECT_PREFIX: 'no-placeholder/' })).toThrow(/projectPrefix/)
     expect(() => loadConfig({}, { MEDIALIB_S3_PROJECT_BUCKETS: 'alpha' })).toThrow(/projectBuckets/)
+  })
+})
+
+describe('the issue 13 settings', () => {
+  it('read the import budget, image time limit and asset origin from the environment', () => {
+    const config = loadConfig(
+      {},
+      {
+        MEDIALIB_IMPORT_BYTES_IN_FLIGHT: '2048',
+        MEDIALIB_IMPORT_WAIT_MS: '0',
+        MEDIALIB_IMAGE_TIMEOUT_SECONDS: '3',
+        MEDIALIB_PUBLIC_BASE_URL: 'https://media.example.com',
+        MEDIALIB_PUBLIC_ASSET_ORIGIN: 'https://assets.example.net/',
+      },
+    )
+    expect(config.limits).toMatchObject({
+      importBytesInFlight: 2048,
+      importWaitMs: 0,
+      imageTimeoutSeconds: 3,
+    })
+    expect(assetUrlOf(config, '2026/12/03/a b.png')).toBe(
+      'https://assets.example.net/api/v1/mediaLibrary/serve-image/2026/12/03/a%20b.png',
+    )
+    expect(assetUrlOf({ ...config, publicAssetOrigin: '' }, 'k.png')).toBe(
+      'https://media.example.com/api/v1/mediaLibrary/serve-image/k.png',
+    )
   })
 })

@@ -5,6 +5,7 @@ import type { ProjectService } from '../../projects/project.service.js'
 import type { TokenService } from '../../projects/token.service.js'
 import { presentImportResult, presentList } from '../api-versions.js'
 import { principalOf, requireScope } from '../auth.js'
+import type { ImportBudget } from '../import-budget.js'
 import { ApiVersionParams, bearerSecurity } from '../schemas/common.js'
 import { importBodySchema, ImportResponseAny } from '../schemas/media-library.schemas.js'
 import { checkApiVersion, versionOf } from './context.js'
@@ -17,13 +18,13 @@ export interface ImportRoutesDeps {
 }
 
 /** `POST /api/:apiVersion/import/mediaLibrary`: the synchronous import of entries whose assets are in storage. */
-export function importRoutes(deps: ImportRoutesDeps): FastifyPluginAsync {
+export function importRoutes(deps: ImportRoutesDeps, budget: ImportBudget): FastifyPluginAsync {
   const { config, tokens, projects, importer } = deps
   return async (app) => {
     app.post(
       '/api/:apiVersion/import/mediaLibrary',
       {
-        onRequest: [checkApiVersion, requireScope(tokens, 'public-api:write')],
+        onRequest: [checkApiVersion, requireScope(tokens, 'public-api:write'), budget.hook],
         bodyLimit: config.limits.bodyBytes,
         schema: {
           tags: ['Imports'],

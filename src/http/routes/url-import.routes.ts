@@ -12,6 +12,7 @@ import {
   urlImportBodySchema,
 } from '../schemas/url-import.schemas.js'
 import { checkApiVersion } from './context.js'
+import type { ImportBudget } from '../import-budget.js'
 
 const KINDS: ImportKind[] = ['images', 'videos', 'files']
 
@@ -24,11 +25,14 @@ const STATUS_OPERATIONS = {
 }
 
 /** `POST /api/:apiVersion/import/images|videos|files` and their `GET …/status?id=`: the asynchronous URL imports. */
-export function urlImportRoutes(deps: {
-  config: Config
-  tokens: TokenService
-  urlImports: UrlImportService
-}): FastifyPluginAsync {
+export function urlImportRoutes(
+  deps: {
+    config: Config
+    tokens: TokenService
+    urlImports: UrlImportService
+  },
+  budget: ImportBudget,
+): FastifyPluginAsync {
   const { config, tokens, urlImports } = deps
   const write = requireScope(tokens, 'public-api:write')
   return async (app) => {
@@ -36,7 +40,7 @@ export function urlImportRoutes(deps: {
       app.post(
         `/api/:apiVersion/import/${kind}`,
         {
-          onRequest: [checkApiVersion, write],
+          onRequest: [checkApiVersion, write, budget.hook],
           schema: {
             tags: ['Imports'],
             operationId: IMPORT_OPERATIONS[kind],
@@ -65,7 +69,7 @@ export function urlImportRoutes(deps: {
       app.get(
         `/api/:apiVersion/import/${kind}/status`,
         {
-          onRequest: [checkApiVersion, write],
+          onRequest: [checkApiVersion, write, budget.hook],
           schema: {
             tags: ['Imports'],
             operationId: STATUS_OPERATIONS[kind],
