@@ -57,10 +57,11 @@ function definedOnly<T extends object>(obj: T): Partial<T> {
  * MEDIALIB_HOST, MEDIALIB_PORT, MEDIALIB_DATA_DIR, MEDIALIB_CONFIG, MEDIALIB_DATABASE_URL,
  * MEDIALIB_DB_POOL_SIZE, MEDIALIB_LOG_LEVEL, MEDIALIB_MAX_BODY_BYTES, MEDIALIB_MAX_ENTRIES_PER_REQUEST,
  * MEDIALIB_REQUEST_TIMEOUT_MS, MEDIALIB_RATE_LIMIT_PER_MINUTE, MEDIALIB_UI_TRUST_FORWARDED_PROTO,
- * MEDIALIB_PUBLIC_BASE_URL, MEDIALIB_STORAGE_DRIVER, MEDIALIB_S3_* (BUCKET, PREFIX, ENDPOINT, REGION,
+ * MEDIALIB_PUBLIC_BASE_URL, MEDIALIB_STORAGE_DRIVER, MEDIALIB_S3_* (BUCKET, PREFIX, PROJECT_PREFIX, ENDPOINT, REGION,
  * FORCE_PATH_STYLE, ACCESS_KEY_ID, SECRET_ACCESS_KEY, PART_SIZE_BYTES, REQUEST_CHECKSUM_CALCULATION,
  * RESPONSE_CHECKSUM_VALIDATION, CONNECT_TIMEOUT_MS, SOCKET_TIMEOUT_MS, MAX_ATTEMPTS),
- * MEDIALIB_FETCH_ALLOW_CIDRS (comma-separated), MEDIALIB_WORKER_CONCURRENCY, MEDIALIB_IN_PROCESS_WORKER.
+ * MEDIALIB_FETCH_ALLOW_CIDRS (comma-separated), MEDIALIB_WORKER_CONCURRENCY, MEDIALIB_IN_PROCESS_WORKER,
+ * MEDIALIB_MAX_IN_FLIGHT_PER_PROJECT.
  */
 export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Config {
   const configFile = flags.config ?? env.MEDIALIB_CONFIG
@@ -111,6 +112,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Con
         ...definedOnly({
           bucket: env.MEDIALIB_S3_BUCKET,
           prefix: env.MEDIALIB_S3_PREFIX,
+          projectPrefix: env.MEDIALIB_S3_PROJECT_PREFIX || undefined,
           endpoint: env.MEDIALIB_S3_ENDPOINT,
           region: env.MEDIALIB_S3_REGION || undefined,
           forcePathStyle: boolFrom(env.MEDIALIB_S3_FORCE_PATH_STYLE),
@@ -143,6 +145,10 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Con
       ...definedOnly({
         workerConcurrency: intFrom(env.MEDIALIB_WORKER_CONCURRENCY, 'MEDIALIB_WORKER_CONCURRENCY'),
         inProcessWorker: boolFrom(env.MEDIALIB_IN_PROCESS_WORKER),
+        maxInFlightPerProject: intFrom(
+          env.MEDIALIB_MAX_IN_FLIGHT_PER_PROJECT,
+          'MEDIALIB_MAX_IN_FLIGHT_PER_PROJECT',
+        ),
       }),
     },
   }

@@ -48,6 +48,11 @@ export const ConfigSchema = Type.Object(
           {
             bucket: Type.String(),
             prefix: Type.String(),
+            /**
+             * Where each project's namespace sits under `prefix`: `{project}` is replaced by the project
+             * handle; its keys go under `<that>files/`, its thumbnails under `<that>derived/`.
+             */
+            projectPrefix: Type.String({ pattern: '\\{project\\}.*/$' }),
             endpoint: Type.String(),
             region: Type.String({ minLength: 1 }),
             forcePathStyle: Type.Boolean(),
@@ -109,6 +114,11 @@ export const ConfigSchema = Type.Object(
         retryBaseMs: Type.Integer({ minimum: 1 }),
         /** How often an idle worker looks for work. */
         pollMs: Type.Integer({ minimum: 10 }),
+        /**
+         * Items of one project in flight at once, over all workers (0: no cap). Below the total worker
+         * concurrency, one project can never take every slot.
+         */
+        maxInFlightPerProject: Type.Integer({ minimum: 0 }),
       },
       { additionalProperties: false },
     ),
@@ -149,6 +159,7 @@ export const DEFAULT_CONFIG: Config = {
     s3: {
       bucket: '',
       prefix: '',
+      projectPrefix: 'projects/{project}/',
       endpoint: '',
       region: 'us-east-1',
       forcePathStyle: false,
@@ -177,5 +188,6 @@ export const DEFAULT_CONFIG: Config = {
     maxRetries: 5,
     retryBaseMs: 1_000,
     pollMs: 500,
+    maxInFlightPerProject: 0,
   },
 }

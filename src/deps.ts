@@ -8,6 +8,7 @@ import {
 } from './db/database.js'
 import { createMediaEntryRepository } from './db/media-entry.repository.js'
 import { createProjectRepository } from './db/project.repository.js'
+import { createStorageLayoutRepository } from './db/storage-layout.repository.js'
 import { createTokenRepository } from './db/token.repository.js'
 import type { Logger } from 'pino'
 import { createAjv } from './media/ajv.js'
@@ -17,6 +18,7 @@ import { createLibraryService, type LibraryService } from './media/library.servi
 import { createProjectService, type ProjectService } from './projects/project.service.js'
 import { createTokenService, type TokenService } from './projects/token.service.js'
 import { createUrlImportDeps, type UrlImportDeps } from './jobs/url-import.wiring.js'
+import { upgradeToProjectNamespaces } from './storage/namespace-upgrade.js'
 
 /**
  * Everything the HTTP layer and the CLI use. Built in one place; no module-level singletons.
@@ -61,8 +63,20 @@ export async function createDeps(
     validator: createEntryValidator(ajv),
     mediaTypesOf: (project) => projects.mediaTypesOf(project),
   })
+  const urlImport = createUrlImportDeps(config, database, { importer, library, projects })
+  try {
+    const upgrade = await upgradeToProjectNamespaces({
+      layout: createStorageLayoutRepository(database),
+      legacy: urlImport.legacyBlobs,
+      storage: urlImport.blobs,
+    })
+    if (upgrade) logger.warn(upgrade, 'blobs moved into per-project storage namespaces')
+  } catch (err) {
+    await database.close()
+    throw err
+  }
   return {
-    ...createUrlImportDeps(config, database, { importer, library, projects }),
+    ...urlImport,
     config,
     database,
     projects,

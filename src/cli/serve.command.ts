@@ -1,9 +1,9 @@
 import { Command } from 'commander'
-import pino from 'pino'
 import { buildApp } from '../app.js'
 import { createDeps } from '../deps.js'
 import { DEFAULT_PROJECT } from '../projects/project.service.js'
 import { configFrom, withCommonOptions } from './shared.js'
+import { createLogger } from '../log.js'
 
 /** Projects whose media types are compiled before the server listens (the rest on first use). */
 const PRECOMPILED_PROJECTS = 100
@@ -31,10 +31,7 @@ export function serveCommand(): Command {
       .option('--port <port>', 'port to listen on (env MEDIALIB_PORT, default 3000)'),
   ).action(async (options) => {
     const config = configFrom(options)
-    const logger = pino({
-      level: config.logLevel,
-      redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
-    })
+    const logger = createLogger(config.logLevel)
     const deps = await createDeps(config, logger)
     await deps.projects.ensure(DEFAULT_PROJECT)
     let firstToken: string | undefined

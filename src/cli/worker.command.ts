@@ -1,9 +1,9 @@
 import { Command } from 'commander'
-import pino from 'pino'
 import { createDeps } from '../deps.js'
 import type { ConfigFlags } from '../config-load.js'
 import { UsageError } from '../errors.js'
 import { configFrom, withCommonOptions, withDeps } from './shared.js'
+import { createLogger } from '../log.js'
 
 /**
  * `medialib worker`: runs URL-import workers in this process, without the HTTP server. Any number of
@@ -17,7 +17,7 @@ export function workerCommand(): Command {
       .option('--concurrency <n>', 'items processed at once (env MEDIALIB_WORKER_CONCURRENCY, default 4)'),
   ).action(async (options: ConfigFlags & { concurrency?: string }) => {
     const config = configFrom(options)
-    const logger = pino({ level: config.logLevel })
+    const logger = createLogger(config.logLevel)
     const concurrency =
       options.concurrency === undefined ? config.jobs.workerConcurrency : Number(options.concurrency)
     if (!Number.isInteger(concurrency) || concurrency < 1)

@@ -18,6 +18,7 @@ import { initialMigration } from './migrations/0001-initial.js'
 import { librarySearchMigration } from './migrations/0002-library-search.js'
 import { urlImportMigration } from './migrations/0003-url-import.js'
 import { importJobListMigration } from './migrations/0004-import-job-list.js'
+import { storageNamespacesMigration } from './migrations/0005-storage-namespaces.js'
 import { postgresCaps, sqliteCaps, type DialectCaps } from './dialect.js'
 import type { DatabaseSchema } from './schema.js'
 
@@ -204,6 +205,7 @@ function migrationProvider(caps: DialectCaps): MigrationProvider {
       '0002-library-search': librarySearchMigration(caps),
       '0003-url-import': urlImportMigration(caps),
       '0004-import-job-list': importJobListMigration(),
+      '0005-storage-namespaces': storageNamespacesMigration(),
     }),
   }
 }
@@ -217,6 +219,16 @@ export async function migrateToLatest(database: Database): Promise<string[]> {
   const { error, results } = await database.withMigrationLock(() => migrator.migrateToLatest())
   if (error) throw error
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
+}
+
+/**
+ * Brings the schema to exactly the named migration (tests build a database as an older release left it,
+ * to check the upgrade from it).
+ */
+export async function migrateTo(database: Database, name: string): Promise<void> {
+  const migrator = new Migrator({ db: database.db, provider: migrationProvider(database.caps) })
+  const { error } = await database.withMigrationLock(() => migrator.migrateTo(name))
+  if (error) throw error
 }
 
 /** Waits until the database answers, logging each failed attempt; gives up after `attempts`. */

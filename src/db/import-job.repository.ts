@@ -1,3 +1,4 @@
+import { pickFairly, type ClaimFairness } from './import-item-claim.js'
 import { randomBytes } from 'node:crypto'
 import { sql } from 'kysely'
 import type { Selectable } from 'kysely'
@@ -63,11 +64,18 @@ export interface ImportJobRepository {
   items(jobId: string): Promise<ImportItem[]>
   /**
    * Claims up to `limit` items that are due (queued and past their next attempt) or whose lease expired,
-   * marks them running under `worker` until `leaseUntil`, and counts the attempt. On PostgreSQL with
-   * `FOR UPDATE SKIP LOCKED`, so concurrent workers never claim the same item; on SQLite the single
-   * writer makes the UPDATE … RETURNING atomic.
+   * marks them running under `worker` until `leaseUntil`, and counts the attempt. Fair: round-robin
+   * across projects, then across jobs, each project under its in-flight cap (see `pickFairly`). On
+   * PostgreSQL the picks are locked with `FOR UPDATE SKIP LOCKED`, so concurrent workers never claim the
+   * same item; on SQLite the update re-checks each pick.
    */
-  claim(worker: string, limit: number, now: Date, leaseUntil: Date): Promise<ImportItem[]>
+  claim(
+    worker: string,
+    limit: number,
+    now: Date,
+    leaseUntil: Date,
+    fairness?: ClaimFairness,
+  ): Promise<ImportItem[]>
   /** Extends the lease of items this worker still holds. */
   renew(worker: string, items: readonly Pick<ImportItem, 'jobId' | 'idx'>[], leaseUntil: Date): Promise<void>
   setBlobKey(item: Pick<ImportItem, 'jobId' | 'idx'>, worker: string, key: string | null): Promise<void>
@@ -87,6 +95,11 @@ export interface ImportJobRepository {
   listDoneUnfinished(limit: number): Promise<string[]>
   /** Claims one due webhook delivery (the lease is the next attempt time). */
   claimWebhook(now: Date, retryAt: Date): Promise<ImportJob | undefined>
+  /**
+   * Extends the claim of a delivery in progress (`attempts` as claimed: a later claim by another worker
+   * has counted another attempt, and is not extended).
+   */
+  renewWebhook(jobId: string, attempts: number, leaseUntil: Date): Promise<void>
   recordWebhook(jobId: string, state: WebhookState, error: string | null, nextAt: Date | null): Promise<void>
   /** The project's webhook signing secret, created on first use. */
   webhookSecret(project: string): Promise<string>
@@ -175,33 +188,49 @@ export function createImportJobRepository({ db, caps }: Database): ImportJobRepo
         .execute()
       return rows.map((r) => toItem(r as unknown as Record<string, unknown>))
     },
-    async claim(worker, limit, now, leaseUntil) {
+    async claim(worker, limit, now, leaseUntil, fairness = { maxInFlightPerProject: 0 }) {
       const t = caps.toTime(now)
-      const due = db
-        .selectFrom('import_items')
-        .select(['job_id', 'idx'])
-        .where((eb) =>
-          eb.or([
-            eb.and([eb('state', '=', 'queued'), eb('next_attempt_at', '<=', t)]),
-            eb.and([eb('state', '=', 'running'), eb('lease_until', '<', t)]),
-          ]),
-        )
-        .orderBy('next_attempt_at')
-        .limit(limit)
-        .$if(caps.name === 'postgres', (q) => q.forUpdate().skipLocked())
-      const rows = await db
-        .updateTable('import_items')
-        .set((eb) => ({
-          state: 'running',
-          worker,
-          lease_until: caps.toTime(leaseUntil),
-          attempts: eb('attempts', '+', 1),
-          updated_at: t,
-        }))
-        .where((eb) => eb(eb.refTuple('job_id', 'idx'), 'in', due.$asTuple('job_id', 'idx')))
-        .returningAll()
-        .execute()
-      return rows.map((r) => toItem(r as unknown as Record<string, unknown>))
+      // PostgreSQL: the picks are locked (SKIP LOCKED) until the update, so concurrent workers pick
+      // different items. SQLite has one writer; the update's own conditions drop an item another process
+      // took between the pick and the update.
+      const claimWith = async (q: typeof db) => {
+        const picked = await pickFairly(q, caps, limit, now, fairness)
+        if (picked.length === 0) return []
+        const rows = await q
+          .updateTable('import_items')
+          .set((eb) => ({
+            state: 'running',
+            worker,
+            lease_until: caps.toTime(leaseUntil),
+            attempts: eb('attempts', '+', 1),
+            updated_at: t,
+          }))
+          .where((eb) =>
+            eb.and([
+              eb(
+                eb.refTuple('job_id', 'idx'),
+                'in',
+                picked.map((p) => eb.tuple(p.job_id, p.idx)),
+              ),
+              eb.or([
+                eb.and([eb('state', '=', 'queued'), eb('next_attempt_at', '<=', t)]),
+                eb.and([eb('state', '=', 'running'), eb('lease_until', '<', t)]),
+              ]),
+            ]),
+          )
+          .returningAll()
+          .execute()
+        // In the order picked, so the worker's round-robin continues after the last project served.
+        const position = new Map(picked.map((p, i) => [`${p.job_id}\u0000${p.idx}`, i]))
+        return rows
+          .map((r) => toItem(r as unknown as Record<string, unknown>))
+          .sort(
+            (a, b) =>
+              (position.get(`${a.jobId}\u0000${a.idx}`) ?? 0) -
+              (position.get(`${b.jobId}\u0000${b.idx}`) ?? 0),
+          )
+      }
+      return caps.name === 'postgres' ? db.transaction().execute(claimWith) : claimWith(db)
     },
     async renew(worker, items, leaseUntil) {
       for (const item of items) {
@@ -303,6 +332,15 @@ export function createImportJobRepository({ db, caps }: Database): ImportJobRepo
         .returningAll()
         .executeTakeFirst()
       return row ? toJob(row) : undefined
+    },
+    async renewWebhook(jobId, attempts, leaseUntil) {
+      await db
+        .updateTable('import_jobs')
+        .set({ webhook_next_at: caps.toTime(leaseUntil) })
+        .where('id', '=', jobId)
+        .where('webhook_state', '=', 'pending')
+        .where('webhook_attempts', '=', attempts)
+        .execute()
     },
     async recordWebhook(jobId, state, error, nextAt) {
       await db

@@ -95,6 +95,12 @@ export interface WebhookSecretTable {
   secret: string
 }
 
+/** One row (`blobs`): whether blobs are still in the layout before project namespaces (migration 0005). */
+export interface StorageLayoutTable {
+  name: string
+  state: 'legacy' | 'namespaced'
+}
+
 export interface DatabaseSchema {
   projects: ProjectTable
   api_tokens: ApiTokenTable
@@ -102,4 +108,5 @@ export interface DatabaseSchema {
   import_jobs: ImportJobTable
   import_items: ImportItemTable
   webhook_secrets: WebhookSecretTable
+  storage_layout: StorageLayoutTable
 }

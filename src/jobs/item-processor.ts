@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { mkdir, rm } from 'node:fs/promises'
+import { mkdir, readdir, rm } from 'node:fs/promises'
+import { hostname } from 'node:os'
 import path from 'node:path'
 import type { ImportItem, ImportJob, ImportJobRepository, ItemOutcome } from '../db/import-job.repository.js'
 import type { Asset, MediaEntry, MediaKind } from '../media/entry.js'
@@ -8,7 +9,8 @@ import type { ImportService } from '../media/import.service.js'
 import type { LibraryService } from '../media/library.service.js'
 import type { CompiledMediaType } from '../media/media-types/metadata-validator.js'
 import type { Patch } from '../media/patch.service.js'
-import { newBlobKey, type BlobStore } from '../storage/blob-store.js'
+import { newBlobKey } from '../storage/blob-store.js'
+import type { ProjectStorage } from '../storage/project-storage.js'
 import { metadataFromTags, probeFile, ProbeError, readImageTags, type ExifMapping } from './probe.js'
 import { FetchError, type SafeFetcher } from './safe-fetcher.js'
 
@@ -19,7 +21,8 @@ const SIZE_LIMIT = { images: 'image', videos: 'video', files: 'file' } as const
 export interface ItemProcessorDeps {
   jobs: ImportJobRepository
   fetcher: SafeFetcher
-  blobs: BlobStore
+  /** Blobs are written to the job's project namespace. */
+  blobs: ProjectStorage
   importer: ImportService
   library: LibraryService
   mediaTypesOf(project: string): Promise<ReadonlyMap<string, CompiledMediaType>>
@@ -30,6 +33,8 @@ export interface ItemProcessorDeps {
   assetUrl(key: string): string
   maxRetries: number
   retryBaseMs: number
+  /** Where the detail a reason leaves out (resolved addresses, resolver codes) is written. */
+  logger?: { info(o: object, m: string): void }
   now?: () => Date
 }
 
@@ -97,12 +102,54 @@ function describeFailure(result: unknown): string {
   ].join('; ')
 }
 
+/** This process's own folder under the temp directory: `<host>-<pid>`, so a sweep can tell whose files are whose. */
+export function processTmpDir(tmpDir: string): string {
+  return path.join(tmpDir, `${hostname()}-${process.pid}`)
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/**
+ * Removes what dead processes left in the temp directory (partial `.download` files of a worker that was
+ * killed): the folders of this host's processes that no longer run, and loose files of older versions.
+ * Folders of live processes, and of other hosts sharing the data directory, are left alone.
+ */
+export async function sweepTmpDir(tmpDir: string): Promise<string[]> {
+  const host = hostname()
+  const removed: string[] = []
+  let names: string[]
+  try {
+    names = await readdir(tmpDir)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return removed
+    throw err
+  }
+  for (const name of names) {
+    const owner = /^(.+)-(\d+)$/.exec(name)
+    const dead = owner
+      ? owner[1] === host && Number(owner[2]) !== process.pid && !isAlive(Number(owner[2]))
+      : name.endsWith('.download')
+    if (!dead) continue
+    await rm(path.join(tmpDir, name), { recursive: true, force: true })
+    removed.push(name)
+  }
+  return removed
+}
+
 export function createItemProcessor(deps: ItemProcessorDeps): ItemProcessor {
   const now = deps.now ?? (() => new Date())
-  const { jobs, blobs } = deps
+  const { jobs } = deps
   let tmpReady: Promise<unknown> | undefined
 
   const attempt = async (job: ImportJob, item: ImportItem, worker: string): Promise<ItemOutcome> => {
+    const blobs = deps.blobs.files(job.project)
     const kind: MediaKind = KIND_OF_JOB[job.kind]
     const mediaTypes = await deps.mediaTypesOf(job.project)
     const handle = item.mediaType ?? DEFAULT_HANDLE[job.kind]
@@ -123,9 +170,10 @@ export function createItemProcessor(deps: ItemProcessorDeps): ItemProcessor {
       await jobs.setBlobKey(item, worker, null)
     }
 
-    tmpReady ??= mkdir(deps.tmpDir, { recursive: true })
+    const ownDir = processTmpDir(deps.tmpDir)
+    tmpReady ??= mkdir(ownDir, { recursive: true })
     await tmpReady
-    const tmp = path.join(deps.tmpDir, `${randomUUID()}.download`)
+    const tmp = path.join(ownDir, `${randomUUID()}.download`)
     try {
       const download = await deps.fetcher.downloadToFile(item.url, tmp, deps.maxBytes[SIZE_LIMIT[job.kind]])
       const probe = await probeFile(tmp, kind)
@@ -232,6 +280,9 @@ export function createItemProcessor(deps: ItemProcessorDeps): ItemProcessor {
           ? err.transient
           : !(err instanceof ProbeError) && !isClientError(err)
       const reason = err instanceof Error ? err.message : String(err)
+      if (err instanceof FetchError && err.detail !== undefined) {
+        deps.logger?.info({ job: job.id, item: item.idx, url: item.url, detail: err.detail }, reason)
+      }
       if (transient && item.attempts <= deps.maxRetries) {
         return {
           state: 'retry',

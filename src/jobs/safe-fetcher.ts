@@ -14,6 +14,8 @@ export class FetchError extends Error {
   constructor(
     message: string,
     readonly transient: boolean,
+    /** For the server log only (resolved addresses, resolver and socket error codes): never in a reason. */
+    readonly detail?: string,
   ) {
     super(message)
     this.name = 'FetchError'
@@ -62,6 +64,15 @@ const TRANSIENT_CODES = new Set([
   'ECONNABORTED',
 ])
 
+const NETWORK_REASONS: Record<string, string> = {
+  ECONNRESET: 'connection reset',
+  ECONNREFUSED: 'connection refused',
+  ETIMEDOUT: 'connection timed out',
+  EPIPE: 'connection closed',
+  EAI_AGAIN: 'host name lookup failed (temporary)',
+  ECONNABORTED: 'connection aborted',
+}
+
 /** A counting semaphore: at most `size` holders at once. */
 function semaphore(size: number) {
   let free = size
@@ -93,11 +104,12 @@ export function createSafeFetcher(options: FetcherOptions): SafeFetcher {
       if (err) return callback(err, '', 4)
       const ok = addresses.filter((a) => guard.isAllowed(a.address))
       if (ok.length === 0) {
-        const refused = new Error(
-          `refused: ${hostname} resolves to a private, loopback, link-local or reserved address (${addresses.map((a) => a.address).join(', ')})`,
-        ) as NodeJS.ErrnoException
-        refused.code = 'EREFUSEDADDRESS'
-        return callback(refused, '', 4)
+        const refused = new FetchError(
+          `refused: the address of ${hostname} is not allowed`,
+          false,
+          `${hostname} resolves to ${addresses.map((a) => a.address).join(', ') || 'no address'}, none of them allowed`,
+        )
+        return callback(refused as NodeJS.ErrnoException, '', 4)
       }
       if (lookupOptions.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, ok)
       return callback(null, ok[0]!.address, ok[0]!.family)
@@ -116,7 +128,11 @@ export function createSafeFetcher(options: FetcherOptions): SafeFetcher {
     }
     const host = url.hostname.replace(/^\[|\]$/g, '')
     if (isIP(host) && !guard.isAllowed(host)) {
-      throw new FetchError(`refused: ${host} is a private, loopback, link-local or reserved address`, false)
+      throw new FetchError(
+        `refused: the address of ${host} is not allowed`,
+        false,
+        `${host} is not a public unicast address`,
+      )
     }
     return url
   }
@@ -222,10 +238,12 @@ function toFetchError(err: unknown, signal: AbortSignal, totalTimeoutMs: number)
   if (err instanceof FetchError) return err
   if (signal.aborted) return new FetchError(`timeout: no complete response within ${totalTimeoutMs} ms`, true)
   const e = err as NodeJS.ErrnoException
-  if (e.code === 'EREFUSEDADDRESS') return new FetchError(e.message, false)
-  if (e.code === 'ENOTFOUND') return new FetchError(`host not found: ${e.message}`, false)
+  const detail = `${e.code ?? 'error'}: ${e.message}`
+  if (e.code === 'ENOTFOUND') return new FetchError('host not found', false, detail)
+  // The reason names what happened, never an address or resolver answer (those go to the log).
   return new FetchError(
-    `${e.code ?? 'error'}: ${e.message}`,
+    NETWORK_REASONS[e.code ?? ''] ?? 'network error',
     TRANSIENT_CODES.has(e.code ?? '') || e.code === undefined,
+    detail,
   )
 }

@@ -9,14 +9,21 @@ import type { LibraryService } from '../media/library.service.js'
 import type { ProjectService } from '../projects/project.service.js'
 import type { BlobStore } from '../storage/blob-store.js'
 import { createDiskBlobStore } from '../storage/disk-blob-store.js'
+import { createProjectStorage, layoutOf, type ProjectStorage } from '../storage/project-storage.js'
 import { createAddressGuard } from './address-guard.js'
-import { createItemProcessor } from './item-processor.js'
+import { createItemProcessor, sweepTmpDir } from './item-processor.js'
 import { createSafeFetcher, type SafeFetcher } from './safe-fetcher.js'
 import { createUrlImportService, type UrlImportService } from './url-import.service.js'
 import { createWorker, type Worker, type WorkerOptions } from './worker.js'
 
-/** The blob store the config names: local disk under `<dataDir>/blobs` (default) or S3. */
-export function createBlobStore(config: Config): BlobStore {
+/**
+ * The physical stores the config names, and the project namespaces over them:
+ * - disk: `<dataDir>/projects/<project>/files/<key>` and `…/derived/…`; the layout before namespaces
+ *   kept every key in `<dataDir>/blobs/<key>` (`legacy`, read only by the upgrade);
+ * - S3: `<prefix><projectPrefix>files/<key>` (`projectPrefix` defaults to `projects/{project}/`); the
+ *   layout before namespaces kept keys at `<prefix><key>`.
+ */
+export function createStorage(config: Config): { storage: ProjectStorage; legacy: BlobStore } {
   if (config.storage.driver === 's3') {
     const s3 = config.storage.s3
     // The AWS SDK (about 24 MB of memory) loads only when S3 is configured, on first use.
@@ -27,15 +34,22 @@ export function createBlobStore(config: Config): BlobStore {
         ...(s3.accessKeyId ? { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } : {}),
       }),
     )
-    return {
+    const root: BlobStore = {
       put: async (key, body, options) => (await store).put(key, body, options),
       get: async (key, range) => (await store).get(key, range),
       stat: async (key) => (await store).stat(key),
       delete: async (key) => (await store).delete(key),
       list: async (prefix) => (await store).list(prefix),
     }
+    return { storage: createProjectStorage(root, layoutOf(s3.projectPrefix)), legacy: root }
   }
-  return createDiskBlobStore(path.join(config.dataDir, 'blobs'))
+  return {
+    storage: createProjectStorage(
+      createDiskBlobStore(path.join(config.dataDir, 'projects')),
+      layoutOf('{project}/'),
+    ),
+    legacy: createDiskBlobStore(path.join(config.dataDir, 'blobs')),
+  }
 }
 
 /** The public URL of a stored key: `<publicBaseUrl>/api/v1/mediaLibrary/serve-image/<key>`. */
@@ -45,7 +59,10 @@ export function assetUrlOf(config: Config, key: string): string {
 }
 
 export interface UrlImportDeps {
-  blobs: BlobStore
+  /** Each project's keys and derived files (see src/storage/project-storage.ts). */
+  blobs: ProjectStorage
+  /** The store of the layout before project namespaces (read by the storage upgrade). */
+  legacyBlobs: BlobStore
   importJobs: ImportJobRepository
   /** Jobs with their progress, for people watching them (the UI). */
   importJobList: ImportJobList
@@ -58,7 +75,11 @@ export interface UrlImportDeps {
    * `blobs` replaces the blob store its items are written to (tests inject storage faults this way).
    */
   createWorker(
-    overrides?: Partial<Pick<WorkerOptions, 'concurrency' | 'logger'>> & { blobs?: BlobStore },
+    overrides?: Partial<
+      Pick<WorkerOptions, 'concurrency' | 'logger' | 'maxInFlightPerProject' | 'leaseMs' | 'pollMs'>
+    > & {
+      blobs?: ProjectStorage
+    },
   ): Worker
 }
 
@@ -67,7 +88,7 @@ export function createUrlImportDeps(
   database: Database,
   services: { importer: ImportService; library: LibraryService; projects: ProjectService },
 ): UrlImportDeps {
-  const blobs = createBlobStore(config)
+  const { storage: blobs, legacy: legacyBlobs } = createStorage(config)
   const importJobs = createImportJobRepository(database)
   const fetcher = createSafeFetcher({ ...config.fetch, guard: createAddressGuard(config.fetch.allowCidrs) })
   const workers = new Set<Worker>()
@@ -78,7 +99,8 @@ export function createUrlImportDeps(
       for (const w of workers) w.notify()
     },
   })
-  const processWith = (store: BlobStore) =>
+  const tmpDir = path.join(config.dataDir, 'tmp', 'url-import')
+  const processWith = (store: ProjectStorage, logger?: WorkerOptions['logger']) =>
     createItemProcessor({
       jobs: importJobs,
       fetcher,
@@ -87,25 +109,31 @@ export function createUrlImportDeps(
       library: services.library,
       mediaTypesOf: (project) => services.projects.mediaTypesOf(project),
       maxBytes: config.fetch.maxBytes,
-      tmpDir: path.join(config.dataDir, 'tmp', 'url-import'),
+      tmpDir,
       assetUrl: (key) => assetUrlOf(config, key),
       maxRetries: config.jobs.maxRetries,
       retryBaseMs: config.jobs.retryBaseMs,
+      ...(logger ? { logger } : {}),
     })
-  const process = processWith(blobs)
   return {
     blobs,
+    legacyBlobs,
     importJobs,
     importJobList: createImportJobList(database),
     assetKeys: createAssetKeyRepository(database),
     fetcher,
     urlImports,
     createWorker({ blobs: store, ...overrides } = {}) {
+      // Partial downloads of killed processes go at start-up (finding 8 of issue 13).
+      sweepTmpDir(tmpDir).catch((err: unknown) =>
+        overrides.logger?.error({ err }, 'could not sweep the URL-import temp directory'),
+      )
       const worker = createWorker({
         jobs: importJobs,
-        process: store ? processWith(store) : process,
+        process: processWith(store ?? blobs, overrides.logger),
         fetcher,
         concurrency: config.jobs.workerConcurrency,
+        maxInFlightPerProject: config.jobs.maxInFlightPerProject,
         leaseMs: config.jobs.leaseMs,
         pollMs: config.jobs.pollMs,
         retryBaseMs: config.jobs.retryBaseMs,

@@ -3,6 +3,11 @@ import type { ImportJob, ImportJobRepository } from '../db/import-job.repository
 import type { SafeFetcher } from './safe-fetcher.js'
 
 export const SIGNATURE_HEADER = 'x-medialib-signature'
+/**
+ * The same on every POST of one job's webhook, retries included: delivery is at least once (a crash
+ * during a POST sends it again), so receivers deduplicate by this id.
+ */
+export const DELIVERY_ID_HEADER = 'x-medialib-delivery-id'
 export const WEBHOOK_MAX_ATTEMPTS = 8
 
 /** `sha256=<hex HMAC-SHA256 of the body>` with the project's secret. */
@@ -35,6 +40,7 @@ export async function deliverWebhook(
     const status = await deps.fetcher.post(job.webhook as string, body, {
       'content-type': 'application/json',
       [SIGNATURE_HEADER]: signBody(secret, body),
+      [DELIVERY_ID_HEADER]: job.id,
       'user-agent': 'medialib-webhook',
     })
     if (status >= 200 && status < 300) return deps.jobs.recordWebhook(job.id, 'delivered', null, null)

@@ -5,12 +5,16 @@ import { deliverWebhook } from './webhook.js'
 import type { SafeFetcher } from './safe-fetcher.js'
 
 const SWEEP_EVERY_MS = 1_000
+/** Webhook deliveries one worker runs at once, beside its items. */
+const WEBHOOK_CONCURRENCY = 2
 
 export interface WorkerOptions {
   jobs: ImportJobRepository
   process: ItemProcessor
   fetcher: SafeFetcher
   concurrency: number
+  /** Items of one project in flight at once over all workers (0: no cap). */
+  maxInFlightPerProject?: number
   leaseMs: number
   pollMs: number
   retryBaseMs: number
@@ -35,6 +39,9 @@ export function createWorker(options: WorkerOptions): Worker {
   const id = `${process.pid}-${randomUUID().slice(0, 8)}`
   const { jobs } = options
   const inFlight = new Map<string, Promise<void>>()
+  const deliveries = new Set<Promise<void>>()
+  /** Where the last claim's round-robin over projects stopped (see ImportJobRepository.claim). */
+  let lastProject: string | undefined
   const jobCache = new Map<string, ImportJob>()
   let running = false
   let wake: (() => void) | undefined
@@ -79,6 +86,25 @@ export function createWorker(options: WorkerOptions): Worker {
     }
   }
 
+  /** One delivery; its claim is renewed while the POST is in progress, so no other worker sends it too. */
+  const deliver = async (webhook: ImportJob) => {
+    const renew = setInterval(
+      () => {
+        jobs
+          .renewWebhook(webhook.id, webhook.webhookAttempts, new Date(now().getTime() + options.leaseMs))
+          .catch(() => undefined)
+      },
+      Math.max(50, options.leaseMs / 3),
+    )
+    try {
+      await deliverWebhook({ jobs, fetcher: options.fetcher, baseMs: options.retryBaseMs, now }, webhook)
+    } catch (err) {
+      options.logger?.error({ err, job: webhook.id }, 'webhook delivery crashed; its claim will lapse')
+    } finally {
+      clearInterval(renew)
+    }
+  }
+
   /**
    * Wakes the loop now, or, when it is still inside a tick (an item can finish, or a job be queued,
    * before the loop goes to sleep), makes its next sleep return at once instead of waiting a poll.
@@ -108,7 +134,11 @@ export function createWorker(options: WorkerOptions): Worker {
     let didWork = false
     const free = options.concurrency - inFlight.size
     if (free > 0) {
-      const claimed = await jobs.claim(id, free, now(), new Date(now().getTime() + options.leaseMs))
+      const claimed = await jobs.claim(id, free, now(), new Date(now().getTime() + options.leaseMs), {
+        afterProject: lastProject,
+        maxInFlightPerProject: options.maxInFlightPerProject ?? 0,
+      })
+      if (claimed.length > 0) lastProject = claimed[claimed.length - 1]!.project
       for (const item of claimed) {
         const key = `${item.jobId}/${item.idx}`
         const p = handle(item).finally(() => {
@@ -123,10 +153,17 @@ export function createWorker(options: WorkerOptions): Worker {
       lastSweep = Date.now()
       for (const jobId of await jobs.listDoneUnfinished(100)) await jobs.finishJobIfDone(jobId, now())
     }
-    const webhook = await jobs.claimWebhook(now(), new Date(now().getTime() + options.leaseMs))
-    if (webhook) {
-      await deliverWebhook({ jobs, fetcher: options.fetcher, baseMs: options.retryBaseMs, now }, webhook)
-      didWork = true
+    // Webhooks are delivered beside the items, never in the way of the next claim.
+    if (deliveries.size < WEBHOOK_CONCURRENCY) {
+      const webhook = await jobs.claimWebhook(now(), new Date(now().getTime() + options.leaseMs))
+      if (webhook) {
+        const p = deliver(webhook).finally(() => {
+          deliveries.delete(p)
+          poke()
+        })
+        deliveries.add(p)
+        didWork = true
+      }
     }
     return didWork
   }
@@ -139,7 +176,7 @@ export function createWorker(options: WorkerOptions): Worker {
       } catch (err) {
         options.logger?.error({ err }, 'worker could not claim work; retrying')
       }
-      if (!didWork && inFlight.size === 0) {
+      if (!didWork && inFlight.size === 0 && deliveries.size === 0) {
         const waiters = idleWaiters
         idleWaiters = []
         for (const w of waiters) w()
@@ -163,7 +200,7 @@ export function createWorker(options: WorkerOptions): Worker {
       running = false
       poke()
       await loop
-      await Promise.allSettled([...inFlight.values()])
+      await Promise.allSettled([...inFlight.values(), ...deliveries])
     },
     idle: () =>
       new Promise<void>((resolve) => {

@@ -1,5 +1,6 @@
-import { Ajv, type ErrorObject } from 'ajv'
+import { Ajv, type ErrorObject, type SchemaValidateFunction } from 'ajv'
 import addFormatsModule from 'ajv-formats'
+import { keyProblem } from '../storage/key.js'
 
 // ajv-formats is CommonJS; its default export arrives wrapped under ESM.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
@@ -19,6 +20,19 @@ export function createAjv(): Ajv {
   addFormats(ajv)
   // Annotation: a sentence that replaces Ajv's wording for errors raised by the schema it sits on.
   ajv.addKeyword({ keyword: 'errorText', schemaType: 'string' })
+  // `storageKey: true`: the one key grammar of src/storage/key.ts, with the rule a key breaks as the message.
+  const storageKey: SchemaValidateFunction = (_schema: boolean, data: unknown) => {
+    const problem = keyProblem(data)
+    storageKey.errors = problem ? [{ keyword: 'storageKey', message: problem, params: {} }] : undefined
+    return problem === undefined
+  }
+  ajv.addKeyword({
+    keyword: 'storageKey',
+    type: 'string',
+    schemaType: 'boolean',
+    errors: true,
+    validate: storageKey,
+  })
   return ajv
 }
 

@@ -2,6 +2,7 @@ import type { Ajv, ErrorObject, ValidateFunction } from 'ajv'
 import { firstPerPath, ruleOf } from './ajv.js'
 import type { Asset, MediaKind, Translation } from './entry.js'
 import type { CompiledMediaType, MetadataError } from './media-types/metadata-validator.js'
+import { canonicalMimeType, MIME_TYPE_PATTERN, MIME_TYPE_RULE } from './mime-type.js'
 
 /** Why an entry of an import was refused. The presenter of each API version words it. */
 export type EntryFailure =
@@ -30,12 +31,6 @@ const IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'gif', 'svg', 'webp', 'mp4', 'mo
 const anyCase = (word: string) => [...word].map((c) => `[${c}${c.toUpperCase()}]`).join('')
 const IMAGE_URL_PATTERN = `(http)?s?:?(\\/\\/[^"']*\\.(?:${IMAGE_EXTENSIONS.map(anyCase).join('|')}))`
 const ANY_URL_PATTERN = `(http)?s?:?(\\/\\/[^"']*\\.*)`
-
-/**
- * Storage keys are relative paths inside the store: no leading slash, no `..` segment, no backslash
- * or control character, and not under `v/`, which is reserved for variants.
- */
-const KEY_PATTERN = '^(?!/)(?!v/)(?!.*(?:^|/)\\.\\.(?:/|$))[^\\\\\\u0000-\\u001f]+$'
 
 const entrySchema = {
   type: 'object',
@@ -72,13 +67,8 @@ const entrySchema = {
 function assetSchema(kind: MediaKind): Record<string, unknown> {
   const dimension = { type: 'number', minimum: 0 }
   const properties: Record<string, unknown> = {
-    key: {
-      type: 'string',
-      minLength: 1,
-      maxLength: 1024,
-      pattern: KEY_PATTERN,
-      errorText: 'must be a relative storage key (no leading /, no .. segment, not under v/)',
-    },
+    // The one key grammar (src/storage/key.ts); every relative key is the client's, `v/…` included.
+    key: { type: 'string', storageKey: true },
     url: {
       type: 'string',
       minLength: 1,
@@ -88,7 +78,7 @@ function assetSchema(kind: MediaKind): Record<string, unknown> {
         kind === 'mediaImage' ? `must be a URL ending in .${IMAGE_EXTENSIONS.join(', .')}` : 'must be a URL',
     },
     size: { type: 'number', minimum: 0 },
-    mimeType: { type: 'string', minLength: 1, maxLength: 255 },
+    mimeType: { type: 'string', maxLength: 255, pattern: MIME_TYPE_PATTERN, errorText: MIME_TYPE_RULE },
     filename: { type: 'string', minLength: 1, maxLength: 1024 },
     width: dimension,
     height: dimension,
@@ -166,6 +156,12 @@ function validationFailure(errors: { path: string; message: string }[]): EntryCh
   }
 }
 
+/** The asset with its (valid) mimeType in stored form; the same object when it already is. */
+function withCanonicalType(asset: Asset): Asset {
+  const mimeType = canonicalMimeType(asset.mimeType)
+  return mimeType === asset.mimeType ? asset : { ...asset, mimeType }
+}
+
 /** Checks entries against the request rules, the asset schema of their kind and their media type's metadata. */
 export interface EntryValidator {
   check(raw: unknown, mediaTypes: ReadonlyMap<string, CompiledMediaType>): EntryCheck
@@ -232,11 +228,19 @@ export function createEntryValidator(ajv: Ajv): EntryValidator {
       if (metadataErrors.length > 0)
         return { ok: false, failure: { kind: 'metadata', errors: metadataErrors } }
 
-      const entry: ValidEntry = { mediaType: input.mediaType, asset: input.asset, metadata }
+      const entry: ValidEntry = {
+        mediaType: input.mediaType,
+        asset: withCanonicalType(input.asset),
+        metadata,
+      }
       if (input.id !== undefined) entry.id = input.id
       if (input.systemName !== undefined) entry.systemName = input.systemName
       if (input.externalId !== undefined) entry.externalId = input.externalId
-      if (input.translations !== undefined) entry.translations = input.translations
+      if (input.translations !== undefined) {
+        entry.translations = input.translations.map((t) =>
+          t.asset === undefined ? t : { ...t, asset: withCanonicalType(t.asset) },
+        )
+      }
       return { ok: true, entry }
     },
   }

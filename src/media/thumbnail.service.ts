@@ -2,7 +2,7 @@ import type Sharp from 'sharp'
 import { createHash } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { AppError, NotFoundError } from '../errors.js'
-import type { BlobStore } from '../storage/blob-store.js'
+import type { ProjectStorage } from '../storage/project-storage.js'
 import type { MediaEntry } from './entry.js'
 
 /** The widths a thumbnail can have: a fixed set, so the number of cached variants per original is bounded. */
@@ -17,26 +17,34 @@ const CONTENT_TYPES: Record<ThumbnailFormat, string> = {
   jpeg: 'image/jpeg',
 }
 
-/** What the thumbnail service needs of the blob store: read an original, read and write a variant. */
-export type ThumbnailBlobs = Pick<BlobStore, 'get' | 'put'>
+/**
+ * What the thumbnail service needs of storage: read an original from the project's keys, read and write a
+ * variant in the project's derived namespace (which no client key can name).
+ */
+export type ThumbnailBlobs = Pick<ProjectStorage, 'files' | 'derived'>
 
 export interface Thumbnail {
   body: Buffer
   contentType: string
   /** Strong ETag: the variant key names the original's immutable key, the width and the format. */
   etag: string
-  /** The blob store key the variant is cached under (`v/…`). */
+  /** The key the variant is cached under in the project's derived namespace (`t/…`). */
   key: string
 }
 
 export interface ThumbnailService {
   /**
    * A thumbnail of the entry's main asset, at most `width` wide (never enlarged), in the best format
-   * the `Accept` header allows. Made on first request from the stored original and cached in the blob
-   * store under `v/`; later requests read the cache. Throws NotFoundError (not an image, original not
-   * stored) or a 422 AppError (the original cannot be decoded).
+   * the `Accept` header allows. Made on first request from the project's stored original and cached in
+   * the project's derived namespace; later requests read the cache. Throws NotFoundError (not an image,
+   * original not stored) or a 422 AppError (the original cannot be decoded).
    */
-  get(entry: MediaEntry, width: ThumbnailWidth, accept: string | undefined): Promise<Thumbnail>
+  get(
+    project: string,
+    entry: MediaEntry,
+    width: ThumbnailWidth,
+    accept: string | undefined,
+  ): Promise<Thumbnail>
 }
 
 /**
@@ -55,9 +63,14 @@ export function negotiateFormat(accept: string | undefined): ThumbnailFormat {
   return 'jpeg'
 }
 
-/** `v/<original key>/w<width>.<format>`: one key per original, width and format. */
+/**
+ * `t/<SHA-256 of the original key>/w<width>.<format>` in the derived namespace: one key per original, width
+ * and format. Hashing the original key keeps every variant key short and in the grammar, and a key `a` and
+ * a key `a/b` never need a file and a folder of one name.
+ */
 export function variantKey(originalKey: string, width: number, format: ThumbnailFormat): string {
-  return `v/${originalKey}/w${width}.${format === 'jpeg' ? 'jpg' : format}`
+  const digest = createHash('sha256').update(originalKey).digest('base64url')
+  return `t/${digest}/w${width}.${format === 'jpeg' ? 'jpg' : format}`
 }
 
 /** A strong ETag for a variant: its key names the original's immutable key, the width and the format. */
@@ -125,19 +138,19 @@ export function createThumbnailService(deps: {
   // Concurrent requests for one missing variant share one encoding.
   const inFlight = new Map<string, Promise<Buffer>>()
 
-  const make = (originalKey: string, key: string, width: number, format: ThumbnailFormat) =>
+  const make = (project: string, originalKey: string, key: string, width: number, format: ThumbnailFormat) =>
     limit(async () => {
-      const original = await blobs.get(originalKey)
+      const original = await blobs.files(project).get(originalKey)
       if (!original) {
         throw new NotFoundError({ message: `The original '${originalKey}' is not in the blob store` })
       }
       const body = await encode(original, width, format)
-      await blobs.put(key, Readable.from([body]), { contentType: CONTENT_TYPES[format] })
+      await blobs.derived(project).put(key, Readable.from([body]), { contentType: CONTENT_TYPES[format] })
       return body
     })
 
   return {
-    async get(entry, width, accept) {
+    async get(project, entry, width, accept) {
       if (!entry.asset.mimeType.startsWith('image/')) {
         throw new NotFoundError({
           message: `Entry '${entry.id}' is not an image (${entry.asset.mimeType}): it has no thumbnail`,
@@ -146,15 +159,16 @@ export function createThumbnailService(deps: {
       const format = negotiateFormat(accept)
       const key = variantKey(entry.asset.key, width, format)
       const etag = variantEtag(key)
-      const cached = await blobs.get(key)
+      const cached = await blobs.derived(project).get(key)
       let body: Buffer
       if (cached) {
         body = await readAll(cached)
       } else {
-        let pending = inFlight.get(key)
+        const slot = `${project}/${key}`
+        let pending = inFlight.get(slot)
         if (!pending) {
-          pending = make(entry.asset.key, key, width, format).finally(() => inFlight.delete(key))
-          inFlight.set(key, pending)
+          pending = make(project, entry.asset.key, key, width, format).finally(() => inFlight.delete(slot))
+          inFlight.set(slot, pending)
         }
         body = await pending
       }

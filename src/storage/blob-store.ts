@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import type { Readable } from 'node:stream'
 
+export { checkKey, InvalidKeyError } from './key.js'
+
 /** What a store knows about one stored blob. */
 export interface BlobStat {
   key: string
@@ -18,8 +20,8 @@ export interface ByteRange {
 
 /**
  * Where asset bytes live. Keys are relative (`2026/11/28/<uuid>.jpeg`) and can never escape the store:
- * a key with a leading slash, a `..` segment, a backslash or a control character is refused.
- * Everything is streamed; nothing buffers a whole blob.
+ * every key follows the one grammar of `./key.ts` (no leading slash, no `.`/`..` or empty segment, no
+ * backslash or control character, bounded length). Everything is streamed; nothing buffers a whole blob.
  */
 export interface BlobStore {
   /** Stores the stream under the key, replacing what was there. Atomic: readers see all or nothing. */
@@ -31,22 +33,6 @@ export interface BlobStore {
   delete(key: string): Promise<void>
   /** Every key that starts with the prefix, sorted. */
   list(prefix: string): Promise<string[]>
-}
-
-export class InvalidKeyError extends Error {
-  constructor(key: string) {
-    super(`Invalid storage key: ${JSON.stringify(key)}`)
-    this.name = 'InvalidKeyError'
-  }
-}
-
-// eslint-disable-next-line no-control-regex -- refusing control characters is the point
-const BAD_KEY = /^\/|\\|[\u0000-\u001f\u007f]|(^|\/)\.\.?(\/|$)|\/\/|\/$/
-
-/** Throws InvalidKeyError unless the key is a safe relative path. */
-export function checkKey(key: string): string {
-  if (key.length === 0 || key.length > 1024 || BAD_KEY.test(key)) throw new InvalidKeyError(key)
-  return key
 }
 
 /** A new key in the reference's pattern `YYYY/MM/DD/<uuid>.<ext>` (UTC date). */

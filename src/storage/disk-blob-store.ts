@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import { createReadStream, createWriteStream, type Dirent } from 'node:fs'
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises'
+import { mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
-import { checkKey, InvalidKeyError, type BlobStat, type BlobStore } from './blob-store.js'
+import type { BlobStat, BlobStore } from './blob-store.js'
+import { checkKey, InvalidKeyError, MAX_STORE_KEY_BYTES } from './key.js'
 
 const TMP_DIR = '.tmp'
 
@@ -16,7 +17,7 @@ function isMissing(err: unknown): boolean {
 export function createDiskBlobStore(root: string): BlobStore {
   const base = path.resolve(root)
   const fileOf = (key: string) => {
-    const file = path.resolve(base, checkKey(key))
+    const file = path.resolve(base, checkKey(key, MAX_STORE_KEY_BYTES))
     // checkKey refuses `..`; this is the belt to its braces.
     if (!file.startsWith(base + path.sep) || file.startsWith(path.join(base, TMP_DIR) + path.sep)) {
       throw new InvalidKeyError(key)
@@ -48,7 +49,12 @@ export function createDiskBlobStore(root: string): BlobStore {
       const tmp = path.join(tmpDir, `${randomUUID()}.part`)
       try {
         await pipeline(body, createWriteStream(tmp, { flush: true }))
-        await rename(tmp, file)
+        await rename(tmp, file).catch(async (err: unknown) => {
+          // A concurrent delete pruned the (then empty) folder: make it again.
+          if ((err as { code?: unknown }).code !== 'ENOENT') throw err
+          await mkdir(path.dirname(file), { recursive: true })
+          await rename(tmp, file)
+        })
       } catch (err) {
         await rm(tmp, { force: true })
         throw err
@@ -62,7 +68,16 @@ export function createDiskBlobStore(root: string): BlobStore {
     },
     stat: statOf,
     async delete(key) {
-      await rm(fileOf(key), { force: true })
+      const file = fileOf(key)
+      await rm(file, { force: true })
+      // Folders left empty go too, so a later key may use the name as a file (`a/b` deleted, then `a`).
+      for (let dir = path.dirname(file); dir.startsWith(base + path.sep); dir = path.dirname(dir)) {
+        try {
+          await rmdir(dir)
+        } catch {
+          break
+        }
+      }
     },
     async list(prefix) {
       const keys: string[] = []

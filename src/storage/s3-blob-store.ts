@@ -11,7 +11,8 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3'
 import type { Readable } from 'node:stream'
-import { checkKey, type BlobStat, type BlobStore } from './blob-store.js'
+import type { BlobStat, BlobStore } from './blob-store.js'
+import { checkKey, MAX_STORE_KEY_BYTES } from './key.js'
 
 /** Settings of the S3 store (see docs/storage.md). */
 export interface S3StoreOptions {
@@ -85,7 +86,7 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore & { client
       : {}),
   })
   const Bucket = options.bucket
-  const full = (key: string) => `${options.prefix}${checkKey(key)}`
+  const full = (key: string) => `${options.prefix}${checkKey(key, MAX_STORE_KEY_BYTES)}`
 
   const stat = async (key: string): Promise<BlobStat | undefined> => {
     try {

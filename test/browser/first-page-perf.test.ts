@@ -30,7 +30,7 @@ async function fillLibrary(deps: Deps): Promise<void> {
       .jpeg()
       .toBuffer()
     const key = `2026/01/01/bulk-${i}.jpg`
-    await deps.blobs.put(key, Readable.from([bytes]), { contentType: 'image/jpeg' })
+    await deps.blobs.files('default').put(key, Readable.from([bytes]), { contentType: 'image/jpeg' })
     keys.push({ key, size: bytes.length })
   }
   const repository = createMediaEntryRepository(deps.database)

@@ -95,7 +95,7 @@ describe.each(DIALECTS)('the library UI in Chromium (%s)', (dialect) => {
     for (const [i, p] of PHOTOS.entries()) {
       const bytes = await jpeg(p.rgb)
       const key = `2026/11/28/${p.id}.jpg`
-      await server.deps.blobs.put(key, Readable.from([bytes]), { contentType: 'image/jpeg' })
+      await server.deps.blobs.files(PROJECT).put(key, Readable.from([bytes]), { contentType: 'image/jpeg' })
       entries.push({
         id: p.id,
         systemName: p.system,

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DIALECTS } from '../helpers/dialects.js'
+import { variantKey } from '../../src/media/thumbnail.service.js'
 import { imageEntry } from '../helpers/fixtures.js'
 import { request, startTestServer, type TestServer } from '../helpers/server.js'
 
@@ -20,7 +21,7 @@ describe.each(DIALECTS)('GET /mediaLibrary/{id}/thumbnail (%s)', (dialect) => {
     const bytes = await sharp({ create: { width: 1600, height: 1200, channels: 3, background: '#884422' } })
       .jpeg()
       .toBuffer()
-    await server.deps.blobs.put(KEY, Readable.from([bytes]), { contentType: 'image/jpeg' })
+    await server.deps.blobs.files('default').put(KEY, Readable.from([bytes]), { contentType: 'image/jpeg' })
     const asset = {
       key: KEY,
       url: `http://x/${KEY}`,
@@ -54,8 +55,9 @@ describe.each(DIALECTS)('GET /mediaLibrary/{id}/thumbnail (%s)', (dialect) => {
   })
   afterAll(async () => server?.close())
 
-  it('makes a WebP/AVIF/JPEG by Accept on first request, caches it under v/, and answers 304 to its ETag', async () => {
-    expect(await server.deps.blobs.list('v/')).toEqual([])
+  it('makes a WebP/AVIF/JPEG by Accept on first request, caches it in the derived namespace, and answers 304 to its ETag', async () => {
+    const derived = server.deps.blobs.derived('default')
+    expect(await derived.list('')).toEqual([])
     const webp = await get(`${API}/mediaLibrary/thumb-1/thumbnail?w=320&key=${encodeURIComponent(KEY)}`, {
       accept: 'image/avif,image/webp,*/*',
     })
@@ -69,7 +71,7 @@ describe.each(DIALECTS)('GET /mediaLibrary/{id}/thumbnail (%s)', (dialect) => {
       width: 320,
       height: 240,
     })
-    expect(await server.deps.blobs.list('v/')).toEqual([`v/${KEY}/w320.webp`])
+    expect(await derived.list('')).toEqual([variantKey(KEY, 320, 'webp')])
 
     const notModified = await get(`${API}/mediaLibrary/thumb-1/thumbnail?w=320`, {
       accept: 'image/webp',
@@ -82,8 +84,8 @@ describe.each(DIALECTS)('GET /mediaLibrary/{id}/thumbnail (%s)', (dialect) => {
     expect(jpeg.headers.get('content-type')).toBe('image/jpeg')
     const avif = await get(`${API}/mediaLibrary/thumb-1/thumbnail?w=160`, { accept: 'image/avif' })
     expect(avif.headers.get('content-type')).toBe('image/avif')
-    expect((await server.deps.blobs.list('v/')).sort()).toEqual(
-      [`v/${KEY}/w160.avif`, `v/${KEY}/w160.jpg`, `v/${KEY}/w320.webp`].sort(),
+    expect((await derived.list('')).sort()).toEqual(
+      [variantKey(KEY, 160, 'avif'), variantKey(KEY, 160, 'jpeg'), variantKey(KEY, 320, 'webp')].sort(),
     )
   })
 

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { MediaEntry } from '../../src/media/entry.js'
 import { createThumbnailService, negotiateFormat, variantKey } from '../../src/media/thumbnail.service.js'
 import { createDiskBlobStore } from '../../src/storage/disk-blob-store.js'
+import { createProjectStorage, layoutOf, type ProjectStorage } from '../../src/storage/project-storage.js'
 import type { BlobStore } from '../../src/storage/blob-store.js'
 
 function imageEntry(key: string, mimeType = 'image/jpeg'): MediaEntry {
@@ -36,9 +37,13 @@ describe('negotiateFormat', () => {
 describe('thumbnail service over the disk blob store', () => {
   let root: string
   let blobs: BlobStore
+  let derived: BlobStore
+  let storage: ProjectStorage
   beforeAll(async () => {
     root = mkdtempSync(path.join(tmpdir(), 'medialib-thumbs-'))
-    blobs = createDiskBlobStore(root)
+    storage = createProjectStorage(createDiskBlobStore(root), layoutOf('{project}/'))
+    blobs = storage.files('p')
+    derived = storage.derived('p')
     const original = await sharp({
       create: { width: 2000, height: 1000, channels: 3, background: '#3366cc' },
     })
@@ -53,55 +58,58 @@ describe('thumbnail service over the disk blob store', () => {
   })
   afterAll(() => rmSync(root, { recursive: true, force: true }))
 
-  it('resizes on demand in the negotiated format, caches the variant under v/, and reads it back', async () => {
+  it('resizes on demand in the negotiated format, caches the variant in the derived namespace, and reads it back', async () => {
     let encodes = 0
-    const counting: BlobStore = {
-      ...blobs,
-      put: async (key, body, options) => {
-        encodes++
-        return blobs.put(key, body, options)
-      },
+    const counting: ProjectStorage = {
+      files: (project) => storage.files(project),
+      derived: (project) => ({
+        ...storage.derived(project),
+        put: async (key, body, options) => {
+          encodes++
+          return storage.derived(project).put(key, body, options)
+        },
+      }),
     }
     const service = createThumbnailService({ blobs: counting })
     const entry = imageEntry('2026/01/01/big.jpg')
-    expect(await blobs.list('v/')).toEqual([])
+    expect(await derived.list('')).toEqual([])
     const [a, b] = await Promise.all([
-      service.get(entry, 320, 'image/webp'),
-      service.get(entry, 320, 'image/webp'),
+      service.get('p', entry, 320, 'image/webp'),
+      service.get('p', entry, 320, 'image/webp'),
     ])
     expect(encodes).toBe(1)
     expect(a.body.equals(b.body)).toBe(true)
     expect(a.contentType).toBe('image/webp')
     expect(await sharp(a.body).metadata()).toMatchObject({ format: 'webp', width: 320, height: 160 })
-    expect(await blobs.list('v/')).toEqual([variantKey('2026/01/01/big.jpg', 320, 'webp')])
+    expect(await derived.list('')).toEqual([variantKey('2026/01/01/big.jpg', 320, 'webp')])
 
-    const again = await service.get(entry, 320, 'image/webp')
+    const again = await service.get('p', entry, 320, 'image/webp')
     expect(encodes).toBe(1)
     expect(again.etag).toBe(a.etag)
 
-    const jpeg = await service.get(entry, 160, '*/*')
+    const jpeg = await service.get('p', entry, 160, '*/*')
     expect(await sharp(jpeg.body).metadata()).toMatchObject({ format: 'jpeg', width: 160 })
-    const avif = await service.get(entry, 160, 'image/avif')
+    const avif = await service.get('p', entry, 160, 'image/avif')
     expect(avif.contentType).toBe('image/avif')
     expect((await sharp(avif.body).metadata()).format).toBe('heif')
     expect(new Set([a.etag, jpeg.etag, avif.etag]).size).toBe(3)
   })
 
   it('never enlarges, and refuses non-images, missing originals and undecodable bytes in 4xx', async () => {
-    const service = createThumbnailService({ blobs })
-    const small = await service.get(imageEntry('2026/01/01/small.png', 'image/png'), 640, 'image/webp')
+    const service = createThumbnailService({ blobs: storage })
+    const small = await service.get('p', imageEntry('2026/01/01/small.png', 'image/png'), 640, 'image/webp')
     expect(await sharp(small.body).metadata()).toMatchObject({ width: 100, height: 80 })
     await expect(
-      service.get(imageEntry('2026/01/01/x.pdf', 'application/pdf'), 320, ''),
+      service.get('p', imageEntry('2026/01/01/x.pdf', 'application/pdf'), 320, ''),
     ).rejects.toMatchObject({
       status: 404,
     })
-    await expect(service.get(imageEntry('2026/01/01/missing.jpg'), 320, '')).rejects.toMatchObject({
+    await expect(service.get('p', imageEntry('2026/01/01/missing.jpg'), 320, '')).rejects.toMatchObject({
       status: 404,
     })
-    await expect(service.get(imageEntry('2026/01/01/broken.jpg'), 320, '')).rejects.toMatchObject({
+    await expect(service.get('p', imageEntry('2026/01/01/broken.jpg'), 320, '')).rejects.toMatchObject({
       status: 422,
     })
-    expect((await blobs.list('v/')).filter((k) => k.includes('broken'))).toEqual([])
+    expect((await derived.list('')).filter((k) => k.includes('broken'))).toEqual([])
   })
 })

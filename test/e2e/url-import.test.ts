@@ -80,7 +80,7 @@ describe.each(DIALECTS)('URL imports end to end (%s)', (dialect) => {
       systemName: string
     }
   }
-  const blob = async (key: string) => buffer((await server.deps.blobs.get(key))!)
+  const blob = async (key: string) => buffer((await server.deps.blobs.files('default').get(key))!)
 
   it('imports real images of every kind and reports each failure with its reason', async () => {
     const u = (p: string) => media.url(p)
@@ -140,8 +140,8 @@ describe.each(DIALECTS)('URL imports end to end (%s)', (dialect) => {
     expect(failed('slow-1')).toMatch(/^timeout/)
     expect(failed('huge-1')).toBe('too large: more than 200000 bytes')
     expect(failed('fake-1')).toBe('not an image: the content is application/pdf')
-    expect(failed('private-1')).toMatch(/^refused: 10\.0\.0\.7/)
-    expect(failed('private-2')).toMatch(/^refused: 127\.0\.0\.2/)
+    expect(failed('private-1')).toBe('refused: the address of 10.0.0.7 is not allowed')
+    expect(failed('private-2')).toBe('refused: the address of 127.0.0.2 is not allowed')
     expect(failed('private-3')).toMatch(/^refused: /)
     expect(failed('scheme-1')).toMatch(/only http and https/)
     // The slow one was tried 1 + maxRetries times; the flaky one succeeded on its second try.
@@ -185,7 +185,7 @@ describe.each(DIALECTS)('URL imports end to end (%s)', (dialect) => {
     // Exactly the successful items became entries and blobs; failures left nothing behind.
     const all = await server.deps.library.listByExternalIds('default', 'legacy', [...byId.keys()])
     expect(all.map((e) => e.externalId).sort()).toEqual(expected.map((e) => e[0]).sort())
-    expect((await server.deps.blobs.list('')).filter((k) => !k.startsWith('v/')).length).toBe(expected.length)
+    expect((await server.deps.blobs.files('default').list('')).length).toBe(expected.length)
 
     // The webhook: signed with the project's secret, the overview counted, the context passed back.
     const until = Date.now() + 5_000
@@ -378,7 +378,7 @@ describe.each(DIALECTS)('URL imports end to end (%s)', (dialect) => {
   })
 })
 
-describe('URL imports refuse private addresses by default', () => {
+describe.each(DIALECTS)('URL imports refuse private addresses by default (%s)', (dialect) => {
   let server: TestServer
   let media: MediaServer
   let worker: Worker
@@ -386,7 +386,7 @@ describe('URL imports refuse private addresses by default', () => {
     media = await startMediaServer()
     media.routes.set('/a.png', { body: await makeImage('png', 4, 4), type: 'image/png' })
     const config = urlImportConfig({ allowCidrs: [] })
-    server = await startTestServer('sqlite', config)
+    server = await startTestServer(dialect, config)
     worker = server.deps.createWorker()
     worker.start()
   })
@@ -404,11 +404,29 @@ describe('URL imports refuse private addresses by default', () => {
     expect(status.images).toEqual([
       {
         state: 'failed',
-        reason: expect.stringMatching(/^refused: 127\.0\.0\.1 is a private, loopback/),
+        reason: 'refused: the address of 127.0.0.1 is not allowed',
         externalId: 'local',
         systemName: 's',
       },
     ])
+    expect(media.hits.size).toBe(0)
+  })
+
+  it('names the host but never what it resolved to (issue 13, finding 9)', async () => {
+    const res = await request(server, 'POST', '/api/v1/import/images', {
+      token: server.token,
+      body: {
+        systemName: 's',
+        images: [{ id: 'named', url: media.url('/a.png').replace('127.0.0.1', 'localhost') }],
+      },
+    })
+    const status = await waitForJob(server, 'images', (res.body as { id: string }).id)
+    const [item] = status.images as { state: string; reason: string }[]
+    expect(item).toMatchObject({
+      state: 'failed',
+      reason: 'refused: the address of localhost is not allowed',
+    })
+    expect(item!.reason).not.toMatch(/127\.0\.0\.1|::1|\(/)
     expect(media.hits.size).toBe(0)
   })
 })

@@ -126,7 +126,7 @@ describe.each(DIALECTS)('a URL-import worker killed mid-job (%s)', (dialect) => 
       expect(entry.version).toBe(1)
     }
     // Every blob belongs to an entry: nothing a killed attempt wrote was left behind.
-    const keys = await deps.blobs.list('')
+    const keys = await deps.blobs.files('default').list('')
     expect(keys.sort()).toEqual(entries.map((e) => e.asset.key).sort())
   })
 })

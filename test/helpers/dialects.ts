@@ -6,9 +6,14 @@ import { DEFAULT_CONFIG, type Config } from '../../src/config.js'
 
 export type DialectName = 'sqlite' | 'postgres'
 
-const POSTGRES_URL = process.env.MEDIALIB_TEST_POSTGRES_URL
+/**
+ * `MEDIALIB_TEST_DIALECTS=sqlite` runs the SQLite variants only, on purpose (the other-Node.js tiers of CI,
+ * scripts/ci-other-node.sh); otherwise PostgreSQL runs whenever its URL is set, and CI requires it.
+ */
+const SQLITE_ONLY = process.env.MEDIALIB_TEST_DIALECTS === 'sqlite'
+const POSTGRES_URL = SQLITE_ONLY ? undefined : process.env.MEDIALIB_TEST_POSTGRES_URL
 
-if (!POSTGRES_URL) {
+if (!POSTGRES_URL && !SQLITE_ONLY) {
   if (process.env.CI) {
     throw new Error('MEDIALIB_TEST_POSTGRES_URL is not set: CI must run the PostgreSQL tests, not skip them')
   }

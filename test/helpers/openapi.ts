@@ -157,7 +157,7 @@ function escape(text: string): string {
 }
 
 function mediaMatches(declared: string, actual: string): boolean {
-  if (declared === actual) return true
+  if (declared === actual || declared === '*/*') return true
   if (declared.endsWith('/*')) return actual.startsWith(declared.slice(0, -1))
   return false
 }

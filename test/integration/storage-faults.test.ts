@@ -120,8 +120,12 @@ describe.each(DIALECTS)('storage faults during URL imports (%s)', (dialect) => {
 
     beforeAll(async () => {
       server = await startTestServer(dialect, urlImportConfig())
-      blobsDir = path.join(server.db.dataDir, 'blobs')
-      worker = server.deps.createWorker({ logger: quietLogger, blobs: breakingMidway(server.deps.blobs) })
+      blobsDir = path.join(server.db.dataDir, 'projects')
+      const storage = server.deps.blobs
+      worker = server.deps.createWorker({
+        logger: quietLogger,
+        blobs: { files: (p) => breakingMidway(storage.files(p)), derived: (p) => storage.derived(p) },
+      })
       worker.start()
     })
     afterAll(async () => {
@@ -138,7 +142,7 @@ describe.each(DIALECTS)('storage faults during URL imports (%s)', (dialect) => {
       expect(reported.reason).toBe('storing the blob failed: disk write failed midway (injected)')
       expect(seen).toEqual({ puts: MAX_RETRIES + 1, failed: MAX_RETRIES + 1, partialSeen: MAX_RETRIES + 1 })
       expect(await entryOf(server, item)).toBeUndefined()
-      expect(await server.deps.blobs.list('')).toEqual([])
+      expect(await server.deps.blobs.files('default').list('')).toEqual([])
       expect(filesUnder(blobsDir)).toEqual([])
       expect(filesUnder(path.join(server.db.dataDir, 'tmp', 'url-import'))).toEqual([])
     })
@@ -146,15 +150,19 @@ describe.each(DIALECTS)('storage faults during URL imports (%s)', (dialect) => {
     it('a write that fails once: retried, then one entry whose asset is the one stored blob', async () => {
       failNextPuts = 1
       seen.puts = seen.failed = seen.partialSeen = 0
-      const before = new Set(await server.deps.blobs.list(''))
+      const before = new Set(await server.deps.blobs.files('default').list(''))
       const { item } = await importOne(server, media, 'disk-flaky')
       expect(item.state).toBe('success')
       expect(item.attempts).toBe(2)
       expect(seen).toEqual({ puts: 2, failed: 1, partialSeen: 1 })
       const entry = await entryOf(server, item)
       expect(entry?.id).toBe(item.entryId)
-      expect((await server.deps.blobs.list('')).filter((k) => !before.has(k))).toEqual([entry!.asset.key])
-      expect(sha(await buffer((await server.deps.blobs.get(entry!.asset.key))!))).toBe(sha(png))
+      expect((await server.deps.blobs.files('default').list('')).filter((k) => !before.has(k))).toEqual([
+        entry!.asset.key,
+      ])
+      expect(sha(await buffer((await server.deps.blobs.files('default').get(entry!.asset.key))!))).toBe(
+        sha(png),
+      )
       expect(filesUnder(path.join(blobsDir, '.tmp'))).toEqual([])
     })
   })
@@ -296,9 +304,13 @@ describe.each(DIALECTS)('storage faults during URL imports (%s)', (dialect) => {
       expect(puts).toEqual([...Array(S3_ATTEMPTS).fill('503'), 'pass'])
       const entry = await entryOf(server, item)
       expect(entry?.id).toBe(item.entryId)
-      expect(stored).toEqual([entry!.asset.key])
-      expect(sha(await buffer((await bucket.get(entry!.asset.key))!))).toBe(sha(png))
-      expect(sha(await buffer((await server.deps.blobs.get(entry!.asset.key))!))).toBe(sha(png))
+      // The bucket holds it in the project's namespace (`<projectPrefix>files/<key>` under the prefix).
+      const physical = `projects/default/files/${entry!.asset.key}`
+      expect(stored).toEqual([physical])
+      expect(sha(await buffer((await bucket.get(physical))!))).toBe(sha(png))
+      expect(sha(await buffer((await server.deps.blobs.files('default').get(entry!.asset.key))!))).toBe(
+        sha(png),
+      )
     })
   })
 })

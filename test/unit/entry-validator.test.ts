@@ -93,6 +93,9 @@ describe('entry validator: accepted entries', () => {
     ['file', { ...FILE_ASSET, width: 10, height: 10 }],
     ['image', { ...IMAGE_ASSET, url: 'https://x.test/a.WEBP?w=1' }],
     ['image', { ...IMAGE_ASSET, width: 0, height: 0, size: 0 }],
+    // Every relative key is the client's: `v/…` too (thumbnails live in their own namespace).
+    ['video', { ...VIDEO_ASSET, key: 'v/2020/clip.mp4' }],
+    ['image', { ...IMAGE_ASSET, key: '.hidden/..x/a..b.jpg' }],
   ])('accepts a %s with asset %j', (mediaType, asset) => {
     expect(check(entry({ mediaType, asset })).ok).toBe(true)
   })
@@ -208,23 +211,24 @@ describe('entry validator: refused entries', () => {
     ['image', { ...IMAGE_ASSET, duration: 3 }, '/asset/duration', 'is not an allowed property'],
     ['image', { ...IMAGE_ASSET, size: -1 }, '/asset/size', 'must be >= 0'],
     ['image', { ...IMAGE_ASSET, size: '1' }, '/asset/size', 'must be number'],
+    ['image', { ...IMAGE_ASSET, key: '/abs.jpg' }, '/asset/key', 'must be relative (no leading /)'],
+    ['image', { ...IMAGE_ASSET, key: 'a/../b.jpg' }, '/asset/key', "must not contain a '.' or '..' segment"],
+    ['image', { ...IMAGE_ASSET, key: 'a/./b.jpg' }, '/asset/key', "must not contain a '.' or '..' segment"],
+    ['image', { ...IMAGE_ASSET, key: './x.jpg' }, '/asset/key', "must not contain a '.' or '..' segment"],
+    ['image', { ...IMAGE_ASSET, key: 'x/.' }, '/asset/key', "must not contain a '.' or '..' segment"],
+    ['image', { ...IMAGE_ASSET, key: '..' }, '/asset/key', "must not contain a '.' or '..' segment"],
+    ['image', { ...IMAGE_ASSET, key: 'x//y.jpg' }, '/asset/key', 'must not contain an empty segment (//)'],
+    ['image', { ...IMAGE_ASSET, key: 'x/' }, '/asset/key', 'must not end with /'],
+    ['image', { ...IMAGE_ASSET, key: 'a\\b.jpg' }, '/asset/key', 'must not contain a backslash'],
+    ['image', { ...IMAGE_ASSET, key: 'a\u0085b' }, '/asset/key', 'must not contain control characters'],
+    ['image', { ...IMAGE_ASSET, key: 'a\tb' }, '/asset/key', 'must not contain control characters'],
+    ['image', { ...IMAGE_ASSET, key: '' }, '/asset/key', 'must not be empty'],
+    ['image', { ...IMAGE_ASSET, key: 'x'.repeat(901) }, '/asset/key', 'must be at most 900 bytes of UTF-8'],
     [
       'image',
-      { ...IMAGE_ASSET, key: '/abs.jpg' },
+      { ...IMAGE_ASSET, key: `a/${'x'.repeat(201)}` },
       '/asset/key',
-      'must be a relative storage key (no leading /, no .. segment, not under v/)',
-    ],
-    [
-      'image',
-      { ...IMAGE_ASSET, key: 'a/../b.jpg' },
-      '/asset/key',
-      'must be a relative storage key (no leading /, no .. segment, not under v/)',
-    ],
-    [
-      'image',
-      { ...IMAGE_ASSET, key: 'v/x.jpg' },
-      '/asset/key',
-      'must be a relative storage key (no leading /, no .. segment, not under v/)',
+      'must not have a segment longer than 200 bytes of UTF-8',
     ],
     ['video', { ...VIDEO_ASSET, duration: undefined }, '/asset/duration', 'is required'],
     ['video', { ...VIDEO_ASSET, url: 'cdn.example.com/v.mp4' }, '/asset/url', 'must be a URL'],

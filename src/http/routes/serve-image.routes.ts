@@ -1,12 +1,14 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { AssetKeyRepository } from '../../db/asset-key.repository.js'
-import { AppError, NotFoundError } from '../../errors.js'
+import { NotFoundError } from '../../errors.js'
 import type { LibraryService } from '../../media/library.service.js'
 import type { ProjectService } from '../../projects/project.service.js'
 import type { TokenService } from '../../projects/token.service.js'
-import type { BlobStore, ByteRange } from '../../storage/blob-store.js'
-import { checkKey, InvalidKeyError } from '../../storage/blob-store.js'
+import type { ByteRange } from '../../storage/blob-store.js'
+import { keyProblem } from '../../storage/key.js'
+import type { ProjectStorage } from '../../storage/project-storage.js'
 import { principalOf, requireScope } from '../auth.js'
+import { isWithheld, sendPassive, withheldError } from '../passive-file.js'
 import { bearerSecurity, binaryResponse, emptyResponse, errorResponses } from '../schemas/common.js'
 import { ServeImageParams } from '../schemas/media-library.schemas.js'
 import { checkApiVersion } from './context.js'
@@ -17,6 +19,9 @@ const ORIGINAL_HEADERS = {
   'accept-ranges': 'bytes',
   'content-length': 'Bytes in this answer',
 }
+
+/** Any stored type (canonical, lower-cased); only raster images are inline, the rest are attachments. */
+const STORED_TYPE = ['*/*']
 
 const notFound = () => new NotFoundError({ message: 'No image found.' })
 
@@ -51,7 +56,7 @@ export function serveImageRoutes(deps: {
   tokens: TokenService
   projects: ProjectService
   library: LibraryService
-  blobs: BlobStore
+  blobs: ProjectStorage
   assetKeys: AssetKeyRepository
 }): FastifyPluginAsync {
   return async (app) => {
@@ -64,23 +69,17 @@ export function serveImageRoutes(deps: {
           operationId: 'mediaLibraryServeImage',
           summary: 'Stream the original of an asset by its storage key',
           description:
-            'The original bytes with Content-Type, ETag, Last-Modified and single-range support. 403 for a revoked or invalid entry.',
+            'The original bytes with Content-Type, ETag, Last-Modified and single-range support. 403 for a revoked ' +
+            'or invalid entry. Passive: only raster images (JPEG, PNG, GIF, WebP, AVIF) inline, everything else as ' +
+            'an attachment, always with nosniff and a sandbox Content-Security-Policy.',
           security: bearerSecurity('public-api:read'),
           params: ServeImageParams,
           response: {
-            200: binaryResponse(
-              'The original',
-              ['image/*', 'video/*', 'application/octet-stream'],
-              ORIGINAL_HEADERS,
-            ),
-            206: binaryResponse(
-              'A single byte range of the original',
-              ['image/*', 'video/*', 'application/octet-stream'],
-              {
-                ...ORIGINAL_HEADERS,
-                'content-range': 'bytes <start>-<end>/<size>',
-              },
-            ),
+            200: binaryResponse('The original', STORED_TYPE, ORIGINAL_HEADERS),
+            206: binaryResponse('A single byte range of the original', STORED_TYPE, {
+              ...ORIGINAL_HEADERS,
+              'content-range': 'bytes <start>-<end>/<size>',
+            }),
             304: emptyResponse('Not Modified: If-None-Match matched', { etag: 'The ETag' }),
             416: emptyResponse('Range Not Satisfiable', { 'content-range': 'bytes */<size>' }),
             ...errorResponses(403),
@@ -90,36 +89,22 @@ export function serveImageRoutes(deps: {
       async (request, reply) => {
         const { project } = principalOf(request)
         const key = (request.params as { '*': string })['*']
-        try {
-          checkKey(key)
-        } catch (err) {
-          if (err instanceof InvalidKeyError) throw notFound()
-          throw err
-        }
+        // No entry can hold a key outside the grammar.
+        if (keyProblem(key) !== undefined) throw notFound()
         const id = await deps.assetKeys.entryIdOfKey(project, key)
         if (!id) throw notFound()
         const entry = await deps.library.getOrFail(project, id)
         const mediaType = (await deps.projects.mediaTypesOf(project)).get(entry.mediaType)
-        const invalid = mediaType?.config.metadata.some(
-          (p) => p.type === 'li-invalid' && entry.metadata[p.handle] === true,
-        )
-        if (entry.revokedAt !== undefined || invalid) {
-          throw new AppError(403, 'Forbidden', {
-            message: 'The requested image is revoked or marked as invalid',
-          })
-        }
-        const stat = await deps.blobs.stat(key)
+        if (isWithheld(entry, mediaType)) throw withheldError()
+        // Only the caller's project namespace: another project's blob under the same key is not reachable.
+        const blobs = deps.blobs.files(project)
+        const stat = await blobs.stat(key)
         if (!stat) throw notFound()
-        reply
-          .header('content-type', entry.asset.mimeType)
+        sendPassive(reply, entry.asset.mimeType, entry.asset.filename)
           .header('etag', stat.etag)
           .header('last-modified', stat.lastModified.toUTCString())
           .header('accept-ranges', 'bytes')
           .header('cache-control', 'private, no-cache')
-          .header('x-content-type-options', 'nosniff')
-        // An SVG can carry scripts: never let a browser run it in this origin.
-        if (entry.asset.mimeType === 'image/svg+xml')
-          reply.header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; sandbox")
         const inm = request.headers['if-none-match']
         if (inm && inm.split(',').some((t) => t.trim() === stat.etag || t.trim() === '*'))
           return reply.code(304).send()
@@ -127,7 +112,7 @@ export function serveImageRoutes(deps: {
         if (range === 'unsatisfiable') {
           return reply.code(416).header('content-range', `bytes */${stat.size}`).send()
         }
-        const body = await deps.blobs.get(key, range)
+        const body = await blobs.get(key, range)
         if (!body) throw notFound()
         if (range) {
           reply

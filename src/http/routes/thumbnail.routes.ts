@@ -9,14 +9,17 @@ import {
   type ThumbnailService,
   type ThumbnailWidth,
 } from '../../media/thumbnail.service.js'
+import type { ProjectService } from '../../projects/project.service.js'
 import type { TokenService } from '../../projects/token.service.js'
-import { principalOf, requireScope } from '../auth.js'
-import { bearerSecurity, binaryResponse, emptyResponse } from '../schemas/common.js'
+import { presentedToken, principalOf, requireScope } from '../auth.js'
+import { isWithheld, sendPassive, withheldError } from '../passive-file.js'
+import { bearerSecurity, binaryResponse, emptyResponse, errorResponses } from '../schemas/common.js'
 import { EntryIdParams } from '../schemas/media-library.schemas.js'
 import { checkApiVersion } from './context.js'
 
 export interface ThumbnailRoutesDeps {
   tokens: TokenService
+  projects: ProjectService
   library: LibraryService
   thumbnails: ThumbnailService
 }
@@ -45,7 +48,7 @@ const YEAR_SECONDS = 365 * 24 * 60 * 60
 
 /** `GET /api/:apiVersion/mediaLibrary/{id}/thumbnail?w=320` (extension; read scope). */
 export function thumbnailRoutes(deps: ThumbnailRoutesDeps): FastifyPluginAsync {
-  const { tokens, library, thumbnails } = deps
+  const { tokens, projects, library, thumbnails } = deps
   return async (app) => {
     app.get(
       '/api/:apiVersion/mediaLibrary/:id/thumbnail',
@@ -57,8 +60,9 @@ export function thumbnailRoutes(deps: ThumbnailRoutesDeps): FastifyPluginAsync {
           summary: 'A thumbnail of an image entry, made on demand (extension)',
           description:
             'Resized from the stored original on first request (never enlarged), WebP when the `Accept` ' +
-            'header allows it, else AVIF when allowed, else JPEG; cached in the blob store under `v/`. ' +
-            'Answers carry a strong ETag and `Vary: Accept`; `If-None-Match` gives 304.',
+            "header allows it, else AVIF when allowed, else JPEG; cached in the project's derived namespace. " +
+            'Answers carry a strong ETag and `Vary: Accept`; `If-None-Match` gives 304. 403 for a revoked or ' +
+            'invalid entry, except to the UI session cookie (docs/ui.md).',
           security: bearerSecurity('public-api:read'),
           params: EntryIdParams,
           querystring: ThumbnailQuery,
@@ -69,6 +73,7 @@ export function thumbnailRoutes(deps: ThumbnailRoutesDeps): FastifyPluginAsync {
               'cache-control': 'immutable when `key` matches the current asset, else no-cache',
             }),
             304: emptyResponse('Not Modified: If-None-Match matched', { etag: 'The ETag' }),
+            ...errorResponses(422),
           },
         },
       },
@@ -78,12 +83,17 @@ export function thumbnailRoutes(deps: ThumbnailRoutesDeps): FastifyPluginAsync {
         const query = request.query as { w?: ThumbnailWidth; key?: string }
         const width = query.w ?? 320
         const entry = await library.getOrFail(project, id)
+        // API tokens get nothing of a revoked or invalid entry; the UI (cookie session) still shows editors
+        // what they revoked.
+        if (presentedToken(request).via === 'header') {
+          if (isWithheld(entry, (await projects.mediaTypesOf(project)).get(entry.mediaType)))
+            throw withheldError()
+        }
         const accept = request.headers.accept
         const etag = variantEtag(variantKey(entry.asset.key, width, negotiateFormat(accept)))
         reply
           .header('vary', 'Accept')
           .header('etag', etag)
-          .header('x-content-type-options', 'nosniff')
           .header(
             'cache-control',
             query.key === entry.asset.key
@@ -94,8 +104,8 @@ export function thumbnailRoutes(deps: ThumbnailRoutesDeps): FastifyPluginAsync {
         if (ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) {
           return (reply as FastifyReply).status(304).send()
         }
-        const thumbnail = await thumbnails.get(entry, width, accept)
-        return reply.type(thumbnail.contentType).send(thumbnail.body)
+        const thumbnail = await thumbnails.get(project, entry, width, accept)
+        return sendPassive(reply, thumbnail.contentType).send(thumbnail.body)
       },
     )
   }

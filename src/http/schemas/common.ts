@@ -63,6 +63,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   409: 'Conflict',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type: the body is not JSON',
+  422: 'Unprocessable: the image could not be rasterised within its limits',
   429: 'Too Many Requests: rate limit exceeded',
   503: 'Service Unavailable: the database does not answer',
 }

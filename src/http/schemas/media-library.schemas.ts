@@ -33,7 +33,9 @@ export const AssetDoc = component(
   'Asset',
   Type.Object(
     {
-      key: Type.String({ description: 'Relative storage key, e.g. 2022/08/25/<uuid>.jpeg; not under v/' }),
+      key: Type.String({
+        description: 'Relative storage key, e.g. 2022/08/25/<uuid>.jpeg (the grammar: docs/storage.md)',
+      }),
       url: Type.String(),
       size: Type.Number(),
       width: Type.Optional(Type.Number({ description: 'images and videos' })),

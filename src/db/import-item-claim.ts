@@ -1,0 +1,103 @@
+import { sql, type Kysely } from 'kysely'
+import type { Database } from './database.js'
+import type { DatabaseSchema } from './schema.js'
+
+/** How a claim shares the workers between projects. */
+export interface ClaimFairness {
+  /** The project the previous claim of this worker ended with: the round-robin starts after it. */
+  afterProject?: string
+  /** Items of one project running at once over all workers; 0 for no cap. */
+  maxInFlightPerProject: number
+}
+
+type ItemRef = { job_id: string; idx: number }
+
+/**
+ * Picks the items a claim takes, fairly: first items whose lease expired (their worker died), then
+ * round-robin across the projects that have queued items (starting after `afterProject`), one item per
+ * project per round, and within a project by item index and job, so every job's first items come before
+ * any job's later ones. Each project stays under its in-flight cap. Index-backed (`import_items_fair`):
+ * the projects with queued items come from a skip scan, each project's next items from one seek.
+ */
+export async function pickFairly(
+  db: Kysely<DatabaseSchema>,
+  caps: Database['caps'],
+  limit: number,
+  now: Date,
+  fairness: ClaimFairness,
+): Promise<ItemRef[]> {
+  const t = caps.toTime(now)
+  const locking = caps.name === 'postgres'
+  const picked: ItemRef[] = await db
+    .selectFrom('import_items')
+    .select(['job_id', 'idx'])
+    .where('state', '=', 'running')
+    .where('lease_until', '<', t)
+    .orderBy('lease_until')
+    .limit(limit)
+    .$if(locking, (q) => q.forUpdate().skipLocked())
+    .execute()
+  if (picked.length >= limit) return picked
+
+  const projects = (
+    await sql<{ project: string }>`
+      with recursive p(project) as (
+        select (select min(project) from import_items where state = 'queued')
+        union all
+        select (select min(i.project) from import_items i where i.state = 'queued' and i.project > p.project)
+        from p where p.project is not null
+      )
+      select project from p where project is not null`.execute(db)
+  ).rows.map((r) => r.project)
+  const after = fairness.afterProject
+  const order =
+    after === undefined
+      ? projects
+      : [...projects.filter((p) => p > after), ...projects.filter((p) => p <= after)]
+
+  const allowance = new Map<string, number>(order.map((p) => [p, limit]))
+  if (fairness.maxInFlightPerProject > 0) {
+    const running = await db
+      .selectFrom('import_items')
+      .select(['project', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('state', '=', 'running')
+      .where('lease_until', '>=', t)
+      .groupBy('project')
+      .execute()
+    const counts = new Map(running.map((r) => [r.project, Number(r.n)]))
+    for (const p of order)
+      allowance.set(p, Math.max(0, fairness.maxInFlightPerProject - (counts.get(p) ?? 0)))
+  }
+
+  const queues = new Map<string, ItemRef[]>()
+  let active = order.filter((p) => (allowance.get(p) ?? 0) > 0)
+  while (picked.length < limit && active.length > 0) {
+    const again: string[] = []
+    for (const project of active) {
+      if (picked.length >= limit) break
+      let queue = queues.get(project)
+      if (!queue) {
+        queue = await db
+          .selectFrom('import_items')
+          .select(['job_id', 'idx'])
+          .where('state', '=', 'queued')
+          .where('project', '=', project)
+          .where('next_attempt_at', '<=', t)
+          .orderBy('idx')
+          .orderBy('job_id')
+          .limit(Math.min(limit - picked.length, allowance.get(project) ?? 0))
+          .$if(locking, (q) => q.forUpdate().skipLocked())
+          .execute()
+        queues.set(project, queue)
+      }
+      const item = queue.shift()
+      if (!item) continue
+      picked.push(item)
+      const left = (allowance.get(project) ?? 0) - 1
+      allowance.set(project, left)
+      if (left > 0 && queue.length > 0) again.push(project)
+    }
+    active = again
+  }
+  return picked
+}
