@@ -1,9 +1,10 @@
 /**
  * `medialib import` at scale: generates N entries (default 1,000,000) into an NDJSON file, starts a real
  * server process over a fresh SQLite database (or BENCH_DATABASE_URL), imports the file with the CLI
- * and prints the client's peak RSS and the throughput, then the raw-database ceiling: as many of the import
- * benchmark's entries inserted straight into a fresh schema with the driver's plain statements, in the same
- * batch size (bench/import-ceiling.ts). Bounded by BENCH_TIMEOUT_S (default 900 s).
+ * and prints the client's peak RSS and the throughput, then the two raw-database ceilings: as many of the
+ * import benchmark's entries inserted with the driver's plain statements, in the same batch size, into a
+ * fresh copy of medialib's schema (schema ceiling) and into a table with only the seed's two keys
+ * (keys-only ceiling; bench/import-ceiling.ts). Bounded by BENCH_TIMEOUT_S (default 900 s).
  *
  *   npm run bench:cli-import            # BENCH_ENTRIES=200000 for a shorter run
  */
@@ -12,7 +13,7 @@ import { once } from 'node:events'
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { measureCeiling } from './import-ceiling.js'
+import { measureCeiling, measureKeysOnlyCeiling } from './import-ceiling.js'
 import { CLI, freshDatabase, NODE_FLAGS } from './import-server.js'
 
 const ENTRIES = Number(process.env.BENCH_ENTRIES ?? 1_000_000)
@@ -141,20 +142,30 @@ async function main(): Promise<void> {
     console.log(summary.trimEnd())
     // The ceiling runs on the same server as the import: a fresh database next to BENCH_DATABASE_URL's.
     const pgServer = process.env.BENCH_DATABASE_URL
-    const ceilingDb = await freshDatabase(pgServer ? 'postgres' : 'sqlite', pgServer)
+    const dialect = pgServer ? 'postgres' : 'sqlite'
+    const ceilingDb = await freshDatabase(dialect, pgServer)
     let ceiling: number
     try {
       ceiling = (await measureCeiling(ceilingDb, ENTRIES, Number(BATCH))).rate
     } finally {
       await ceilingDb.drop()
     }
+    const keysDb = await freshDatabase(dialect, pgServer)
+    let keysOnly: { rate: number; detail: string }
+    try {
+      keysOnly = await measureKeysOnlyCeiling(keysDb, ENTRIES, Number(BATCH))
+    } finally {
+      await keysDb.drop()
+    }
     console.log(
       [
         `entries imported: ${ok} of ${ENTRIES} (exit ${code}), batch ${BATCH}, concurrency ${CONCURRENCY}`,
         `wall time: ${seconds.toFixed(1)} s`,
         `throughput: ${Math.round(ok / seconds)} entries/s`,
-        `raw-database ceiling (${ENTRIES} rows, batches of ${BATCH}, ${ceilingDb.dialect}): ${Math.round(ceiling)} entries/s`,
-        `medialib import ÷ ceiling: ${(ok / seconds / ceiling).toFixed(2)}`,
+        `schema ceiling (${ENTRIES} rows, batches of ${BATCH}, ${dialect}): ${Math.round(ceiling)} entries/s`,
+        `keys-only ceiling (same rows, ${keysOnly.detail}): ${Math.round(keysOnly.rate)} entries/s`,
+        `medialib import ÷ schema ceiling: ${(ok / seconds / ceiling).toFixed(2)}`,
+        `medialib import ÷ keys-only ceiling: ${(ok / seconds / keysOnly.rate).toFixed(2)}`,
         `client peak RSS: ${mb(clientPeak)} (target < 150 MB)`,
         `server peak RSS: ${mb(serverPeak)}`,
       ].join('\n'),

@@ -4,7 +4,13 @@
  * carries one translation. `tag` keeps externalIds of different runs apart.
  */
 import { generateEntryId } from '../src/media/ids.js'
+import { createAjv } from '../src/media/ajv.js'
+import { defaultMediaTypes } from '../src/media/media-types/media-type.js'
+import { compileMediaType } from '../src/media/media-types/metadata-validator.js'
 import { searchTextOf } from '../src/media/search-text.js'
+
+/** The benchmark's entries are of the default `image` media type. */
+const DEFAULT_IMAGE = compileMediaType(createAjv(), defaultMediaTypes()[0]!)
 
 export const BENCH_PROJECT = 'default'
 export const BENCH_SYSTEM = 'bench-archive'
@@ -90,7 +96,7 @@ export function ceilingRow(entry: BenchEntry, timestamp: string): unknown[] {
     entry.translations === undefined ? null : JSON.stringify(entry.translations),
     timestamp,
     timestamp,
-    // The default media types index no metadata property: the search text is the filename's words.
-    searchTextOf(entry as never, undefined),
+    // The default media type indexes title, caption and description, besides the filenames.
+    searchTextOf(entry as never, DEFAULT_IMAGE),
   ]
 }

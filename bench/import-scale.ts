@@ -2,15 +2,22 @@
  * The scale run: 1,000,000 entries through `POST /api/v1/import/mediaLibrary` in batches of 1,000 (one
  * client) to a real `medialib serve`. Prints throughput per 100k slice, its decay, the final database
  * size, the server's RSS, and p50/p99 of GET by id and by externalId after 10k and after all entries.
- * Then the raw-database ceiling over the same number of entries on a fresh database, slice by slice
- * (bench/import-ceiling.ts), so that medialib's decay can be read against the database's own.
+ * Then both raw-database ceilings (bench/import-ceiling.ts), the schema ceiling and the keys-only one,
+ * over the same number of entries on a fresh database each, slice by slice, so that medialib's rate and
+ * decay can be read against the database's own.
  */
 import http from 'node:http'
 import { performance } from 'node:perf_hooks'
-import { measureCeiling } from './import-ceiling.js'
+import { measureCeiling, measureKeysOnlyCeiling } from './import-ceiling.js'
 import { BENCH_SYSTEM } from './import-entries.js'
 import { forkLoad } from './import-run.js'
-import { freshDatabase, startServe, type Dialect, type ServeProcess } from './import-server.js'
+import {
+  freshDatabase,
+  startServe,
+  type BenchDatabase,
+  type Dialect,
+  type ServeProcess,
+} from './import-server.js'
 
 const BATCH = 1_000
 const SLICE = 100_000
@@ -130,26 +137,42 @@ export async function runScale(dialect: Dialect, total: number): Promise<void> {
     await server.stop()
     await db.drop()
   }
-  await ceilingSlices(dialect, total, slices)
+  await ceilingSlices(dialect, total, slices, 'schema ceiling', (db, count, start) =>
+    measureCeiling(db, count, BATCH, start),
+  )
+  await ceilingSlices(dialect, total, slices, 'keys-only ceiling', (db, count, start) =>
+    measureKeysOnlyCeiling(db, count, BATCH, start),
+  )
 }
 
-/** The ceiling, slice by slice on one fresh database, next to medialib's slices of the same run. */
-async function ceilingSlices(dialect: Dialect, total: number, medialib: number[]): Promise<void> {
+/** A ceiling, slice by slice on one fresh database, next to medialib's slices of the same run. */
+async function ceilingSlices(
+  dialect: Dialect,
+  total: number,
+  medialib: number[],
+  name: string,
+  measure: (db: BenchDatabase, count: number, start: number) => Promise<{ rate: number }>,
+): Promise<void> {
   const db = await freshDatabase(dialect)
   const rates: number[] = []
   try {
     for (let start = 0; start < total; start += SLICE) {
-      const { rate } = await measureCeiling(db, Math.min(SLICE, total - start), BATCH, start)
+      const { rate } = await measure(db, Math.min(SLICE, total - start), start)
       rates.push(rate)
       const ratio = medialib[rates.length - 1] ? (medialib[rates.length - 1]! / rate).toFixed(2) : '-'
       console.log(
-        `ceiling slice ${(start / 1000).toFixed(0)}k-${((start + SLICE) / 1000).toFixed(0)}k: ${Math.round(rate)} entries/s, medialib ÷ ceiling ${ratio}`,
+        `${name} slice ${(start / 1000).toFixed(0)}k-${((start + SLICE) / 1000).toFixed(0)}k: ${Math.round(rate)} entries/s, medialib ÷ ${name} ${ratio}`,
       )
     }
+    const overall = total / rates.reduce((sum, rate) => sum + SLICE / rate, 0)
+    const medialibOverall = total / medialib.reduce((sum, rate) => sum + SLICE / rate, 0)
+    console.log(
+      `${name} overall: ${Math.round(overall)} entries/s, medialib ÷ ${name} ${(medialibOverall / overall).toFixed(2)}`,
+    )
     if (rates.length >= 2) {
       const decay = (r: number[]) => `${((1 - r[r.length - 1]! / r[0]!) * 100).toFixed(1)} %`
       console.log(
-        `ceiling decay from the first slice to the last: ${decay(rates)} (medialib: ${decay(medialib)})`,
+        `${name} decay from the first slice to the last: ${decay(rates)} (medialib: ${decay(medialib)})`,
       )
     }
   } finally {

@@ -82,6 +82,33 @@ export async function freshDatabase(dialect: Dialect, server = PG_URL): Promise<
   }
 }
 
+/**
+ * PostgreSQL: the CPU seconds so far of every backend connected to the database, by pid (from
+ * `/proc/<pid>/stat`; the server runs on this machine). Two snapshots give the database's CPU over a run.
+ */
+export async function backendCpu(db: BenchDatabase): Promise<Map<number, number>> {
+  const name = new URL(db.url!).pathname.slice(1)
+  const rows = (await admin(
+    `SELECT pid FROM pg_stat_activity WHERE datname = '${name}' AND pid <> pg_backend_pid()`,
+  )) as { pid: number }[]
+  const cpu = new Map<number, number>()
+  for (const { pid } of rows) {
+    try {
+      cpu.set(pid, cpuSecondsOf(pid))
+    } catch {
+      // the backend ended in between
+    }
+  }
+  return cpu
+}
+
+/** CPU seconds the backends used between two snapshots (a backend new in `after` counts from zero). */
+export function backendCpuBetween(before: Map<number, number>, after: Map<number, number>): number {
+  let sum = 0
+  for (const [pid, seconds] of after) sum += seconds - (before.get(pid) ?? 0)
+  return sum
+}
+
 /** Environment without the caller's MEDIALIB_* settings: the benchmark says everything explicitly. */
 function cleanEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}

@@ -12,10 +12,19 @@
  */
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
-import { measureCeiling } from './import-ceiling.js'
+import { measureCeiling, measureKeysOnlyCeiling } from './import-ceiling.js'
 import { forkLoad } from './import-run.js'
 import { runScale } from './import-scale.js'
-import { freshDatabase, median, PG_URL, startServe, type Dialect } from './import-server.js'
+import {
+  freshDatabase,
+  median,
+  PG_URL,
+  startServe,
+  backendCpu,
+  backendCpuBetween,
+  type BenchDatabase,
+  type Dialect,
+} from './import-server.js'
 
 const args = process.argv.slice(2)
 const option = (name: string, fallback: string) => {
@@ -39,21 +48,30 @@ interface Row {
   dialect: Dialect
   batch: number
   clients: number
+  keysOnly: number
   ceiling: number
   medialib: number
   peakRssMb: number
   /** Server CPU (user + system) per entry, in microseconds: contention on the machine barely moves it. */
   cpuUs: number
+  /** PostgreSQL: its backends' CPU per entry, µs (on SQLite the database's work is in the server's CPU). */
+  dbCpuUs: number
 }
 
-async function ceilingOnce(dialect: Dialect, batch: number): Promise<{ rate: number; cpuUs: number }> {
+/** `measure` on a fresh database of its own, dropped afterwards. */
+async function onFreshDatabase<T>(dialect: Dialect, measure: (db: BenchDatabase) => Promise<T>): Promise<T> {
   const db = await freshDatabase(dialect)
   try {
-    return await measureCeiling(db, ENTRIES, batch)
+    return await measure(db)
   } finally {
     await db.drop()
   }
 }
+
+const ceilingOnce = (dialect: Dialect, batch: number) =>
+  onFreshDatabase(dialect, (db) => measureCeiling(db, ENTRIES, batch))
+const keysOnlyOnce = (dialect: Dialect, batch: number) =>
+  onFreshDatabase(dialect, (db) => measureKeysOnlyCeiling(db, ENTRIES, batch))
 
 let tagCounter = 0
 
@@ -61,7 +79,7 @@ async function medialibOnce(
   dialect: Dialect,
   batch: number,
   clients: number,
-): Promise<{ rate: number; peakRss: number; cpuUs: number }> {
+): Promise<{ rate: number; peakRss: number; cpuUs: number; dbCpuUs: number }> {
   const db = await freshDatabase(dialect)
   const nodeArgs = PROFILE_DIR
     ? [
@@ -75,6 +93,7 @@ async function medialibOnce(
   const server = await startServe(db, nodeArgs)
   try {
     const cpuBefore = server.cpuSeconds()
+    const backendsBefore = dialect === 'postgres' ? await backendCpu(db) : new Map<number, number>()
     const done = await forkLoad(
       {
         baseUrl: server.baseUrl,
@@ -90,7 +109,11 @@ async function medialibOnce(
       RUN_TIMEOUT_MS,
     )
     const cpuUs = ((server.cpuSeconds() - cpuBefore) * 1e6) / done.entries
-    return { rate: done.entries / done.seconds, peakRss: server.peakRss(), cpuUs }
+    const dbCpuUs =
+      dialect === 'postgres'
+        ? (backendCpuBetween(backendsBefore, await backendCpu(db)) * 1e6) / done.entries
+        : 0
+    return { rate: done.entries / done.seconds, peakRss: server.peakRss(), cpuUs, dbCpuUs }
   } finally {
     await server.stop()
     await db.drop()
@@ -104,14 +127,14 @@ export function printTable(rows: Row[]): void {
     `\nImport throughput, entries/s, median of ${RUNS} run(s) of ${ENTRIES.toLocaleString('en')} entries each`,
   )
   console.log(
-    '| dialect  | batch | clients |  ceiling | medialib | medialib ÷ ceiling | server peak RSS | server CPU/entry |',
+    '| dialect  | batch | clients | keys-only |   schema | medialib | ÷ keys-only | ÷ schema | server peak RSS | server CPU/entry | postgres CPU/entry |',
   )
   console.log(
-    '|----------|------:|--------:|---------:|---------:|-------------------:|----------------:|-----------------:|',
+    '|----------|------:|--------:|----------:|---------:|---------:|------------:|---------:|----------------:|-----------------:|-------------------:|',
   )
   for (const r of rows) {
     console.log(
-      `| ${r.dialect.padEnd(8)} | ${String(r.batch).padStart(5)} | ${String(r.clients).padStart(7)} |${num(r.ceiling)} |${num(r.medialib)} | ${(r.medialib / r.ceiling).toFixed(2).padStart(18)} | ${`${r.peakRssMb.toFixed(0)} MB`.padStart(15)} | ${`${r.cpuUs.toFixed(0)} µs`.padStart(16)} |`,
+      `| ${r.dialect.padEnd(8)} | ${String(r.batch).padStart(5)} | ${String(r.clients).padStart(7)} | ${num(r.keysOnly)} |${num(r.ceiling)} |${num(r.medialib)} | ${(r.medialib / r.keysOnly).toFixed(2).padStart(11)} | ${(r.medialib / r.ceiling).toFixed(2).padStart(8)} | ${`${r.peakRssMb.toFixed(0)} MB`.padStart(15)} | ${`${r.cpuUs.toFixed(0)} µs`.padStart(16)} | ${(r.dialect === 'postgres' ? `${r.dbCpuUs.toFixed(0)} µs` : '-').padStart(18)} |`,
     )
   }
 }
@@ -122,13 +145,19 @@ async function table(): Promise<void> {
   const rows: Row[] = []
   for (const dialect of DIALECTS) {
     const ceilings = new Map<number, number[]>()
-    const medialib = new Map<string, { rate: number; peakRss: number; cpuUs: number }[]>()
+    const keysOnly = new Map<number, number[]>()
+    const medialib = new Map<string, { rate: number; peakRss: number; cpuUs: number; dbCpuUs: number }[]>()
     for (let run = 1; run <= RUNS; run++) {
       for (const batch of BATCHES) {
-        const { rate, cpuUs } = await ceilingOnce(dialect, batch)
+        const { rate, dbCpuUs } = await ceilingOnce(dialect, batch)
         ceilings.set(batch, [...(ceilings.get(batch) ?? []), rate])
         console.log(
-          `${dialect} run ${run}: ceiling, batches of ${batch}: ${Math.round(rate)} entries/s, inserting process CPU ${cpuUs.toFixed(0)} µs/entry`,
+          `${dialect} run ${run}: schema ceiling, batches of ${batch}: ${Math.round(rate)} entries/s, database CPU ${dbCpuUs.toFixed(0)} µs/entry`,
+        )
+        const keys = await keysOnlyOnce(dialect, batch)
+        keysOnly.set(batch, [...(keysOnly.get(batch) ?? []), keys.rate])
+        console.log(
+          `${dialect} run ${run}: keys-only ceiling, batches of ${batch}: ${Math.round(keys.rate)} entries/s, database CPU ${keys.dbCpuUs.toFixed(0)} µs/entry (${keys.detail})`,
         )
       }
       for (const batch of BATCHES) {
@@ -137,7 +166,7 @@ async function table(): Promise<void> {
           const key = `${batch}/${clients}`
           medialib.set(key, [...(medialib.get(key) ?? []), result])
           console.log(
-            `${dialect} run ${run}: medialib, batches of ${batch}, ${clients} client(s): ${Math.round(result.rate)} entries/s, peak RSS ${(result.peakRss / 2 ** 20).toFixed(0)} MB, server CPU ${result.cpuUs.toFixed(0)} µs/entry`,
+            `${dialect} run ${run}: medialib, batches of ${batch}, ${clients} client(s): ${Math.round(result.rate)} entries/s, peak RSS ${(result.peakRss / 2 ** 20).toFixed(0)} MB, server CPU ${result.cpuUs.toFixed(0)} µs/entry${dialect === 'postgres' ? `, postgres backends' CPU ${result.dbCpuUs.toFixed(0)} µs/entry` : ''}`,
           )
         }
       }
@@ -149,10 +178,12 @@ async function table(): Promise<void> {
           dialect,
           batch,
           clients,
+          keysOnly: median(keysOnly.get(batch)!),
           ceiling: median(ceilings.get(batch)!),
           medialib: median(results.map((r) => r.rate)),
           peakRssMb: median(results.map((r) => r.peakRss)) / 2 ** 20,
           cpuUs: median(results.map((r) => r.cpuUs)),
+          dbCpuUs: median(results.map((r) => r.dbCpuUs)),
         })
       }
     }

@@ -67,6 +67,10 @@ async function fill(deps: Deps, size: number): Promise<void> {
         CASE WHEN n % 100 = 0 THEN strftime('%Y-%m-%dT%H:%M:%fZ', ${BASE_MS / 1000} + n / 1000.0, 'unixepoch') END,
         'photo ' || n || ' jpg title w' || (n % 100) || ' u' || n
       FROM c`.execute(db)
+    // The import fills the full-text index per batch (migration 0006); this bulk fill does it once.
+    await sql`INSERT INTO media_entries_fts(rowid, search_text) SELECT seq, search_text FROM media_entries`.execute(
+      db,
+    )
     await sql`ANALYZE`.execute(db)
     return
   }

@@ -31,8 +31,14 @@ export async function measureUrlCeiling(
   if (db.dialect === 'sqlite') {
     const sqlite = openRawSqlite(db.sqliteFile)
     const statement = sqlite.prepare(text)
+    // No trigger fills the full-text index since migration 0006: the row's text goes in with it.
+    const fts = sqlite.prepare('INSERT INTO media_entries_fts(rowid, search_text) VALUES (?, ?)')
+    const insertRow = sqlite.transaction((row: unknown[]) => {
+      const { lastInsertRowid } = statement.run(row)
+      fts.run(lastInsertRowid, row[row.length - 1])
+    })
     insert = async (row) => {
-      statement.run(row)
+      insertRow(row)
     }
     close = async () => {
       sqlite.close()

@@ -8,6 +8,8 @@ import { registerErrorHandling } from './http/errors.js'
 import { registerRateLimit } from './http/rate-limit.js'
 import { registerValidatorCompiler } from './http/validator-compiler.js'
 import { healthRoutes } from './http/routes/health.routes.js'
+import { operationsRoutes } from './http/routes/operations.routes.js'
+import { createMetrics } from './metrics.js'
 import { importRoutes } from './http/routes/import.routes.js'
 import { mediaLibraryRoutes } from './http/routes/media-library.routes.js'
 import { urlImportRoutes } from './http/routes/url-import.routes.js'
@@ -63,13 +65,22 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   await app.register(swagger, swaggerOptions(deps.config))
   await app.register(swaggerUi, { routePrefix: '/api/docs' })
 
+  // Metrics: every answered request by route pattern, imported entries and thumbnail times (src/metrics.ts).
+  const metrics = createMetrics(deps.database)
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched'
+    metrics.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000)
+  })
+
   await app.register(healthRoutes(deps.database))
-  await app.register(importRoutes(deps))
+  await app.register(operationsRoutes({ ...deps, metrics }))
+  await app.register(importRoutes({ ...deps, importer: metrics.countImports(deps.importer) }))
   await app.register(mediaLibraryRoutes(deps))
   await app.register(urlImportRoutes(deps))
   await app.register(serveImageRoutes(deps))
   await app.register(projectRoutes(deps))
-  await app.register(thumbnailRoutes({ ...deps, thumbnails: createThumbnailService({ blobs: deps.blobs }) }))
+  const thumbnails = metrics.timeThumbnails(createThumbnailService({ blobs: deps.blobs }))
+  await app.register(thumbnailRoutes({ ...deps, thumbnails }))
   await app.register(uiRoutes(deps))
   await app.register(uiImportsRoutes(deps))
 

@@ -36,6 +36,24 @@ function readConfigFile(file: string): Partial<Config> {
   }
 }
 
+type SchemaNode = { properties?: Record<string, SchemaNode> }
+
+/** The first key of a config file that the schema does not know, with the keys valid at its place. */
+function unknownKey(
+  value: unknown,
+  schema: SchemaNode,
+  prefix = '',
+): { key: string; valid: string[] } | undefined {
+  if (!schema.properties || value === null || typeof value !== 'object' || Array.isArray(value)) return
+  for (const [key, child] of Object.entries(value)) {
+    const sub = schema.properties[key]
+    if (!sub) return { key: `${prefix}${key}`, valid: Object.keys(schema.properties) }
+    const deeper = unknownKey(child, sub, `${prefix}${key}.`)
+    if (deeper) return deeper
+  }
+  return undefined
+}
+
 function intFrom(value: string | number | undefined, name: string): number | undefined {
   if (value === undefined || value === '') return undefined
   const n = typeof value === 'number' ? value : Number(value)
@@ -61,11 +79,17 @@ function definedOnly<T extends object>(obj: T): Partial<T> {
  * FORCE_PATH_STYLE, ACCESS_KEY_ID, SECRET_ACCESS_KEY, PART_SIZE_BYTES, REQUEST_CHECKSUM_CALCULATION,
  * RESPONSE_CHECKSUM_VALIDATION, CONNECT_TIMEOUT_MS, SOCKET_TIMEOUT_MS, MAX_ATTEMPTS),
  * MEDIALIB_FETCH_ALLOW_CIDRS (comma-separated), MEDIALIB_WORKER_CONCURRENCY, MEDIALIB_IN_PROCESS_WORKER,
- * MEDIALIB_MAX_IN_FLIGHT_PER_PROJECT.
+ * MEDIALIB_MAX_IN_FLIGHT_PER_PROJECT, MEDIALIB_METRICS_ENABLED, MEDIALIB_METRICS_TOKEN.
  */
 export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Config {
   const configFile = flags.config ?? env.MEDIALIB_CONFIG
   const fromFile = configFile ? readConfigFile(configFile) : {}
+  const unknown = unknownKey(fromFile, ConfigSchema as SchemaNode)
+  if (unknown) {
+    throw new UsageError(
+      `unknown config key '${unknown.key}' in ${configFile}; valid keys here: ${unknown.valid.join(', ')}`,
+    )
+  }
   const fromEnv = definedOnly({
     host: env.MEDIALIB_HOST || undefined,
     port: intFrom(env.MEDIALIB_PORT, 'MEDIALIB_PORT'),
@@ -92,6 +116,14 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Con
     ...fromEnv,
     ...fromFlags,
     limits: { ...DEFAULT_CONFIG.limits, ...(fromFile.limits ?? {}), ...limitsFromEnv },
+    metrics: {
+      ...DEFAULT_CONFIG.metrics,
+      ...(fromFile.metrics ?? {}),
+      ...definedOnly({
+        enabled: boolFrom(env.MEDIALIB_METRICS_ENABLED),
+        token: env.MEDIALIB_METRICS_TOKEN || undefined,
+      }),
+    },
     ui: {
       ...DEFAULT_CONFIG.ui,
       ...(fromFile.ui ?? {}),

@@ -122,6 +122,15 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    /** `GET /metrics` in Prometheus format (docs/operations.md). Off by default. */
+    metrics: Type.Object(
+      {
+        enabled: Type.Boolean(),
+        /** When set, a scrape must send `Authorization: Bearer <token>`. */
+        token: Type.String(),
+      },
+      { additionalProperties: false },
+    ),
     /** The browser UI. */
     ui: Type.Object(
       {
@@ -153,6 +162,7 @@ export const DEFAULT_CONFIG: Config = {
     rateLimitPerMinute: 0,
   },
   ui: { trustForwardedProto: false },
+  metrics: { enabled: false, token: '' },
   publicBaseUrl: '',
   storage: {
     driver: 'disk',

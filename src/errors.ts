@@ -45,8 +45,12 @@ export class UnauthorizedError extends AppError {
 }
 
 export class ForbiddenError extends AppError {
-  constructor(message = 'The request requires higher privileges') {
-    super(403, 'Forbidden', { access_token: message })
+  /** `missingScope`: the scope the token lacks, named in `error_details.missing_scope`. */
+  constructor(message = 'The request requires higher privileges', missingScope?: string) {
+    super(403, 'Forbidden', {
+      access_token: message,
+      ...(missingScope ? { missing_scope: missingScope } : {}),
+    })
   }
 }
 

@@ -35,8 +35,11 @@ function LoginPage({ onLogin }) {
     <p>Sign in with a project token (it starts with <code>ml_</code>).</p>
     <details>
       <summary>No token yet?</summary>
-      <p>On the server, run</p>
-      <pre><code>${'npx medialib tokens create --project default --scope public-api:read --scope public-api:write'}</code></pre>
+      <p>
+        On the server, run (with the data directory the server uses; for PostgreSQL,
+        <code>--database URL</code>)
+      </p>
+      <pre><code>${'npx medialib tokens create --data-dir /path/to/data --project default --scope public-api:read --scope public-api:write'}</code></pre>
       <p>${'Leave out the write scope for a token that can only look.'}</p>
     </details>
     <form onSubmit=${submit}>

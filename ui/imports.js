@@ -113,6 +113,15 @@ function Job({ job, open }) {
   </article>`
 }
 
+/** `URL` or `URL id` as an item of a URL import; undefined when the line is neither. */
+function lineItem(line) {
+  const parts = line.split(/\s+/)
+  if (parts.length > 2) return undefined
+  const [url, id] = parts
+  if (!/^https?:\/\/[^/\s]+/i.test(url)) return undefined
+  return { url, id: id ?? url.split('/').pop() }
+}
+
 function NewImport({ session, onStarted }) {
   const [kind, setKind] = useState('images')
   const [systemName, setSystemName] = useState('')
@@ -126,10 +135,14 @@ function NewImport({ session, onStarted }) {
       .map((s) => s.trim())
       .filter(Boolean)
     if (!lines.length) return setError('Give at least one URL.')
-    const items = lines.map((line) => {
-      const [url, id] = line.split(/\s+/)
-      return { url, id: id ?? url.split('/').pop() }
-    })
+    // A line is a URL, optionally followed by an id: anything else is refused here, naming the line.
+    const parsed = lines.map((line) => lineItem(line))
+    const bad = parsed.findIndex((item) => item === undefined)
+    if (bad >= 0)
+      return setError(
+        `Line ${bad + 1} is not "URL" or "URL id": ${lines[bad]} (one http(s) URL per line, optionally an id after a space)`,
+      )
+    const items = parsed
     try {
       const res = await api('POST', `${API}/import/${kind}`, {
         systemName,

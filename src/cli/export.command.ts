@@ -10,6 +10,7 @@ import { clientFrom, EXIT, failUsage, intOption } from './import.command.js'
 interface ExportOptions {
   server?: string
   token?: string
+  tokenFile?: string
   apiVersion: string
   retries: number
   pageSize: number
@@ -75,6 +76,7 @@ export function exportCommand(): Command {
     .description('write every entry of a project as NDJSON that `medialib import` takes back')
     .option('--server <url>', 'the medialib server, e.g. http://127.0.0.1:3000')
     .option('--token <token>', 'an API token of the project (public-api:read)')
+    .option('--token-file <file>', 'read the token from this file (or set MEDIALIB_TOKEN): not visible in ps')
     .option(
       '--api-version <version>',
       'API version of the requests (2026-01 or later answers `results`)',

@@ -1,10 +1,11 @@
+import { readFileSync } from 'node:fs'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { createApiClient, type ApiClient } from '../client/api-client.js'
 import { ApiError, ConnectionError, DEFAULT_RETRY } from '../client/http-retry.js'
 import { API_VERSIONS, SUPPORTED_VERSIONS } from '../http/api-versions.js'
 import { UsageError } from '../errors.js'
 import { checkpointPathOf, ReportWithCheckpoint, type ImportCounts } from './import/checkpoint.js'
-import { countingLedger, runImport } from './import/import-runner.js'
+import { countingLedger, runImport, type ReportLine } from './import/import-runner.js'
 import { chooseProgressMode, createProgress, type ProgressReporter } from './import/progress.js'
 import { countEntries, INPUT_FORMATS, openInput, type InputFormat } from './import/readers.js'
 import { formatSummary, summaryRows } from './import/summary.js'
@@ -30,11 +31,41 @@ export function failUsage(err: unknown): never {
   process.exit(EXIT.usage)
 }
 
+/** Where the CLI's API clients take their token from: `--token`, `--token-file`, or MEDIALIB_TOKEN. */
+export interface TokenOptions {
+  token?: string
+  tokenFile?: string
+}
+
+/**
+ * The token: `--token`, else the first line of `--token-file`, else MEDIALIB_TOKEN (the last two keep it
+ * out of `ps` and the shell history).
+ */
+export function tokenFrom(options: TokenOptions, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (options.token) return options.token
+  if (options.tokenFile) {
+    let text: string
+    try {
+      text = readFileSync(options.tokenFile, 'utf8')
+    } catch (err) {
+      throw new UsageError(`cannot read --token-file ${options.tokenFile}: ${(err as Error).message}`)
+    }
+    const token = text.split(/\r?\n/)[0]?.trim()
+    if (!token) throw new UsageError(`--token-file ${options.tokenFile} is empty`)
+    return token
+  }
+  return env.MEDIALIB_TOKEN?.trim() || undefined
+}
+
 export function clientFrom(
-  options: { server?: string; token?: string; apiVersion: string; retries: number },
+  options: TokenOptions & { server?: string; apiVersion: string; retries: number },
   note?: (m: string) => void,
 ): ApiClient {
-  if (!options.server || !options.token) throw new UsageError('--server URL and --token TOKEN are required')
+  const token = tokenFrom(options)
+  if (!options.server || !token)
+    throw new UsageError(
+      '--server URL and --token TOKEN are required (or the token in --token-file FILE or MEDIALIB_TOKEN)',
+    )
   if (!/^https?:\/\//.test(options.server))
     throw new UsageError(`--server must be an http(s) URL, got '${options.server}'`)
   if (!API_VERSIONS.has(options.apiVersion)) {
@@ -44,20 +75,21 @@ export function clientFrom(
   }
   return createApiClient({
     server: options.server,
-    token: options.token,
+    token,
     apiVersion: options.apiVersion,
     retry: {
       ...DEFAULT_RETRY,
       attempts: options.retries + 1,
       onRetry: ({ attempt, delayMs, reason }) =>
-        note?.(`retry ${attempt}/${options.retries} in ${delayMs} ms: ${reason}`),
+        note?.(
+          `waiting ${delayMs} ms for ${options.server} (${reason}), then retry ${attempt} of ${options.retries}`,
+        ),
     },
   })
 }
 
-interface ImportOptions {
+interface ImportOptions extends TokenOptions {
   server?: string
-  token?: string
   apiVersion: string
   batch: number
   concurrency: number
@@ -76,7 +108,7 @@ interface ImportOptions {
 
 function resumeHint(file: string, options: ImportOptions): string {
   const args = [
-    `medialib import ${file}`,
+    `npx medialib import ${file}`,
     `--server ${options.server}`,
     '--token "$TOKEN"',
     `--report ${options.report}`,
@@ -87,6 +119,33 @@ function resumeHint(file: string, options: ImportOptions): string {
   if (options.mediaType) args.push(`--media-type ${options.mediaType}`)
   for (const m of options.set ?? []) args.push(`--set '${m}'`)
   return `${args.join(' ')} --resume`
+}
+
+/** Failures printed without `--report`. */
+const SHOWN_FAILURES = 10
+
+/** The first failures, one line each (line number, entry, reason), and how many more there are. */
+export function listFailures(shown: readonly ReportLine[], total: number): string {
+  const lines = [...shown]
+    .sort((a, b) => a.line - b.line)
+    .map((f) => {
+      const reason =
+        typeof f.details?.message === 'string' ? f.details.message : JSON.stringify(f.details ?? {})
+      return `line ${f.line} (${f.correlation}): ${f.error ?? 'failed'}: ${reason}`
+    })
+  if (total > shown.length) lines.push(`… and ${total - shown.length} more; --report FILE lists all`)
+  return `${lines.join('\n')}\n`
+}
+
+/** For a 401 or 403 that ended the run: what is wrong with the token, and how to get a right one. */
+export function refusedTokenMessage(fatal: Error | undefined): string | undefined {
+  if (!(fatal instanceof ApiError) || (fatal.status !== 401 && fatal.status !== 403)) return undefined
+  if (fatal.status === 401) {
+    return `the server refused the token (${fatal.message}). Pass a valid token of the target project with --token, --token-file FILE or MEDIALIB_TOKEN.`
+  }
+  const details = (fatal.body as { error_details?: { missing_scope?: unknown } } | undefined)?.error_details
+  const scope = typeof details?.missing_scope === 'string' ? details.missing_scope : 'public-api:write'
+  return `the token lacks the scope ${scope} (${fatal.message}). Create one with: medialib tokens create --data-dir DIR --project P --scope public-api:write --scope public-api:read`
 }
 
 async function runImportCommand(file: string, options: ImportOptions): Promise<number> {
@@ -138,6 +197,8 @@ async function runImportCommand(file: string, options: ImportOptions): Promise<n
     return counts.failed > 0 ? EXIT.failed : EXIT.ok
   }
 
+  // Without a report, the first failures are kept to be printed after the summary.
+  const failures: ReportLine[] = []
   const notes: { sink?: ProgressReporter } = {}
   const client = clientFrom(options, (m) => notes.sink?.note(m))
   const { format, items } = await openInput(file, readOptions)
@@ -166,6 +227,11 @@ async function runImportCommand(file: string, options: ImportOptions): Promise<n
       concurrency: options.concurrency,
       onProgress: (counts) => progress.update(counts),
       shouldStop: () => stopping,
+      ...(options.report
+        ? {}
+        : {
+            onFailure: (line: ReportLine) => void (failures.length < SHOWN_FAILURES && failures.push(line)),
+          }),
     })
   } finally {
     process.off('SIGINT', onSigint)
@@ -175,6 +241,12 @@ async function runImportCommand(file: string, options: ImportOptions): Promise<n
   const { counts } = result
   const processed = counts.ok + counts.alreadyPresent + counts.failed - ledger.resumedFrom
   printSummary(counts, processed, { skipped: result.skipped, interrupted: result.interrupted })
+  if (!options.json && failures.length > 0) process.stderr.write(listFailures(failures, counts.failed))
+  const refused = refusedTokenMessage(result.fatal)
+  if (refused) {
+    process.stderr.write(`medialib import stopped: ${refused}\n`)
+    return EXIT.usage
+  }
   if (result.fatal || result.interrupted) {
     const why = result.fatal ? `stopped: ${result.fatal.message}` : 'interrupted'
     const how = options.report
@@ -192,6 +264,7 @@ export function importCommand(): Command {
     .argument('<file>', 'the input file, or - for stdin')
     .option('--server <url>', 'the medialib server, e.g. http://127.0.0.1:3000')
     .option('--token <token>', 'an API token of the target project (public-api:write, and :read for re-runs)')
+    .option('--token-file <file>', 'read the token from this file (or set MEDIALIB_TOKEN): not visible in ps')
     .option('--api-version <version>', 'API version of the requests', 'v1')
     .option('--batch <n>', 'entries per request (1-10000)', intOption('--batch', 1, 10_000), 500)
     .option('--concurrency <n>', 'requests in flight (1-32)', intOption('--concurrency', 1, 32), 4)

@@ -1,5 +1,6 @@
 import { Command } from 'commander'
 import { migrateToLatest, openDatabase } from '../db/database.js'
+import { announceDatabase } from './database-target.js'
 import { configFrom, withCommonOptions } from './shared.js'
 
 export function migrateCommand(): Command {
@@ -7,6 +8,8 @@ export function migrateCommand(): Command {
     new Command('migrate').description('bring the database schema up to date, then exit'),
   ).action(async (options) => {
     const config = configFrom(options)
+    // Like serve, migrate exists to create and update the schema: it needs no --init.
+    await announceDatabase(config, { init: true })
     const database = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 })
     try {
       const applied = await migrateToLatest(database)

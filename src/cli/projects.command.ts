@@ -1,5 +1,7 @@
 import { Command } from 'commander'
+import { UsageError } from '../errors.js'
 import { readMediaTypesFile } from '../media/media-types/media-types-config.js'
+import { createMediaTypesUpdate, type Progress } from '../projects/media-types-update.js'
 import { printTable, withCommonOptions, withDeps } from './shared.js'
 
 export function projectsCommand(): Command {
@@ -32,5 +34,62 @@ export function projectsCommand(): Command {
       printTable(rows, ['handle', 'mediaTypes', 'createdAt'])
     })
   })
+  withCommonOptions(
+    projects
+      .command('update')
+      .description(
+        'change the media types of a project: checks every entry first, and rebuilds the search text when indexed properties change',
+      )
+      .argument('<handle>', 'project handle')
+      .requiredOption('--media-types <file>', 'the new media types config, YAML or JSON')
+      .option('--dry-run', 'only report what the update would do')
+      .option('--force', 'update even when existing entries would no longer validate'),
+  ).action(async (handle: string, options) => {
+    // Read and check the file before touching the database, so a bad file changes nothing.
+    const mediaTypes = readMediaTypesFile(options.mediaTypes)
+    await withDeps(options, async (deps) => {
+      const update = createMediaTypesUpdate(deps)
+      const types = update.prepare(mediaTypes)
+      const progress = progressPrinter()
+      const check = await update.check(handle, types, progress)
+      const out = (line: string) => process.stdout.write(`${line}\n`)
+      out(
+        `checked ${check.total} entries of ${handle}: ${check.invalidCount} would no longer validate against ${options.mediaTypes}`,
+      )
+      for (const e of check.invalid) out(`  ${e.id} (${e.mediaType}): ${e.reason}`)
+      if (check.invalidCount > check.invalid.length)
+        out(`  … and ${check.invalidCount - check.invalid.length} more`)
+      if (check.reindexedTypes.length > 0)
+        out(`indexed properties change for ${check.reindexedTypes.join(', ')}: their search text is rebuilt`)
+      if (options.dryRun) {
+        out('dry run: nothing changed')
+        return
+      }
+      if (check.invalidCount > 0 && !options.force) {
+        throw new UsageError(
+          `not updated: ${check.invalidCount} entries would no longer validate (nothing changed; --force updates anyway)`,
+        )
+      }
+      const { reindexed } = await update.apply(handle, types, check.reindexedTypes, progress)
+      out(
+        `updated project ${handle} with media types ${types.map((t) => t.handle).join(', ')}; search text rebuilt for ${reindexed} entries`,
+      )
+    })
+  })
   return projects
 }
+
+/** Progress on stderr for large projects: a line at most every second, and at the end of each phase. */
+function progressPrinter(): Progress {
+  let last = Date.now()
+  return (phase, done, total) => {
+    if (total < PROGRESS_FROM) return
+    const now = Date.now()
+    if (done < total && now - last < 1000) return
+    last = now
+    process.stderr.write(`${phase === 'check' ? 'checked' : 'reindexed'} ${done} of ${total} entries\n`)
+  }
+}
+
+/** Projects with fewer entries show no progress. */
+const PROGRESS_FROM = 5_000

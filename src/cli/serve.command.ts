@@ -2,13 +2,14 @@ import { Command } from 'commander'
 import { buildApp } from '../app.js'
 import { createDeps } from '../deps.js'
 import { DEFAULT_PROJECT } from '../projects/project.service.js'
+import { databaseTarget } from './database-target.js'
 import { configFrom, withCommonOptions } from './shared.js'
 import { createLogger } from '../log.js'
 
 /** Projects whose media types are compiled before the server listens (the rest on first use). */
 const PRECOMPILED_PROJECTS = 100
 
-function firstTokenBanner(token: string, baseUrl: string): string {
+function firstTokenBanner(token: string, baseUrl: string, databaseFlag: string): string {
   return [
     '',
     `A first API token for project '${DEFAULT_PROJECT}' (read and write). It is shown only this once:`,
@@ -18,7 +19,7 @@ function firstTokenBanner(token: string, baseUrl: string): string {
     'Try it:',
     `  curl -s ${baseUrl}/api/v1/mediaLibrary?ids=custom-1 -H "Authorization: Bearer ${token}"`,
     '',
-    'More tokens: npx medialib tokens create --project default --scope public-api:read',
+    `More tokens: npx medialib tokens create ${databaseFlag} --project default --scope public-api:read`,
     '',
   ].join('\n')
 }
@@ -57,7 +58,16 @@ export function serveCommand(): Command {
     worker?.start()
     logger.info({ address, database: deps.database.description }, `medialib listening on ${address}`)
     // Printed, not logged: the secret must not reach log files.
-    if (firstToken) process.stdout.write(`${firstTokenBanner(firstToken, address)}\n`)
+    if (firstToken) {
+      const target = databaseTarget(config)
+      const flag =
+        target.kind === 'postgres'
+          ? '--database "$MEDIALIB_DATABASE_URL"'
+          : config.databaseUrl
+            ? `--database sqlite:${target.file}`
+            : `--data-dir ${config.dataDir}`
+      process.stdout.write(`${firstTokenBanner(firstToken, address, flag)}\n`)
+    }
 
     let closing = false
     const shutdown = (signal: string) => {

@@ -3,6 +3,7 @@ import pino, { type Logger } from 'pino'
 import type { Config } from '../config.js'
 import { loadConfig, type ConfigFlags } from '../config-load.js'
 import { createDeps, type Deps } from '../deps.js'
+import { announceDatabase } from './database-target.js'
 
 /** Adds the options every command takes. */
 export function withCommonOptions(command: Command): Command {
@@ -13,6 +14,7 @@ export function withCommonOptions(command: Command): Command {
       'postgres://… or sqlite:PATH (env MEDIALIB_DATABASE_URL; default SQLite in the data directory)',
     )
     .option('--config <file>', 'config file, YAML or JSON (env MEDIALIB_CONFIG)')
+    .option('--init', 'create the database when there is none yet (serve always does)')
 }
 
 export function configFrom(options: ConfigFlags): Config {
@@ -24,9 +26,17 @@ export function cliLogger(): Logger {
   return pino({ level: 'warn' }, pino.destination(2))
 }
 
-/** Runs `fn` with the dependencies open, and closes them afterwards. */
-export async function withDeps<T>(options: ConfigFlags, fn: (deps: Deps) => Promise<T>): Promise<T> {
-  const deps = await createDeps(configFrom(options), cliLogger())
+/** Options of the admin commands: where the database is, and whether a new one may be created. */
+export type AdminFlags = ConfigFlags & { init?: boolean }
+
+/**
+ * Runs `fn` with the dependencies open, and closes them afterwards. Names the database first, and
+ * refuses one that does not exist yet unless `--init`.
+ */
+export async function withDeps<T>(options: AdminFlags, fn: (deps: Deps) => Promise<T>): Promise<T> {
+  const config = configFrom(options)
+  await announceDatabase(config, { init: options.init ?? false })
+  const deps = await createDeps(config, cliLogger())
   try {
     return await fn(deps)
   } finally {

@@ -1,8 +1,8 @@
 import { Command } from 'commander'
 import { createDeps } from '../deps.js'
-import type { ConfigFlags } from '../config-load.js'
 import { UsageError } from '../errors.js'
-import { configFrom, withCommonOptions, withDeps } from './shared.js'
+import { announceDatabase } from './database-target.js'
+import { configFrom, withCommonOptions, withDeps, type AdminFlags } from './shared.js'
 import { createLogger } from '../log.js'
 
 /**
@@ -15,8 +15,9 @@ export function workerCommand(): Command {
     new Command('worker')
       .description('run URL-import workers (fetch, probe, store, create or update entries; send webhooks)')
       .option('--concurrency <n>', 'items processed at once (env MEDIALIB_WORKER_CONCURRENCY, default 4)'),
-  ).action(async (options: ConfigFlags & { concurrency?: string }) => {
+  ).action(async (options: AdminFlags & { concurrency?: string }) => {
     const config = configFrom(options)
+    await announceDatabase(config, { init: options.init ?? false })
     const logger = createLogger(config.logLevel)
     const concurrency =
       options.concurrency === undefined ? config.jobs.workerConcurrency : Number(options.concurrency)
@@ -57,7 +58,7 @@ export function webhooksCommand(): Command {
       new Command('secret')
         .description('print the project’s webhook signing secret (x-medialib-signature: sha256=HMAC(body))')
         .requiredOption('--project <handle>', 'project handle'),
-    ).action(async (options: ConfigFlags & { project: string }) => {
+    ).action(async (options: AdminFlags & { project: string }) => {
       await withDeps(options, async (deps) => {
         if (!(await deps.projects.get(options.project)))
           throw new UsageError(`No project '${options.project}'`)

@@ -19,6 +19,7 @@ import { librarySearchMigration } from './migrations/0002-library-search.js'
 import { urlImportMigration } from './migrations/0003-url-import.js'
 import { importJobListMigration } from './migrations/0004-import-job-list.js'
 import { storageNamespacesMigration } from './migrations/0005-storage-namespaces.js'
+import { ftsPerBatchMigration } from './migrations/0006-fts-per-batch.js'
 import { postgresCaps, sqliteCaps, type DialectCaps } from './dialect.js'
 import type { DatabaseSchema } from './schema.js'
 
@@ -32,6 +33,8 @@ export interface Database {
   readonly description: string
   /** Resolves when a trivial query succeeds; rejects when the database is unreachable. */
   ping(): Promise<void>
+  /** PostgreSQL's connection pool: connections open, idle, and requests waiting for one. */
+  poolStats?(): { total: number; idle: number; waiting: number }
   /** Runs `fn` while holding a lock that other processes on the same database also take to migrate. */
   withMigrationLock<T>(fn: () => Promise<T>): Promise<T>
   close(): Promise<void>
@@ -70,12 +73,22 @@ function redactUrl(url: string): string {
   }
 }
 
+/** Marks an error of opening a SQLite file with that file, so the CLI can name it (src/cli/operator-errors.ts). */
+function withFile<T>(file: string, fn: () => T): T {
+  try {
+    return fn()
+  } catch (err) {
+    if (err instanceof Error && !('path' in err)) Object.assign(err, { path: file })
+    throw err
+  }
+}
+
 function openSqlite(file: string, onQuery?: DatabaseOptions['onQuery']): Database {
   mkdirSync(path.dirname(file), { recursive: true })
   // The busy timeout makes writers queue instead of failing.
-  const sqlite = new SQLite(file, { timeout: 10_000 })
+  const sqlite = withFile(file, () => new SQLite(file, { timeout: 10_000 }))
   // WAL lets the CLI write while a server reads.
-  enableWal(sqlite)
+  withFile(file, () => enableWal(sqlite))
   // NORMAL in WAL mode survives a process crash (kill -9); only an OS crash may lose the last commits.
   sqlite.pragma('synchronous = NORMAL')
   sqlite.pragma('foreign_keys = ON')
@@ -161,6 +174,7 @@ function openPostgres(url: string, poolSize: number, onQuery?: DatabaseOptions['
     ping: async () => {
       await sql`select 1`.execute(db)
     },
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     // Kysely's migrator takes a PostgreSQL advisory lock itself.
     withMigrationLock: (fn) => fn(),
     close: () => db.destroy(),
@@ -173,7 +187,7 @@ function openPostgres(url: string, poolSize: number, onQuery?: DatabaseOptions['
  * transaction on a small side file serialises them; the busy timeout makes the second one wait.
  */
 async function withSqliteFileLock<T>(lockFile: string, fn: () => Promise<T>): Promise<T> {
-  const lock = new SQLite(lockFile)
+  const lock = withFile(lockFile, () => new SQLite(lockFile))
   try {
     lock.pragma('busy_timeout = 60000')
     lock.exec('BEGIN EXCLUSIVE')
@@ -206,8 +220,15 @@ function migrationProvider(caps: DialectCaps): MigrationProvider {
       '0003-url-import': urlImportMigration(caps),
       '0004-import-job-list': importJobListMigration(),
       '0005-storage-namespaces': storageNamespacesMigration(),
+      '0006-fts-per-batch': ftsPerBatchMigration(caps),
     }),
   }
+}
+
+/** Migrations this code knows that the database has not run yet (readiness: `/readyz`). */
+export async function pendingMigrations(database: Database): Promise<string[]> {
+  const migrator = new Migrator({ db: database.db, provider: migrationProvider(database.caps) })
+  return (await migrator.getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name)
 }
 
 /**

@@ -13,6 +13,8 @@ export interface ProjectRepository {
   get(handle: string): Promise<ProjectRow | undefined>
   /** Projects by handle; the first `limit` of them when given. */
   list(limit?: number): Promise<ProjectRow[]>
+  /** Replaces the project's media types; returns false when there is no such project. */
+  updateMediaTypes(handle: string, mediaTypes: MediaTypeConfig[]): Promise<boolean>
 }
 
 export function createProjectRepository({ db, caps }: Database): ProjectRepository {
@@ -39,6 +41,14 @@ export function createProjectRepository({ db, caps }: Database): ProjectReposito
       let query = db.selectFrom('projects').selectAll().orderBy('handle')
       if (limit !== undefined) query = query.limit(limit)
       return (await query.execute()).map(fromRow)
+    },
+    async updateMediaTypes(handle, mediaTypes) {
+      const result = await db
+        .updateTable('projects')
+        .set({ media_types: JSON.stringify(mediaTypes) })
+        .where('handle', '=', handle)
+        .executeTakeFirst()
+      return Number(result.numUpdatedRows) > 0
     },
   }
 }

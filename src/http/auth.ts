@@ -20,7 +20,7 @@ export function requireScope(tokens: TokenService, scope: Scope): onRequestHookH
     const presented = presentedToken(request)
     if (presented.via === 'cookie' && presented.token !== undefined) requireUiWriteHeader(request)
     const principal = await tokens.authenticate(presented.token)
-    if (!principal.scopes.has(scope)) throw new ForbiddenError()
+    if (!principal.scopes.has(scope)) throw new ForbiddenError(undefined, scope)
     request.principal = principal
   }
 }

@@ -59,6 +59,12 @@ export function registerErrorHandling(app: FastifyInstance, caps: DialectCaps): 
       return reply.status(503).send(envelope(503))
     }
     const status = err.statusCode ?? 500
+    if (status === 415) {
+      // The API reads JSON bodies only (curl's -d sends application/x-www-form-urlencoded).
+      const sent = request.headers['content-type'] ?? 'none'
+      const message = `Unsupported Media Type: ${sent}. Accepted: application/json (send the header Content-Type: application/json)`
+      return reply.status(415).send(envelope(415, { message }))
+    }
     if (status >= 400 && status < 500) {
       return reply.status(status).send(envelope(status, { message: err.message }))
     }

@@ -17,6 +17,7 @@ export const TAGS = [
   { name: 'Imports', description: 'The synchronous import and the asynchronous imports from URLs' },
   { name: 'Project', description: "Extension: the token's project" },
   { name: 'Health', description: 'API status' },
+  { name: 'Operations', description: 'Probes and metrics for operators (docs/operations.md)' },
 ]
 
 const SCOPES_DESCRIPTION =
@@ -77,6 +78,11 @@ export function swaggerOptions(config: Config): FastifyDynamicSwaggerOptions {
       components: {
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer', description: SCOPES_DESCRIPTION },
+          metricsToken: {
+            type: 'http',
+            scheme: 'bearer',
+            description: "The operator's `metrics.token` (docs/operations.md); not an API token.",
+          },
         },
       },
     },

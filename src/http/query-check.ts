@@ -58,7 +58,9 @@ export function normalizeQuery(
 export function registerQueryCheck(app: FastifyInstance): void {
   app.addHook('onRoute', (route: RouteOptions) => {
     const url = route.url
-    if (!(url.startsWith('/api/') || url.startsWith('/ui/')) || url.startsWith('/api/docs')) return
+    const operatorRoute = url === '/livez' || url === '/readyz' || url === '/metrics'
+    if (!(url.startsWith('/api/') || url.startsWith('/ui/') || operatorRoute) || url.startsWith('/api/docs'))
+      return
     const properties = (route.schema?.querystring as QuerySchema | undefined)?.properties ?? {}
     const known = new Set(Object.keys(properties))
     const lists = new Set(Object.keys(properties).filter((k) => properties[k]?.[LIST_PARAM] === true))

@@ -81,3 +81,16 @@ export function toRecord(entry: MediaEntry): Record<string, unknown> {
   if (entry.archivedAt !== undefined) record.archivedAt = entry.archivedAt
   return record
 }
+
+/** The fields of an entry its media type validates, as the entry validator takes them. */
+export function contentOf(
+  entry: Pick<MediaEntry, 'mediaType' | 'asset' | 'metadata' | 'translations'>,
+): Record<string, unknown> {
+  const content: Record<string, unknown> = {
+    mediaType: entry.mediaType,
+    asset: entry.asset,
+    metadata: entry.metadata,
+  }
+  if (entry.translations !== undefined) content.translations = entry.translations
+  return content
+}

@@ -1,6 +1,6 @@
 import type { MediaEntryRepository } from '../db/media-entry.repository.js'
 import { AppError, BadRequestError, ConflictError, NotFoundError } from '../errors.js'
-import type { Asset, MediaEntry, Translation } from './entry.js'
+import { contentOf, type Asset, type MediaEntry, type Translation } from './entry.js'
 import type { EntryFailure, EntryValidator } from './entry-validator.js'
 import type { CompiledMediaType } from './media-types/metadata-validator.js'
 import { searchTextOf } from './search-text.js'
@@ -147,13 +147,7 @@ export function createPatchService(deps: PatchServiceDeps): PatchService {
         const next = applyPatches(stored, request.patches, at)
         const mediaTypes = await deps.mediaTypesOf(project)
         if (request.patches.some((p) => TOUCHES_CONTENT.has(p.operation))) {
-          const candidate: Record<string, unknown> = {
-            mediaType: next.mediaType,
-            asset: next.asset,
-            metadata: next.metadata,
-          }
-          if (next.translations !== undefined) candidate.translations = next.translations
-          const check = validator.check(candidate, mediaTypes)
+          const check = validator.check(contentOf(next), mediaTypes)
           if (!check.ok) throw new PatchRejectedError(check.failure)
         }
         // Always derived again: the write stores it whole (a revoke must not blank the index).

@@ -7,6 +7,8 @@ import { compileMediaType, type CompiledMediaType } from '../media/media-types/m
 
 export const PROJECT_HANDLE = /^[a-z][a-z0-9-]{1,49}$/
 export const DEFAULT_PROJECT = 'default'
+/** How long a process uses its compiled media types of a project before comparing them with the stored ones. */
+export const MEDIA_TYPES_RECHECK_MS = 2_000
 
 export interface ProjectService {
   /** Creates a project with the given media types (the defaults when omitted). Throws when it exists. */
@@ -15,8 +17,14 @@ export interface ProjectService {
   ensure(handle: string): Promise<void>
   get(handle: string): Promise<ProjectRow | undefined>
   list(): Promise<ProjectRow[]>
-  /** The project's media types, compiled to validators once per process and cached. */
+  /**
+   * The project's media types, compiled to validators once per process and cached. The cache checks the
+   * stored media types again at most every MEDIA_TYPES_RECHECK_MS, so `medialib projects update` in another
+   * process reaches a running server within that time.
+   */
   mediaTypesOf(handle: string): Promise<ReadonlyMap<string, CompiledMediaType>>
+  /** Replaces the media types of an existing project (checked and normalised first). */
+  updateMediaTypes(handle: string, mediaTypes: MediaTypeConfig[]): Promise<ProjectRow>
   /**
    * Compiles the media types of the first `max` projects ahead of time (at server start), so that a
    * project's first request does not wait for its validators. A project whose media types fail to
@@ -28,10 +36,20 @@ export interface ProjectService {
 
 export function createProjectService(deps: { projects: ProjectRepository; ajv: Ajv }): ProjectService {
   const { projects, ajv } = deps
-  // Media types are fixed when a project is created, so a compiled set never goes stale.
-  const compiled = new Map<string, ReadonlyMap<string, CompiledMediaType>>()
+  // Compiled sets with the stored text they were compiled from, and when that text was last compared.
+  const compiled = new Map<
+    string,
+    { map: ReadonlyMap<string, CompiledMediaType>; json: string; checkedAt: number }
+  >()
   const compileAll = (types: MediaTypeConfig[]) =>
     new Map(types.map((t) => [t.handle, compileMediaType(ajv, t)]))
+  const remember = (row: ProjectRow) => {
+    const json = JSON.stringify(row.mediaTypes)
+    const known = compiled.get(row.handle)
+    const map = known && known.json === json ? known.map : compileAll(row.mediaTypes)
+    compiled.set(row.handle, { map, json, checkedAt: Date.now() })
+    return map
+  }
 
   const service: ProjectService = {
     async create(handle, mediaTypes) {
@@ -51,19 +69,25 @@ export function createProjectService(deps: { projects: ProjectRepository; ajv: A
     list: () => projects.list(),
     async mediaTypesOf(handle) {
       const cached = compiled.get(handle)
-      if (cached) return cached
+      if (cached && Date.now() - cached.checkedAt < MEDIA_TYPES_RECHECK_MS) return cached.map
       const row = await projects.get(handle)
       if (!row) throw new Error(`project '${handle}' does not exist`)
-      const map = compileAll(row.mediaTypes)
-      compiled.set(handle, map)
-      return map
+      return remember(row)
+    },
+    async updateMediaTypes(handle, mediaTypes) {
+      const types = normalizeMediaTypes(mediaTypes)
+      if (!(await projects.updateMediaTypes(handle, types))) throw new UsageError(`No project '${handle}'`)
+      const row = await projects.get(handle)
+      if (!row) throw new Error(`project '${handle}' vanished after its update`)
+      remember(row)
+      return row
     },
     async precompile(max) {
       let done = 0
       const failed: { project: string; error: string }[] = []
       for (const row of await projects.list(max)) {
         try {
-          compiled.set(row.handle, compileAll(row.mediaTypes))
+          remember(row)
           done++
         } catch (err) {
           failed.push({ project: row.handle, error: err instanceof Error ? err.message : String(err) })

@@ -175,4 +175,21 @@ describe.each(DIALECTS)('watching a URL import in the UI (%s)', (dialect) => {
       .poll(() => b.page.getByRole('alert').allTextContents(), { timeout: 10_000 })
       .toContain("No import job 'no-such-job' in this project.")
   })
+
+  it('refuses a line that is not a URL, naming it, and starts nothing', async () => {
+    const jobs = () =>
+      request(server, 'GET', '/ui/imports', { headers: { cookie: `medialib_session=${server.token}` } })
+    const before = await jobs()
+    expect(before.status).toBe(200)
+    await b.page.goto(`${server.baseUrl}/imports`)
+    await b.page.getByLabel('System name').fill('typo')
+    await b.page.getByLabel(/^URLs/).fill(`${origin.base}/teal.png teal-typo\nnot a url`)
+    await b.page.getByRole('button', { name: 'Start import' }).click()
+    await expect
+      .poll(() => b.page.getByRole('alert').allTextContents(), { timeout: 10_000 })
+      .toContain(
+        'Line 2 is not "URL" or "URL id": not a url (one http(s) URL per line, optionally an id after a space)',
+      )
+    expect((await jobs()).body).toEqual(before.body)
+  })
 })

@@ -7,14 +7,15 @@ const unauthorized = (message: string) => ({
   status: 401,
   body: { status: 401, error: 'Unauthorized', error_details: { access_token: message } },
 })
-const forbidden = {
+/** The reference's 403, with the scope the token lacks named beside its message. */
+const forbidden = (scope: string) => ({
   status: 403,
   body: {
     status: 403,
     error: 'Forbidden',
-    error_details: { access_token: 'The request requires higher privileges' },
+    error_details: { access_token: 'The request requires higher privileges', missing_scope: scope },
   },
-}
+})
 
 describe.each(DIALECTS)('auth and project isolation (%s)', (dialect) => {
   let server: TestServer
@@ -56,10 +57,10 @@ describe.each(DIALECTS)('auth and project isolation (%s)', (dialect) => {
 
   it('answers 403 when the scope is missing, and writes nothing', async () => {
     const entry = imageEntry({ id: 'read-only-write' })
-    expect(status(await importOne(readOnly, entry))).toEqual(forbidden)
+    expect(status(await importOne(readOnly, entry))).toEqual(forbidden('public-api:write'))
     expect(
       status(await request(server, 'GET', '/api/v1/mediaLibrary/owned-by-default', { token: writeOnly })),
-    ).toEqual(forbidden)
+    ).toEqual(forbidden('public-api:read'))
     const read = await request(server, 'GET', '/api/v1/mediaLibrary/read-only-write', { token: readOnly })
     expect(read.status).toBe(404)
   })

@@ -108,6 +108,16 @@ describe.each(DIALECTS)('crash safety: SIGKILL during continuous imports (%s)', 
         const file = new SQLite(path.join(dataDir, SQLITE_FILE_NAME))
         try {
           expect(file.pragma('integrity_check', { simple: true })).toBe('ok')
+          // The full-text index (filled per batch in the import's transaction) agrees with the table:
+          // FTS5 throws SQLITE_CORRUPT_VTAB when a row or token differs.
+          file
+            .prepare(`INSERT INTO media_entries_fts(media_entries_fts, rank) VALUES ('integrity-check', 1)`)
+            .run()
+          const rows = file.prepare('SELECT count(*) AS n FROM media_entries').get() as { n: number }
+          const indexed = file
+            .prepare(`SELECT count(*) AS n FROM media_entries_fts WHERE media_entries_fts MATCH '"photo"*'`)
+            .get() as { n: number }
+          expect(indexed.n).toBe(rows.n)
         } finally {
           file.close()
         }

@@ -30,7 +30,9 @@ describe('loadConfig', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'medialib-config-'))
     const file = path.join(dir, 'c.json')
     writeFileSync(file, '{"colour": "blue"}')
-    expect(() => loadConfig({ config: file }, {})).toThrow(/Invalid configuration/)
+    expect(() => loadConfig({ config: file }, {})).toThrow(
+      `unknown config key 'colour' in ${file}; valid keys here: host, port, dataDir, databaseUrl,`,
+    )
     writeFileSync(file, '{not json')
     expect(() => loadConfig({ config: file }, {})).toThrow(/Cannot parse config file/)
     expect(() => loadConfig({ config: path.join(dir, 'missing.yaml') }, {})).toThrow(

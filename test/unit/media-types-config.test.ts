@@ -148,7 +148,12 @@ describe('normalizeMediaTypes', () => {
     expect(DEFAULT_IMAGE).toEqual({
       handle: 'image',
       type: 'mediaImage',
-      metadata: ['title', 'caption', 'source', 'description'].map((handle) => ({ handle, type: 'li-text' })),
+      metadata: [
+        { handle: 'title', type: 'li-text', config: { index: true } },
+        { handle: 'caption', type: 'li-text', config: { index: true } },
+        { handle: 'source', type: 'li-text' },
+        { handle: 'description', type: 'li-text', config: { index: true } },
+      ],
     })
   })
 

@@ -45,6 +45,8 @@ export interface ImportRunOptions {
   onProgress?: (counts: ImportCounts, skipped: number) => void
   /** Asked before each new batch: true stops reading, and the batches in flight finish. */
   shouldStop?: () => boolean
+  /** Called with each failed entry's report line. */
+  onFailure?: (line: ReportLine) => void
 }
 
 export interface ImportRunResult {
@@ -169,6 +171,7 @@ export async function runImport(options: ImportRunOptions): Promise<ImportRunRes
         counts.failed++
         const name = outcome.error ?? 'Unknown'
         counts.failedBy[name] = (counts.failedBy[name] ?? 0) + 1
+        options.onFailure?.(outcome)
       }
       report.push(JSON.stringify(outcome))
     }

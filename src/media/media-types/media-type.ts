@@ -43,10 +43,14 @@ export interface MediaTypeConfig {
 /** The metadata of media types that configure none: four texts. */
 export const DEFAULT_PROPERTIES_HANDLES = ['title', 'caption', 'source', 'description'] as const
 
-const DEFAULT_PROPERTIES: PropertyDef[] = DEFAULT_PROPERTIES_HANDLES.map((handle) => ({
-  handle,
-  type: 'li-text',
-}))
+/** The default properties the full-text search covers: the texts editors search for. */
+const DEFAULT_INDEXED: ReadonlySet<string> = new Set(['title', 'caption', 'description'])
+
+const DEFAULT_PROPERTIES: PropertyDef[] = DEFAULT_PROPERTIES_HANDLES.map((handle) =>
+  DEFAULT_INDEXED.has(handle)
+    ? { handle, type: 'li-text', config: { index: true } }
+    : { handle, type: 'li-text' },
+)
 
 /** The media types of a project created without a media types file. */
 export function defaultMediaTypes(): MediaTypeConfig[] {

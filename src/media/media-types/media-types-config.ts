@@ -3,7 +3,7 @@ import YAML from 'yaml'
 import { UsageError } from '../../errors.js'
 import { createAjv } from '../ajv.js'
 import type { MediaKind } from '../entry.js'
-import { DEFAULT_PROPERTIES_HANDLES, type MediaTypeConfig, type PropertyDef } from './media-type.js'
+import { defaultMediaTypes, type MediaTypeConfig, type PropertyDef } from './media-type.js'
 import { checkPropertyDef } from './metadata-plugins.js'
 import { compileMediaType } from './metadata-validator.js'
 
@@ -124,11 +124,7 @@ export function normalizeMediaTypes(raw: unknown): MediaTypeConfig[] {
   }
   if (problems.length > 0) throw new UsageError(`Invalid media types:\n  - ${problems.join('\n  - ')}`)
   if (!handles.has('image')) {
-    result.unshift({
-      handle: 'image',
-      type: 'mediaImage',
-      metadata: DEFAULT_PROPERTIES_HANDLES.map((h) => ({ handle: h, type: 'li-text' })),
-    })
+    result.unshift(defaultMediaTypes()[0]!)
   }
   return result
 }
