@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/dialects.js'
 import { makeImage, startMediaServer, type MediaServer } from '../helpers/media-server.js'
 import { startServeProcess, type ServeProcess } from '../helpers/process.js'
+import { request } from '../helpers/server.js'
 
 const ITEMS = 12
 
@@ -46,11 +47,10 @@ describe.each(DIALECTS)(
       return p
     }
     const status = async (p: ServeProcess, token: string, id: string) => {
-      const res = await fetch(`${p.baseUrl}/api/v1/import/images/status?id=${id}`, {
-        headers: { authorization: `Bearer ${token}` },
-      })
+      // Through the test client, which checks each answer against the server's OpenAPI document.
+      const res = await request(p, 'GET', `/api/v1/import/images/status?id=${id}`, { token })
       expect(res.status).toBe(200)
-      return (await res.json()) as {
+      return res.body as {
         finished: boolean
         images?: { state: string; image: { mediaId: string } }[]
       }
@@ -60,16 +60,15 @@ describe.each(DIALECTS)(
       const first = await serve()
       const token = first.firstToken!
       expect(token).toBeDefined()
-      const res = await fetch(`${first.baseUrl}/api/v1/import/images`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({
+      const res = await request(first, 'POST', '/api/v1/import/images', {
+        token,
+        body: {
           systemName: 'crash',
           images: Array.from({ length: ITEMS }, (_, i) => ({ id: `c-${i}`, url: media.url(`/${i}.png`) })),
-        }),
+        },
       })
       expect(res.status).toBe(200)
-      const { id } = (await res.json()) as { id: string }
+      const { id } = res.body as { id: string }
       const started = Date.now()
       while ([...media.hits.values()].reduce((a, b) => a + b, 0) < 4 && Date.now() - started < 20_000) {
         await new Promise((r) => setTimeout(r, 20))
@@ -89,10 +88,8 @@ describe.each(DIALECTS)(
       expect(s.images!.map((i) => i.state)).toEqual(Array(ITEMS).fill('success'))
       const ids = new Set(s.images!.map((i) => i.image.mediaId))
       expect(ids.size).toBe(ITEMS)
-      const list = await fetch(`${second.baseUrl}/api/v1/mediaLibrary?systemName=crash&limit=100`, {
-        headers: { authorization: `Bearer ${token}` },
-      })
-      const body = (await list.json()) as unknown
+      const list = await request(second, 'GET', '/api/v1/mediaLibrary?systemName=crash&limit=100', { token })
+      const body = list.body
       const entries = (
         Array.isArray(body) ? body : ((body as { mediaLibraryEntries?: unknown[] }).mediaLibraryEntries ?? [])
       ) as {

@@ -169,10 +169,15 @@ export interface CheckStats {
   violations: string[]
 }
 
-function report(stats: CheckStats): void {
+export function reportStats(stats: CheckStats & { side?: 'server' | 'client' }): void {
   const file = process.env.MEDIALIB_OPENAPI_REPORT
   if (!file) return
-  const line = { checked: stats.checked, skipped: stats.skipped, violations: stats.violations.length }
+  const line = {
+    side: stats.side ?? 'server',
+    checked: stats.checked,
+    skipped: stats.skipped,
+    violations: stats.violations.length,
+  }
   appendFileSync(file, JSON.stringify(line) + '\n')
 }
 
@@ -215,7 +220,7 @@ export function installResponseCheck(app: FastifyInstance): { stats: CheckStats;
   return {
     stats,
     finish() {
-      report(stats)
+      reportStats(stats)
       if (stats.violations.length > 0) {
         const list = stats.violations.slice(0, 20).join('\n  ')
         stats.violations.length = 0

@@ -5,7 +5,14 @@ import { DEFAULT_CONFIG, type Config } from '../../src/config.js'
 import { createDeps, type Deps } from '../../src/deps.js'
 import { DEFAULT_PROJECT } from '../../src/projects/project.service.js'
 import { createTestDatabase, type DialectName, type TestDatabase } from './dialects.js'
-import { checkResponse, documentCheckerOf, installResponseCheck, type DocumentChecker } from './openapi.js'
+import {
+  checkResponse,
+  documentCheckerOf,
+  installResponseCheck,
+  reportStats,
+  type CheckStats,
+  type DocumentChecker,
+} from './openapi.js'
 
 const quiet = { warn: () => undefined }
 
@@ -95,6 +102,11 @@ export interface JsonResponse {
 }
 
 const checkers = new Map<string, Promise<DocumentChecker | undefined>>()
+const clientStats: CheckStats = { checked: 0, skipped: 0, violations: [] }
+// Registered on the suite of each test file that imports this module (vitest runs each file's modules anew).
+afterAll(() => {
+  if (clientStats.checked > 0) reportStats({ ...clientStats, side: 'client' })
+})
 
 async function checkOnClient(baseUrl: string, method: string, url: string, res: Response, text: string) {
   let checker = checkers.get(baseUrl)
@@ -106,6 +118,8 @@ async function checkOnClient(baseUrl: string, method: string, url: string, res: 
   const ready = await checker
   if (!ready) return
   const problems = checkResponse(ready, method, `${baseUrl}${url}`, res, text)
+  clientStats.checked++
+  clientStats.violations.push(...problems)
   if (problems.length > 0) {
     throw new Error(`a response that the OpenAPI document does not allow:\n  ${problems.join('\n  ')}`)
   }

@@ -22,7 +22,11 @@ export function healthRoutes(database: Database): FastifyPluginAsync {
           response: {
             200: Type.Object(
               { status: Type.Literal('ok') },
-              { additionalProperties: false, examples: [{ status: 'ok' }] },
+              {
+                additionalProperties: false,
+                description: 'The API and its database answer',
+                examples: [{ status: 'ok' }],
+              },
             ),
           },
         },

@@ -6,7 +6,7 @@ import { PatchRejectedError, type Patch, type PatchRequest } from '../../media/p
 import type { TokenService } from '../../projects/token.service.js'
 import { patchFailureError } from '../api-versions.js'
 import { principalOf, requireScope } from '../auth.js'
-import { bearerSecurity, errorResponses } from '../schemas/common.js'
+import { bearerSecurity, described, errorResponses } from '../schemas/common.js'
 import { EntryIdParams, KeysDoc, PatchBody, PatchOk } from '../schemas/media-library.schemas.js'
 import { checkApiVersion, versionOf } from './context.js'
 
@@ -98,7 +98,10 @@ export function mediaLibraryWriteRoutes(deps: MediaLibraryWriteRoutesDeps): Fast
           security: bearerSecurity('public-api:write'),
           params: EntryIdParams,
           body: PatchBody,
-          response: { 200: PatchOk, ...errorResponses(409) },
+          response: {
+            200: described(PatchOk, 'Every patch applied, the version incremented once'),
+            ...errorResponses(409),
+          },
         },
       },
       async (request) => {
@@ -127,7 +130,7 @@ export function mediaLibraryWriteRoutes(deps: MediaLibraryWriteRoutesDeps): Fast
           summary: 'Get all storage keys of a media library entry (2026-03 and later)',
           security: bearerSecurity('public-api:read'),
           params: EntryIdParams,
-          response: { 200: KeysDoc },
+          response: { 200: described(KeysDoc, 'Every storage key of the entry') },
         },
       },
       async (request) => {

@@ -6,7 +6,7 @@ import { MAX_PAGE_SIZE, type LibrarySearch, type LibraryService } from '../../me
 import type { TokenService } from '../../projects/token.service.js'
 import { presentEntry, presentList, presentPage } from '../api-versions.js'
 import { principalOf, requireScope } from '../auth.js'
-import { ApiVersionParams, bearerSecurity } from '../schemas/common.js'
+import { ApiVersionParams, bearerSecurity, described } from '../schemas/common.js'
 import {
   EntryIdParams,
   listQuerySchema,
@@ -110,7 +110,7 @@ export function mediaLibraryRoutes(deps: MediaLibraryRoutesDeps): FastifyPluginA
           summary: 'Get a single media library entry',
           security: bearerSecurity('public-api:read'),
           params: EntryIdParams,
-          response: { 200: MediaLibraryEntry },
+          response: { 200: described(MediaLibraryEntry, 'The entry') },
         },
       },
       async (request) => {

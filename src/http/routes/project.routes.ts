@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { ProjectService } from '../../projects/project.service.js'
 import type { TokenService } from '../../projects/token.service.js'
 import { principalOf, requireScope } from '../auth.js'
-import { ApiVersionParams, bearerSecurity, component } from '../schemas/common.js'
+import { ApiVersionParams, bearerSecurity, component, described } from '../schemas/common.js'
 import { Type } from 'typebox'
 import { checkApiVersion } from './context.js'
 
@@ -48,7 +48,7 @@ export function projectRoutes(deps: ProjectRoutesDeps): FastifyPluginAsync {
             'The media type configs (handle, type, metadata properties) that imports are validated against, as `{mediaTypes: [...]}`. `medialib import --dry-run` uses them.',
           security: bearerSecurity('public-api:read'),
           params: ApiVersionParams,
-          response: { 200: MediaTypesDoc },
+          response: { 200: described(MediaTypesDoc, 'The media types of the project') },
         },
       },
       async (request) => {

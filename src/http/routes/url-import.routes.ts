@@ -4,7 +4,7 @@ import type { ImportKind } from '../../db/import-job.repository.js'
 import type { UrlImportService } from '../../jobs/url-import.service.js'
 import type { TokenService } from '../../projects/token.service.js'
 import { principalOf, requireScope } from '../auth.js'
-import { ApiVersionParams, bearerSecurity } from '../schemas/common.js'
+import { ApiVersionParams, bearerSecurity, described } from '../schemas/common.js'
 import {
   jobStatusSchema,
   StatusQuery,
@@ -51,7 +51,7 @@ export function urlImportRoutes(
             security: bearerSecurity('public-api:write'),
             params: ApiVersionParams,
             body: urlImportBodySchema(kind, config.limits.entriesPerRequest),
-            response: { 200: UrlImportQueued },
+            response: { 200: described(UrlImportQueued, 'The job is queued') },
           },
         },
         async (request) => {
@@ -77,7 +77,7 @@ export function urlImportRoutes(
             security: bearerSecurity('public-api:write'),
             params: ApiVersionParams,
             querystring: StatusQuery,
-            response: { 200: jobStatusSchema(kind) },
+            response: { 200: described(jobStatusSchema(kind), 'The state of the job') },
           },
         },
         async (request) => {

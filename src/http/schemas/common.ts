@@ -115,3 +115,8 @@ export function documentedHeaders(headers: Record<string, string>): Record<strin
   for (const [name, description] of Object.entries(headers)) out[name] = Type.String({ description })
   return out
 }
+
+/** A response schema with the response's description (the schema itself, e.g. a component, unchanged). */
+export function described(schema: TSchema, description: string): TSchema {
+  return Type.Unsafe({ ...schema, description })
+}

@@ -200,7 +200,10 @@ export const ImportResponse = component(
 )
 
 /** The import's answer: the version's wrapper. */
-export const ImportResponseAny = Type.Union([ImportResponseV1, ImportResponse])
+export const ImportResponseAny = Type.Union([ImportResponseV1, ImportResponse], {
+  description: 'One result per entry, in request order, in the wrapper of the API version',
+  examples: [{ mediaLibraryEntries: [SEED_OK] }, { mediaLibraryEntries: SEED_ERRORS }],
+})
 
 export const EntryIdParams = Type.Object({
   apiVersion: ApiVersion,
@@ -309,7 +312,11 @@ export const MediaLibraryEntryList = component(
 )
 
 /** A list or search answer: the version's wrapper. */
-export const MediaLibraryEntryListAny = Type.Union([MediaLibraryEntryListV1, MediaLibraryEntryList])
+export const MediaLibraryEntryListAny = Type.Union([MediaLibraryEntryListV1, MediaLibraryEntryList], {
+  description:
+    'The entries found (lookups, in the order asked) or a page (searches), in the wrapper of the API version',
+  examples: [{ mediaLibraryEntries: [SEED_RECORD] }, { results: [SEED_RECORD], cursor: null }],
+})
 
 export const PatchItem = Type.Object(
   {
