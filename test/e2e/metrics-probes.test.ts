@@ -1,12 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import S3rver from 's3rver'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DEFAULT_CONFIG, type Config } from '../../src/config.js'
 import type { Worker } from '../../src/jobs/worker.js'
 import { DIALECTS } from '../helpers/dialects.js'
 import { imageEntry } from '../helpers/fixtures.js'
+import { startS3 } from '../helpers/s3.js'
 import {
   makeImage,
   startMediaServer,
@@ -17,40 +15,6 @@ import {
 import { request, startTestServer, type TestServer } from '../helpers/server.js'
 
 const METRICS_TOKEN = 'scrape-secret-1'
-
-/** A local S3 (s3rver on 127.0.0.1) and the storage config pointing at it. */
-async function startS3(): Promise<{ storage: Config['storage']; close(): Promise<void> }> {
-  const directory = mkdtempSync(path.join(tmpdir(), 'medialib-metrics-s3-'))
-  const server = new S3rver({
-    address: '127.0.0.1',
-    port: 0,
-    silent: true,
-    directory,
-    configureBuckets: [{ name: 'medialib-metrics', configs: [] }],
-  })
-  const { port } = await server.run()
-  return {
-    storage: {
-      driver: 's3',
-      s3: {
-        ...DEFAULT_CONFIG.storage.s3,
-        bucket: 'medialib-metrics',
-        prefix: 'lib/',
-        endpoint: `http://127.0.0.1:${port}`,
-        region: 'us-east-1',
-        forcePathStyle: true,
-        accessKeyId: 'S3RVER',
-        secretAccessKey: 'S3RVER',
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-        responseChecksumValidation: 'WHEN_REQUIRED',
-      },
-    },
-    close: async () => {
-      await server.close()
-      rmSync(directory, { recursive: true, force: true })
-    },
-  }
-}
 
 /** One sample of a scrape: `name{labels} value`, labels given in their exposition order. */
 function sample(text: string, name: string, labels = ''): number | undefined {
