@@ -40,6 +40,8 @@ export const ConfigSchema = Type.Object(
      * (`<publicBaseUrl>/api/v1/mediaLibrary/serve-image/<key>`). Empty: `http://<host>:<port>`.
      */
     publicBaseUrl: Type.String(),
+    /** Days a deleted entry stays in the trash (restorable) before the worker purges it with its files. */
+    trashDays: Type.Integer({ minimum: 0, maximum: 36_500 }),
     /** Where asset bytes are stored (see docs/storage.md). */
     storage: Type.Object(
       {
@@ -164,6 +166,7 @@ export const DEFAULT_CONFIG: Config = {
   ui: { trustForwardedProto: false },
   metrics: { enabled: false, token: '' },
   publicBaseUrl: '',
+  trashDays: 30,
   storage: {
     driver: 'disk',
     s3: {

@@ -76,7 +76,16 @@ export interface UrlImportDeps {
    */
   createWorker(
     overrides?: Partial<
-      Pick<WorkerOptions, 'concurrency' | 'logger' | 'maxInFlightPerProject' | 'leaseMs' | 'pollMs'>
+      Pick<
+        WorkerOptions,
+        | 'concurrency'
+        | 'logger'
+        | 'maxInFlightPerProject'
+        | 'leaseMs'
+        | 'pollMs'
+        | 'housekeeping'
+        | 'housekeepingMs'
+      >
     > & {
       blobs?: ProjectStorage
     },
