@@ -47,16 +47,21 @@ const MEDIA_TYPES = [
   },
 ]
 
+const USAGE_LOG = JSON.stringify([
+  { id: 'u0000001', state: 'pending', params: {}, purpose: 'web', reportingDate: '2025-01-01T00:00:00.000Z' },
+])
+
 /**
  * Entry n: every 10th a clip, system `sys<n % 4>`, every 100th revoked, created n ms after BASE_MS.
  * Its title has `w<n % 100>` (1 % of entries share it) and `u<n>` (unique); the filename `photo-<n>.jpg`.
+ * Every 1000th has a usage-log entry (`used`, 0.1 %).
  */
 async function fill(deps: Deps, size: number): Promise<void> {
   const { db, caps } = deps.database
   if (caps.name === 'sqlite') {
     await sql`
       INSERT INTO media_entries (project, id, version, media_type, system_name, external_id, asset, metadata,
-        created_at, updated_at, revoked_at, search_text)
+        created_at, updated_at, revoked_at, search_text, usage_log, used)
       WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < ${size})
       SELECT ${PROJECT}, 'e' || n, 1, CASE WHEN n % 10 = 0 THEN 'clip' ELSE 'photo' END, 'sys' || (n % 4), 'x' || n,
         json_object('key', 'k/' || n || '.jpg', 'url', 'https://cdn.example.com/k/' || n || '.jpg', 'size', 1000,
@@ -65,7 +70,8 @@ async function fill(deps: Deps, size: number): Promise<void> {
         strftime('%Y-%m-%dT%H:%M:%fZ', ${BASE_MS / 1000} + n / 1000.0, 'unixepoch'),
         strftime('%Y-%m-%dT%H:%M:%fZ', ${BASE_MS / 1000} + n / 1000.0, 'unixepoch'),
         CASE WHEN n % 100 = 0 THEN strftime('%Y-%m-%dT%H:%M:%fZ', ${BASE_MS / 1000} + n / 1000.0, 'unixepoch') END,
-        'photo ' || n || ' jpg title w' || (n % 100) || ' u' || n
+        'photo ' || n || ' jpg title w' || (n % 100) || ' u' || n,
+        CASE WHEN n % 1000 = 0 THEN ${USAGE_LOG} ELSE '[]' END, CASE WHEN n % 1000 = 0 THEN 1 ELSE 0 END
       FROM c`.execute(db)
     // The import fills the full-text index per batch (migration 0006); this bulk fill does it once.
     await sql`INSERT INTO media_entries_fts(rowid, search_text) SELECT seq, search_text FROM media_entries`.execute(
@@ -76,14 +82,15 @@ async function fill(deps: Deps, size: number): Promise<void> {
   }
   await sql`
     INSERT INTO media_entries (project, id, version, media_type, system_name, external_id, asset, metadata,
-      created_at, updated_at, revoked_at, search_text)
+      created_at, updated_at, revoked_at, search_text, usage_log, used)
     SELECT ${PROJECT}, 'e' || n, 1, CASE WHEN n % 10 = 0 THEN 'clip' ELSE 'photo' END, 'sys' || (n % 4), 'x' || n,
       jsonb_build_object('key', 'k/' || n || '.jpg', 'url', 'https://cdn.example.com/k/' || n || '.jpg', 'size', 1000,
         'width', 800, 'height', 600, 'filename', 'photo-' || n || '.jpg', 'mimeType', 'image/jpeg'),
       jsonb_build_object('title', 'Title w' || (n % 100) || ' u' || n, 'caption', 'not indexed'),
       to_timestamp((${BASE_MS}::bigint + n) / 1000.0), to_timestamp((${BASE_MS}::bigint + n) / 1000.0),
       CASE WHEN n % 100 = 0 THEN to_timestamp((${BASE_MS}::bigint + n) / 1000.0) END,
-      'photo ' || n || ' jpg title w' || (n % 100) || ' u' || n
+      'photo ' || n || ' jpg title w' || (n % 100) || ' u' || n,
+      CASE WHEN n % 1000 = 0 THEN ${USAGE_LOG}::jsonb ELSE '[]'::jsonb END, CASE WHEN n % 1000 = 0 THEN 1 ELSE 0 END
     FROM generate_series(1, ${size}) AS n`.execute(db)
   await sql`VACUUM ANALYZE media_entries`.execute(db)
 }
@@ -95,6 +102,7 @@ interface Case {
 
 const rand = (size: number) => 1 + Math.floor(Math.random() * size)
 const iso = (ms: number) => new Date(ms).toISOString()
+const randomCursor = (size: number) => Buffer.from(`ml1.${rand(size)}`).toString('base64url')
 
 const CASES: Case[] = [
   { name: 'GET by id', url: (size) => `/api/2026-03/mediaLibrary/e${rand(size)}` },
@@ -113,12 +121,17 @@ const CASES: Case[] = [
   { name: 'list, first page (50)', url: () => '/api/2026-03/mediaLibrary' },
   {
     name: 'list, page at a random cursor',
-    url: (size) =>
-      `/api/2026-03/mediaLibrary?after=${Buffer.from(`ml1.${rand(size)}`).toString('base64url')}`,
+    url: (size) => `/api/2026-03/mediaLibrary?after=${randomCursor(size)}`,
   },
   { name: 'mediaType=clip (10 %)', url: () => '/api/2026-03/mediaLibrary?mediaType=clip' },
   { name: 'systemName=sys1 (25 %)', url: () => '/api/2026-03/mediaLibrary?systemName=sys1' },
   { name: 'state=revoked (1 %)', url: () => '/api/2026-03/mediaLibrary?state=revoked' },
+  { name: 'used=true (0.1 %)', url: () => '/api/2026-03/mediaLibrary?used=true' },
+  { name: 'used=false (99.9 %)', url: () => '/api/2026-03/mediaLibrary?used=false' },
+  {
+    name: 'used=false, page at a random cursor',
+    url: (size) => `/api/2026-03/mediaLibrary?used=false&after=${randomCursor(size)}`,
+  },
   {
     name: 'createdAfter (newest 500)',
     url: (size) => `/api/2026-03/mediaLibrary?createdAfter=${iso(BASE_MS + size - 500)}`,

@@ -13,6 +13,7 @@ import { operationsRoutes } from './http/routes/operations.routes.js'
 import { createMetrics } from './metrics.js'
 import { importRoutes } from './http/routes/import.routes.js'
 import { mediaLibraryRoutes } from './http/routes/media-library.routes.js'
+import { mediaLibraryLifecycleRoutes } from './http/routes/media-library-lifecycle.routes.js'
 import { urlImportRoutes } from './http/routes/url-import.routes.js'
 import { serveImageRoutes } from './http/routes/serve-image.routes.js'
 import { projectRoutes } from './http/routes/project.routes.js'
@@ -83,6 +84,7 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   await app.register(operationsRoutes({ ...deps, metrics }))
   await app.register(importRoutes({ ...deps, importer: metrics.countImports(deps.importer) }, budget))
   await app.register(mediaLibraryRoutes(deps))
+  await app.register(mediaLibraryLifecycleRoutes(deps))
   await app.register(urlImportRoutes(deps, budget))
   await app.register(serveImageRoutes(deps))
   await app.register(projectRoutes(deps))

@@ -55,6 +55,8 @@ export const ConfigSchema = Type.Object(
      * origin (cookies, storage, scripts) with the UI and the API. Empty: publicBaseUrl.
      */
     publicAssetOrigin: Type.String(),
+    /** Days a deleted entry stays in the trash (restorable) before the worker purges it with its files. */
+    trashDays: Type.Integer({ minimum: 0, maximum: 36_500 }),
     /** Where asset bytes are stored (see docs/storage.md). */
     storage: Type.Object(
       {
@@ -188,6 +190,7 @@ export const DEFAULT_CONFIG: Config = {
   metrics: { enabled: false, token: '' },
   publicBaseUrl: '',
   publicAssetOrigin: '',
+  trashDays: 30,
   storage: {
     driver: 'disk',
     s3: {

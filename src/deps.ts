@@ -15,6 +15,7 @@ import { createAjv } from './media/ajv.js'
 import { createEntryValidator } from './media/entry-validator.js'
 import { createImportService, type ImportService } from './media/import.service.js'
 import { createLibraryService, type LibraryService } from './media/library.service.js'
+import { createTrashService, type TrashService } from './media/trash.service.js'
 import { createProjectService, type ProjectService } from './projects/project.service.js'
 import { createTokenService, type TokenService } from './projects/token.service.js'
 import { createUrlImportDeps, type UrlImportDeps } from './jobs/url-import.wiring.js'
@@ -31,6 +32,7 @@ export interface Deps extends UrlImportDeps {
   tokens: TokenService
   importer: ImportService
   library: LibraryService
+  trash: TrashService
   close(): Promise<void>
 }
 
@@ -62,6 +64,8 @@ export async function createDeps(
     entries,
     validator: createEntryValidator(ajv),
     mediaTypesOf: (project) => projects.mediaTypesOf(project),
+    usagePurposesOf: (project) => projects.usagePurposesOf(project),
+    trashDays: config.trashDays,
   })
   const urlImport = createUrlImportDeps(config, database, { importer, library, projects })
   try {
@@ -75,8 +79,23 @@ export async function createDeps(
     await database.close()
     throw err
   }
+  const trash = createTrashService({
+    entries,
+    assetKeys: urlImport.assetKeys,
+    blobs: urlImport.blobs,
+    trashDays: config.trashDays,
+  })
   return {
     ...urlImport,
+    // Workers purge the trash when idle (issue #16).
+    createWorker: (overrides) =>
+      urlImport.createWorker({
+        housekeeping: async () => {
+          await trash.purgeExpired()
+        },
+        ...overrides,
+      }),
+    trash,
     config,
     database,
     projects,

@@ -1,6 +1,7 @@
 import { Command } from 'commander'
 import { UsageError } from '../errors.js'
-import { readMediaTypesFile } from '../media/media-types/media-types-config.js'
+import { readConfigFile, readMediaTypesFile } from '../media/media-types/media-types-config.js'
+import { normalizeUsagePurposes } from '../media/usage-log.js'
 import { createMediaTypesUpdate, type Progress } from '../projects/media-types-update.js'
 import { printTable, withCommonOptions, withDeps } from './shared.js'
 
@@ -38,14 +39,32 @@ export function projectsCommand(): Command {
     projects
       .command('update')
       .description(
-        'change the media types of a project: checks every entry first, and rebuilds the search text when indexed properties change',
+        'change the media types of a project (checks every entry first, and rebuilds the search text when indexed properties change), or its usage purposes',
       )
       .argument('<handle>', 'project handle')
-      .requiredOption('--media-types <file>', 'the new media types config, YAML or JSON')
+      .option('--media-types <file>', 'the new media types config, YAML or JSON')
+      .option(
+        '--usage-purposes <file>',
+        'the usage purposes, YAML or JSON: a list of {handle, label, paramsSchema?}, or {usagePurposes: [...]}',
+      )
       .option('--dry-run', 'only report what the update would do')
       .option('--force', 'update even when existing entries would no longer validate'),
   ).action(async (handle: string, options) => {
-    // Read and check the file before touching the database, so a bad file changes nothing.
+    if (!options.mediaTypes && !options.usagePurposes) {
+      throw new UsageError('Give --media-types FILE, --usage-purposes FILE or both')
+    }
+    // Read and check the files before touching the database, so a bad file changes nothing.
+    const purposes = options.usagePurposes ? readUsagePurposes(options.usagePurposes) : undefined
+    if (purposes && !options.mediaTypes) {
+      await withDeps(options, async ({ projects }) => {
+        if (options.dryRun) return void process.stdout.write('dry run: nothing changed\n')
+        await projects.updateUsagePurposes(handle, purposes)
+        process.stdout.write(
+          `updated project ${handle} with usage purposes ${purposes.map((p) => p.handle).join(', ')}\n`,
+        )
+      })
+      return
+    }
     const mediaTypes = readMediaTypesFile(options.mediaTypes)
     await withDeps(options, async (deps) => {
       const update = createMediaTypesUpdate(deps)
@@ -74,9 +93,23 @@ export function projectsCommand(): Command {
       out(
         `updated project ${handle} with media types ${types.map((t) => t.handle).join(', ')}; search text rebuilt for ${reindexed} entries`,
       )
+      if (purposes) {
+        await deps.projects.updateUsagePurposes(handle, purposes)
+        out(`updated project ${handle} with usage purposes ${purposes.map((p) => p.handle).join(', ')}`)
+      }
     })
   })
   return projects
+}
+
+/** A usage purposes file: a list, or `{usagePurposes: [...]}` (Livingdocs' `mediaCenter` key), checked. */
+function readUsagePurposes(file: string) {
+  const raw = readConfigFile(file, 'usage purposes')
+  const list =
+    raw !== null && typeof raw === 'object' && !Array.isArray(raw) && 'usagePurposes' in raw
+      ? (raw as { usagePurposes: unknown }).usagePurposes
+      : raw
+  return normalizeUsagePurposes(list)
 }
 
 /** Progress on stderr for large projects: a line at most every second, and at the end of each phase. */

@@ -17,6 +17,8 @@ export function createAssetKeyRepository({ db, caps }: Database): AssetKeyReposi
         .select('id')
         .where('project', '=', project)
         .where(sql`${assetKey}`, '=', key)
+        // A trashed entry's asset is not served (a purge removes it).
+        .where('deleted_at', 'is', null)
         .limit(1)
         .executeTakeFirst()
       return row?.id

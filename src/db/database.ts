@@ -20,6 +20,7 @@ import { urlImportMigration } from './migrations/0003-url-import.js'
 import { importJobListMigration } from './migrations/0004-import-job-list.js'
 import { storageNamespacesMigration } from './migrations/0005-storage-namespaces.js'
 import { ftsPerBatchMigration } from './migrations/0006-fts-per-batch.js'
+import { entryLifecycleMigration } from './migrations/0007-entry-lifecycle.js'
 import { postgresCaps, sqliteCaps, type DialectCaps } from './dialect.js'
 import type { DatabaseSchema } from './schema.js'
 
@@ -221,6 +222,7 @@ function migrationProvider(caps: DialectCaps): MigrationProvider {
       '0004-import-job-list': importJobListMigration(),
       '0005-storage-namespaces': storageNamespacesMigration(),
       '0006-fts-per-batch': ftsPerBatchMigration(caps),
+      '0007-entry-lifecycle': entryLifecycleMigration(caps),
     }),
   }
 }

@@ -10,6 +10,8 @@ export interface EntrySearch {
   createdAfter?: Date
   createdBefore?: Date
   updatedAfter?: Date
+  /** Only entries with (true) or without (false) usage-log entries; index `media_entries_used_seq`. */
+  used?: boolean
   /** Normalised words (see `searchWords`); every one must match, as a prefix. */
   words?: readonly string[]
   /** Only entries after this position (exclusive), from a previous page. */
@@ -63,7 +65,13 @@ export async function searchRows<R>(
   columns: RawBuilder<unknown>,
 ): Promise<R[]> {
   const at = (d: Date) => caps.toTime(d)
-  const where: RawBuilder<unknown>[] = [sql`e.project = ${project}`, stateCondition(query.states)]
+  // Trashed entries are never found (the trash is listed by the repository's own query).
+  const where: RawBuilder<unknown>[] = [
+    sql`e.project = ${project}`,
+    stateCondition(query.states),
+    sql`e.deleted_at IS NULL`,
+  ]
+  if (query.used !== undefined) where.push(sql`e.used = ${query.used ? 1 : 0}`)
   if (query.mediaType !== undefined) where.push(sql`e.media_type = ${query.mediaType}`)
   if (query.systemName !== undefined) where.push(sql`e.system_name = ${query.systemName}`)
   const ranges: TimeRange[] = []

@@ -1,5 +1,6 @@
 import { CompiledQuery, sql } from 'kysely'
 import type { MediaEntry } from '../media/entry.js'
+import type { UsageLogEntry } from '../media/usage-log.js'
 import type { Database } from './database.js'
 import { searchRows, type EntrySearch } from './media-entry-search.js'
 import { retryTransient } from './retry.js'
@@ -23,6 +24,9 @@ const READ_COLUMNS = [
   'revoke_note',
   'archived_at',
   'former_keys',
+  'usage_log',
+  'stored_in_archive_at',
+  'deleted_at',
 ] as const
 
 interface Row {
@@ -41,6 +45,9 @@ interface Row {
   revoke_note: string | null
   archived_at: unknown
   former_keys: unknown
+  usage_log: unknown
+  stored_in_archive_at: unknown
+  deleted_at: unknown
 }
 
 const COLUMNS_PER_ROW = 12
@@ -93,7 +100,8 @@ export interface MediaEntryRepository {
    * The caller guarantees the batch has no duplicate ids or externalIds of its own.
    */
   insertNew(project: string, entries: readonly MediaEntry[]): Promise<InsertOutcome>
-  get(project: string, id: string): Promise<MediaEntry | undefined>
+  /** The entry unless it is in the trash; with `trashed`, trashed entries too. */
+  get(project: string, id: string, options?: { trashed?: boolean }): Promise<MediaEntry | undefined>
   listByIds(project: string, ids: readonly string[]): Promise<MediaEntry[]>
   listByExternalIds(
     project: string,
@@ -116,6 +124,17 @@ export interface MediaEntryRepository {
     project: string,
     rows: readonly { id: string; version: number; searchText: string }[],
   ): Promise<number>
+  /** Trashed entries of every project whose `deletedAt` is before `before`, oldest first, at most `limit`. */
+  listTrashedBefore(before: Date, limit: number): Promise<{ project: string; entry: MediaEntry }[]>
+  /** A project's trashed entries, most recently deleted first, at most `limit`. */
+  listTrash(project: string, limit: number): Promise<MediaEntry[]>
+  /**
+   * Moves an entry to the trash (sets `deleted_at`, version + 1) if its stored version is still
+   * `expectedVersion`; nothing else changes. Returns false when another write came first.
+   */
+  markTrashed(project: string, id: string, expectedVersion: number, at: Date): Promise<boolean>
+  /** Removes a trashed entry for good if it is still trashed at this version. Returns whether it did. */
+  purge(project: string, id: string, version: number): Promise<boolean>
 }
 
 export function createMediaEntryRepository(database: Database): MediaEntryRepository {
@@ -211,6 +230,10 @@ export function createMediaEntryRepository(database: Database): MediaEntryReposi
     if (row.revoked_at !== null) entry.revokedAt = caps.fromTime(row.revoked_at)
     if (row.revoke_note !== null) entry.revokeNote = row.revoke_note
     if (row.archived_at !== null) entry.archivedAt = caps.fromTime(row.archived_at)
+    if (row.stored_in_archive_at !== null) entry.storedInArchiveAt = caps.fromTime(row.stored_in_archive_at)
+    if (row.deleted_at !== null) entry.deletedAt = caps.fromTime(row.deleted_at)
+    const usageLog = caps.fromJson(row.usage_log) as UsageLogEntry[]
+    if (usageLog.length > 0) entry.usageLog = usageLog
     const formerKeys = caps.fromJson(row.former_keys) as string[]
     if (formerKeys.length > 0) entry.formerKeys = formerKeys
     return entry
@@ -294,13 +317,14 @@ export function createMediaEntryRepository(database: Database): MediaEntryReposi
       return outcome
     },
 
-    async get(project, id) {
-      const row = await db
+    async get(project, id, options) {
+      let query = db
         .selectFrom('media_entries as e')
         .select(READ_COLUMNS)
         .where('project', '=', project)
         .where('id', '=', id)
-        .executeTakeFirst()
+      if (!options?.trashed) query = query.where('deleted_at', 'is', null)
+      const row = await query.executeTakeFirst()
       return row ? fromRow(row as Row) : undefined
     },
 
@@ -311,6 +335,7 @@ export function createMediaEntryRepository(database: Database): MediaEntryReposi
         .select(READ_COLUMNS)
         .where('project', '=', project)
         .where('id', 'in', [...ids])
+        .where('deleted_at', 'is', null)
         .execute()
       return rows.map((r) => fromRow(r as Row))
     },
@@ -323,6 +348,7 @@ export function createMediaEntryRepository(database: Database): MediaEntryReposi
         .where('project', '=', project)
         .where('system_name', '=', systemName)
         .where('external_id', 'in', [...externalIds])
+        .where('deleted_at', 'is', null)
         .execute()
       return rows.map((r) => fromRow(r as Row))
     },
@@ -350,6 +376,10 @@ export function createMediaEntryRepository(database: Database): MediaEntryReposi
           archived_at: timeOrNull(entry.archivedAt),
           former_keys: JSON.stringify(entry.formerKeys ?? []),
           search_text: entry.searchText ?? '',
+          usage_log: JSON.stringify(entry.usageLog ?? []),
+          used: (entry.usageLog ?? []).length > 0 ? 1 : 0,
+          stored_in_archive_at: timeOrNull(entry.storedInArchiveAt),
+          deleted_at: timeOrNull(entry.deletedAt),
         })
         .where('project', '=', project)
         .where('id', '=', entry.id)
@@ -376,6 +406,53 @@ export function createMediaEntryRepository(database: Database): MediaEntryReposi
         }
         return changed
       })
+    },
+
+    async listTrashedBefore(before, limit) {
+      const rows = await db
+        .selectFrom('media_entries as e')
+        .select([...READ_COLUMNS, 'project'])
+        .where('deleted_at', 'is not', null)
+        .where('deleted_at', '<', caps.toTime(before))
+        .orderBy('deleted_at')
+        .limit(limit)
+        .execute()
+      return rows.map((r) => ({ project: r.project, entry: fromRow(r as Row) }))
+    },
+
+    async listTrash(project, limit) {
+      const rows = await db
+        .selectFrom('media_entries as e')
+        .select(READ_COLUMNS)
+        .where('project', '=', project)
+        .where('deleted_at', 'is not', null)
+        .orderBy('deleted_at', 'desc')
+        .limit(limit)
+        .execute()
+      return rows.map((r) => fromRow(r as Row))
+    },
+
+    async markTrashed(project, id, expectedVersion, at) {
+      const result = await db
+        .updateTable('media_entries')
+        .set({ deleted_at: caps.toTime(at), version: expectedVersion + 1 })
+        .where('project', '=', project)
+        .where('id', '=', id)
+        .where('version', '=', expectedVersion)
+        .where('deleted_at', 'is', null)
+        .executeTakeFirst()
+      return Number(result.numUpdatedRows) > 0
+    },
+
+    async purge(project, id, version) {
+      const result = await db
+        .deleteFrom('media_entries')
+        .where('project', '=', project)
+        .where('id', '=', id)
+        .where('version', '=', version)
+        .where('deleted_at', 'is not', null)
+        .executeTakeFirst()
+      return Number(result.numDeletedRows) > 0
     },
   }
 }

@@ -1,10 +1,13 @@
 import type { MediaTypeConfig } from '../media/media-types/media-type.js'
+import type { UsagePurpose } from '../media/usage-log.js'
 import type { Database } from './database.js'
 
 export interface ProjectRow {
   handle: string
   mediaTypes: MediaTypeConfig[]
   createdAt: string
+  /** The project's usage purposes (migration 0007): `web` unless set otherwise. */
+  usagePurposes: UsagePurpose[]
 }
 
 export interface ProjectRepository {
@@ -15,13 +18,21 @@ export interface ProjectRepository {
   list(limit?: number): Promise<ProjectRow[]>
   /** Replaces the project's media types; returns false when there is no such project. */
   updateMediaTypes(handle: string, mediaTypes: MediaTypeConfig[]): Promise<boolean>
+  /** Replaces the project's usage purposes; returns false when there is no such project. */
+  updateUsagePurposes(handle: string, purposes: UsagePurpose[]): Promise<boolean>
 }
 
 export function createProjectRepository({ db, caps }: Database): ProjectRepository {
-  const fromRow = (row: { handle: string; media_types: unknown; created_at: unknown }): ProjectRow => ({
+  const fromRow = (row: {
+    handle: string
+    media_types: unknown
+    created_at: unknown
+    usage_purposes: unknown
+  }): ProjectRow => ({
     handle: row.handle,
     mediaTypes: caps.fromJson(row.media_types) as MediaTypeConfig[],
     createdAt: caps.fromTime(row.created_at),
+    usagePurposes: caps.fromJson(row.usage_purposes) as UsagePurpose[],
   })
   return {
     async create(handle, mediaTypes) {
@@ -46,6 +57,14 @@ export function createProjectRepository({ db, caps }: Database): ProjectReposito
       const result = await db
         .updateTable('projects')
         .set({ media_types: JSON.stringify(mediaTypes) })
+        .where('handle', '=', handle)
+        .executeTakeFirst()
+      return Number(result.numUpdatedRows) > 0
+    },
+    async updateUsagePurposes(handle, purposes) {
+      const result = await db
+        .updateTable('projects')
+        .set({ usage_purposes: JSON.stringify(purposes) })
         .where('handle', '=', handle)
         .executeTakeFirst()
       return Number(result.numUpdatedRows) > 0

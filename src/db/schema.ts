@@ -9,6 +9,8 @@ export interface ProjectTable {
   handle: string
   media_types: Json
   created_at: Timestamp
+  /** The project's usage purposes, a JSON array (migration 0007; `web` at first). */
+  usage_purposes: ColumnType<unknown, string | undefined, string>
 }
 
 export interface ApiTokenTable {
@@ -46,6 +48,17 @@ export interface MediaEntryTable {
   search_text: string
   /** SHA-256 (hex) of the asset's bytes, when the entry came from a URL import (migration 0003). */
   content_sha256: ColumnType<string | null, string | null | undefined, string | null>
+  /** The usage-log entries, a JSON array (migration 0007). */
+  usage_log: ColumnType<unknown, string | undefined, string>
+  /** 1 while `usage_log` is not empty: the `used` search filter's index key. */
+  used: ColumnType<number, number | undefined, number>
+  stored_in_archive_at: ColumnType<
+    Date | string | null,
+    Date | string | null | undefined,
+    Date | string | null
+  >
+  /** Set while the entry is in the trash. */
+  deleted_at: ColumnType<Date | string | null, Date | string | null | undefined, Date | string | null>
 }
 
 export interface ImportJobTable {

@@ -22,7 +22,8 @@ export const TAGS = [
 
 const SCOPES_DESCRIPTION =
   'An access token of one project (`medialib tokens create`), sent as `Authorization: Bearer <token>`. ' +
-  'Tokens carry scopes: `public-api:read` for reads, `public-api:write` for imports and patches; each ' +
+  'Tokens carry scopes: `public-api:read` for reads, `public-api:write` for imports and patches, ' +
+  "`media-library:delete` (medialib's, not implied by write) for deletes; each " +
   'operation lists the scope it needs in its security requirement and its description. A missing or ' +
   'invalid token answers 401, a token without the scope 403.'
 

@@ -111,7 +111,20 @@ export interface UrlImportDeps {
    * `blobs` replaces the blob store its items are written to (tests inject storage faults this way).
    */
   createWorker(
-    overrides?: Partial<Pick<WorkerOptions, 'concurrency' | 'logger'>> & { blobs?: ProjectStorage },
+    overrides?: Partial<
+      Pick<
+        WorkerOptions,
+        | 'concurrency'
+        | 'logger'
+        | 'maxInFlightPerProject'
+        | 'leaseMs'
+        | 'pollMs'
+        | 'housekeeping'
+        | 'housekeepingMs'
+      >
+    > & {
+      blobs?: ProjectStorage
+    },
   ): Worker
 }
 

@@ -20,6 +20,13 @@ export interface WorkerOptions {
   retryBaseMs: number
   logger?: { info(o: object, m: string): void; error(o: object, m: string): void }
   now?: () => Date
+  /**
+   * Upkeep run while the worker is idle, at most every `housekeepingMs` (the trash purge). Its failures
+   * are logged, never in the way of items.
+   */
+  housekeeping?: () => Promise<void>
+  /** Default 60 s. */
+  housekeepingMs?: number
 }
 
 /** A URL-import worker: claims due items from the jobs table, processes them, finishes jobs, sends webhooks. */
@@ -49,6 +56,7 @@ export function createWorker(options: WorkerOptions): Worker {
   let loop: Promise<void> | undefined
   let idleWaiters: (() => void)[] = []
   let lastSweep = 0
+  let lastHousekeeping = 0
 
   const jobOf = async (jobId: string) => {
     let job = jobCache.get(jobId)
@@ -152,6 +160,16 @@ export function createWorker(options: WorkerOptions): Worker {
     if (!didWork && Date.now() - lastSweep > SWEEP_EVERY_MS) {
       lastSweep = Date.now()
       for (const jobId of await jobs.listDoneUnfinished(100)) await jobs.finishJobIfDone(jobId, now())
+    }
+    if (
+      !didWork &&
+      options.housekeeping &&
+      Date.now() - lastHousekeeping > (options.housekeepingMs ?? 60_000)
+    ) {
+      lastHousekeeping = Date.now()
+      await options
+        .housekeeping()
+        .catch((err: unknown) => options.logger?.error({ err }, 'housekeeping failed'))
     }
     // Webhooks are delivered beside the items, never in the way of the next claim.
     if (deliveries.size < WEBHOOK_CONCURRENCY) {

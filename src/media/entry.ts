@@ -1,5 +1,7 @@
 /** The media library's domain types. No HTTP, no SQL, no API version here. */
 
+import type { UsageLogEntry } from './usage-log.js'
+
 export type MediaKind = 'mediaImage' | 'mediaVideo' | 'mediaFile'
 
 /** An asset as the client describes it; which keys are required depends on the media kind. */
@@ -40,6 +42,12 @@ export interface MediaEntry {
   revokeNote?: string
   /** ISO-8601; set once the entry is archived (hidden from lists unless asked for). */
   archivedAt?: string
+  /** ISO-8601; set while the entry is stored in archive (protected: it cannot be deleted). */
+  storedInArchiveAt?: string
+  /** ISO-8601; set while the entry is in the trash (hidden from reads; restorable for `trashDays`). */
+  deletedAt?: string
+  /** The usage log (reference release-2026-05). Not in the record: `GET …/{id}/usageLog` serves it. */
+  usageLog?: UsageLogEntry[]
   /** Storage keys the entry used before: replaced assets and removed translated assets. Not in the record. */
   formerKeys?: string[]
   /**
@@ -62,7 +70,8 @@ export function stateOf(entry: Pick<MediaEntry, 'revokedAt' | 'archivedAt'>): En
 
 /**
  * The record shape of the public API, with its keys in the reference's order, then our state fields:
- * `state` (`revoked` or `archived`; absent means active), `revokedAt`/`revokeNote`/`archivedAt` when set.
+ * `state` (`revoked` or `archived`; absent means active), `revokedAt`/`revokeNote`/`archivedAt`/
+ * `storedInArchiveAt` when set.
  */
 export function toRecord(entry: MediaEntry): Record<string, unknown> {
   const record: Record<string, unknown> = { id: entry.id, version: entry.version, mediaType: entry.mediaType }
@@ -79,6 +88,7 @@ export function toRecord(entry: MediaEntry): Record<string, unknown> {
   if (entry.revokedAt !== undefined) record.revokedAt = entry.revokedAt
   if (entry.revokeNote !== undefined) record.revokeNote = entry.revokeNote
   if (entry.archivedAt !== undefined) record.archivedAt = entry.archivedAt
+  if (entry.storedInArchiveAt !== undefined) record.storedInArchiveAt = entry.storedInArchiveAt
   return record
 }
 

@@ -5,6 +5,7 @@ import type { EntryValidator } from './entry-validator.js'
 import type { CompiledMediaType } from './media-types/metadata-validator.js'
 import { createPatchService, type PatchRequest } from './patch.service.js'
 import { searchWords } from './search-text.js'
+import type { CompiledPurposes } from './usage-log.js'
 
 export const DEFAULT_PAGE_SIZE = 50
 export const MAX_PAGE_SIZE = 1000
@@ -18,6 +19,8 @@ export interface LibrarySearch {
   createdAfter?: Date
   createdBefore?: Date
   updatedAfter?: Date
+  /** Only entries with (true) or without (false) usage-log entries. */
+  used?: boolean
   /** Full text over the indexed metadata properties and filenames; every word must match (as a prefix). */
   q?: string
   /** 1 … MAX_PAGE_SIZE; default DEFAULT_PAGE_SIZE. */
@@ -87,6 +90,8 @@ export function createLibraryService(deps: {
   entries: MediaEntryRepository
   validator: EntryValidator
   mediaTypesOf(project: string): Promise<ReadonlyMap<string, CompiledMediaType>>
+  usagePurposesOf?(project: string): Promise<CompiledPurposes>
+  trashDays?: number
   now?: () => Date
 }): LibraryService {
   const { entries } = deps
@@ -124,6 +129,7 @@ export function createLibraryService(deps: {
       if (search.createdAfter) query.createdAfter = search.createdAfter
       if (search.createdBefore) query.createdBefore = search.createdBefore
       if (search.updatedAfter) query.updatedAfter = search.updatedAfter
+      if (search.used !== undefined) query.used = search.used
       if (search.q !== undefined) {
         const words = searchWords(search.q)
         if (words.length === 0) throw new BadRequestError({ q: 'must contain at least one letter or digit' })

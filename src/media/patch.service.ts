@@ -4,8 +4,12 @@ import { contentOf, type Asset, type MediaEntry, type Translation } from './entr
 import type { EntryFailure, EntryValidator } from './entry-validator.js'
 import type { CompiledMediaType } from './media-types/metadata-validator.js'
 import { searchTextOf } from './search-text.js'
+import { addUsage, removeUsage, updateUsage, type CompiledPurposes, type UsageValue } from './usage-log.js'
 
-/** One operation of a PATCH, as in the reference (usage-log operations are not supported). */
+/**
+ * One operation of a PATCH: the reference's, then medialib's additions (`unarchive`, `storeInArchive`,
+ * `removeFromArchive`, `restore`).
+ */
 export type Patch =
   | { operation: 'setMetadataProperty'; propertyName: string; value?: unknown }
   | { operation: 'replaceAsset'; value: Asset }
@@ -13,6 +17,18 @@ export type Patch =
   | { operation: 'revokeAsset'; note?: string }
   | { operation: 'unrevokeAsset' }
   | { operation: 'archive' }
+  | { operation: 'addUsageLogEntry'; value: UsageValue }
+  | {
+      operation: 'updateUsageLogEntry'
+      usageLogEntryId: string
+      value: UsageValue
+      oldValue?: Record<string, unknown>
+    }
+  | { operation: 'removeUsageLogEntry'; usageLogEntryId: string }
+  | { operation: 'unarchive' }
+  | { operation: 'storeInArchive' }
+  | { operation: 'removeFromArchive' }
+  | { operation: 'restore' }
 
 export const PATCH_OPERATIONS = [
   'setMetadataProperty',
@@ -21,6 +37,13 @@ export const PATCH_OPERATIONS = [
   'revokeAsset',
   'unrevokeAsset',
   'archive',
+  'addUsageLogEntry',
+  'updateUsageLogEntry',
+  'removeUsageLogEntry',
+  'unarchive',
+  'storeInArchive',
+  'removeFromArchive',
+  'restore',
 ] as const
 
 export const MAX_REVOKE_NOTE = 200
@@ -49,6 +72,10 @@ export interface PatchServiceDeps {
   entries: MediaEntryRepository
   validator: EntryValidator
   mediaTypesOf(project: string): Promise<ReadonlyMap<string, CompiledMediaType>>
+  /** The project's usage purposes, for the usage-log operations (none known when absent). */
+  usagePurposesOf?(project: string): Promise<CompiledPurposes>
+  /** Days a trashed entry can be restored (default 30). */
+  trashDays?: number
   now?: () => Date
 }
 
@@ -67,8 +94,21 @@ function clone<T>(value: T): T {
   return structuredClone(value)
 }
 
+/** What the usage-log operations check values against. */
+export interface PatchContext {
+  purposes?: CompiledPurposes
+}
+
+const conflict = (message: string) => new ConflictError(message, 'ConflictError')
+
 /** Applies the patches to a copy of the entry. Pure: throws on a patch that cannot apply. */
-export function applyPatches(entry: MediaEntry, patches: readonly Patch[], now: Date): MediaEntry {
+export function applyPatches(
+  entry: MediaEntry,
+  patches: readonly Patch[],
+  now: Date,
+  context: PatchContext = {},
+): MediaEntry {
+  const purposes: CompiledPurposes = context.purposes ?? new Map()
   const next: MediaEntry = clone(entry)
   const formerKeys = [...(next.formerKeys ?? [])]
   const retire = (key: string) => {
@@ -118,33 +158,104 @@ export function applyPatches(entry: MediaEntry, patches: readonly Patch[], now: 
         // Archiving an archived entry keeps the first archivedAt.
         next.archivedAt ??= now.toISOString()
         break
+      default:
+        applyLifecyclePatch(next, patch, i, now, purposes)
     }
   })
   if (formerKeys.length > 0) next.formerKeys = formerKeys
   return next
 }
 
+/** The usage-log operations (release-2026-05) and medialib's archive, protection and trash operations. */
+function applyLifecyclePatch(
+  next: MediaEntry,
+  patch: Patch,
+  i: number,
+  now: Date,
+  purposes: CompiledPurposes,
+): void {
+  const at = `patches.${i}.value`
+  switch (patch.operation) {
+    case 'addUsageLogEntry':
+      next.usageLog = addUsage(next.usageLog ?? [], patch.value, purposes, at, now)
+      break
+    case 'updateUsageLogEntry':
+      next.usageLog = updateUsage(
+        next.usageLog ?? [],
+        patch.usageLogEntryId,
+        patch.value,
+        patch.oldValue,
+        purposes,
+        at,
+        next.id,
+        now,
+      )
+      break
+    case 'removeUsageLogEntry': {
+      const log = removeUsage(next.usageLog ?? [], patch.usageLogEntryId, next.id)
+      if (log.length > 0) next.usageLog = log
+      else delete next.usageLog
+      break
+    }
+    case 'unarchive':
+      if (next.archivedAt === undefined) throw conflict(`The entry is not archived (id: '${next.id}')`)
+      delete next.archivedAt
+      break
+    case 'storeInArchive':
+      if (next.storedInArchiveAt !== undefined)
+        throw conflict(`The entry is already stored in archive (id: '${next.id}')`)
+      next.storedInArchiveAt = now.toISOString()
+      break
+    case 'removeFromArchive':
+      if (next.storedInArchiveAt === undefined)
+        throw conflict(`The entry is not stored in archive (id: '${next.id}')`)
+      delete next.storedInArchiveAt
+      break
+    case 'restore':
+      if (next.deletedAt === undefined) throw conflict(`The entry is not in the trash (id: '${next.id}')`)
+      delete next.deletedAt
+      break
+    default:
+      throw new Error(`unhandled patch operation ${patch.operation}`)
+  }
+}
+
+const USAGE_OPERATIONS = new Set<Patch['operation']>([
+  'addUsageLogEntry',
+  'updateUsageLogEntry',
+  'removeUsageLogEntry',
+])
+
 const TOUCHES_CONTENT = new Set<Patch['operation']>(['setMetadataProperty', 'replaceAsset', 'removeAsset'])
 
 export function createPatchService(deps: PatchServiceDeps): PatchService {
   const { entries, validator } = deps
   const now = deps.now ?? (() => new Date())
+  const trashMs = (deps.trashDays ?? 30) * 86_400_000
+  const notFound = (id: string) =>
+    new NotFoundError({ name: 'NotFound', message: `MediaLibrary Entry does not exist (id: '${id}')` })
+  /** A trashed entry is found only by a PATCH that restores it, and only while its trash time lasts. */
+  const visible = (stored: MediaEntry | undefined, restores: boolean, at: Date): stored is MediaEntry => {
+    if (!stored) return false
+    if (stored.deletedAt === undefined) return true
+    return restores && at.getTime() - Date.parse(stored.deletedAt) < trashMs
+  }
 
   return {
     async patch(project, id, request) {
       for (let attempt = 1; ; attempt++) {
-        const stored = await entries.get(project, id)
-        if (!stored) {
-          throw new NotFoundError({
-            name: 'NotFound',
-            message: `MediaLibrary Entry does not exist (id: '${id}')`,
-          })
-        }
+        const restores = request.patches.some((p) => p.operation === 'restore')
+        const stored = await entries.get(project, id, { trashed: restores })
+        if (!visible(stored, restores, now())) throw notFound(id)
         if (request.version !== undefined && request.version !== stored.version) {
           throw new ConflictError(`Version: Expected ${stored.version} to be equal to ${request.version}`)
         }
         const at = now()
-        const next = applyPatches(stored, request.patches, at)
+        const context: PatchContext = {}
+        if (request.patches.some((p) => USAGE_OPERATIONS.has(p.operation)) && deps.usagePurposesOf) {
+          context.purposes = await deps.usagePurposesOf(project)
+        }
+        const next = applyPatches(stored, request.patches, at, context)
         const mediaTypes = await deps.mediaTypesOf(project)
         if (request.patches.some((p) => TOUCHES_CONTENT.has(p.operation))) {
           const check = validator.check(contentOf(next), mediaTypes)

@@ -70,8 +70,12 @@ export function negotiateFormat(accept: string | undefined): ThumbnailFormat {
  * a key `a/b` never need a file and a folder of one name.
  */
 export function variantKey(originalKey: string, width: number, format: ThumbnailFormat): string {
-  const digest = createHash('sha256').update(originalKey).digest('base64url')
-  return `t/${digest}/w${width}.${format === 'jpeg' ? 'jpg' : format}`
+  return `${variantPrefix(originalKey)}w${width}.${format === 'jpeg' ? 'jpg' : format}`
+}
+
+/** The prefix of every variant of an original in the derived namespace (`t/<SHA-256>/`). */
+export function variantPrefix(originalKey: string): string {
+  return `t/${createHash('sha256').update(originalKey).digest('base64url')}/`
 }
 
 /** A strong ETag for a variant: its key names the original's immutable key, the width and the format. */

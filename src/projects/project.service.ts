@@ -4,6 +4,7 @@ import { UsageError } from '../errors.js'
 import { defaultMediaTypes, type MediaTypeConfig } from '../media/media-types/media-type.js'
 import { normalizeMediaTypes } from '../media/media-types/media-types-config.js'
 import { compileMediaType, type CompiledMediaType } from '../media/media-types/metadata-validator.js'
+import { compileUsagePurposes, normalizeUsagePurposes, type CompiledPurposes } from '../media/usage-log.js'
 
 export const PROJECT_HANDLE = /^[a-z][a-z0-9-]{1,49}$/
 export const DEFAULT_PROJECT = 'default'
@@ -25,6 +26,10 @@ export interface ProjectService {
   mediaTypesOf(handle: string): Promise<ReadonlyMap<string, CompiledMediaType>>
   /** Replaces the media types of an existing project (checked and normalised first). */
   updateMediaTypes(handle: string, mediaTypes: MediaTypeConfig[]): Promise<ProjectRow>
+  /** The project's usage purposes with their params validators, cached like the media types. */
+  usagePurposesOf(handle: string): Promise<CompiledPurposes>
+  /** Replaces the usage purposes of an existing project (checked first: UsageError naming each problem). */
+  updateUsagePurposes(handle: string, purposes: unknown): Promise<ProjectRow>
   /**
    * Compiles the media types of the first `max` projects ahead of time (at server start), so that a
    * project's first request does not wait for its validators. A project whose media types fail to
@@ -51,7 +56,35 @@ export function createProjectService(deps: { projects: ProjectRepository; ajv: A
     return map
   }
 
+  const purposes = new Map<string, { compiled: CompiledPurposes; json: string; checkedAt: number }>()
+  const rememberPurposes = (row: ProjectRow) => {
+    const json = JSON.stringify(row.usagePurposes)
+    const known = purposes.get(row.handle)
+    const compiledPurposes =
+      known && known.json === json ? known.compiled : compileUsagePurposes(ajv, row.usagePurposes)
+    purposes.set(row.handle, { compiled: compiledPurposes, json, checkedAt: Date.now() })
+    return compiledPurposes
+  }
+
   const service: ProjectService = {
+    async usagePurposesOf(handle) {
+      const cached = purposes.get(handle)
+      if (cached && Date.now() - cached.checkedAt < MEDIA_TYPES_RECHECK_MS) return cached.compiled
+      const row = await projects.get(handle)
+      if (!row) throw new Error(`project '${handle}' does not exist`)
+      return rememberPurposes(row)
+    },
+    async updateUsagePurposes(handle, raw) {
+      const checked = normalizeUsagePurposes(raw)
+      // Compiling proves every paramsSchema usable before it is stored.
+      compileUsagePurposes(ajv, checked)
+      if (!(await projects.updateUsagePurposes(handle, checked)))
+        throw new UsageError(`No project '${handle}'`)
+      const row = await projects.get(handle)
+      if (!row) throw new Error(`project '${handle}' vanished after its update`)
+      rememberPurposes(row)
+      return row
+    },
     async create(handle, mediaTypes) {
       if (!PROJECT_HANDLE.test(handle)) {
         throw new UsageError(`Invalid project handle '${handle}': it must match ${PROJECT_HANDLE.source}`)

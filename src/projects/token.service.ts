@@ -4,7 +4,8 @@ import { UnauthorizedError, UsageError } from '../errors.js'
 import { generateId } from '../media/ids.js'
 import type { ProjectService } from './project.service.js'
 
-export const SCOPES = ['public-api:read', 'public-api:write'] as const
+/** `media-library:delete` (medialib's) is not implied by write: migration tokens cannot delete. */
+export const SCOPES = ['public-api:read', 'public-api:write', 'media-library:delete'] as const
 export type Scope = (typeof SCOPES)[number]
 
 /** Who is calling: the token's project and scopes. */

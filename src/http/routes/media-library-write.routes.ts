@@ -3,6 +3,7 @@ import { BadRequestError, NotFoundError } from '../../errors.js'
 import type { Asset } from '../../media/entry.js'
 import type { LibraryService } from '../../media/library.service.js'
 import { PatchRejectedError, type Patch, type PatchRequest } from '../../media/patch.service.js'
+import { parseUsageValue } from '../../media/usage-log.js'
 import type { TokenService } from '../../projects/token.service.js'
 import { patchFailureError } from '../api-versions.js'
 import { principalOf, requireScope } from '../auth.js'
@@ -15,11 +16,16 @@ export interface MediaLibraryWriteRoutesDeps {
   library: LibraryService
 }
 
-type RawPatch = { operation: string; propertyName?: string; value?: unknown; locale?: string; note?: string }
+type RawPatch = {
+  operation: string
+  propertyName?: string
+  value?: unknown
+  locale?: string
+  note?: string
+  usageLogEntryId?: string
+  oldValue?: Record<string, unknown>
+}
 type RawBody = { version?: number | string; preserveUpdatedAt?: boolean; patches: RawPatch[] }
-
-/** Operations of the reference that this server does not implement (usage log, release-2026-05). */
-const UNSUPPORTED = new Set(['addUsageLogEntry', 'updateUsageLogEntry', 'removeUsageLogEntry'])
 
 /** The reference words an unknown operation `No enum match for: "<value>"`; Ajv words it otherwise. */
 function rewordValidation(request: FastifyRequest, err: FastifyError): FastifyError {
@@ -28,9 +34,7 @@ function rewordValidation(request: FastifyRequest, err: FastifyError): FastifyEr
     if (item.keyword !== 'enum' || !match) continue
     const body = request.body as RawBody
     const value = body.patches[Number(match[1])]?.operation
-    item.message = UNSUPPORTED.has(String(value))
-      ? `Operation '${String(value)}' is not supported by this server`
-      : `No enum match for: ${JSON.stringify(value)}`
+    item.message = `No enum match for: ${JSON.stringify(value)}`
   }
   return err
 }
@@ -70,7 +74,28 @@ function toPatch(raw: RawPatch, i: number): Patch {
     case 'unrevokeAsset':
       return { operation: 'unrevokeAsset' }
     case 'archive':
-      return { operation: 'archive' }
+    case 'unarchive':
+    case 'storeInArchive':
+    case 'removeFromArchive':
+    case 'restore':
+      return { operation: raw.operation }
+    case 'addUsageLogEntry':
+      if (raw.value === undefined) throw missing('value')
+      return { operation: 'addUsageLogEntry', value: parseUsageValue(raw.value, `patches.${i}.value`) }
+    case 'updateUsageLogEntry': {
+      if (raw.usageLogEntryId === undefined) throw missing('usageLogEntryId')
+      if (raw.value === undefined) throw missing('value')
+      const patch: Patch = {
+        operation: 'updateUsageLogEntry',
+        usageLogEntryId: raw.usageLogEntryId,
+        value: parseUsageValue(raw.value, `patches.${i}.value`),
+      }
+      if (raw.oldValue !== undefined) patch.oldValue = raw.oldValue
+      return patch
+    }
+    case 'removeUsageLogEntry':
+      if (raw.usageLogEntryId === undefined) throw missing('usageLogEntryId')
+      return { operation: 'removeUsageLogEntry', usageLogEntryId: raw.usageLogEntryId }
     default:
       throw new BadRequestError({
         [`patches.${i}.operation`]: `No enum match for: ${JSON.stringify(raw.operation)}`,
@@ -94,7 +119,12 @@ export function mediaLibraryWriteRoutes(deps: MediaLibraryWriteRoutesDeps): Fast
           description:
             'Applies the patches in order, all or none; `version` increments once. Operations: ' +
             'setMetadataProperty, replaceAsset, removeAsset, revokeAsset (409 when revoked), ' +
-            'unrevokeAsset (409 when not revoked), archive. `preserveUpdatedAt` from 2026-03.',
+            'unrevokeAsset (409 when not revoked), archive; the usage log (release-2026-05): ' +
+            'addUsageLogEntry, updateUsageLogEntry (409 when `oldValue` does not match), ' +
+            'removeUsageLogEntry (404 for an unknown `usageLogEntryId`); medialib additions: unarchive ' +
+            '(409 when not archived), storeInArchive / removeFromArchive (protection from deletion; 409 ' +
+            'when already / not stored), restore (a trashed entry, within trashDays; 409 when not trashed). ' +
+            '`preserveUpdatedAt` from 2026-03.',
           security: bearerSecurity('public-api:write'),
           params: EntryIdParams,
           body: PatchBody,

@@ -32,6 +32,7 @@ interface ListQuery {
   createdAfter?: string
   createdBefore?: string
   updatedAfter?: string
+  used?: string
   q?: string
   limit?: number
   after?: string
@@ -43,6 +44,7 @@ const SEARCH_ONLY = [
   'createdAfter',
   'createdBefore',
   'updatedAfter',
+  'used',
   'q',
   'limit',
   'after',
@@ -79,6 +81,7 @@ function searchOf(query: ListQuery): LibrarySearch {
   if (createdBefore) search.createdBefore = createdBefore
   const updatedAfter = parseTime('updatedAfter', query.updatedAfter)
   if (updatedAfter) search.updatedAfter = updatedAfter
+  if (query.used !== undefined) search.used = query.used === 'true'
   if (query.q !== undefined) search.q = query.q
   if (query.limit !== undefined) search.limit = query.limit
   if (query.after !== undefined) search.after = query.after
@@ -131,7 +134,7 @@ export function mediaLibraryRoutes(deps: MediaLibraryRoutesDeps): FastifyPluginA
           description:
             'With `ids`, or `externalId` and `systemName`: the reference lookups. Without them: a search ' +
             '(our extension) by `mediaType`, `systemName`, `state`, `createdAfter`, `createdBefore`, ' +
-            '`updatedAfter` and full text `q`, in insertion order, `limit` per page; the answer carries a ' +
+            '`updatedAfter`, `used` and full text `q`, in insertion order, `limit` per page; the answer carries a ' +
             '`cursor` to pass back as `after`. Archived entries are listed only when `state` names them.',
           security: bearerSecurity('public-api:read'),
           params: ApiVersionParams,

@@ -2,6 +2,7 @@ import { Type } from 'typebox'
 import { LIST_PARAM } from '../query-check.js'
 import { ApiVersion, component, componentRef } from './common.js'
 import { ENTRY_ID_PATTERN } from '../../media/entry-validator.js'
+import { PATCH_OPERATIONS } from '../../media/patch.service.js'
 
 /** The seed page's example entry (docs: Import Media Library Entries). */
 const SEED_ENTRY = {
@@ -126,6 +127,9 @@ export const MediaLibraryEntry = component(
       revokedAt: Type.Optional(Iso('Extension: set while revoked')),
       revokeNote: Type.Optional(Type.String({ description: 'Extension: the revokeAsset note' })),
       archivedAt: Type.Optional(Iso('Extension: set once archived')),
+      storedInArchiveAt: Type.Optional(
+        Iso('Extension: set while stored in archive (protected from deletion; storeInArchive)'),
+      ),
     },
     { additionalProperties: false, examples: [SEED_RECORD] },
   ),
@@ -252,6 +256,14 @@ export function listQuerySchema(maxIds: number, maxLimit: number) {
         examples: ['active,revoked,archived'],
       }),
     ),
+    used: Type.Optional(
+      Type.Unsafe<string>({
+        type: 'string',
+        enum: ['true', 'false'],
+        description:
+          'Search extension: `true` lists entries with usage-log entries, `false` the unused ones (index-backed)',
+      }),
+    ),
     createdAfter: Type.Optional(time('entries created strictly after')),
     createdBefore: Type.Optional(time('entries created strictly before')),
     updatedAfter: Type.Optional(time('entries updated strictly after')),
@@ -322,7 +334,7 @@ export const PatchItem = Type.Object(
   {
     operation: Type.Unsafe<string>({
       type: 'string',
-      enum: ['setMetadataProperty', 'replaceAsset', 'removeAsset', 'revokeAsset', 'unrevokeAsset', 'archive'],
+      enum: [...PATCH_OPERATIONS],
     }),
     propertyName: Type.Optional(
       Type.String({ minLength: 1, maxLength: 50, description: 'setMetadataProperty' }),
@@ -334,6 +346,19 @@ export const PatchItem = Type.Object(
     ),
     locale: Type.Optional(Type.String({ minLength: 1, maxLength: 35, description: 'removeAsset' })),
     note: Type.Optional(Type.String({ maxLength: 200, description: 'revokeAsset: at most 200 characters' })),
+    usageLogEntryId: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 50,
+        description: 'updateUsageLogEntry, removeUsageLogEntry: the usage-log entry',
+      }),
+    ),
+    oldValue: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), {
+        description:
+          'updateUsageLogEntry: a precondition; each field it names must equal the stored usage-log entry, else 409',
+      }),
+    ),
   },
   { additionalProperties: false },
 )
@@ -381,3 +406,50 @@ export const KeysDoc = component(
     },
   ),
 )
+
+const USAGE_EXAMPLE = {
+  id: 'g6Hmp49Y',
+  url: 'https://example.com/article/slug-121',
+  state: 'confirmed',
+  params: { medium: 'Internet' },
+  purpose: 'web',
+  documentId: 121,
+  publicationId: 110,
+  reportingDate: '2026-04-02T13:34:30.263Z',
+  publicationDate: '2026-04-02T13:34:26.353Z',
+}
+
+export const UsageLogEntryDoc = component(
+  'UsageLogEntry',
+  Type.Object(
+    {
+      id: Type.String(),
+      url: Type.Optional(Type.String({ description: 'A link to the publication or an external editor' })),
+      state: Type.Unsafe<string>({ type: 'string', enum: ['pending', 'confirmed'] }),
+      params: Type.Record(Type.String(), Type.Unknown(), {
+        description: "Values for the purpose's paramsSchema",
+      }),
+      purpose: Type.String({ description: 'A usage purpose handle of the project' }),
+      documentId: Type.Optional(Type.Integer()),
+      publicationId: Type.Optional(Type.Integer()),
+      reportingDate: Iso('When the usage was reported (added or last updated)'),
+      publicationDate: Type.Optional(Iso('Required while confirmed')),
+    },
+    { additionalProperties: false, examples: [USAGE_EXAMPLE] },
+  ),
+)
+
+export const UsageLogDoc = component(
+  'MediaLibraryEntryUsageLog',
+  Type.Object(
+    { results: Type.Array(UsageLogEntryDoc) },
+    {
+      additionalProperties: false,
+      description: 'The usage log of an entry, oldest first (release-2026-05)',
+      examples: [{ results: [USAGE_EXAMPLE] }],
+    },
+  ),
+)
+
+/** A response without a body: 204 of DELETE. */
+export const NoContent = Type.Unsafe({ type: 'null', description: 'Deleted: the entry is in the trash' })

@@ -131,17 +131,20 @@ export function normalizeMediaTypes(raw: unknown): MediaTypeConfig[] {
 
 /** Reads a media types file (YAML or JSON) and normalises it. */
 export function readMediaTypesFile(file: string): MediaTypeConfig[] {
+  return normalizeMediaTypes(readConfigFile(file, 'media types'))
+}
+
+/** A YAML or JSON file's content (`what` names it in errors, e.g. `media types`). */
+export function readConfigFile(file: string, what: string): unknown {
   let text: string
   try {
     text = readFileSync(file, 'utf8')
   } catch (err) {
-    throw new UsageError(`Cannot read media types file ${file}: ${(err as Error).message}`)
+    throw new UsageError(`Cannot read ${what} file ${file}: ${(err as Error).message}`)
   }
-  let raw: unknown
   try {
-    raw = file.endsWith('.json') ? JSON.parse(text) : YAML.parse(text)
+    return file.endsWith('.json') ? JSON.parse(text) : YAML.parse(text)
   } catch (err) {
-    throw new UsageError(`Cannot parse media types file ${file}: ${(err as Error).message}`)
+    throw new UsageError(`Cannot parse ${what} file ${file}: ${(err as Error).message}`)
   }
-  return normalizeMediaTypes(raw)
 }
