@@ -16,7 +16,7 @@ export interface MediaLibraryWriteRoutesDeps {
 }
 
 type RawPatch = { operation: string; propertyName?: string; value?: unknown; locale?: string; note?: string }
-type RawBody = { version?: number | string; preserveUpdatedAt?: boolean; patches: RawPatch[] }
+export type RawBody = { version?: number | string; preserveUpdatedAt?: boolean; patches: RawPatch[] }
 
 /** Operations of the reference that this server does not implement (usage log, release-2026-05). */
 const UNSUPPORTED = new Set(['addUsageLogEntry', 'updateUsageLogEntry', 'removeUsageLogEntry'])
@@ -36,7 +36,7 @@ function rewordValidation(request: FastifyRequest, err: FastifyError): FastifyEr
 }
 
 /** Turns a schema-checked body into the service's request; checks what each operation needs. */
-function toPatchRequest(body: RawBody, allowPreserve: boolean): PatchRequest {
+export function toPatchRequest(body: RawBody, allowPreserve: boolean): PatchRequest {
   const request: PatchRequest = { patches: body.patches.map(toPatch) }
   if (body.version !== undefined) request.version = Number(body.version)
   if (body.preserveUpdatedAt !== undefined) {

@@ -14,6 +14,7 @@ import {
   MediaLibraryEntryListAny,
 } from '../schemas/media-library.schemas.js'
 import { checkApiVersion, versionOf } from './context.js'
+import { mediaLibraryBatchRoutes } from './media-library-batch.routes.js'
 import { mediaLibraryWriteRoutes } from './media-library-write.routes.js'
 
 export interface MediaLibraryRoutesDeps {
@@ -174,5 +175,6 @@ export function mediaLibraryRoutes(deps: MediaLibraryRoutesDeps): FastifyPluginA
     )
 
     await app.register(mediaLibraryWriteRoutes(deps))
+    await app.register(mediaLibraryBatchRoutes(deps))
   }
 }
