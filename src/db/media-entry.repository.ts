@@ -1,6 +1,6 @@
 import { CompiledQuery, sql } from 'kysely'
 import type { MediaEntry } from '../media/entry.js'
-import type { Database } from './database.js'
+import type { Database, Db } from './database.js'
 import { searchRows, type EntrySearch } from './media-entry-search.js'
 import { retryTransient } from './retry.js'
 
@@ -108,6 +108,14 @@ export interface MediaEntryRepository {
    */
   updateIfVersion(project: string, entry: MediaEntry, expectedVersion: number): Promise<boolean>
   /**
+   * Writes several entries in one transaction, each guarded by its expected version (as
+   * `updateIfVersion`), in order. All or none: false (nothing written) when any guard failed.
+   */
+  updateAllIfVersion(
+    project: string,
+    writes: readonly { entry: MediaEntry; expectedVersion: number }[],
+  ): Promise<boolean>
+  /**
    * Replaces the search text of entries (after their project's indexed properties changed), in one
    * transaction, each only if its version is still the one the text was derived from. The full-text index
    * follows the column (SQLite: FTS5 update trigger; PostgreSQL: the generated tsvector). Returns how many changed.
@@ -121,6 +129,27 @@ export interface MediaEntryRepository {
 export function createMediaEntryRepository(database: Database): MediaEntryRepository {
   const { db, caps } = database
   const timeOrNull = (iso: string | undefined) => (iso === undefined ? null : caps.toTime(new Date(iso)))
+  const writeIfVersion = async (target: Db, project: string, entry: MediaEntry, expectedVersion: number) => {
+    const result = await target
+      .updateTable('media_entries')
+      .set({
+        version: entry.version,
+        asset: JSON.stringify(entry.asset),
+        metadata: JSON.stringify(entry.metadata),
+        translations: entry.translations === undefined ? null : JSON.stringify(entry.translations),
+        updated_at: caps.toTime(new Date(entry.updatedAt)),
+        revoked_at: timeOrNull(entry.revokedAt),
+        revoke_note: entry.revokeNote ?? null,
+        archived_at: timeOrNull(entry.archivedAt),
+        former_keys: JSON.stringify(entry.formerKeys ?? []),
+        search_text: entry.searchText ?? '',
+      })
+      .where('project', '=', project)
+      .where('id', '=', entry.id)
+      .where('version', '=', expectedVersion)
+      .executeTakeFirst()
+    return Number(result.numUpdatedRows) > 0
+  }
   // The entries of a batch share one timestamp: convert it once, not twice per entry.
   let lastIso = ''
   let lastTime: Date | string = ''
@@ -337,25 +366,23 @@ export function createMediaEntryRepository(database: Database): MediaEntryReposi
     },
 
     async updateIfVersion(project, entry, expectedVersion) {
-      const result = await db
-        .updateTable('media_entries')
-        .set({
-          version: entry.version,
-          asset: JSON.stringify(entry.asset),
-          metadata: JSON.stringify(entry.metadata),
-          translations: entry.translations === undefined ? null : JSON.stringify(entry.translations),
-          updated_at: caps.toTime(new Date(entry.updatedAt)),
-          revoked_at: timeOrNull(entry.revokedAt),
-          revoke_note: entry.revokeNote ?? null,
-          archived_at: timeOrNull(entry.archivedAt),
-          former_keys: JSON.stringify(entry.formerKeys ?? []),
-          search_text: entry.searchText ?? '',
+      return writeIfVersion(db, project, entry, expectedVersion)
+    },
+
+    async updateAllIfVersion(project, writes) {
+      if (writes.length === 0) return true
+      const missed = new Error('a version moved')
+      try {
+        await db.transaction().execute(async (trx) => {
+          for (const { entry, expectedVersion } of writes) {
+            if (!(await writeIfVersion(trx, project, entry, expectedVersion))) throw missed
+          }
         })
-        .where('project', '=', project)
-        .where('id', '=', entry.id)
-        .where('version', '=', expectedVersion)
-        .executeTakeFirst()
-      return Number(result.numUpdatedRows) > 0
+        return true
+      } catch (err) {
+        if (err === missed) return false
+        throw err
+      }
     },
 
     async rewriteSearchText(project, rows) {

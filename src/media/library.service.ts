@@ -1,5 +1,6 @@
 import type { EntrySearch, MediaEntryRepository } from '../db/media-entry.repository.js'
 import { BadRequestError, NotFoundError } from '../errors.js'
+import { patchMany, type BatchPatchItem, type BatchPatchOutcome } from './batch-patch.js'
 import type { EntryState, MediaEntry } from './entry.js'
 import type { EntryValidator } from './entry-validator.js'
 import type { CompiledMediaType } from './media-types/metadata-validator.js'
@@ -51,6 +52,8 @@ export interface LibraryService {
    * 'setMetadataProperty', propertyName, value}], preserveUpdatedAt?})`.
    */
   patch(project: string, id: string, request: PatchRequest): Promise<MediaEntry>
+  /** Patches many entries, each on its own (all of its patches or none, version-checked), in order. */
+  patchMany(project: string, items: readonly BatchPatchItem[]): Promise<BatchPatchOutcome[]>
   /** Every storage key of the entry: main asset, translated assets, then replaced and removed ones. */
   keysOf(project: string, id: string): Promise<string[]>
 }
@@ -137,6 +140,7 @@ export function createLibraryService(deps: {
       }
     },
     patch: (project, id, request) => patcher.patch(project, id, request),
+    patchMany: (project, items) => patchMany({ ...deps, patch: patcher.patch }, project, items),
     async keysOf(project, id) {
       const entry = await service.getOrFail(project, id)
       const keys = new Set<string>([entry.asset.key])

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { Config } from '../../config.js'
 import { AppError } from '../../errors.js'
 import { toRecord } from '../../media/entry.js'
-import { patchEach, type BatchPatchItem, type BatchPatchOutcome } from '../../media/batch-patch.js'
+import type { BatchPatchItem, BatchPatchOutcome } from '../../media/batch-patch.js'
 import type { LibraryService } from '../../media/library.service.js'
 import type { TokenService } from '../../projects/token.service.js'
 import { failureBody, presentList, type ApiVersion } from '../api-versions.js'
@@ -72,7 +72,7 @@ export function mediaLibraryBatchRoutes(deps: MediaLibraryBatchRoutesDeps): Fast
             throw err
           }
         })
-        const outcomes = await patchEach(items, (id, patch) => library.patch(project, id, patch))
+        const outcomes = await library.patchMany(project, items)
         return presentList(
           outcomes.map((o) => presentOutcome(o, version)),
           version,
