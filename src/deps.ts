@@ -62,6 +62,7 @@ export async function createDeps(
     entries,
     validator: createEntryValidator(ajv),
     mediaTypesOf: (project) => projects.mediaTypesOf(project),
+    countExactUpTo: config.limits.countExactUpTo,
   })
   const urlImport = createUrlImportDeps(config, database, { importer, library, projects })
   try {

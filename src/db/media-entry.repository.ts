@@ -2,9 +2,11 @@ import { CompiledQuery, sql } from 'kysely'
 import type { MediaEntry } from '../media/entry.js'
 import type { Database, Db } from './database.js'
 import { searchRows, type EntrySearch } from './media-entry-search.js'
+import { countRows, sortedRows, type EntryCount } from './media-entry-sorted.js'
 import { retryTransient } from './retry.js'
 
 export type { EntrySearch } from './media-entry-search.js'
+export type { EntryCount } from './media-entry-sorted.js'
 
 /** The columns a read returns (never the search text or PostgreSQL's tsvector). */
 const READ_COLUMNS = [
@@ -102,6 +104,8 @@ export interface MediaEntryRepository {
   ): Promise<MediaEntry[]>
   /** One page of entries in insertion order, by keyset on the insertion sequence. Never counts. */
   search(project: string, query: EntrySearch): Promise<EntryPage>
+  /** How many entries a search matches: exact up to `exactUpTo`, an estimate beyond. */
+  count(project: string, query: EntrySearch, exactUpTo: number): Promise<EntryCount>
   /**
    * Writes an entry's mutable fields if its stored version is still `expectedVersion`.
    * Returns false (and writes nothing) when the entry is gone or another write came first.
@@ -357,13 +361,18 @@ export function createMediaEntryRepository(database: Database): MediaEntryReposi
     },
 
     async search(project, query) {
-      const rows = await searchRows<Row>(database, project, query, columns)
+      const sort = query.sort
+      const rows = sort
+        ? await sortedRows<Row>(database, project, { ...query, sort }, columns)
+        : await searchRows<Row>(database, project, query, columns)
       const more = rows.length > query.limit
       const pageRows = more ? rows.slice(0, query.limit) : rows
       const page: EntryPage = { entries: pageRows.map(fromRow) }
       if (more) page.nextSeq = Number(pageRows[pageRows.length - 1]!.seq)
       return page
     },
+
+    count: (project, query, exactUpTo) => countRows(database, project, query, exactUpTo),
 
     async updateIfVersion(project, entry, expectedVersion) {
       return writeIfVersion(db, project, entry, expectedVersion)
