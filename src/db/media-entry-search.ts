@@ -18,6 +18,10 @@ export interface EntrySearch {
   sort?: { column: 'created_at' | 'updated_at'; descending: boolean }
   /** With `sort`: only entries after this key (exclusive), from a previous page. */
   afterKey?: { time: string; seq: number }
+  /** Best full-text matches first (needs `words`); keyset on `(score, seq)`. */
+  relevance?: boolean
+  /** With `relevance`: only entries after this score and position (exclusive), from a previous page. */
+  afterScore?: { score: number; seq: number }
   limit: number
 }
 

@@ -84,3 +84,41 @@ export async function countRows(
   const value = upto > 0 ? Math.round((total * found) / upto) : found
   return { value: Math.max(found, value), exact: false }
 }
+
+/**
+ * One page of a full-text search by relevance, best first, keyset-paged on `(score, seq)`: SQLite's FTS5
+ * `bm25` (lower is better), PostgreSQL's `ts_rank` with length normalisation 1 (as bm25 weighs length), negated (so that lower is better on both). Every match is
+ * scored (no index orders by relevance), so a page costs what the number of matches costs. The rows carry
+ * their `score` for the cursor. Scores depend on the whole library (word frequencies): while entries are
+ * written, paging by relevance is only as stable as the scores.
+ */
+export async function rankedRows<R>(
+  { db, caps }: Database,
+  project: string,
+  query: EntrySearch & { words: readonly string[] },
+  columns: RawBuilder<unknown>,
+): Promise<(R & { score: number })[]> {
+  const { where } = filterOf(caps, project, query)
+  let from = sql`media_entries e`
+  let score: RawBuilder<unknown>
+  if (caps.name === 'sqlite') {
+    from = sql`media_entries_fts f JOIN media_entries e ON e.seq = f.rowid`
+    where.push(sql`media_entries_fts MATCH ${query.words.map((w) => `"${w}"*`).join(' ')}`)
+    score = sql`bm25(media_entries_fts)`
+  } else {
+    const match = sql`to_tsquery('simple', ${query.words.map((w) => `${w}:*`).join(' & ')})`
+    where.push(sql`e.search_vector @@ ${match}`)
+    score = sql`-(ts_rank(e.search_vector, ${match}, 1)::float8)`
+  }
+  const position = query.afterScore
+  const after = position
+    ? sql`WHERE score > ${position.score} OR (score = ${position.score} AND seq > ${position.seq})`
+    : sql``
+  // MATERIALIZED keeps SQLite from moving the score condition next to MATCH, where bm25 cannot run.
+  const result = await sql<R & { score: number }>`
+    WITH scored AS MATERIALIZED (
+      SELECT ${columns}, ${score} AS score FROM ${from} WHERE ${sql.join(where, sql` AND `)}
+    )
+    SELECT * FROM scored ${after} ORDER BY score, seq LIMIT ${query.limit + 1}`.execute(db)
+  return result.rows.map((r) => ({ ...r, score: Number(r.score) }))
+}

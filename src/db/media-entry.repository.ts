@@ -2,7 +2,7 @@ import { CompiledQuery, sql } from 'kysely'
 import type { MediaEntry } from '../media/entry.js'
 import type { Database, Db } from './database.js'
 import { searchRows, type EntrySearch } from './media-entry-search.js'
-import { countRows, sortedRows, type EntryCount } from './media-entry-sorted.js'
+import { countRows, rankedRows, sortedRows, type EntryCount } from './media-entry-sorted.js'
 import { retryTransient } from './retry.js'
 
 export type { EntrySearch } from './media-entry-search.js'
@@ -86,6 +86,8 @@ export interface EntryPage {
   entries: MediaEntry[]
   /** The position of the last entry when there are more, else undefined. */
   nextSeq?: number
+  /** With `relevance`: the score of the last entry when there are more. */
+  nextScore?: number
 }
 
 export interface MediaEntryRepository {
@@ -362,6 +364,16 @@ export function createMediaEntryRepository(database: Database): MediaEntryReposi
 
     async search(project, query) {
       const sort = query.sort
+      const words = query.words
+      if (query.relevance && words) {
+        const ranked = await rankedRows<Row>(database, project, { ...query, words }, columns)
+        const more = ranked.length > query.limit
+        const pageRows = more ? ranked.slice(0, query.limit) : ranked
+        const last = pageRows[pageRows.length - 1]
+        const page: EntryPage = { entries: pageRows.map(fromRow) }
+        if (more && last) Object.assign(page, { nextSeq: Number(last.seq), nextScore: last.score })
+        return page
+      }
       const rows = sort
         ? await sortedRows<Row>(database, project, { ...query, sort }, columns)
         : await searchRows<Row>(database, project, query, columns)

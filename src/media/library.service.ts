@@ -31,8 +31,8 @@ export interface LibrarySearch {
   count?: boolean
 }
 
-/** The time orders of a search; `-` is newest first. */
-export const LIBRARY_SORTS = ['-createdAt', 'createdAt', '-updatedAt', 'updatedAt'] as const
+/** The orders of a search: by time (`-` is newest first), or by relevance (with `q`). */
+export const LIBRARY_SORTS = ['-createdAt', 'createdAt', '-updatedAt', 'updatedAt', 'relevance'] as const
 export type LibrarySort = (typeof LIBRARY_SORTS)[number]
 
 /** How many entries `count=true` counts exactly unless configured (`limits.countExactUpTo`). */
@@ -101,33 +101,35 @@ export function decodeCursor(cursor: string): number {
 
 const SORTED_PREFIX = 'ml2.'
 
-/** A cursor of a time order: the sort, then the last entry's time and position. */
-export function encodeSortedCursor(sort: LibrarySort, time: string, seq: number): string {
-  return Buffer.from(`${SORTED_PREFIX}${sort}|${time}|${seq}`).toString('base64url')
+/** A cursor of a sort: the sort, then the last entry's key (its time, or its score) and position. */
+export function encodeSortedCursor(sort: LibrarySort, key: string | number, seq: number): string {
+  return Buffer.from(`${SORTED_PREFIX}${sort}|${key}|${seq}`).toString('base64url')
 }
 
 /** The position in a cursor, checked to belong to `sort` (a cursor of another order is a 400). */
 export function decodeCursorOf(
   cursor: string,
   sort: LibrarySort | undefined,
-): { seq: number } | { time: string; seq: number } {
+): { seq: number } | { time: string; seq: number } | { score: number; seq: number } {
   const text = Buffer.from(cursor, 'base64url').toString('utf8')
   if (!text.startsWith(SORTED_PREFIX)) {
     const seq = decodeCursor(cursor)
     if (sort !== undefined) throw wrongSort('the insertion order', sort)
     return { seq }
   }
-  const [from, time, seqText] = text.slice(SORTED_PREFIX.length).split('|')
+  const [from, key, seqText] = text.slice(SORTED_PREFIX.length).split('|')
   const seq = Number(seqText)
+  const relevance = from === 'relevance'
   const valid =
     LIBRARY_SORTS.includes(from as LibrarySort) &&
-    time !== undefined &&
-    !Number.isNaN(Date.parse(time)) &&
+    key !== undefined &&
+    key !== '' &&
+    (relevance ? Number.isFinite(Number(key)) : !Number.isNaN(Date.parse(key))) &&
     Number.isSafeInteger(seq) &&
     seq >= 0
   if (!valid) throw new BadRequestError({ after: 'is not a cursor returned by this server' })
   if (from !== sort) throw wrongSort(`sort=${from}`, sort)
-  return { time: time, seq }
+  return relevance ? { score: Number(key), seq } : { time: key, seq }
 }
 
 function wrongSort(cursorSort: string, sort: LibrarySort | undefined): BadRequestError {
@@ -193,10 +195,14 @@ export function createLibraryService(deps: {
         query.words = words
       }
       const sort = search.sort
-      if (sort !== undefined) query.sort = SORT_COLUMNS[sort]
+      if (sort === 'relevance') {
+        if (!query.words) throw new BadRequestError({ sort: 'relevance needs a full-text search (q)' })
+        query.relevance = true
+      } else if (sort !== undefined) query.sort = SORT_COLUMNS[sort]
       if (search.after !== undefined) {
         const position = decodeCursorOf(search.after, sort)
         if ('time' in position) query.afterKey = position
+        else if ('score' in position) query.afterScore = position
         else query.afterSeq = position.seq
       }
       const [page, count] = await Promise.all([
@@ -208,14 +214,12 @@ export function createLibraryService(deps: {
       const last = page.entries[page.entries.length - 1]
       let cursor: string | null = null
       if (page.nextSeq !== undefined && last) {
-        cursor =
-          sort === undefined
-            ? encodeCursor(page.nextSeq)
-            : encodeSortedCursor(
-                sort,
-                sort.endsWith('createdAt') ? last.createdAt : last.updatedAt,
-                page.nextSeq,
-              )
+        if (sort === undefined) cursor = encodeCursor(page.nextSeq)
+        else if (sort === 'relevance') cursor = encodeSortedCursor(sort, page.nextScore ?? 0, page.nextSeq)
+        else {
+          const time = sort.endsWith('createdAt') ? last.createdAt : last.updatedAt
+          cursor = encodeSortedCursor(sort, time, page.nextSeq)
+        }
       }
       return count ? { entries: page.entries, cursor, count } : { entries: page.entries, cursor }
     },

@@ -281,7 +281,7 @@ export function listQuerySchema(maxIds: number, maxLimit: number) {
         type: 'string',
         enum: [...LIBRARY_SORTS],
         description:
-          'Search extension: `-createdAt` (newest first), `createdAt`, `-updatedAt`, `updatedAt`; ties by insertion order. Default (absent): insertion order, oldest first, as before sorts existed.',
+          'Search extension: `-createdAt` (newest first), `createdAt`, `-updatedAt`, `updatedAt`, ties by insertion order; `relevance` (best first, with `q` only). Default (absent): insertion order, oldest first, as before sorts existed.',
         examples: ['-createdAt'],
       }),
     ),
