@@ -157,6 +157,10 @@ const ALL_CASES: Case[] = [
     name: 'sort=-createdAt&q=<1 % word>',
     url: () => `/api/2026-03/mediaLibrary?sort=-createdAt&q=w${Math.floor(Math.random() * 100)}`,
   },
+  {
+    name: 'sort=relevance&q=<1 % word>',
+    url: () => `/api/2026-03/mediaLibrary?sort=relevance&q=w${Math.floor(Math.random() * 100)}`,
+  },
   { name: 'count=true (estimated)', url: () => '/api/2026-03/mediaLibrary?sort=-createdAt&count=true' },
   {
     name: 'count=true&q=<unique word> (exact)',
