@@ -135,6 +135,37 @@ export interface MediaEntryRepository {
 export function createMediaEntryRepository(database: Database): MediaEntryRepository {
   const { db, caps } = database
   const timeOrNull = (iso: string | undefined) => (iso === undefined ? null : caps.toTime(new Date(iso)))
+  /**
+   * PostgreSQL: the version-guarded writes of a batch PATCH in two statements, the rows locked in id order
+   * first, then one `UPDATE … FROM unnest(…)` (one array per column). Returns how many rows it wrote.
+   */
+  const unnestUpdate = async (
+    target: Db,
+    project: string,
+    rows: readonly { entry: MediaEntry; expectedVersion: number }[],
+  ) => {
+    const ids = rows.map((r) => r.entry.id)
+    await sql`SELECT 1 FROM media_entries WHERE project = ${project} AND id = ANY(${ids}::text[])
+      ORDER BY id FOR UPDATE`.execute(target)
+    const column = <T>(f: (r: { entry: MediaEntry; expectedVersion: number }) => T) => rows.map(f)
+    const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value))
+    const result = await sql`
+      UPDATE media_entries m SET version = u.version, asset = u.asset, metadata = u.metadata,
+        translations = u.translations, updated_at = u.updated_at, revoked_at = u.revoked_at,
+        revoke_note = u.revoke_note, archived_at = u.archived_at, former_keys = u.former_keys,
+        search_text = u.search_text
+      FROM unnest(${ids}::text[], ${column((r) => r.expectedVersion)}::int[],
+        ${column((r) => r.entry.version)}::int[], ${column((r) => json(r.entry.asset))}::jsonb[],
+        ${column((r) => json(r.entry.metadata))}::jsonb[], ${column((r) => json(r.entry.translations))}::jsonb[],
+        ${column((r) => r.entry.updatedAt)}::timestamptz[], ${column((r) => r.entry.revokedAt ?? null)}::timestamptz[],
+        ${column((r) => r.entry.revokeNote ?? null)}::text[], ${column((r) => r.entry.archivedAt ?? null)}::timestamptz[],
+        ${column((r) => json(r.entry.formerKeys ?? []))}::jsonb[], ${column((r) => r.entry.searchText ?? '')}::text[])
+      AS u(id, expected, version, asset, metadata, translations, updated_at, revoked_at, revoke_note, archived_at,
+        former_keys, search_text)
+      WHERE m.project = ${project} AND m.id = u.id AND m.version = u.expected`.execute(target)
+    return Number(result.numAffectedRows ?? 0)
+  }
+
   const writeIfVersion = async (target: Db, project: string, entry: MediaEntry, expectedVersion: number) => {
     const result = await target
       .updateTable('media_entries')
@@ -391,11 +422,25 @@ export function createMediaEntryRepository(database: Database): MediaEntryReposi
     },
 
     async updateAllIfVersion(project, writes) {
-      if (writes.length === 0) return true
+      // One write per entry: its last state, guarded by the version stored before the first. In id order,
+      // so that two batches over the same entries lock them in the same order (no deadlock).
+      const byId = new Map<string, { entry: MediaEntry; expectedVersion: number }>()
+      for (const w of writes) {
+        byId.set(w.entry.id, {
+          entry: w.entry,
+          expectedVersion: byId.get(w.entry.id)?.expectedVersion ?? w.expectedVersion,
+        })
+      }
+      const rows = [...byId.values()].sort((a, b) => compareKeys(a.entry.id, b.entry.id))
+      if (rows.length === 0) return true
       const missed = new Error('a version moved')
       try {
         await db.transaction().execute(async (trx) => {
-          for (const { entry, expectedVersion } of writes) {
+          if (caps.name === 'postgres') {
+            if ((await unnestUpdate(trx, project, rows)) !== rows.length) throw missed
+            return
+          }
+          for (const { entry, expectedVersion } of rows) {
             if (!(await writeIfVersion(trx, project, entry, expectedVersion))) throw missed
           }
         })

@@ -106,6 +106,20 @@ describe.each(DIALECTS)('batch PATCH /mediaLibrary (%s)', (dialect) => {
       error_details: { 'patches.0.propertyName': 'is required for setMetadataProperty' },
     })
     expect(await read(a!.id)).toMatchObject({ version: 2, metadata: { title: 'one' } })
+
+    // Two accepted items for one entry: both count, one after the other.
+    const twice = await batch({
+      entries: [
+        { id: a!.id, version: 2, patches: setTitle('x') },
+        { id: a!.id, version: 3, patches: setTitle('y') },
+      ],
+    })
+    const both = (twice.body as { results: Result[] }).results
+    expect(both.map((r) => [r.status, r.record?.version, r.record?.metadata.title])).toEqual([
+      [200, 3, 'x'],
+      [200, 4, 'y'],
+    ])
+    expect(await read(a!.id)).toMatchObject({ version: 4, metadata: { title: 'y' } })
   })
 
   it('refuses a malformed body, an empty batch, too many entries and a read-only token with 4xx, writing nothing', async () => {
