@@ -3,7 +3,12 @@ import { AppError, NotFoundError } from '../errors.js'
 import type { MediaEntry } from './entry.js'
 import type { EntryFailure, EntryValidator } from './entry-validator.js'
 import type { CompiledMediaType } from './media-types/metadata-validator.js'
-import { PATCH_OPERATIONS, PatchRejectedError, patchedEntry, type PatchRequest } from './patch.service.js'
+import {
+  PatchRejectedError,
+  patchedEntry,
+  type PATCH_OPERATIONS,
+  type PatchRequest,
+} from './patch.service.js'
 
 /** One entry's outcome in a batch PATCH: the stored result, or why this entry (alone) was refused. */
 export type BatchPatchOutcome =
@@ -29,8 +34,19 @@ export interface BatchPatchDeps {
 /** Ids per read of the stored entries (well under both databases' parameter limits). */
 const READ_CHUNK = 500
 
-/** The operations the fast path knows to be plain row updates; any other sends the batch one by one. */
-const ROW_UPDATES = new Set<string>(PATCH_OPERATIONS)
+/**
+ * The operations the fast path knows to be plain row updates, listed on purpose (not PATCH_OPERATIONS): an
+ * operation added later (e.g. delete, usage log) sends the batch one by one through the single PATCH until
+ * the fast path is taught it.
+ */
+const ROW_UPDATES = new Set<string>([
+  'setMetadataProperty',
+  'replaceAsset',
+  'removeAsset',
+  'revokeAsset',
+  'unrevokeAsset',
+  'archive',
+] satisfies (typeof PATCH_OPERATIONS)[number][])
 
 function outcomeOfError(id: string, err: unknown): BatchPatchOutcome {
   if (err instanceof PatchRejectedError) return { ok: false, id, failure: err.failure }
