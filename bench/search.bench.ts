@@ -7,7 +7,8 @@
  * The libraries are built with one set-based INSERT … SELECT straight into the schema (the FTS5 triggers
  * and the generated tsvector column index them as any write does), then each request runs through the
  * whole HTTP stack (`app.inject`: routing, auth, validation, service, SQL, presenter, JSON).
- * Usage: npm run bench:search [-- --sizes 10000,1000000 --iterations 200 --dialects sqlite,postgres]
+ * Usage: npm run bench:search [-- --sizes 10000,1000000 --iterations 200 --dialects sqlite,postgres
+ *   --only <comma-separated parts of case names, e.g. sort=,list>]
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -104,7 +105,7 @@ const rand = (size: number) => 1 + Math.floor(Math.random() * size)
 const iso = (ms: number) => new Date(ms).toISOString()
 const randomCursor = (size: number) => Buffer.from(`ml1.${rand(size)}`).toString('base64url')
 
-const CASES: Case[] = [
+const ALL_CASES: Case[] = [
   { name: 'GET by id', url: (size) => `/api/2026-03/mediaLibrary/e${rand(size)}` },
   {
     name: 'GET ?externalId&systemName',
@@ -150,7 +151,41 @@ const CASES: Case[] = [
     name: 'q=<1 % word>&mediaType=clip',
     url: () => `/api/2026-03/mediaLibrary?q=w${10 * Math.floor(Math.random() * 10)}&mediaType=clip`,
   },
+  { name: 'sort=-createdAt, first page', url: () => '/api/2026-03/mediaLibrary?sort=-createdAt' },
+  { name: 'sort=createdAt, first page', url: () => '/api/2026-03/mediaLibrary?sort=createdAt' },
+  { name: 'sort=-updatedAt, first page', url: () => '/api/2026-03/mediaLibrary?sort=-updatedAt' },
+  {
+    name: 'sort=-createdAt, random cursor',
+    url: (size) => {
+      const n = rand(size)
+      const cursor = Buffer.from(`ml2.-createdAt|${iso(BASE_MS + n)}|${n}`).toString('base64url')
+      return `/api/2026-03/mediaLibrary?sort=-createdAt&after=${cursor}`
+    },
+  },
+  {
+    name: 'sort=-createdAt&mediaType=clip',
+    url: () => '/api/2026-03/mediaLibrary?sort=-createdAt&mediaType=clip',
+  },
+  {
+    name: 'sort=-createdAt&q=<1 % word>',
+    url: () => `/api/2026-03/mediaLibrary?sort=-createdAt&q=w${Math.floor(Math.random() * 100)}`,
+  },
+  {
+    name: 'sort=relevance&q=<1 % word>',
+    url: () => `/api/2026-03/mediaLibrary?sort=relevance&q=w${Math.floor(Math.random() * 100)}`,
+  },
+  { name: 'count=true (estimated)', url: () => '/api/2026-03/mediaLibrary?sort=-createdAt&count=true' },
+  {
+    name: 'count=true&q=<unique word> (exact)',
+    url: (size) => `/api/2026-03/mediaLibrary?q=u${rand(size)}&count=true`,
+  },
 ]
+/** `--only a,b`: the cases whose names contain one of the parts (default: all). */
+const CASES = ALL_CASES.filter((c) =>
+  option('only', '')
+    .split(',')
+    .some((part) => c.name.includes(part)),
+)
 
 type Stats = { p50: number; p95: number; ceilingP50: number; ceilingP95: number }
 

@@ -28,6 +28,10 @@ export const ConfigSchema = Type.Object(
         entriesPerRequest: Type.Integer({ minimum: 1 }),
         /** Most ids or externalIds accepted in one `GET /mediaLibrary` lookup. */
         idsPerRequest: Type.Integer({ minimum: 1 }),
+        /** Most entries accepted in one batch `PATCH /mediaLibrary`. */
+        patchEntriesPerRequest: Type.Integer({ minimum: 1 }),
+        /** A search's `count=true` is exact up to this many matches, an estimate beyond. */
+        countExactUpTo: Type.Integer({ minimum: 1 }),
         /** Time a client has to send a whole request (headers and body); slower clients are cut off. */
         requestTimeoutMs: Type.Integer({ minimum: 100 }),
         /** Requests per minute per token (per IP without a token); 0 turns rate limiting off. */
@@ -180,6 +184,8 @@ export const DEFAULT_CONFIG: Config = {
     bodyBytes: 64 * 1024 * 1024,
     entriesPerRequest: 10_000,
     idsPerRequest: 1_000,
+    patchEntriesPerRequest: 1_000,
+    countExactUpTo: 10_000,
     requestTimeoutMs: 120_000,
     rateLimitPerMinute: 0,
     importBytesInFlight: 64 * 1024 * 1024,

@@ -66,6 +66,7 @@ export async function createDeps(
     mediaTypesOf: (project) => projects.mediaTypesOf(project),
     usagePurposesOf: (project) => projects.usagePurposesOf(project),
     trashDays: config.trashDays,
+    countExactUpTo: config.limits.countExactUpTo,
   })
   const urlImport = createUrlImportDeps(config, database, { importer, library, projects })
   try {

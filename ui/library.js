@@ -6,7 +6,15 @@ import { html } from './html.js'
 import { linkClick, navigate } from './router.js'
 
 const PAGE_SIZE = 60
-const FILTERS = ['q', 'mediaType', 'systemName', 'state', 'createdAfter', 'createdBefore', 'view']
+const FILTERS = ['q', 'mediaType', 'systemName', 'state', 'createdAfter', 'createdBefore', 'sort', 'view']
+/** The grid's orders; the first is the default (newest first). `relevance` needs search words. */
+const SORTS = [
+  ['-createdAt', 'Newest first'],
+  ['createdAt', 'Oldest first'],
+  ['-updatedAt', 'Recently changed'],
+  ['updatedAt', 'Least recently changed'],
+  ['relevance', 'Best match'],
+]
 const STATES = [
   ['', 'Active and revoked'],
   ['active', 'Active'],
@@ -60,8 +68,20 @@ function filtersOf(search) {
   return Object.fromEntries(FILTERS.map((k) => [k, params.get(k) ?? '']))
 }
 
+/** The order asked for: the default when none (or relevance without words). */
+function sortOf(filters) {
+  const sort = SORTS.some(([v]) => v === filters.sort) ? filters.sort : SORTS[0][0]
+  return sort === 'relevance' && !filters.q.trim() ? SORTS[0][0] : sort
+}
+
+/** "1 entry", "2 entries", "about 1,200,000 entries" (an estimate). */
+export function countText(total, exact) {
+  const n = total.toLocaleString('en')
+  return `${exact ? '' : 'About '}${n} ${total === 1 ? 'entry' : 'entries'}`
+}
+
 /** The search request of the filters: dates are whole days, `createdBefore` includes its day. */
-function searchQuery(filters, after) {
+function searchQuery(filters, after, limit = PAGE_SIZE) {
   const nextDay = (d) => new Date(Date.parse(`${d}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10)
   return queryString({
     q: filters.q.trim(),
@@ -70,12 +90,19 @@ function searchQuery(filters, after) {
     state: filters.state,
     createdAfter: filters.createdAfter ? `${filters.createdAfter}T00:00:00Z` : '',
     createdBefore: filters.createdBefore ? nextDay(filters.createdBefore) : '',
-    limit: PAGE_SIZE,
+    sort: sortOf(filters),
+    limit,
     after,
   })
 }
 
 const statusOf = (page) => (page.cursor ? 'more' : 'end')
+
+function shownText(shown, status, total) {
+  const counted = total ? `${countText(total.value, total.exact)} · ` : ''
+  const more = status === 'more' ? ', more below' : ''
+  return `${counted}${shown.toLocaleString('en')} shown${more}`
+}
 
 function errorText(err) {
   const details = err.body?.error_details
@@ -178,6 +205,14 @@ function FilterForm({ filters, mediaTypes, onApply }) {
       <input id="f-before" type="date" value=${draft.createdBefore} onChange=${setNow('createdBefore')} />
     </div>
     <div class="field">
+      <label for="f-sort">Sort</label>
+      <select id="f-sort" value=${sortOf(draft)} onChange=${setNow('sort')}>
+        ${SORTS.filter(([v]) => v !== 'relevance' || draft.q.trim()).map(
+          ([v, label]) => html`<option value=${v}>${label}</option>`,
+        )}
+      </select>
+    </div>
+    <div class="field">
       <label for="f-view">View</label>
       <select id="f-view" value=${draft.view} onChange=${setNow('view')}>
         <option value="">Automatic</option>
@@ -198,6 +233,7 @@ export function LibraryPage({ search, session }) {
   const [cursor, setCursor] = useState(arrived?.cursor ?? null)
   const [status, setStatus] = useState(arrived ? statusOf(arrived) : 'loading')
   const [error, setError] = useState('')
+  const [total, setTotal] = useState(null)
   const sentinel = useRef(null)
   const loading = useRef(false)
   const firstPainted = useRef(false)
@@ -237,6 +273,21 @@ export function LibraryPage({ search, session }) {
     load(undefined)
   }, [key])
 
+  // The count is a request of its own, so that counting never delays the first page.
+  useEffect(() => {
+    let current = true
+    setTotal(null)
+    api('GET', `${API}/mediaLibrary${searchQuery(filters, undefined, 1)}&count=true`).then(
+      (page) => {
+        if (current && typeof page.total === 'number') setTotal({ value: page.total, exact: page.totalExact })
+      },
+      () => undefined,
+    )
+    return () => {
+      current = false
+    }
+  }, [key])
+
   useEffect(() => {
     if (!firstPainted.current && status !== 'loading') {
       firstPainted.current = true
@@ -263,7 +314,7 @@ export function LibraryPage({ search, session }) {
     <${FilterForm} filters=${filters} mediaTypes=${session.mediaTypes} onApply=${apply} />
     ${error && html`<p class="error" role="alert">The search was refused: ${error}</p>`}
     <p class="count" aria-live="polite">
-      ${status === 'loading' && entries.length === 0 ? 'Searching…' : `${entries.length} entries shown${status === 'more' ? ', more below' : ''}`}
+      ${status === 'loading' && entries.length === 0 ? 'Searching…' : shownText(entries.length, status, total)}
     </p>
     ${status !== 'loading' && entries.length === 0 && !error && html`<p class="empty">No entries match these filters.</p>`}
     ${

@@ -16,6 +16,14 @@ export interface EntrySearch {
   words?: readonly string[]
   /** Only entries after this position (exclusive), from a previous page. */
   afterSeq?: number
+  /** A time order instead of the insertion order (keyset on the time, then `seq`). */
+  sort?: { column: 'created_at' | 'updated_at'; descending: boolean }
+  /** With `sort`: only entries after this key (exclusive), from a previous page. */
+  afterKey?: { time: string; seq: number }
+  /** Best full-text matches first (needs `words`); keyset on `(score, seq)`. */
+  relevance?: boolean
+  /** With `relevance`: only entries after this score and position (exclusive), from a previous page. */
+  afterScore?: { score: number; seq: number }
   limit: number
 }
 
@@ -47,23 +55,15 @@ function stateCondition(states: readonly EntryState[]): RawBuilder<unknown> {
   return parts.length === 1 ? parts[0]! : sql`(${sql.join(parts, sql` OR `)})`
 }
 
-interface TimeRange {
-  index: string
-  condition: RawBuilder<unknown>
-  /** Bounded below: the smallest seq in the range is a valid start for the walk. */
-  lowerBound: boolean
-}
-
 /**
- * Runs one page of a search: the rows (at most `limit + 1`, the extra one telling that more follow) in
- * `seq` order, with `columns` selected from `media_entries e`.
+ * The conditions of a search's filters over `media_entries e` (project, states, media type, system,
+ * time ranges), without full text and position; the time ranges also apart, with the index of each.
  */
-export async function searchRows<R>(
-  { db, caps }: Database,
+export function filterOf(
+  caps: Database['caps'],
   project: string,
   query: EntrySearch,
-  columns: RawBuilder<unknown>,
-): Promise<R[]> {
+): { where: RawBuilder<unknown>[]; ranges: TimeRange[] } {
   const at = (d: Date) => caps.toTime(d)
   // Trashed entries are never found (the trash is listed by the repository's own query).
   const where: RawBuilder<unknown>[] = [
@@ -87,6 +87,36 @@ export async function searchRows<R>(
     ranges.push({ index: 'media_entries_created', condition, lowerBound: query.createdAfter !== undefined })
   }
   for (const r of ranges) where.push(r.condition)
+  return { where, ranges }
+}
+
+/** Full text as a condition on `media_entries e` (every word, as a prefix), for plans not driven by it. */
+export function wordsCondition(caps: Database['caps'], words: readonly string[]): RawBuilder<unknown> {
+  if (caps.name === 'sqlite') {
+    const match = words.map((w) => `"${w}"*`).join(' ')
+    return sql`e.seq IN (SELECT rowid FROM media_entries_fts WHERE media_entries_fts MATCH ${match})`
+  }
+  return sql`e.search_vector @@ to_tsquery('simple', ${words.map((w) => `${w}:*`).join(' & ')})`
+}
+
+interface TimeRange {
+  index: string
+  condition: RawBuilder<unknown>
+  /** Bounded below: the smallest seq in the range is a valid start for the walk. */
+  lowerBound: boolean
+}
+
+/**
+ * Runs one page of a search: the rows (at most `limit + 1`, the extra one telling that more follow) in
+ * `seq` order, with `columns` selected from `media_entries e`.
+ */
+export async function searchRows<R>(
+  { db, caps }: Database,
+  project: string,
+  query: EntrySearch,
+  columns: RawBuilder<unknown>,
+): Promise<R[]> {
+  const { where, ranges } = filterOf(caps, project, query)
 
   const words = query.words ?? []
   let from: RawBuilder<unknown> = sql`media_entries e`

@@ -1,11 +1,13 @@
 import { CompiledQuery, sql } from 'kysely'
 import type { MediaEntry } from '../media/entry.js'
 import type { UsageLogEntry } from '../media/usage-log.js'
-import type { Database } from './database.js'
+import type { Database, Db } from './database.js'
 import { searchRows, type EntrySearch } from './media-entry-search.js'
+import { countRows, rankedRows, sortedRows, type EntryCount } from './media-entry-sorted.js'
 import { retryTransient } from './retry.js'
 
 export type { EntrySearch } from './media-entry-search.js'
+export type { EntryCount } from './media-entry-sorted.js'
 
 /** The columns a read returns (never the search text or PostgreSQL's tsvector). */
 const READ_COLUMNS = [
@@ -91,6 +93,8 @@ export interface EntryPage {
   entries: MediaEntry[]
   /** The position of the last entry when there are more, else undefined. */
   nextSeq?: number
+  /** With `relevance`: the score of the last entry when there are more. */
+  nextScore?: number
 }
 
 export interface MediaEntryRepository {
@@ -110,11 +114,21 @@ export interface MediaEntryRepository {
   ): Promise<MediaEntry[]>
   /** One page of entries in insertion order, by keyset on the insertion sequence. Never counts. */
   search(project: string, query: EntrySearch): Promise<EntryPage>
+  /** How many entries a search matches: exact up to `exactUpTo`, an estimate beyond. */
+  count(project: string, query: EntrySearch, exactUpTo: number): Promise<EntryCount>
   /**
    * Writes an entry's mutable fields if its stored version is still `expectedVersion`.
    * Returns false (and writes nothing) when the entry is gone or another write came first.
    */
   updateIfVersion(project: string, entry: MediaEntry, expectedVersion: number): Promise<boolean>
+  /**
+   * Writes several entries in one transaction, each guarded by its expected version (as
+   * `updateIfVersion`), in order. All or none: false (nothing written) when any guard failed.
+   */
+  updateAllIfVersion(
+    project: string,
+    writes: readonly { entry: MediaEntry; expectedVersion: number }[],
+  ): Promise<boolean>
   /**
    * Replaces the search text of entries (after their project's indexed properties changed), in one
    * transaction, each only if its version is still the one the text was derived from. The full-text index
@@ -140,6 +154,62 @@ export interface MediaEntryRepository {
 export function createMediaEntryRepository(database: Database): MediaEntryRepository {
   const { db, caps } = database
   const timeOrNull = (iso: string | undefined) => (iso === undefined ? null : caps.toTime(new Date(iso)))
+  /**
+   * PostgreSQL: the version-guarded writes of a batch PATCH in two statements, the rows locked in id order
+   * first, then one `UPDATE … FROM unnest(…)` (one array per column). Returns how many rows it wrote.
+   */
+  const unnestUpdate = async (
+    target: Db,
+    project: string,
+    rows: readonly { entry: MediaEntry; expectedVersion: number }[],
+  ) => {
+    const ids = rows.map((r) => r.entry.id)
+    await sql`SELECT 1 FROM media_entries WHERE project = ${project} AND id = ANY(${ids}::text[])
+      ORDER BY id FOR UPDATE`.execute(target)
+    const column = <T>(f: (r: { entry: MediaEntry; expectedVersion: number }) => T) => rows.map(f)
+    const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value))
+    const result = await sql`
+      UPDATE media_entries m SET version = u.version, asset = u.asset, metadata = u.metadata,
+        translations = u.translations, updated_at = u.updated_at, revoked_at = u.revoked_at,
+        revoke_note = u.revoke_note, archived_at = u.archived_at, former_keys = u.former_keys,
+        search_text = u.search_text
+      FROM unnest(${ids}::text[], ${column((r) => r.expectedVersion)}::int[],
+        ${column((r) => r.entry.version)}::int[], ${column((r) => json(r.entry.asset))}::jsonb[],
+        ${column((r) => json(r.entry.metadata))}::jsonb[], ${column((r) => json(r.entry.translations))}::jsonb[],
+        ${column((r) => r.entry.updatedAt)}::timestamptz[], ${column((r) => r.entry.revokedAt ?? null)}::timestamptz[],
+        ${column((r) => r.entry.revokeNote ?? null)}::text[], ${column((r) => r.entry.archivedAt ?? null)}::timestamptz[],
+        ${column((r) => json(r.entry.formerKeys ?? []))}::jsonb[], ${column((r) => r.entry.searchText ?? '')}::text[])
+      AS u(id, expected, version, asset, metadata, translations, updated_at, revoked_at, revoke_note, archived_at,
+        former_keys, search_text)
+      WHERE m.project = ${project} AND m.id = u.id AND m.version = u.expected`.execute(target)
+    return Number(result.numAffectedRows ?? 0)
+  }
+
+  const writeIfVersion = async (target: Db, project: string, entry: MediaEntry, expectedVersion: number) => {
+    const result = await target
+      .updateTable('media_entries')
+      .set({
+        version: entry.version,
+        asset: JSON.stringify(entry.asset),
+        metadata: JSON.stringify(entry.metadata),
+        translations: entry.translations === undefined ? null : JSON.stringify(entry.translations),
+        updated_at: caps.toTime(new Date(entry.updatedAt)),
+        revoked_at: timeOrNull(entry.revokedAt),
+        revoke_note: entry.revokeNote ?? null,
+        archived_at: timeOrNull(entry.archivedAt),
+        former_keys: JSON.stringify(entry.formerKeys ?? []),
+        search_text: entry.searchText ?? '',
+        usage_log: JSON.stringify(entry.usageLog ?? []),
+        used: (entry.usageLog ?? []).length > 0 ? 1 : 0,
+        stored_in_archive_at: timeOrNull(entry.storedInArchiveAt),
+        deleted_at: timeOrNull(entry.deletedAt),
+      })
+      .where('project', '=', project)
+      .where('id', '=', entry.id)
+      .where('version', '=', expectedVersion)
+      .executeTakeFirst()
+    return Number(result.numUpdatedRows) > 0
+  }
   // The entries of a batch share one timestamp: convert it once, not twice per entry.
   let lastIso = ''
   let lastTime: Date | string = ''
@@ -354,7 +424,20 @@ export function createMediaEntryRepository(database: Database): MediaEntryReposi
     },
 
     async search(project, query) {
-      const rows = await searchRows<Row>(database, project, query, columns)
+      const sort = query.sort
+      const words = query.words
+      if (query.relevance && words) {
+        const ranked = await rankedRows<Row>(database, project, { ...query, words }, columns)
+        const more = ranked.length > query.limit
+        const pageRows = more ? ranked.slice(0, query.limit) : ranked
+        const last = pageRows[pageRows.length - 1]
+        const page: EntryPage = { entries: pageRows.map(fromRow) }
+        if (more && last) Object.assign(page, { nextSeq: Number(last.seq), nextScore: last.score })
+        return page
+      }
+      const rows = sort
+        ? await sortedRows<Row>(database, project, { ...query, sort }, columns)
+        : await searchRows<Row>(database, project, query, columns)
       const more = rows.length > query.limit
       const pageRows = more ? rows.slice(0, query.limit) : rows
       const page: EntryPage = { entries: pageRows.map(fromRow) }
@@ -362,30 +445,40 @@ export function createMediaEntryRepository(database: Database): MediaEntryReposi
       return page
     },
 
+    count: (project, query, exactUpTo) => countRows(database, project, query, exactUpTo),
+
     async updateIfVersion(project, entry, expectedVersion) {
-      const result = await db
-        .updateTable('media_entries')
-        .set({
-          version: entry.version,
-          asset: JSON.stringify(entry.asset),
-          metadata: JSON.stringify(entry.metadata),
-          translations: entry.translations === undefined ? null : JSON.stringify(entry.translations),
-          updated_at: caps.toTime(new Date(entry.updatedAt)),
-          revoked_at: timeOrNull(entry.revokedAt),
-          revoke_note: entry.revokeNote ?? null,
-          archived_at: timeOrNull(entry.archivedAt),
-          former_keys: JSON.stringify(entry.formerKeys ?? []),
-          search_text: entry.searchText ?? '',
-          usage_log: JSON.stringify(entry.usageLog ?? []),
-          used: (entry.usageLog ?? []).length > 0 ? 1 : 0,
-          stored_in_archive_at: timeOrNull(entry.storedInArchiveAt),
-          deleted_at: timeOrNull(entry.deletedAt),
+      return writeIfVersion(db, project, entry, expectedVersion)
+    },
+
+    async updateAllIfVersion(project, writes) {
+      // One write per entry: its last state, guarded by the version stored before the first. In id order,
+      // so that two batches over the same entries lock them in the same order (no deadlock).
+      const byId = new Map<string, { entry: MediaEntry; expectedVersion: number }>()
+      for (const w of writes) {
+        byId.set(w.entry.id, {
+          entry: w.entry,
+          expectedVersion: byId.get(w.entry.id)?.expectedVersion ?? w.expectedVersion,
         })
-        .where('project', '=', project)
-        .where('id', '=', entry.id)
-        .where('version', '=', expectedVersion)
-        .executeTakeFirst()
-      return Number(result.numUpdatedRows) > 0
+      }
+      const rows = [...byId.values()].sort((a, b) => compareKeys(a.entry.id, b.entry.id))
+      if (rows.length === 0) return true
+      const missed = new Error('a version moved')
+      try {
+        await db.transaction().execute(async (trx) => {
+          if (caps.name === 'postgres') {
+            if ((await unnestUpdate(trx, project, rows)) !== rows.length) throw missed
+            return
+          }
+          for (const { entry, expectedVersion } of rows) {
+            if (!(await writeIfVersion(trx, project, entry, expectedVersion))) throw missed
+          }
+        })
+        return true
+      } catch (err) {
+        if (err === missed) return false
+        throw err
+      }
     },
 
     async rewriteSearchText(project, rows) {

@@ -135,8 +135,11 @@ export function presentPage(
   entries: readonly MediaEntry[],
   cursor: string | null,
   version: ApiVersion,
+  count?: { value: number; exact: boolean },
 ): Record<string, unknown> {
-  return { [version.listKey]: entries.map(toRecord), cursor }
+  const page: Record<string, unknown> = { [version.listKey]: entries.map(toRecord), cursor }
+  if (count) Object.assign(page, { total: count.value, totalExact: count.exact })
+  return page
 }
 
 /** A refused PATCH as an error the error handler renders: the import's item error of the version. */

@@ -1,5 +1,6 @@
-import type { EntrySearch, MediaEntryRepository } from '../db/media-entry.repository.js'
+import type { EntryCount, EntrySearch, MediaEntryRepository } from '../db/media-entry.repository.js'
 import { BadRequestError, NotFoundError } from '../errors.js'
+import { patchMany, type BatchPatchItem, type BatchPatchOutcome } from './batch-patch.js'
 import type { EntryState, MediaEntry } from './entry.js'
 import type { EntryValidator } from './entry-validator.js'
 import type { CompiledMediaType } from './media-types/metadata-validator.js'
@@ -25,14 +26,27 @@ export interface LibrarySearch {
   q?: string
   /** 1 … MAX_PAGE_SIZE; default DEFAULT_PAGE_SIZE. */
   limit?: number
-  /** The opaque cursor of the previous page. */
+  /** The opaque cursor of the previous page (of the same sort). */
   after?: string
+  /** Default: insertion order (oldest first, as before sorts existed). */
+  sort?: LibrarySort
+  /** Count the matches too (exact up to the configured threshold, an estimate beyond). */
+  count?: boolean
 }
+
+/** The orders of a search: by time (`-` is newest first), or by relevance (with `q`). */
+export const LIBRARY_SORTS = ['-createdAt', 'createdAt', '-updatedAt', 'updatedAt', 'relevance'] as const
+export type LibrarySort = (typeof LIBRARY_SORTS)[number]
+
+/** How many entries `count=true` counts exactly unless configured (`limits.countExactUpTo`). */
+export const DEFAULT_COUNT_EXACT_UP_TO = 10_000
 
 export interface LibraryPage {
   entries: MediaEntry[]
   /** Pass as `after` for the next page; null when there is none. */
   cursor: string | null
+  /** When asked for: the number of matches, `exact: false` for an estimate. */
+  count?: EntryCount
 }
 
 export interface LibraryService {
@@ -54,6 +68,8 @@ export interface LibraryService {
    * 'setMetadataProperty', propertyName, value}], preserveUpdatedAt?})`.
    */
   patch(project: string, id: string, request: PatchRequest): Promise<MediaEntry>
+  /** Patches many entries, each on its own (all of its patches or none, version-checked), in order. */
+  patchMany(project: string, items: readonly BatchPatchItem[]): Promise<BatchPatchOutcome[]>
   /** Every storage key of the entry: main asset, translated assets, then replaced and removed ones. */
   keysOf(project: string, id: string): Promise<string[]>
 }
@@ -86,6 +102,53 @@ export function decodeCursor(cursor: string): number {
   return seq
 }
 
+const SORTED_PREFIX = 'ml2.'
+
+/** A cursor of a sort: the sort, then the last entry's key (its time, or its score) and position. */
+export function encodeSortedCursor(sort: LibrarySort, key: string | number, seq: number): string {
+  return Buffer.from(`${SORTED_PREFIX}${sort}|${key}|${seq}`).toString('base64url')
+}
+
+/** The position in a cursor, checked to belong to `sort` (a cursor of another order is a 400). */
+export function decodeCursorOf(
+  cursor: string,
+  sort: LibrarySort | undefined,
+): { seq: number } | { time: string; seq: number } | { score: number; seq: number } {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8')
+  if (!text.startsWith(SORTED_PREFIX)) {
+    const seq = decodeCursor(cursor)
+    if (sort !== undefined) throw wrongSort('the insertion order', sort)
+    return { seq }
+  }
+  const [from, key, seqText] = text.slice(SORTED_PREFIX.length).split('|')
+  const seq = Number(seqText)
+  const relevance = from === 'relevance'
+  const valid =
+    LIBRARY_SORTS.includes(from as LibrarySort) &&
+    key !== undefined &&
+    key !== '' &&
+    (relevance ? Number.isFinite(Number(key)) : !Number.isNaN(Date.parse(key))) &&
+    Number.isSafeInteger(seq) &&
+    seq >= 0
+  if (!valid) throw new BadRequestError({ after: 'is not a cursor returned by this server' })
+  if (from !== sort) throw wrongSort(`sort=${from}`, sort)
+  return relevance ? { score: Number(key), seq } : { time: key, seq }
+}
+
+function wrongSort(cursorSort: string, sort: LibrarySort | undefined): BadRequestError {
+  const asked = sort === undefined ? 'the insertion order (no sort)' : `sort=${sort}`
+  return new BadRequestError({
+    after: `is a cursor of ${cursorSort}, not of ${asked}: page with the sort the cursor came from`,
+  })
+}
+
+const SORT_COLUMNS = {
+  '-createdAt': { column: 'created_at', descending: true },
+  createdAt: { column: 'created_at', descending: false },
+  '-updatedAt': { column: 'updated_at', descending: true },
+  updatedAt: { column: 'updated_at', descending: false },
+} as const
+
 export function createLibraryService(deps: {
   entries: MediaEntryRepository
   validator: EntryValidator
@@ -93,6 +156,8 @@ export function createLibraryService(deps: {
   usagePurposesOf?(project: string): Promise<CompiledPurposes>
   trashDays?: number
   now?: () => Date
+  /** `count=true` is exact up to this many matches (default DEFAULT_COUNT_EXACT_UP_TO). */
+  countExactUpTo?: number
 }): LibraryService {
   const { entries } = deps
   const patcher = createPatchService(deps)
@@ -135,14 +200,37 @@ export function createLibraryService(deps: {
         if (words.length === 0) throw new BadRequestError({ q: 'must contain at least one letter or digit' })
         query.words = words
       }
-      if (search.after !== undefined) query.afterSeq = decodeCursor(search.after)
-      const page = await entries.search(project, query)
-      return {
-        entries: page.entries,
-        cursor: page.nextSeq === undefined ? null : encodeCursor(page.nextSeq),
+      const sort = search.sort
+      if (sort === 'relevance') {
+        if (!query.words) throw new BadRequestError({ sort: 'relevance needs a full-text search (q)' })
+        query.relevance = true
+      } else if (sort !== undefined) query.sort = SORT_COLUMNS[sort]
+      if (search.after !== undefined) {
+        const position = decodeCursorOf(search.after, sort)
+        if ('time' in position) query.afterKey = position
+        else if ('score' in position) query.afterScore = position
+        else query.afterSeq = position.seq
       }
+      const [page, count] = await Promise.all([
+        entries.search(project, query),
+        search.count
+          ? entries.count(project, query, deps.countExactUpTo ?? DEFAULT_COUNT_EXACT_UP_TO)
+          : undefined,
+      ])
+      const last = page.entries[page.entries.length - 1]
+      let cursor: string | null = null
+      if (page.nextSeq !== undefined && last) {
+        if (sort === undefined) cursor = encodeCursor(page.nextSeq)
+        else if (sort === 'relevance') cursor = encodeSortedCursor(sort, page.nextScore ?? 0, page.nextSeq)
+        else {
+          const time = sort.endsWith('createdAt') ? last.createdAt : last.updatedAt
+          cursor = encodeSortedCursor(sort, time, page.nextSeq)
+        }
+      }
+      return count ? { entries: page.entries, cursor, count } : { entries: page.entries, cursor }
     },
     patch: (project, id, request) => patcher.patch(project, id, request),
+    patchMany: (project, items) => patchMany({ ...deps, patch: patcher.patch }, project, items),
     async keysOf(project, id) {
       const entry = await service.getOrFail(project, id)
       const keys = new Set<string>([entry.asset.key])

@@ -228,6 +228,41 @@ const USAGE_OPERATIONS = new Set<Patch['operation']>([
 
 const TOUCHES_CONTENT = new Set<Patch['operation']>(['setMetadataProperty', 'replaceAsset', 'removeAsset'])
 
+/**
+ * The next version of a stored entry under a patch request: version check, patches, validation of the
+ * result, search text, `version` + 1, `updatedAt`. Pure; throws ConflictError, BadRequestError,
+ * PatchRejectedError. The caller writes it guarded by `stored.version`.
+ */
+export function patchedEntry(
+  stored: MediaEntry,
+  request: PatchRequest,
+  context: {
+    validator: EntryValidator
+    mediaTypes: ReadonlyMap<string, CompiledMediaType>
+    at: Date
+  } & PatchContext,
+): MediaEntry {
+  const { validator, mediaTypes, at } = context
+  if (request.version !== undefined && request.version !== stored.version) {
+    throw new ConflictError(`Version: Expected ${stored.version} to be equal to ${request.version}`)
+  }
+  const next = applyPatches(
+    stored,
+    request.patches,
+    at,
+    context.purposes ? { purposes: context.purposes } : {},
+  )
+  if (request.patches.some((p) => TOUCHES_CONTENT.has(p.operation))) {
+    const check = validator.check(contentOf(next), mediaTypes)
+    if (!check.ok) throw new PatchRejectedError(check.failure)
+  }
+  // Always derived again: the write stores it whole (a revoke must not blank the index).
+  next.searchText = searchTextOf(next, mediaTypes.get(next.mediaType))
+  next.version = stored.version + 1
+  if (!request.preserveUpdatedAt) next.updatedAt = at.toISOString()
+  return next
+}
+
 export function createPatchService(deps: PatchServiceDeps): PatchService {
   const { entries, validator } = deps
   const now = deps.now ?? (() => new Date())
@@ -247,24 +282,12 @@ export function createPatchService(deps: PatchServiceDeps): PatchService {
         const restores = request.patches.some((p) => p.operation === 'restore')
         const stored = await entries.get(project, id, { trashed: restores })
         if (!visible(stored, restores, now())) throw notFound(id)
-        if (request.version !== undefined && request.version !== stored.version) {
-          throw new ConflictError(`Version: Expected ${stored.version} to be equal to ${request.version}`)
-        }
-        const at = now()
         const context: PatchContext = {}
         if (request.patches.some((p) => USAGE_OPERATIONS.has(p.operation)) && deps.usagePurposesOf) {
           context.purposes = await deps.usagePurposesOf(project)
         }
-        const next = applyPatches(stored, request.patches, at, context)
         const mediaTypes = await deps.mediaTypesOf(project)
-        if (request.patches.some((p) => TOUCHES_CONTENT.has(p.operation))) {
-          const check = validator.check(contentOf(next), mediaTypes)
-          if (!check.ok) throw new PatchRejectedError(check.failure)
-        }
-        // Always derived again: the write stores it whole (a revoke must not blank the index).
-        next.searchText = searchTextOf(next, mediaTypes.get(next.mediaType))
-        next.version = stored.version + 1
-        if (!request.preserveUpdatedAt) next.updatedAt = at.toISOString()
+        const next = patchedEntry(stored, request, { validator, mediaTypes, at: now(), ...context })
         if (await entries.updateIfVersion(project, next, stored.version)) return next
         // Another write came between our read and our write: read again (the version check then
         // answers 409 if the client pinned a version). Bounded, so a hot entry cannot spin forever.

@@ -104,7 +104,10 @@ export function firstPageFigures() {
   const mark = g.performance.getEntriesByName('medialib:first-page')[0]
   const nav = g.performance.getEntriesByType('navigation')[0]
   const resources = g.performance.getEntriesByType('resource')
-  const searches = resources.filter((r) => r.name.includes('/mediaLibrary?'))
+  // The grid's count is a request of its own (`count=true`), made after the first page is asked for.
+  const searches = resources.filter(
+    (r) => r.name.includes('/mediaLibrary?') && !r.name.includes('count=true'),
+  )
   const search = searches[0]
   const thumbs = resources.filter((r) => r.name.includes('/thumbnail'))
   return {

@@ -119,6 +119,14 @@ describe.each(DIALECTS)('first grid page with 100,000 entries (%s)', (dialect) =
           `after ${figures.searchRequestMs?.toFixed(0)} ms, visible thumbnails done ${figures.visibleThumbnailsDoneMs?.toFixed(0)} ms)`,
       )
     }
+    // Newest first, with the library's count: beyond limits.countExactUpTo (10,000) an estimate, said so.
+    const titles = b.page.locator('.tile-title')
+    expect(await titles.first().textContent()).toBe(`Bulk photo ${ENTRIES - 1}`)
+    await expect
+      .poll(() => b.page.locator('p.count').textContent())
+      .toBe('About 100,000 entries · 60 shown, more below')
     await b.screenshot(`ui-10-first-page-100k-${dialect}`)
+    await b.page.getByLabel('Sort').selectOption('createdAt')
+    await expect.poll(() => titles.first().textContent()).toBe('Bulk photo 0')
   }, 60_000)
 })

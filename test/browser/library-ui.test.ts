@@ -191,6 +191,25 @@ describe.each(DIALECTS)('the library UI in Chromium (%s)', (dialect) => {
     await shot('04-search-photos')
   })
 
+  it('opens newest first with the count, and sorts by the menu', async () => {
+    await b.page.goto(`${server.baseUrl}/`)
+    const count = b.page.locator('p.count')
+    await expect.poll(() => count.textContent()).toMatch(/^7 entries · 7 shown$/)
+    const newest = await tileTitles(b)
+    expect(await b.page.getByLabel('Sort').inputValue()).toBe('-createdAt')
+    // Best match is offered only with search words.
+    expect(await b.page.locator('#f-sort option[value="relevance"]').count()).toBe(0)
+    await b.page.getByLabel('Sort').selectOption('createdAt')
+    await b.page.waitForURL(/sort=createdAt/)
+    await expect.poll(() => tileTitles(b)).toEqual([...newest].reverse())
+    await b.page.goto(`${server.baseUrl}/?q=crane`)
+    await expect.poll(() => count.textContent()).toBe('1 entry · 1 shown')
+    await b.page.getByLabel('Sort').selectOption('relevance')
+    await b.page.waitForURL(/sort=relevance/)
+    expect(await tileTitles(b)).toEqual(['Harbour crane'])
+    await shot('04b-sort-and-count')
+  })
+
   it('edits a metadata property, showing the API validation message for a bad value', async () => {
     await b.page.goto(`${server.baseUrl}/`)
     // By keyboard: the tiles are links.

@@ -39,7 +39,7 @@ describe.each(DIALECTS)('UI session and static files (%s)', (dialect) => {
       [
         ...(await (await fetch(`${server.baseUrl}${url}`)).text()).matchAll(/rel="preload" href="([^"]+)"/g),
       ].map((m) => m[1])
-    expect(await preloads('/')).toEqual(['/ui/session', '/api/2026-07/mediaLibrary?limit=60'])
+    expect(await preloads('/')).toEqual(['/ui/session', '/api/2026-07/mediaLibrary?sort=-createdAt&limit=60'])
     for (const url of ['/?q=cat', '/imports', '/entries/ui-1', '/login']) {
       expect(await preloads(url), url).toEqual(['/ui/session'])
     }

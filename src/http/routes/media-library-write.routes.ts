@@ -25,7 +25,7 @@ type RawPatch = {
   usageLogEntryId?: string
   oldValue?: Record<string, unknown>
 }
-type RawBody = { version?: number | string; preserveUpdatedAt?: boolean; patches: RawPatch[] }
+export type RawBody = { version?: number | string; preserveUpdatedAt?: boolean; patches: RawPatch[] }
 
 /** The reference words an unknown operation `No enum match for: "<value>"`; Ajv words it otherwise. */
 function rewordValidation(request: FastifyRequest, err: FastifyError): FastifyError {
@@ -40,7 +40,7 @@ function rewordValidation(request: FastifyRequest, err: FastifyError): FastifyEr
 }
 
 /** Turns a schema-checked body into the service's request; checks what each operation needs. */
-function toPatchRequest(body: RawBody, allowPreserve: boolean): PatchRequest {
+export function toPatchRequest(body: RawBody, allowPreserve: boolean): PatchRequest {
   const request: PatchRequest = { patches: body.patches.map(toPatch) }
   if (body.version !== undefined) request.version = Number(body.version)
   if (body.preserveUpdatedAt !== undefined) {

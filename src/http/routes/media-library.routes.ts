@@ -2,7 +2,12 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { Config } from '../../config.js'
 import { BadRequestError } from '../../errors.js'
 import { ENTRY_STATES, type EntryState } from '../../media/entry.js'
-import { MAX_PAGE_SIZE, type LibrarySearch, type LibraryService } from '../../media/library.service.js'
+import {
+  MAX_PAGE_SIZE,
+  type LibrarySearch,
+  type LibraryService,
+  type LibrarySort,
+} from '../../media/library.service.js'
 import type { TokenService } from '../../projects/token.service.js'
 import { presentEntry, presentList, presentPage } from '../api-versions.js'
 import { principalOf, requireScope } from '../auth.js'
@@ -14,6 +19,7 @@ import {
   MediaLibraryEntryListAny,
 } from '../schemas/media-library.schemas.js'
 import { checkApiVersion, versionOf } from './context.js'
+import { mediaLibraryBatchRoutes } from './media-library-batch.routes.js'
 import { mediaLibraryWriteRoutes } from './media-library-write.routes.js'
 
 export interface MediaLibraryRoutesDeps {
@@ -36,6 +42,8 @@ interface ListQuery {
   q?: string
   limit?: number
   after?: string
+  sort?: LibrarySort
+  count?: boolean
 }
 
 const SEARCH_ONLY = [
@@ -48,6 +56,8 @@ const SEARCH_ONLY = [
   'q',
   'limit',
   'after',
+  'sort',
+  'count',
 ] as const
 
 function parseTime(name: string, value: string | undefined): Date | undefined {
@@ -85,6 +95,8 @@ function searchOf(query: ListQuery): LibrarySearch {
   if (query.q !== undefined) search.q = query.q
   if (query.limit !== undefined) search.limit = query.limit
   if (query.after !== undefined) search.after = query.after
+  if (query.sort !== undefined) search.sort = query.sort
+  if (query.count === true) search.count = true
   return search
 }
 
@@ -134,8 +146,9 @@ export function mediaLibraryRoutes(deps: MediaLibraryRoutesDeps): FastifyPluginA
           description:
             'With `ids`, or `externalId` and `systemName`: the reference lookups. Without them: a search ' +
             '(our extension) by `mediaType`, `systemName`, `state`, `createdAfter`, `createdBefore`, ' +
-            '`updatedAfter`, `used` and full text `q`, in insertion order, `limit` per page; the answer carries a ' +
-            '`cursor` to pass back as `after`. Archived entries are listed only when `state` names them.',
+            '`updatedAfter`, `used` and full text `q`, in insertion order or by `sort`, `limit` per page; the answer ' +
+            'carries a `cursor` to pass back as `after` (with the same sort), and with `count=true` `total` and ' +
+            '`totalExact`. Archived entries are listed only when `state` names them.',
           security: bearerSecurity('public-api:read'),
           params: ApiVersionParams,
           querystring: listQuerySchema(maxIds, MAX_PAGE_SIZE),
@@ -150,7 +163,7 @@ export function mediaLibraryRoutes(deps: MediaLibraryRoutesDeps): FastifyPluginA
         const externalIds = [...splitList(query.externalId), ...splitList(query.externalIds)]
         if (ids.length === 0 && externalIds.length === 0) {
           const page = await library.search(project, searchOf(query))
-          return presentPage(page.entries, page.cursor, version)
+          return presentPage(page.entries, page.cursor, version, page.count)
         }
         const searchParams = SEARCH_ONLY.filter((k) => query[k] !== undefined)
         if (searchParams.length > 0) {
@@ -177,5 +190,6 @@ export function mediaLibraryRoutes(deps: MediaLibraryRoutesDeps): FastifyPluginA
     )
 
     await app.register(mediaLibraryWriteRoutes(deps))
+    await app.register(mediaLibraryBatchRoutes(deps))
   }
 }

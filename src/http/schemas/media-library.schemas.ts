@@ -3,6 +3,7 @@ import { LIST_PARAM } from '../query-check.js'
 import { ApiVersion, component, componentRef } from './common.js'
 import { ENTRY_ID_PATTERN } from '../../media/entry-validator.js'
 import { PATCH_OPERATIONS } from '../../media/patch.service.js'
+import { LIBRARY_SORTS } from '../../media/library.service.js'
 
 /** The seed page's example entry (docs: Import Media Library Entries). */
 const SEED_ENTRY = {
@@ -286,11 +287,40 @@ export function listQuerySchema(maxIds: number, maxLimit: number) {
     after: Type.Optional(
       Type.String({
         maxLength: 100,
-        description: 'Search extension: the `cursor` of the previous page, as returned (opaque).',
+        description:
+          'Search extension: the `cursor` of the previous page, as returned (opaque). A cursor belongs to its sort: with another `sort` it is a 400.',
+      }),
+    ),
+    sort: Type.Optional(
+      Type.Unsafe<string>({
+        type: 'string',
+        enum: [...LIBRARY_SORTS],
+        description:
+          'Search extension: `-createdAt` (newest first), `createdAt`, `-updatedAt`, `updatedAt`, ties by insertion order; `relevance` (best first, with `q` only). Default (absent): insertion order, oldest first, as before sorts existed.',
+        examples: ['-createdAt'],
+      }),
+    ),
+    count: Type.Optional(
+      Type.Boolean({
+        description:
+          'Search extension: `true` adds `total` (the number of matches) and `totalExact` (false when `total` is an estimate, beyond the configured `limits.countExactUpTo`).',
       }),
     ),
   })
 }
+
+const Total = Type.Optional(
+  Type.Integer({
+    minimum: 0,
+    description:
+      'Searches with `count=true` only: the number of matches (the reference names a paginated total `total`)',
+  }),
+)
+const TotalExact = Type.Optional(
+  Type.Boolean({
+    description: 'With `total`: true when counted exactly, false when `total` is an estimate (extension)',
+  }),
+)
 
 const Cursor = Type.Optional(
   Type.Union([Type.String(), Type.Null()], {
@@ -301,11 +331,16 @@ const Cursor = Type.Optional(
 export const MediaLibraryEntryListV1 = component(
   'MediaLibraryEntryListV1',
   Type.Object(
-    { mediaLibraryEntries: Type.Array(MediaLibraryEntry), cursor: Cursor },
+    {
+      mediaLibraryEntries: Type.Array(MediaLibraryEntry),
+      cursor: Cursor,
+      total: Total,
+      totalExact: TotalExact,
+    },
     {
       additionalProperties: false,
       description:
-        'API versions v1, beta and 2025-03 to 2025-11 (searches add `cursor`; no total is counted)',
+        'API versions v1, beta and 2025-03 to 2025-11 (searches add `cursor`, and `total` with `count=true`)',
       examples: [{ mediaLibraryEntries: [SEED_RECORD] }],
     },
   ),
@@ -314,10 +349,10 @@ export const MediaLibraryEntryListV1 = component(
 export const MediaLibraryEntryList = component(
   'MediaLibraryEntryList',
   Type.Object(
-    { results: Type.Array(MediaLibraryEntry), cursor: Cursor },
+    { results: Type.Array(MediaLibraryEntry), cursor: Cursor, total: Total, totalExact: TotalExact },
     {
       additionalProperties: false,
-      description: 'API versions 2026-01 and later (searches add `cursor`; no total is counted)',
+      description: 'API versions 2026-01 and later (searches add `cursor`, and `total` with `count=true`)',
       examples: [{ results: [SEED_RECORD], cursor: 'bWwxLjUw' }],
     },
   ),
