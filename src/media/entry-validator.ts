@@ -113,7 +113,7 @@ const TOO_DEEP_MESSAGE = `must not nest deeper than ${MAX_NESTING} levels`
  * nested too deep, with the rule it breaks. Paths are built only on the way back from a hit: this runs over
  * every string of every entry.
  */
-function unstorablePath(value: unknown, depth = 0): { path: string; message: string } | undefined {
+export function unstorablePath(value: unknown, depth = 0): { path: string; message: string } | undefined {
   if (typeof value === 'string')
     return unstorable(value) ? { path: '', message: UNSTORABLE_MESSAGE } : undefined
   if (value === null || typeof value !== 'object') return undefined

@@ -207,6 +207,15 @@ describe.each(DIALECTS)('PATCH /api/:apiVersion/mediaLibrary/{id} (%s)', (dialec
     const tooLong = await patch(id, { patches: [{ operation: 'revokeAsset', note: 'x'.repeat(201) }] })
     expect(tooLong.status).toBe(400)
     expect(tooLong.body).toMatchObject({ error_details: { 'patches.0.note': expect.any(String) } })
+    // Found by the PATCH fuzz in CI: a NUL in the note was a 500 on PostgreSQL (text cannot hold it).
+    for (const note of ['a\u0000b', '\ud800']) {
+      const unstorable = await patch(id, { patches: [{ operation: 'revokeAsset', note }] })
+      expect(unstorable.status).toBe(400)
+      expect(unstorable.body).toMatchObject({
+        error_details: { 'patches.0.note': 'must not contain NUL characters or unpaired UTF-16 surrogates' },
+      })
+    }
+    expect((await read(id)).version).toBe(rec.version)
 
     expect((await patch(id, { patches: [{ operation: 'revokeAsset', note: 'Case #1' }] })).status).toBe(200)
     const revoked = await read(id)

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { BadRequestError, NotFoundError } from '../../errors.js'
 import type { Asset } from '../../media/entry.js'
+import { unstorablePath } from '../../media/entry-validator.js'
 import type { LibraryService } from '../../media/library.service.js'
 import { PatchRejectedError, type Patch, type PatchRequest } from '../../media/patch.service.js'
 import { parseUsageValue } from '../../media/usage-log.js'
@@ -41,6 +42,13 @@ function rewordValidation(request: FastifyRequest, err: FastifyError): FastifyEr
 
 /** Turns a schema-checked body into the service's request; checks what each operation needs. */
 export function toPatchRequest(body: RawBody, allowPreserve: boolean): PatchRequest {
+  body.patches.forEach((raw, i) => {
+    // A NUL or a lone surrogate in any value (a revoke note, a usage-log field) cannot be stored on every
+    // database: refused here, as in imported entries, instead of failing the write.
+    const found = unstorablePath(raw)
+    if (found)
+      throw new BadRequestError({ [`patches.${i}${found.path.replaceAll('/', '.')}`]: found.message })
+  })
   const request: PatchRequest = { patches: body.patches.map(toPatch) }
   if (body.version !== undefined) request.version = Number(body.version)
   if (body.preserveUpdatedAt !== undefined) {
