@@ -32,6 +32,8 @@ export function serveCommand(): Command {
       .option('--port <port>', 'port to listen on (env MEDIALIB_PORT, default 3000)'),
   ).action(async (options) => {
     const config = configFrom(options)
+    // Like the admin commands, name the database first (serve creates it when there is none).
+    process.stderr.write(`using ${databaseTarget(config).label}\n`)
     const logger = pino({
       level: config.logLevel,
       redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },

@@ -128,6 +128,7 @@ describe.each(DIALECTS)('admin commands and operator errors (%s)', (dialect) => 
     const second = await runCli(['serve', ...dbArgs, '--host', '127.0.0.1', '--port', port])
     expect(second.code).toBe(1)
     expect(lines(second.stderr)).toEqual([
+      `using ${label}`,
       `medialib: port ${port} on 127.0.0.1 is already in use (another medialib or another program listens there).`,
       'Stop it, or choose another port: --port N or MEDIALIB_PORT=N (npm start -- --port N).',
     ])
