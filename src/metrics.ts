@@ -55,21 +55,35 @@ export function createMetrics(database: Database): Metrics {
     registers: [registry],
   })
 
-  new Gauge({
-    name: 'medialib_url_import_items',
-    help: 'URL-import items in the database, by state',
-    labelNames: ['state'] as const,
-    registers: [registry],
-    async collect() {
-      const rows = await db
+  /** A gauge per state, from rows `{state, n}` counted in the database at each scrape. */
+  const stateGauge = (
+    name: string,
+    help: string,
+    states: readonly string[],
+    count: () => Promise<{ state: string | null; n: unknown }[]>,
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['state'] as const,
+      registers: [registry],
+      async collect() {
+        const counts = new Map((await count()).map((r) => [r.state, Number(r.n)]))
+        for (const state of states) this.set({ state }, counts.get(state) ?? 0)
+      },
+    })
+
+  stateGauge(
+    'medialib_url_import_items',
+    'URL-import items in the database, by state',
+    URL_IMPORT_STATES,
+    () =>
+      db
         .selectFrom('import_items')
         .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
         .groupBy('state')
-        .execute()
-      const counts = new Map(rows.map((r) => [r.state, Number(r.n)]))
-      for (const state of URL_IMPORT_STATES) this.set({ state }, counts.get(state) ?? 0)
-    },
-  })
+        .execute(),
+  )
   new Gauge({
     name: 'medialib_url_import_queue_depth',
     help: 'URL-import items waiting for a worker (queued, including retries not yet due)',
@@ -97,22 +111,14 @@ export function createMetrics(database: Database): Metrics {
       this.set(oldest === undefined ? 0 : Math.max(0, (Date.now() - oldest) / 1000))
     },
   })
-  new Gauge({
-    name: 'medialib_webhook_deliveries',
-    help: 'Import-job webhooks, by delivery state',
-    labelNames: ['state'] as const,
-    registers: [registry],
-    async collect() {
-      const rows = await db
-        .selectFrom('import_jobs')
-        .select(['webhook_state', (eb) => eb.fn.countAll<number>().as('n')])
-        .where('webhook_state', 'is not', null)
-        .groupBy('webhook_state')
-        .execute()
-      const counts = new Map(rows.map((r) => [r.webhook_state, Number(r.n)]))
-      for (const state of WEBHOOK_STATES) this.set({ state }, counts.get(state) ?? 0)
-    },
-  })
+  stateGauge('medialib_webhook_deliveries', 'Import-job webhooks, by delivery state', WEBHOOK_STATES, () =>
+    db
+      .selectFrom('import_jobs')
+      .select(['webhook_state as state', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('webhook_state', 'is not', null)
+      .groupBy('webhook_state')
+      .execute(),
+  )
   new Gauge({
     name: 'medialib_db_pool_connections',
     help: 'PostgreSQL pool connections of this process, by state (total, idle, waiting requests)',

@@ -46,6 +46,13 @@ async function postgresHasSchema(url: string): Promise<boolean> {
   }
 }
 
+export interface AnnounceOptions {
+  /** Whether a database that does not exist yet may be created (`--init`, `serve`, `migrate`). */
+  init: boolean
+  /** PostgreSQL: how long to keep retrying a server that does not answer (seconds; default 0). */
+  waitSeconds?: number
+}
+
 /**
  * Prints `using <database>` (to stderr: stdout stays for the command's output, e.g. a token), and refuses
  * a database that does not exist yet unless `init`: an admin command run from the wrong directory must
@@ -53,7 +60,7 @@ async function postgresHasSchema(url: string): Promise<boolean> {
  */
 export async function announceDatabase(
   config: Pick<Config, 'databaseUrl' | 'dataDir'>,
-  { init }: { init: boolean },
+  { init, waitSeconds = 0 }: AnnounceOptions,
 ): Promise<DatabaseTarget> {
   const target = databaseTarget(config)
   process.stderr.write(`using ${target.label}\n`)
@@ -66,10 +73,16 @@ export async function announceDatabase(
     }
   } else {
     let exists: boolean
-    try {
-      exists = await postgresHasSchema(target.url)
-    } catch (err) {
-      throw new UsageError(`cannot reach ${target.label}: ${(err as Error).message}`)
+    for (let waited = 0; ; waited++) {
+      try {
+        exists = await postgresHasSchema(target.url)
+        break
+      } catch (err) {
+        const reason = (err as Error).message
+        if (waited >= waitSeconds) throw new UsageError(`cannot reach ${target.label}: ${reason}`)
+        process.stderr.write(`${target.label} not reachable (${reason}); retrying in 1 s\n`)
+        await new Promise((resolve) => setTimeout(resolve, 1000))
+      }
     }
     if (!exists) {
       throw new UsageError(

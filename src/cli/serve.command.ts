@@ -32,6 +32,8 @@ export function serveCommand(): Command {
       .option('--port <port>', 'port to listen on (env MEDIALIB_PORT, default 3000)'),
   ).action(async (options) => {
     const config = configFrom(options)
+    // Like the admin commands, name the database first (serve creates it when there is none).
+    process.stderr.write(`using ${databaseTarget(config).label}\n`)
     const logger = createLogger(config.logLevel)
     const deps = await createDeps(config, logger)
     await deps.projects.ensure(DEFAULT_PROJECT)

@@ -17,7 +17,8 @@ export function workerCommand(): Command {
       .option('--concurrency <n>', 'items processed at once (env MEDIALIB_WORKER_CONCURRENCY, default 4)'),
   ).action(async (options: AdminFlags & { concurrency?: string }) => {
     const config = configFrom(options)
-    await announceDatabase(config, { init: options.init ?? false })
+    // A worker may start before its database server (as serve may): it waits up to 30 s, as serve does.
+    await announceDatabase(config, { init: options.init ?? false, waitSeconds: 30 })
     const logger = createLogger(config.logLevel)
     const concurrency =
       options.concurrency === undefined ? config.jobs.workerConcurrency : Number(options.concurrency)

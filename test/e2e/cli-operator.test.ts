@@ -58,6 +58,10 @@ describe.each(DIALECTS)('admin commands and operator errors (%s)', (dialect) => 
     label = databaseTarget(db.config).label
     serve = await startServeProcess(dbArgs)
   })
+  /** `tokens create` of a read-only token of the default project, through the CLI. */
+  const readToken = () =>
+    runCli(['tokens', 'create', '--project', 'default', '--scope', 'public-api:read', ...dbArgs])
+
   afterAll(async () => {
     await serve?.stop('SIGKILL')
     await db.drop()
@@ -65,15 +69,7 @@ describe.each(DIALECTS)('admin commands and operator errors (%s)', (dialect) => 
   })
 
   it('names the database in the first line, and its tokens work on the server using it', async () => {
-    const created = await runCli([
-      'tokens',
-      'create',
-      '--project',
-      'default',
-      '--scope',
-      'public-api:read',
-      ...dbArgs,
-    ])
+    const created = await readToken()
     expect(created.code).toBe(0)
     expect(lines(created.stderr)[0]).toBe(`using ${label}`)
     if (dialect === 'sqlite') expect(label).toBe(`SQLite at ${path.join(db.dataDir, 'medialib.sqlite')}`)
@@ -132,6 +128,7 @@ describe.each(DIALECTS)('admin commands and operator errors (%s)', (dialect) => 
     const second = await runCli(['serve', ...dbArgs, '--host', '127.0.0.1', '--port', port])
     expect(second.code).toBe(1)
     expect(lines(second.stderr)).toEqual([
+      `using ${label}`,
       `medialib: port ${port} on 127.0.0.1 is already in use (another medialib or another program listens there).`,
       'Stop it, or choose another port: --port N or MEDIALIB_PORT=N (npm start -- --port N).',
     ])
@@ -165,9 +162,7 @@ describe.each(DIALECTS)('admin commands and operator errors (%s)', (dialect) => 
           'Unsupported Media Type: application/x-www-form-urlencoded. Accepted: application/json (send the header Content-Type: application/json)',
       },
     })
-    const readOnly = (
-      await runCli(['tokens', 'create', '--project', 'default', '--scope', 'public-api:read', ...dbArgs])
-    ).stdout.trim()
+    const readOnly = (await readToken()).stdout.trim()
     const write = await fetch(`${serve.baseUrl}/api/v1/import/mediaLibrary`, {
       method: 'POST',
       headers: { authorization: `Bearer ${readOnly}`, 'content-type': 'application/json' },
@@ -217,9 +212,7 @@ describe.each(DIALECTS)('admin commands and operator errors (%s)', (dialect) => 
   it('import stops at once on 401 and 403 with what is wrong with the token', async () => {
     const file = path.join(dir, `one-${dialect}.ndjson`)
     writeFileSync(file, `${JSON.stringify(imageEntry())}\n`)
-    const readOnly = (
-      await runCli(['tokens', 'create', '--project', 'default', '--scope', 'public-api:read', ...dbArgs])
-    ).stdout.trim()
+    const readOnly = (await readToken()).stdout.trim()
     const forbidden = await runCli(['import', file, '--server', serve.baseUrl, '--quiet'], {
       MEDIALIB_TOKEN: readOnly,
     })

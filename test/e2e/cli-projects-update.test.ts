@@ -50,6 +50,19 @@ describe.each(DIALECTS)('medialib projects update (%s)', (dialect) => {
     return p
   }
   const update = (args: string[]) => runCli(['projects', 'update', 'magazine', ...args, ...dbArgs])
+  /** `tokens create` of a read and write token of the project, through the CLI. */
+  const writeToken = (project: string) =>
+    runCli([
+      'tokens',
+      'create',
+      '--project',
+      project,
+      '--scope',
+      'public-api:read',
+      '--scope',
+      'public-api:write',
+      ...dbArgs,
+    ])
   const zebras = async () => (await client.listPage({ q: 'zebra', limit: 100 })).entries.length
 
   beforeAll(async () => {
@@ -63,17 +76,7 @@ describe.each(DIALECTS)('medialib projects update (%s)', (dialect) => {
     serve = await startServeProcess(dbArgs)
     const v1 = file('v1.json', photoTypes({ captionIndexed: false }))
     expect((await runCli(['projects', 'create', 'magazine', '--media-types', v1, ...dbArgs])).code).toBe(0)
-    const token = await runCli([
-      'tokens',
-      'create',
-      '--project',
-      'magazine',
-      '--scope',
-      'public-api:read',
-      '--scope',
-      'public-api:write',
-      ...dbArgs,
-    ])
+    const token = await writeToken('magazine')
     client = createApiClient({ server: serve.baseUrl, token: token.stdout.trim(), apiVersion: '2026-07' })
     const items = await client.importEntries(
       Array.from({ length: ENTRIES }, (_, i) => photo(i, { title: `Alpha ${i}`, caption: `zebra ${i}` })),
@@ -141,6 +144,34 @@ describe.each(DIALECTS)('medialib projects update (%s)', (dialect) => {
     expect(tooLong).toMatchObject({ ok: false, status: 400 })
     expect(JSON.stringify(tooLong)).toContain('credit')
   })
+
+  it('shows progress for a large project, and rebuilds its search text', async () => {
+    const large = 6_000
+    const v1 = file('large-v1.json', photoTypes({ captionIndexed: false }))
+    expect((await runCli(['projects', 'create', 'large', '--media-types', v1, ...dbArgs])).code).toBe(0)
+    const token = await writeToken('large')
+    const largeClient = createApiClient({
+      server: serve.baseUrl,
+      token: token.stdout.trim(),
+      apiVersion: '2026-07',
+    })
+    const items = await largeClient.importEntries(
+      Array.from({ length: large }, (_, i) => photo(i, { title: `Big ${i}`, caption: `okapi ${i}` })),
+    )
+    expect(items.filter((item) => item.ok)).toHaveLength(large)
+    const v3 = file('large-v3.json', photoTypes({ captionIndexed: true }))
+    const res = await runCli(['projects', 'update', 'large', '--media-types', v3, ...dbArgs])
+    expect(res.code).toBe(0)
+    const progress = res.stderr.split('\n').filter((l) => / of \d+ entries$/.test(l))
+    expect(progress).toContain(`checked ${large} of ${large} entries`)
+    expect(progress.at(-1)).toBe(`reindexed ${large} of ${large} entries`)
+    expect(res.stdout.trim().split('\n').at(-1)).toBe(
+      `updated project large with media types image, photo; search text rebuilt for ${large} entries`,
+    )
+    expect((await largeClient.listPage({ q: 'okapi 5999', limit: 10 })).entries.map((e) => e.id)).toEqual([
+      'photo-5999',
+    ])
+  }, 120_000)
 
   it('--force applies types that break entries', async () => {
     const v2 = file('v2.json', photoTypes({ captionIndexed: true, credit: 'required' }))
