@@ -34,6 +34,15 @@ export function createProjectRepository({ db, caps }: Database): ProjectReposito
     createdAt: caps.fromTime(row.created_at),
     usagePurposes: caps.fromJson(row.usage_purposes) as UsagePurpose[],
   })
+  /** Sets JSON columns of one project; whether the project exists. */
+  const setJson = async (handle: string, values: { media_types: string } | { usage_purposes: string }) => {
+    const result = await db
+      .updateTable('projects')
+      .set(values)
+      .where('handle', '=', handle)
+      .executeTakeFirst()
+    return Number(result.numUpdatedRows) > 0
+  }
   return {
     async create(handle, mediaTypes) {
       const inserted = await db
@@ -53,21 +62,7 @@ export function createProjectRepository({ db, caps }: Database): ProjectReposito
       if (limit !== undefined) query = query.limit(limit)
       return (await query.execute()).map(fromRow)
     },
-    async updateMediaTypes(handle, mediaTypes) {
-      const result = await db
-        .updateTable('projects')
-        .set({ media_types: JSON.stringify(mediaTypes) })
-        .where('handle', '=', handle)
-        .executeTakeFirst()
-      return Number(result.numUpdatedRows) > 0
-    },
-    async updateUsagePurposes(handle, purposes) {
-      const result = await db
-        .updateTable('projects')
-        .set({ usage_purposes: JSON.stringify(purposes) })
-        .where('handle', '=', handle)
-        .executeTakeFirst()
-      return Number(result.numUpdatedRows) > 0
-    },
+    updateMediaTypes: (handle, mediaTypes) => setJson(handle, { media_types: JSON.stringify(mediaTypes) }),
+    updateUsagePurposes: (handle, purposes) => setJson(handle, { usage_purposes: JSON.stringify(purposes) }),
   }
 }
