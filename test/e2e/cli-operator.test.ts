@@ -9,26 +9,26 @@ import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/dial
 import { imageEntry } from '../helpers/fixtures.js'
 import { CLI, cleanEnv, runCli, startServeProcess, type ServeProcess } from '../helpers/process.js'
 
-/** Root passes every permission check: as root, the permission tests run the CLI as `nobody`. */
-const AS_ROOT = process.getuid?.() === 0
-const NOBODY = 65534
-/** The user the unprivileged runs are made as. */
-const UNPRIVILEGED = AS_ROOT ? 'nobody' : userInfo().username
-
 /**
- * Runs the CLI as a user that cannot write `dir` (for permission errors): `nobody` when the tests run as
- * root, else the current user with `dir` made read-only.
+ * Root passes every permission check: as root, the permission tests run the CLI without the capabilities
+ * that bypass file permissions (setpriv drops them from the bounding set). Still root, it reads the
+ * checkout wherever it lies (a switch to `nobody` failed where the checkout's folder was mode 700).
  */
+const AS_ROOT = process.getuid?.() === 0
+/** The user the unprivileged runs are made as. */
+const UNPRIVILEGED = userInfo().username
+
+/** Runs the CLI as a user that cannot write `dir` (for permission errors): `dir` is made read-only. */
 async function runCliUnprivileged(
   dir: string,
   args: string[],
 ): Promise<{ code: number | null; stderr: string }> {
-  chmodSync(dir, AS_ROOT ? 0o755 : 0o555)
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: cleanEnv(),
-    stdio: ['ignore', 'ignore', 'pipe'],
-    ...(AS_ROOT ? { uid: NOBODY, gid: NOBODY } : {}),
-  })
+  chmodSync(dir, 0o555)
+  const command = [process.execPath, CLI, ...args]
+  const [program, ...rest] = AS_ROOT
+    ? ['setpriv', '--bounding-set=-dac_override,-dac_read_search', '--', ...command]
+    : command
+  const child = spawn(program!, rest, { env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
   child.stderr.setEncoding('utf8')
   child.stderr.on('data', (d: string) => (stderr += d))
