@@ -11,4 +11,23 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
+  {
+    // Layers (docs/architecture.md): routes and commands see services only. The composition root
+    // (src/deps.ts) is the one place that builds repositories and hands services to them.
+    files: ['src/http/**/*.ts', 'src/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/db/*', '**/db/**'],
+              message:
+                'src/http and src/cli see services only: take what you need from src/deps.ts (Services).',
+            },
+          ],
+        },
+      ],
+    },
+  },
 )

@@ -8,6 +8,7 @@ import { createAjv } from '../src/media/ajv.js'
 import { defaultMediaTypes } from '../src/media/media-types/media-type.js'
 import { compileMediaType } from '../src/media/media-types/metadata-validator.js'
 import { searchTextOf } from '../src/media/search-text.js'
+import { INSERT_COLUMNS } from '../src/db/media-entry.rows.js'
 
 /** The benchmark's entries are of the default `image` media type. */
 const DEFAULT_IMAGE = compileMediaType(createAjv(), defaultMediaTypes()[0]!)
@@ -63,21 +64,8 @@ export function benchEntries(start: number, count: number, tag: string): BenchEn
   return Array.from({ length: count }, (_, i) => benchEntry(start + i, tag))
 }
 
-/** The 12 columns medialib writes per entry, in the ceiling's statement order. */
-export const CEILING_COLUMNS = [
-  'project',
-  'id',
-  'version',
-  'media_type',
-  'system_name',
-  'external_id',
-  'asset',
-  'metadata',
-  'translations',
-  'created_at',
-  'updated_at',
-  'search_text',
-] as const
+/** The 12 columns medialib writes per entry, in the ceiling's statement order (the repository's own list). */
+export const CEILING_COLUMNS = INSERT_COLUMNS
 
 /**
  * An entry as the row medialib stores (the same id format, JSON text, timestamps and search text).

@@ -3,14 +3,13 @@ import swaggerUi from '@fastify/swagger-ui'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { createServer } from 'node:http'
 import type { Logger } from 'pino'
-import type { Deps } from './deps.js'
+import type { Services } from './deps.js'
 import { registerErrorHandling } from './http/errors.js'
 import { createImportBudget } from './http/import-budget.js'
 import { registerRateLimit } from './http/rate-limit.js'
 import { registerValidatorCompiler } from './http/validator-compiler.js'
 import { healthRoutes } from './http/routes/health.routes.js'
 import { operationsRoutes } from './http/routes/operations.routes.js'
-import { createMetrics } from './metrics.js'
 import { importRoutes } from './http/routes/import.routes.js'
 import { mediaLibraryRoutes } from './http/routes/media-library.routes.js'
 import { mediaLibraryLifecycleRoutes } from './http/routes/media-library-lifecycle.routes.js'
@@ -20,7 +19,6 @@ import { projectRoutes } from './http/routes/project.routes.js'
 import { thumbnailRoutes } from './http/routes/thumbnail.routes.js'
 import { uiImportsRoutes } from './http/routes/ui-imports.routes.js'
 import { uiRoutes } from './http/routes/ui.routes.js'
-import { createThumbnailService } from './media/thumbnail.service.js'
 import { registerStandardResponses, swaggerOptions } from './http/openapi.js'
 import { registerQueryCheck } from './http/query-check.js'
 
@@ -29,7 +27,7 @@ export interface AppOptions {
 }
 
 /** Builds the Fastify app on its dependencies. Never listens: `serve` and the tests decide that. */
-export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<FastifyInstance> {
+export async function buildApp(deps: Services, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: deps.config.limits.bodyBytes,
@@ -51,7 +49,11 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
     return503OnClosing: true,
   }) as unknown as FastifyInstance
 
-  registerErrorHandling(app, deps.database.caps)
+  // Set per request by the auth hook (src/http/auth.ts) and the API-version hook (src/http/routes/context.ts);
+  // declared up front so every request object has the same shape.
+  app.decorateRequest('principal', undefined)
+  app.decorateRequest('apiVersion', undefined)
+  registerErrorHandling(app, deps.isConnectionError)
   registerValidatorCompiler(app)
   // The API speaks JSON only: other bodies get 415 instead of being parsed as text.
   app.removeContentTypeParser('text/plain')
@@ -68,13 +70,13 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   await app.register(swaggerUi, { routePrefix: '/api/docs' })
 
   // Metrics: every answered request by route pattern, imported entries and thumbnail times (src/metrics.ts).
-  const metrics = createMetrics(deps.database)
+  const metrics = deps.createMetrics()
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched'
     metrics.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000)
   })
 
-  await app.register(healthRoutes(deps.database))
+  await app.register(healthRoutes(deps.health))
   // Both import routes share one budget of body bytes in flight (finding 10 of issue 13).
   const budget = createImportBudget({
     limitBytes: deps.config.limits.importBytesInFlight,
@@ -88,10 +90,7 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   await app.register(urlImportRoutes(deps, budget))
   await app.register(serveImageRoutes(deps))
   await app.register(projectRoutes(deps))
-  const thumbnails = metrics.timeThumbnails(
-    createThumbnailService({ blobs: deps.blobs, timeoutSeconds: deps.config.limits.imageTimeoutSeconds }),
-  )
-  await app.register(thumbnailRoutes({ ...deps, thumbnails }))
+  await app.register(thumbnailRoutes({ ...deps, thumbnails: metrics.timeThumbnails(deps.thumbnails) }))
   await app.register(uiRoutes(deps))
   await app.register(uiImportsRoutes(deps))
 

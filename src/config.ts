@@ -174,6 +174,9 @@ export const ConfigSchema = Type.Object(
 
 export type Config = Static<typeof ConfigSchema>
 
+/** The SQLite file used when no database URL is configured (in the data directory). */
+export const SQLITE_FILE_NAME = 'medialib.sqlite'
+
 export const DEFAULT_CONFIG: Config = {
   host: '127.0.0.1',
   port: 3000,

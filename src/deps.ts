@@ -1,4 +1,7 @@
+import path from 'node:path'
+import type { Logger } from 'pino'
 import type { Config } from './config.js'
+import { createAssetKeyRepository } from './db/asset-key.repository.js'
 import {
   migrateToLatest,
   openDatabase,
@@ -6,37 +9,105 @@ import {
   type Database,
   type DatabaseOptions,
 } from './db/database.js'
-import { createMediaEntryRepository } from './db/media-entry.repository.js'
+import { createImportJobList } from './db/import-job-list.js'
+import { createImportJobRepository, type ImportJobRepository } from './db/import-job.repository.js'
+import { createJobQueueRepository, type JobQueueRepository } from './db/job-queue.repository.js'
+import { createMediaEntryRepository, type MediaEntryRepository } from './db/media-entry.repository.js'
 import { createProjectRepository } from './db/project.repository.js'
 import { createStorageLayoutRepository } from './db/storage-layout.repository.js'
 import { createTokenRepository } from './db/token.repository.js'
-import type { Logger } from 'pino'
+import {
+  createWebhookOutboxRepository,
+  type WebhookOutboxRepository,
+} from './db/webhook-outbox.repository.js'
+import { createHealthService, type HealthService } from './health.service.js'
+import { createAddressGuard } from './jobs/address-guard.js'
+import { createItemProcessor, sweepTmpDir } from './jobs/item-processor.js'
+import { createSafeFetcher } from './jobs/safe-fetcher.js'
+import { createUrlImportService, type UrlImportService } from './jobs/url-import.service.js'
+import { createWorker, type Worker, type WorkerOptions } from './jobs/worker.js'
 import { createAjv } from './media/ajv.js'
 import { createEntryValidator } from './media/entry-validator.js'
+import { createFileService, type FileService } from './media/file.service.js'
 import { createImportService, type ImportService } from './media/import.service.js'
 import { createLibraryService, type LibraryService } from './media/library.service.js'
+import { createPatchService } from './media/patch.service.js'
+import { createThumbnailService, type ThumbnailService } from './media/thumbnail.service.js'
 import { createTrashService, type TrashService } from './media/trash.service.js'
+import { createMetrics, type Metrics } from './metrics.js'
+import { createMediaTypesUpdate, type MediaTypesUpdate } from './projects/media-types-update.js'
 import { createProjectService, type ProjectService } from './projects/project.service.js'
 import { createTokenService, type TokenService } from './projects/token.service.js'
-import { createUrlImportDeps, type UrlImportDeps } from './jobs/url-import.wiring.js'
+import { assetUrlOf } from './storage/asset-url.js'
 import { upgradeToProjectNamespaces } from './storage/namespace-upgrade.js'
+import type { ProjectStorage } from './storage/project-storage.js'
+import { createStorage } from './storage/storage-config.js'
+
+/** What `createWorker` lets a caller change: the worker's own options, and the store items are written to. */
+export type WorkerOverrides = Partial<
+  Pick<
+    WorkerOptions,
+    | 'concurrency'
+    | 'logger'
+    | 'maxInFlightPerProject'
+    | 'leaseMs'
+    | 'pollMs'
+    | 'housekeeping'
+    | 'housekeepingMs'
+  >
+> & {
+  /** Replaces the blob store items are written to (tests inject storage faults this way). */
+  blobs?: ProjectStorage
+}
 
 /**
- * Everything the HTTP layer and the CLI use. Built in one place; no module-level singletons.
- * Includes the URL imports' blob store, job queue, safe fetcher and workers (see src/jobs/).
+ * What the HTTP layer (`buildApp`) and the CLI commands receive: services only, never a repository or the
+ * database. Each route plugin and command takes the few of these it uses.
  */
-export interface Deps extends UrlImportDeps {
+export interface Services {
   config: Config
-  database: Database
   projects: ProjectService
   tokens: TokenService
+  /** `medialib projects update --media-types`: checks every entry, then stores and reindexes. */
+  mediaTypesUpdate: MediaTypesUpdate
   importer: ImportService
   library: LibraryService
   trash: TrashService
+  urlImports: UrlImportService
+  /** Originals and the entries of derived files, with the withheld (revoked/invalid) rule. */
+  files: FileService
+  thumbnails: ThumbnailService
+  health: HealthService
+  /** Whether an error means the database is unreachable (the error handler answers 503). */
+  isConnectionError(err: unknown): boolean
+  /** The database as logs name it (credentials redacted). */
+  databaseDescription: string
+  /** A metrics registry over this process's database (one per HTTP app). */
+  createMetrics(): Metrics
+  /** A URL-import worker over this process's dependencies; `serve` starts one, `medialib worker` only workers. */
+  createWorker(overrides?: WorkerOverrides): Worker
   close(): Promise<void>
 }
 
-/** Wires config → database → repositories → services. Waits for the database and migrates it. */
+/**
+ * The composition's result: the services, and the parts under them that tests and benchmarks reach into
+ * (to seed rows, drive the queue by hand or fault the store). Nothing in src/http or src/cli reads these.
+ */
+export interface Deps extends Services {
+  database: Database
+  /** Each project's keys and derived files (see src/storage/project-storage.ts). */
+  blobs: ProjectStorage
+  /** The URL-import tables' repositories in one object, and the entries' content hashes (tests). */
+  importJobs: ImportJobRepository &
+    JobQueueRepository &
+    WebhookOutboxRepository &
+    Pick<MediaEntryRepository, 'getContentSha' | 'setContentSha'>
+}
+
+/**
+ * The composition root: config → database → repositories → blob store → services → workers. The only
+ * place that constructs them; waits for the database, migrates it and upgrades the storage layout.
+ */
 export async function createDeps(
   config: Config,
   logger: Pick<Logger, 'warn'>,
@@ -55,54 +126,138 @@ export async function createDeps(
     await database.close()
     throw err
   }
-  const ajv = createAjv()
+
+  // Repositories and stores.
   const entries = createMediaEntryRepository(database)
-  const projects = createProjectService({ projects: createProjectRepository(database), ajv })
-  const tokens = createTokenService({ tokens: createTokenRepository(database), projects })
-  const importer = createImportService({ entries, validator: createEntryValidator(ajv) })
-  const library = createLibraryService({
-    entries,
-    validator: createEntryValidator(ajv),
-    mediaTypesOf: (project) => projects.mediaTypesOf(project),
-    usagePurposesOf: (project) => projects.usagePurposesOf(project),
-    trashDays: config.trashDays,
-    countExactUpTo: config.limits.countExactUpTo,
-  })
-  const urlImport = createUrlImportDeps(config, database, { importer, library, projects })
+  const jobs = createImportJobRepository(database)
+  const queue = createJobQueueRepository(database)
+  const outbox = createWebhookOutboxRepository(database)
+  const assetKeys = createAssetKeyRepository(database)
+  const { storage: blobs, legacy: legacyBlobs } = createStorage(config)
   try {
     const upgrade = await upgradeToProjectNamespaces({
       layout: createStorageLayoutRepository(database),
-      legacy: urlImport.legacyBlobs,
-      storage: urlImport.blobs,
+      legacy: legacyBlobs,
+      storage: blobs,
     })
     if (upgrade) logger.warn(upgrade, 'blobs moved into per-project storage namespaces')
   } catch (err) {
     await database.close()
     throw err
   }
-  const trash = createTrashService({
+
+  // Services.
+  const ajv = createAjv()
+  const projects = createProjectService({ projects: createProjectRepository(database), ajv })
+  const mediaTypesOf = (project: string) => projects.mediaTypesOf(project)
+  const tokens = createTokenService({ tokens: createTokenRepository(database), projects })
+  const importer = createImportService({ entries, validator: createEntryValidator(ajv) })
+  const entryRules = {
     entries,
-    assetKeys: urlImport.assetKeys,
-    blobs: urlImport.blobs,
+    validator: createEntryValidator(ajv),
+    mediaTypesOf,
+    usagePurposesOf: (project: string) => projects.usagePurposesOf(project),
     trashDays: config.trashDays,
+  }
+  const library = createLibraryService({
+    ...entryRules,
+    patcher: createPatchService(entryRules),
+    countExactUpTo: config.limits.countExactUpTo,
   })
+  const trash = createTrashService({ entries, assetKeys, blobs, trashDays: config.trashDays })
+  const files = createFileService({ assetKeys, library, mediaTypesOf, blobs })
+  const thumbnails = createThumbnailService({ blobs, timeoutSeconds: config.limits.imageTimeoutSeconds })
+  const fetcher = createSafeFetcher({ ...config.fetch, guard: createAddressGuard(config.fetch.allowCidrs) })
+  const workers = new Set<Worker>()
+  const urlImports = createUrlImportService({
+    jobs,
+    list: createImportJobList(database),
+    outbox,
+    fetcher,
+    onQueued: () => {
+      for (const w of workers) w.notify()
+    },
+  })
+
+  // Workers.
+  const tmpDir = path.join(config.dataDir, 'tmp', 'url-import')
+  const processWith = (store: ProjectStorage, logger?: WorkerOptions['logger']) =>
+    createItemProcessor({
+      queue,
+      contentHashes: entries,
+      fetcher,
+      blobs: store,
+      importer,
+      library,
+      mediaTypesOf,
+      maxBytes: config.fetch.maxBytes,
+      tmpDir,
+      assetUrl: (key) => assetUrlOf(config, key),
+      maxRetries: config.jobs.maxRetries,
+      retryBaseMs: config.jobs.retryBaseMs,
+      ...(logger ? { logger } : {}),
+    })
+  const newWorker = ({ blobs: store, ...overrides }: WorkerOverrides = {}) => {
+    // Partial downloads of killed processes go at start-up (finding 8 of issue 13).
+    sweepTmpDir(tmpDir).catch((err: unknown) =>
+      overrides.logger?.error({ err }, 'could not sweep the URL-import temp directory'),
+    )
+    const worker = createWorker({
+      queue,
+      jobs,
+      outbox,
+      process: processWith(store ?? blobs, overrides.logger),
+      fetcher,
+      concurrency: config.jobs.workerConcurrency,
+      maxInFlightPerProject: config.jobs.maxInFlightPerProject,
+      leaseMs: config.jobs.leaseMs,
+      pollMs: config.jobs.pollMs,
+      retryBaseMs: config.jobs.retryBaseMs,
+      // Workers purge the trash when idle (issue #16).
+      housekeeping: async () => {
+        await trash.purgeExpired()
+      },
+      ...overrides,
+    })
+    workers.add(worker)
+    return worker
+  }
+
   return {
-    ...urlImport,
-    // Workers purge the trash when idle (issue #16).
-    createWorker: (overrides) =>
-      urlImport.createWorker({
-        housekeeping: async () => {
-          await trash.purgeExpired()
-        },
-        ...overrides,
-      }),
-    trash,
     config,
-    database,
     projects,
     tokens,
+    mediaTypesUpdate: createMediaTypesUpdate({ database, projects }),
     importer,
     library,
+    trash,
+    urlImports,
+    files,
+    thumbnails,
+    health: createHealthService({ database, blobs }),
+    isConnectionError: (err) => database.caps.isConnectionError(err),
+    databaseDescription: database.description,
+    createMetrics: () => createMetrics(database),
+    createWorker: newWorker,
     close: () => database.close(),
+    database,
+    blobs,
+    importJobs: {
+      ...jobs,
+      ...queue,
+      ...outbox,
+      getContentSha: entries.getContentSha,
+      setContentSha: entries.setContentSha,
+    },
+  }
+}
+
+/** `medialib migrate`: brings the schema up to date (no services built) and closes the database. */
+export async function migrateDatabase(config: Config): Promise<{ applied: string[]; description: string }> {
+  const database = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 })
+  try {
+    return { applied: await migrateToLatest(database), description: database.description }
+  } finally {
+    await database.close()
   }
 }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import path from 'node:path'
 import pg from 'pg'
 import type { Config } from '../config.js'
-import { SQLITE_FILE_NAME } from '../db/database.js'
+import { SQLITE_FILE_NAME } from '../config.js'
 import { UsageError } from '../errors.js'
 
 /** The database a config points at, described for people: which engine, and where (never a password). */

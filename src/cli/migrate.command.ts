@@ -1,5 +1,5 @@
 import { Command } from 'commander'
-import { migrateToLatest, openDatabase } from '../db/database.js'
+import { migrateDatabase } from '../deps.js'
 import { announceDatabase } from './database-target.js'
 import { configFrom, withCommonOptions } from './shared.js'
 
@@ -10,14 +10,9 @@ export function migrateCommand(): Command {
     const config = configFrom(options)
     // Like serve, migrate exists to create and update the schema: it needs no --init.
     await announceDatabase(config, { init: true })
-    const database = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 })
-    try {
-      const applied = await migrateToLatest(database)
-      process.stdout.write(
-        applied.length > 0 ? `applied: ${applied.join(', ')}\n` : `${database.description} is up to date\n`,
-      )
-    } finally {
-      await database.close()
-    }
+    const { applied, description } = await migrateDatabase(config)
+    process.stdout.write(
+      applied.length > 0 ? `applied: ${applied.join(', ')}\n` : `${description} is up to date\n`,
+    )
   })
 }

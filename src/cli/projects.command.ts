@@ -2,7 +2,7 @@ import { Command } from 'commander'
 import { UsageError } from '../errors.js'
 import { readConfigFile, readMediaTypesFile } from '../media/media-types/media-types-config.js'
 import { normalizeUsagePurposes } from '../media/usage-log.js'
-import { createMediaTypesUpdate, type Progress } from '../projects/media-types-update.js'
+import type { Progress } from '../projects/media-types-update.js'
 import { printTable, withCommonOptions, withDeps } from './shared.js'
 
 export function projectsCommand(): Command {
@@ -67,7 +67,7 @@ export function projectsCommand(): Command {
     }
     const mediaTypes = readMediaTypesFile(options.mediaTypes)
     await withDeps(options, async (deps) => {
-      const update = createMediaTypesUpdate(deps)
+      const update = deps.mediaTypesUpdate
       const types = update.prepare(mediaTypes)
       const progress = progressPrinter()
       const check = await update.check(handle, types, progress)

@@ -58,7 +58,7 @@ export function serveCommand(): Command {
     // The in-process URL-import worker also resumes the jobs a previous run left unfinished.
     const worker = config.jobs.inProcessWorker ? deps.createWorker({ logger }) : undefined
     worker?.start()
-    logger.info({ address, database: deps.database.description }, `medialib listening on ${address}`)
+    logger.info({ address, database: deps.databaseDescription }, `medialib listening on ${address}`)
     // Printed, not logged: the secret must not reach log files.
     if (firstToken) {
       const target = databaseTarget(config)

@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import pino, { type Logger } from 'pino'
 import type { Config } from '../config.js'
 import { loadConfig, type ConfigFlags } from '../config-load.js'
-import { createDeps, type Deps } from '../deps.js'
+import { createDeps, type Services } from '../deps.js'
 import { announceDatabase } from './database-target.js'
 
 /** Adds the options every command takes. */
@@ -33,7 +33,7 @@ export type AdminFlags = ConfigFlags & { init?: boolean }
  * Runs `fn` with the dependencies open, and closes them afterwards. Names the database first, and
  * refuses one that does not exist yet unless `--init`.
  */
-export async function withDeps<T>(options: AdminFlags, fn: (deps: Deps) => Promise<T>): Promise<T> {
+export async function withDeps<T>(options: AdminFlags, fn: (deps: Services) => Promise<T>): Promise<T> {
   const config = configFrom(options)
   await announceDatabase(config, { init: options.init ?? false })
   const deps = await createDeps(config, cliLogger())

@@ -28,7 +28,7 @@ export function workerCommand(): Command {
     const worker = deps.createWorker({ concurrency, logger })
     worker.start()
     logger.info(
-      { worker: worker.id, concurrency, database: deps.database.description },
+      { worker: worker.id, concurrency, database: deps.databaseDescription },
       'medialib worker started',
     )
     let closing = false
@@ -63,7 +63,7 @@ export function webhooksCommand(): Command {
       await withDeps(options, async (deps) => {
         if (!(await deps.projects.get(options.project)))
           throw new UsageError(`No project '${options.project}'`)
-        process.stdout.write(`${await deps.importJobs.webhookSecret(options.project)}\n`)
+        process.stdout.write(`${await deps.urlImports.webhookSecret(options.project)}\n`)
       })
     }),
   )

@@ -14,6 +14,7 @@ import {
 } from 'kysely'
 import pg from 'pg'
 import type { Logger } from 'pino'
+import { SQLITE_FILE_NAME } from '../config.js'
 import { initialMigration } from './migrations/0001-initial.js'
 import { librarySearchMigration } from './migrations/0002-library-search.js'
 import { urlImportMigration } from './migrations/0003-url-import.js'
@@ -58,8 +59,8 @@ function queryLog(onQuery: DatabaseOptions['onQuery']): KyselyConfig['log'] {
   }
 }
 
-/** The SQLite file used when no database URL is configured. */
-export const SQLITE_FILE_NAME = 'medialib.sqlite'
+// The SQLite file's name lives with the config (the CLI needs it without reaching into db/).
+export { SQLITE_FILE_NAME }
 
 // pg returns int8 (count(*)) as a string by default; our counts fit in a JS number.
 pg.types.setTypeParser(20, (value) => Number.parseInt(value, 10))

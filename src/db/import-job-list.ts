@@ -1,11 +1,6 @@
 import type { Database } from './database.js'
-import type { ImportJob, ItemState } from './import-job.repository.js'
+import type { ImportJob, ImportJobProgress, ItemState } from '../jobs/import-job.js'
 import { jobFromRow } from './import-job.rows.js'
-
-/** A job with how many of its items are in each state: the progress of a running job. */
-export interface ImportJobProgress extends ImportJob {
-  items: Record<ItemState, number>
-}
 
 export interface ImportJobList {
   /** The project's newest jobs, newest first, with their items' states counted. */

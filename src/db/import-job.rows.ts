@@ -7,8 +7,12 @@ import type {
   ItemState,
   JobState,
   WebhookState,
-} from './import-job.repository.js'
+} from '../jobs/import-job.js'
 import type { ImportJobTable } from './schema.js'
+
+/** A JSON column's value: null for a missing value. */
+export const jsonOrNull = (v: unknown): string | null =>
+  v === undefined || v === null ? null : JSON.stringify(v)
 
 /** An `import_jobs` row as the domain's ImportJob (absent optional fields left out, not undefined). */
 export function jobFromRow(caps: DialectCaps, r: Selectable<ImportJobTable>): ImportJob {

@@ -1,56 +1,14 @@
 import { CompiledQuery, sql } from 'kysely'
 import type { MediaEntry } from '../media/entry.js'
-import type { UsageLogEntry } from '../media/usage-log.js'
-import type { Database, Db } from './database.js'
+import type { Database } from './database.js'
+import { unnestUpdate, writeIfVersion } from './media-entry-writes.js'
+import { entryFromRow, READ_COLUMNS, type Row } from './media-entry.rows.js'
 import { searchRows, type EntrySearch } from './media-entry-search.js'
 import { countRows, rankedRows, sortedRows, type EntryCount } from './media-entry-sorted.js'
 import { retryTransient } from './retry.js'
 
 export type { EntrySearch } from './media-entry-search.js'
 export type { EntryCount } from './media-entry-sorted.js'
-
-/** The columns a read returns (never the search text or PostgreSQL's tsvector). */
-const READ_COLUMNS = [
-  'seq',
-  'id',
-  'version',
-  'media_type',
-  'system_name',
-  'external_id',
-  'asset',
-  'metadata',
-  'translations',
-  'created_at',
-  'updated_at',
-  'revoked_at',
-  'revoke_note',
-  'archived_at',
-  'former_keys',
-  'usage_log',
-  'stored_in_archive_at',
-  'deleted_at',
-] as const
-
-interface Row {
-  seq: unknown
-  id: string
-  version: unknown
-  media_type: string
-  system_name: string | null
-  external_id: string | null
-  asset: unknown
-  metadata: unknown
-  translations: unknown
-  created_at: unknown
-  updated_at: unknown
-  revoked_at: unknown
-  revoke_note: string | null
-  archived_at: unknown
-  former_keys: unknown
-  usage_log: unknown
-  stored_in_archive_at: unknown
-  deleted_at: unknown
-}
 
 const COLUMNS_PER_ROW = 12
 /** PostgreSQL's batch insert (see `unnestInsert`): the project, then one array per column. */
@@ -149,67 +107,13 @@ export interface MediaEntryRepository {
   markTrashed(project: string, id: string, expectedVersion: number, at: Date): Promise<boolean>
   /** Removes a trashed entry for good if it is still trashed at this version. Returns whether it did. */
   purge(project: string, id: string, version: number): Promise<boolean>
+  /** The SHA-256 of the file an entry's asset was last downloaded from (URL imports skip unchanged files). */
+  getContentSha(project: string, entryId: string): Promise<string | undefined>
+  setContentSha(project: string, entryId: string, sha256: string): Promise<void>
 }
 
 export function createMediaEntryRepository(database: Database): MediaEntryRepository {
   const { db, caps } = database
-  const timeOrNull = (iso: string | undefined) => (iso === undefined ? null : caps.toTime(new Date(iso)))
-  /**
-   * PostgreSQL: the version-guarded writes of a batch PATCH in two statements, the rows locked in id order
-   * first, then one `UPDATE … FROM unnest(…)` (one array per column). Returns how many rows it wrote.
-   */
-  const unnestUpdate = async (
-    target: Db,
-    project: string,
-    rows: readonly { entry: MediaEntry; expectedVersion: number }[],
-  ) => {
-    const ids = rows.map((r) => r.entry.id)
-    await sql`SELECT 1 FROM media_entries WHERE project = ${project} AND id = ANY(${ids}::text[])
-      ORDER BY id FOR UPDATE`.execute(target)
-    const column = <T>(f: (r: { entry: MediaEntry; expectedVersion: number }) => T) => rows.map(f)
-    const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value))
-    const result = await sql`
-      UPDATE media_entries m SET version = u.version, asset = u.asset, metadata = u.metadata,
-        translations = u.translations, updated_at = u.updated_at, revoked_at = u.revoked_at,
-        revoke_note = u.revoke_note, archived_at = u.archived_at, former_keys = u.former_keys,
-        search_text = u.search_text
-      FROM unnest(${ids}::text[], ${column((r) => r.expectedVersion)}::int[],
-        ${column((r) => r.entry.version)}::int[], ${column((r) => json(r.entry.asset))}::jsonb[],
-        ${column((r) => json(r.entry.metadata))}::jsonb[], ${column((r) => json(r.entry.translations))}::jsonb[],
-        ${column((r) => r.entry.updatedAt)}::timestamptz[], ${column((r) => r.entry.revokedAt ?? null)}::timestamptz[],
-        ${column((r) => r.entry.revokeNote ?? null)}::text[], ${column((r) => r.entry.archivedAt ?? null)}::timestamptz[],
-        ${column((r) => json(r.entry.formerKeys ?? []))}::jsonb[], ${column((r) => r.entry.searchText ?? '')}::text[])
-      AS u(id, expected, version, asset, metadata, translations, updated_at, revoked_at, revoke_note, archived_at,
-        former_keys, search_text)
-      WHERE m.project = ${project} AND m.id = u.id AND m.version = u.expected`.execute(target)
-    return Number(result.numAffectedRows ?? 0)
-  }
-
-  const writeIfVersion = async (target: Db, project: string, entry: MediaEntry, expectedVersion: number) => {
-    const result = await target
-      .updateTable('media_entries')
-      .set({
-        version: entry.version,
-        asset: JSON.stringify(entry.asset),
-        metadata: JSON.stringify(entry.metadata),
-        translations: entry.translations === undefined ? null : JSON.stringify(entry.translations),
-        updated_at: caps.toTime(new Date(entry.updatedAt)),
-        revoked_at: timeOrNull(entry.revokedAt),
-        revoke_note: entry.revokeNote ?? null,
-        archived_at: timeOrNull(entry.archivedAt),
-        former_keys: JSON.stringify(entry.formerKeys ?? []),
-        search_text: entry.searchText ?? '',
-        usage_log: JSON.stringify(entry.usageLog ?? []),
-        used: (entry.usageLog ?? []).length > 0 ? 1 : 0,
-        stored_in_archive_at: timeOrNull(entry.storedInArchiveAt),
-        deleted_at: timeOrNull(entry.deletedAt),
-      })
-      .where('project', '=', project)
-      .where('id', '=', entry.id)
-      .where('version', '=', expectedVersion)
-      .executeTakeFirst()
-    return Number(result.numUpdatedRows) > 0
-  }
   // The entries of a batch share one timestamp: convert it once, not twice per entry.
   let lastIso = ''
   let lastTime: Date | string = ''
@@ -281,32 +185,6 @@ export function createMediaEntryRepository(database: Database): MediaEntryReposi
       columns[10]![r] = row.search_text
     })
     return { sql: PG_UNNEST_INSERT, parameters: [project, ...columns] }
-  }
-
-  const fromRow = (row: Row): MediaEntry => {
-    const entry: MediaEntry = {
-      id: row.id,
-      version: Number(row.version),
-      mediaType: row.media_type,
-      asset: caps.fromJson(row.asset) as MediaEntry['asset'],
-      metadata: caps.fromJson(row.metadata) as MediaEntry['metadata'],
-      createdAt: caps.fromTime(row.created_at),
-      updatedAt: caps.fromTime(row.updated_at),
-    }
-    if (row.system_name !== null) entry.systemName = row.system_name
-    if (row.external_id !== null) entry.externalId = row.external_id
-    if (row.translations !== null)
-      entry.translations = caps.fromJson(row.translations) as MediaEntry['translations']
-    if (row.revoked_at !== null) entry.revokedAt = caps.fromTime(row.revoked_at)
-    if (row.revoke_note !== null) entry.revokeNote = row.revoke_note
-    if (row.archived_at !== null) entry.archivedAt = caps.fromTime(row.archived_at)
-    if (row.stored_in_archive_at !== null) entry.storedInArchiveAt = caps.fromTime(row.stored_in_archive_at)
-    if (row.deleted_at !== null) entry.deletedAt = caps.fromTime(row.deleted_at)
-    const usageLog = caps.fromJson(row.usage_log) as UsageLogEntry[]
-    if (usageLog.length > 0) entry.usageLog = usageLog
-    const formerKeys = caps.fromJson(row.former_keys) as string[]
-    if (formerKeys.length > 0) entry.formerKeys = formerKeys
-    return entry
   }
 
   const chunkSize = Math.floor(caps.maxBindParams / COLUMNS_PER_ROW)
@@ -395,7 +273,7 @@ export function createMediaEntryRepository(database: Database): MediaEntryReposi
         .where('id', '=', id)
       if (!options?.trashed) query = query.where('deleted_at', 'is', null)
       const row = await query.executeTakeFirst()
-      return row ? fromRow(row as Row) : undefined
+      return row ? entryFromRow(caps, row as Row) : undefined
     },
 
     async listByIds(project, ids) {
@@ -407,7 +285,7 @@ export function createMediaEntryRepository(database: Database): MediaEntryReposi
         .where('id', 'in', [...ids])
         .where('deleted_at', 'is', null)
         .execute()
-      return rows.map((r) => fromRow(r as Row))
+      return rows.map((r) => entryFromRow(caps, r as Row))
     },
 
     async listByExternalIds(project, systemName, externalIds) {
@@ -420,7 +298,7 @@ export function createMediaEntryRepository(database: Database): MediaEntryReposi
         .where('external_id', 'in', [...externalIds])
         .where('deleted_at', 'is', null)
         .execute()
-      return rows.map((r) => fromRow(r as Row))
+      return rows.map((r) => entryFromRow(caps, r as Row))
     },
 
     async search(project, query) {
@@ -431,7 +309,7 @@ export function createMediaEntryRepository(database: Database): MediaEntryReposi
         const more = ranked.length > query.limit
         const pageRows = more ? ranked.slice(0, query.limit) : ranked
         const last = pageRows[pageRows.length - 1]
-        const page: EntryPage = { entries: pageRows.map(fromRow) }
+        const page: EntryPage = { entries: pageRows.map((r) => entryFromRow(caps, r)) }
         if (more && last) Object.assign(page, { nextSeq: Number(last.seq), nextScore: last.score })
         return page
       }
@@ -440,7 +318,7 @@ export function createMediaEntryRepository(database: Database): MediaEntryReposi
         : await searchRows<Row>(database, project, query, columns)
       const more = rows.length > query.limit
       const pageRows = more ? rows.slice(0, query.limit) : rows
-      const page: EntryPage = { entries: pageRows.map(fromRow) }
+      const page: EntryPage = { entries: pageRows.map((r) => entryFromRow(caps, r)) }
       if (more) page.nextSeq = Number(pageRows[pageRows.length - 1]!.seq)
       return page
     },
@@ -448,7 +326,7 @@ export function createMediaEntryRepository(database: Database): MediaEntryReposi
     count: (project, query, exactUpTo) => countRows(database, project, query, exactUpTo),
 
     async updateIfVersion(project, entry, expectedVersion) {
-      return writeIfVersion(db, project, entry, expectedVersion)
+      return writeIfVersion(caps, db, project, entry, expectedVersion)
     },
 
     async updateAllIfVersion(project, writes) {
@@ -471,7 +349,7 @@ export function createMediaEntryRepository(database: Database): MediaEntryReposi
             return
           }
           for (const { entry, expectedVersion } of rows) {
-            if (!(await writeIfVersion(trx, project, entry, expectedVersion))) throw missed
+            if (!(await writeIfVersion(caps, trx, project, entry, expectedVersion))) throw missed
           }
         })
         return true
@@ -510,7 +388,7 @@ export function createMediaEntryRepository(database: Database): MediaEntryReposi
         .orderBy('deleted_at')
         .limit(limit)
         .execute()
-      return rows.map((r) => ({ project: r.project, entry: fromRow(r as Row) }))
+      return rows.map((r) => ({ project: r.project, entry: entryFromRow(caps, r as Row) }))
     },
 
     async listTrash(project, limit) {
@@ -522,7 +400,7 @@ export function createMediaEntryRepository(database: Database): MediaEntryReposi
         .orderBy('deleted_at', 'desc')
         .limit(limit)
         .execute()
-      return rows.map((r) => fromRow(r as Row))
+      return rows.map((r) => entryFromRow(caps, r as Row))
     },
 
     async markTrashed(project, id, expectedVersion, at) {
@@ -546,6 +424,23 @@ export function createMediaEntryRepository(database: Database): MediaEntryReposi
         .where('deleted_at', 'is not', null)
         .executeTakeFirst()
       return Number(result.numDeletedRows) > 0
+    },
+    async getContentSha(project, entryId) {
+      const row = await db
+        .selectFrom('media_entries')
+        .select('content_sha256')
+        .where('project', '=', project)
+        .where('id', '=', entryId)
+        .executeTakeFirst()
+      return row?.content_sha256 ?? undefined
+    },
+    async setContentSha(project, entryId, sha256) {
+      await db
+        .updateTable('media_entries')
+        .set({ content_sha256: sha256 })
+        .where('project', '=', project)
+        .where('id', '=', entryId)
+        .execute()
     },
   }
 }

@@ -1,6 +1,5 @@
 import { STATUS_CODES } from 'node:http'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { DialectCaps } from '../db/dialect.js'
 import { AppError } from '../errors.js'
 
 /** The API's error envelope. 5xx replies carry no `error_details`. */
@@ -45,7 +44,10 @@ function validationDetails(
   return details
 }
 
-export function registerErrorHandling(app: FastifyInstance, caps: DialectCaps): void {
+export function registerErrorHandling(
+  app: FastifyInstance,
+  isConnectionError: (err: unknown) => boolean,
+): void {
   app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof AppError) {
       if (err.status >= 500) request.log.warn({ err }, err.message)
@@ -54,7 +56,7 @@ export function registerErrorHandling(app: FastifyInstance, caps: DialectCaps): 
     if (err.validation) {
       return reply.status(400).send(envelope(400, validationDetails(err.validation, err.validationContext)))
     }
-    if (caps.isConnectionError(err)) {
+    if (isConnectionError(err)) {
       request.log.error({ err }, 'database unavailable')
       return reply.status(503).send(envelope(503))
     }

@@ -1,9 +1,9 @@
 import contentDisposition from 'content-disposition'
 import type { FastifyReply } from 'fastify'
-import { AppError } from '../errors.js'
-import type { MediaEntry } from '../media/entry.js'
-import type { CompiledMediaType } from '../media/media-types/metadata-validator.js'
 import { servedMimeType } from '../media/mime-type.js'
+
+// The withheld rule (revoked or `li-invalid`) moved to the media layer (src/media/withheld.ts).
+export { isWithheld, withheldError } from '../media/withheld.js'
 
 /** The types a browser renders as a picture and nothing else: the only ones served inline. */
 export const INLINE_TYPES: ReadonlySet<string> = new Set([
@@ -36,18 +36,4 @@ export function sendPassive(reply: FastifyReply, storedType: string, filename?: 
     .header('x-content-type-options', 'nosniff')
     .header('content-security-policy', PASSIVE_CSP)
     .header('cross-origin-resource-policy', 'same-site')
-}
-
-/** Whether an entry is revoked or marked invalid (an `li-invalid` metadata property set to true). */
-export function isWithheld(entry: MediaEntry, mediaType: CompiledMediaType | undefined): boolean {
-  if (entry.revokedAt !== undefined) return true
-  return (
-    mediaType?.config.metadata.some((p) => p.type === 'li-invalid' && entry.metadata[p.handle] === true) ??
-    false
-  )
-}
-
-/** The 403 for a revoked or invalid entry: neither its original nor anything made from it is served. */
-export function withheldError(): AppError {
-  return new AppError(403, 'Forbidden', { message: 'The requested image is revoked or marked as invalid' })
 }

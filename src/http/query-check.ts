@@ -18,6 +18,9 @@ function values(value: unknown): string[] {
 }
 
 /** The query with list parameters joined; the names that the route does not take. */
+/** Fastify's parsed query string: an object of strings and string arrays (or nothing). */
+const isQueryObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null
+
 export function normalizeQuery(
   query: Record<string, unknown>,
   known: ReadonlySet<string>,
@@ -67,8 +70,8 @@ export function registerQueryCheck(app: FastifyInstance): void {
     const takes =
       known.size === 0 ? 'this route takes no query parameters' : `this route takes: ${[...known].join(', ')}`
     const check = async (request: FastifyRequest) => {
-      const query = request.query as Record<string, unknown> | undefined
-      if (!query || Object.keys(query).length === 0) return
+      const query: unknown = request.query
+      if (!isQueryObject(query) || Object.keys(query).length === 0) return
       const normalized = normalizeQuery(query, known, lists)
       if (normalized.unknown.length > 0) {
         const details: Record<string, string> = {

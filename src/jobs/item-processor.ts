@@ -3,7 +3,8 @@ import { createReadStream } from 'node:fs'
 import { mkdir, readdir, rm } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import path from 'node:path'
-import type { ImportItem, ImportJob, ImportJobRepository, ItemOutcome } from '../db/import-job.repository.js'
+import type { JobQueueRepository } from '../db/job-queue.repository.js'
+import type { MediaEntryRepository } from '../db/media-entry.repository.js'
 import type { Asset, MediaEntry, MediaKind } from '../media/entry.js'
 import type { ImportService } from '../media/import.service.js'
 import type { LibraryService } from '../media/library.service.js'
@@ -13,13 +14,16 @@ import { newBlobKey } from '../storage/blob-store.js'
 import type { ProjectStorage } from '../storage/project-storage.js'
 import { metadataFromTags, probeFile, ProbeError, readImageTags, type ExifMapping } from './probe.js'
 import { FetchError, type SafeFetcher } from './safe-fetcher.js'
+import type { ImportItem, ImportJob, ItemOutcome } from './import-job.js'
 
 export const KIND_OF_JOB = { images: 'mediaImage', videos: 'mediaVideo', files: 'mediaFile' } as const
 const DEFAULT_HANDLE = { images: 'image', videos: 'video', files: 'file' } as const
 const SIZE_LIMIT = { images: 'image', videos: 'video', files: 'file' } as const
 
 export interface ItemProcessorDeps {
-  jobs: ImportJobRepository
+  queue: Pick<JobQueueRepository, 'setBlobKey'>
+  /** The SHA-256 of each entry's last download (an unchanged file is skipped). */
+  contentHashes: Pick<MediaEntryRepository, 'getContentSha' | 'setContentSha'>
   fetcher: SafeFetcher
   /** Blobs are written to the job's project namespace. */
   blobs: ProjectStorage
@@ -145,7 +149,7 @@ export async function sweepTmpDir(tmpDir: string): Promise<string[]> {
 
 export function createItemProcessor(deps: ItemProcessorDeps): ItemProcessor {
   const now = deps.now ?? (() => new Date())
-  const { jobs } = deps
+  const { queue, contentHashes } = deps
   let tmpReady: Promise<unknown> | undefined
 
   const attempt = async (job: ImportJob, item: ImportItem, worker: string): Promise<ItemOutcome> => {
@@ -167,7 +171,7 @@ export function createItemProcessor(deps: ItemProcessorDeps): ItemProcessor {
     // …or it stored a blob that no entry took: remove it before storing anew.
     if (item.blobKey) {
       await blobs.delete(item.blobKey)
-      await jobs.setBlobKey(item, worker, null)
+      await queue.setBlobKey(item, worker, null)
     }
 
     const ownDir = processTmpDir(deps.tmpDir)
@@ -177,7 +181,7 @@ export function createItemProcessor(deps: ItemProcessorDeps): ItemProcessor {
     try {
       const download = await deps.fetcher.downloadToFile(item.url, tmp, deps.maxBytes[SIZE_LIMIT[job.kind]])
       const probe = await probeFile(tmp, kind)
-      if (existing && (await jobs.getContentSha(job.project, existing.id)) === download.sha256) {
+      if (existing && (await contentHashes.getContentSha(job.project, existing.id)) === download.sha256) {
         return {
           state: 'skipped',
           reason: 'already exists',
@@ -185,7 +189,7 @@ export function createItemProcessor(deps: ItemProcessorDeps): ItemProcessor {
         }
       }
       const key = newBlobKey(probe.extension, now())
-      await jobs.setBlobKey(item, worker, key)
+      await queue.setBlobKey(item, worker, key)
       try {
         await blobs.put(key, createReadStream(tmp), { contentType: probe.mimeType })
       } catch (err) {
@@ -193,7 +197,7 @@ export function createItemProcessor(deps: ItemProcessorDeps): ItemProcessor {
         // if that fails too, the recorded key lets the next attempt remove it.
         await blobs
           .delete(key)
-          .then(() => jobs.setBlobKey(item, worker, null))
+          .then(() => queue.setBlobKey(item, worker, null))
           .catch(() => undefined)
         throw new ItemFailure(
           `storing the blob failed: ${err instanceof Error ? err.message : String(err)}`,
@@ -240,11 +244,11 @@ export function createItemProcessor(deps: ItemProcessorDeps): ItemProcessor {
           }
           entry = result.entry
         }
-        await jobs.setContentSha(job.project, entry.id, download.sha256)
+        await contentHashes.setContentSha(job.project, entry.id, download.sha256)
         return { state: 'success', result: presentResult(job.kind, entry, item.url) }
       } catch (err) {
         await blobs.delete(key).catch(() => undefined)
-        await jobs.setBlobKey(item, worker, null)
+        await queue.setBlobKey(item, worker, null)
         throw err
       }
     } finally {

@@ -1,5 +1,9 @@
 import { BadRequestError, NotFoundError } from '../errors.js'
-import type { ImportJobRepository, ImportKind, NewImportItem } from '../db/import-job.repository.js'
+import type { ImportJobList } from '../db/import-job-list.js'
+import type { ImportJobRepository } from '../db/import-job.repository.js'
+import type { WebhookOutboxRepository } from '../db/webhook-outbox.repository.js'
+import type { ImportKind, NewImportItem } from './import-job.js'
+import { jobProgressView, webhookView, type JobProgressView } from './job-views.js'
 import { generateEntryId, generateId } from '../media/ids.js'
 import { FetchError, type SafeFetcher } from './safe-fetcher.js'
 
@@ -26,10 +30,22 @@ export interface UrlImportService {
   queue(project: string, kind: ImportKind, request: UrlImportRequest): Promise<string>
   /** The job's state and, once finished, each item's outcome in the reference's shape. Throws NotFoundError. */
   status(project: string, kind: ImportKind, id: string): Promise<Record<string, unknown>>
+  /** The project's newest jobs, newest first, with their items counted by state (the UI's Imports page). */
+  recent(project: string, limit: number): Promise<JobProgressView[]>
+  /** One job of the project with its items counted by state. Throws NotFoundError. */
+  progress(project: string, id: string): Promise<JobProgressView>
+  /** The project's webhook signing secret, created on first use. */
+  webhookSecret(project: string): Promise<string>
 }
 
+const jobNotFound = (id: string) =>
+  new NotFoundError({ name: 'NotFound', message: `Import job does not exist (id: '${id}')` })
+
 export function createUrlImportService(deps: {
-  jobs: ImportJobRepository
+  jobs: Pick<ImportJobRepository, 'create' | 'get' | 'items'>
+  /** Jobs with their progress, for people watching them (the UI). */
+  list: ImportJobList
+  outbox: Pick<WebhookOutboxRepository, 'webhookSecret'>
   fetcher: Pick<SafeFetcher, 'checkUrl'>
   /** Called after a job is queued (the in-process worker wakes up). */
   onQueued?: () => void
@@ -76,19 +92,8 @@ export function createUrlImportService(deps: {
     },
     async status(project, kind, id) {
       const job = await deps.jobs.get(project, id)
-      if (!job || job.kind !== kind) {
-        throw new NotFoundError({ name: 'NotFound', message: `Import job does not exist (id: '${id}')` })
-      }
-      const webhook =
-        job.webhook === undefined
-          ? {}
-          : {
-              webhook: {
-                state: job.webhookState ?? 'waiting',
-                attempts: job.webhookAttempts,
-                ...(job.webhookError ? { lastError: job.webhookError } : {}),
-              },
-            }
+      if (!job || job.kind !== kind) throw jobNotFound(id)
+      const webhook = webhookView(job)
       if (job.state === 'started') return { finished: false, state: 'started', id, startedAt: job.createdAt }
       const items = (await deps.jobs.items(id)).map((item) => ({
         state: item.state,
@@ -99,5 +104,14 @@ export function createUrlImportService(deps: {
       }))
       return { finished: true, state: job.state, id, [kind]: items, ...webhook }
     },
+    async recent(project, limit) {
+      return (await deps.list.recent(project, limit)).map(jobProgressView)
+    },
+    async progress(project, id) {
+      const job = await deps.list.progress(project, id)
+      if (!job) throw jobNotFound(id)
+      return jobProgressView(job)
+    },
+    webhookSecret: (project) => deps.outbox.webhookSecret(project),
   }
 }

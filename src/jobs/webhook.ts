@@ -1,5 +1,7 @@
 import { createHmac } from 'node:crypto'
-import type { ImportJob, ImportJobRepository } from '../db/import-job.repository.js'
+import type { ImportJobRepository } from '../db/import-job.repository.js'
+import type { WebhookOutboxRepository } from '../db/webhook-outbox.repository.js'
+import type { ImportJob } from './import-job.js'
 import type { SafeFetcher } from './safe-fetcher.js'
 
 export const SIGNATURE_HEADER = 'x-medialib-signature'
@@ -16,7 +18,7 @@ export function signBody(secret: string, body: string): string {
 }
 
 /** The webhook body: `{id, state, overview: {success, skipped, failed}, context}`. */
-export async function webhookBody(jobs: ImportJobRepository, job: ImportJob): Promise<string> {
+export async function webhookBody(jobs: Pick<ImportJobRepository, 'items'>, job: ImportJob): Promise<string> {
   const overview = { success: 0, skipped: 0, failed: 0 }
   for (const item of await jobs.items(job.id)) {
     if (item.state === 'success' || item.state === 'skipped' || item.state === 'failed')
@@ -30,11 +32,17 @@ export async function webhookBody(jobs: ImportJobRepository, job: ImportJob): Pr
  * (`baseMs` doubling) until WEBHOOK_MAX_ATTEMPTS, then recorded as failed with the last error.
  */
 export async function deliverWebhook(
-  deps: { jobs: ImportJobRepository; fetcher: SafeFetcher; baseMs: number; now: () => Date },
+  deps: {
+    jobs: Pick<ImportJobRepository, 'items'>
+    outbox: WebhookOutboxRepository
+    fetcher: SafeFetcher
+    baseMs: number
+    now: () => Date
+  },
   job: ImportJob,
 ): Promise<void> {
   const body = await webhookBody(deps.jobs, job)
-  const secret = await deps.jobs.webhookSecret(job.project)
+  const secret = await deps.outbox.webhookSecret(job.project)
   let error: string
   try {
     const status = await deps.fetcher.post(job.webhook as string, body, {
@@ -43,13 +51,13 @@ export async function deliverWebhook(
       [DELIVERY_ID_HEADER]: job.id,
       'user-agent': 'medialib-webhook',
     })
-    if (status >= 200 && status < 300) return deps.jobs.recordWebhook(job.id, 'delivered', null, null)
+    if (status >= 200 && status < 300) return deps.outbox.recordWebhook(job.id, 'delivered', null, null)
     error = `HTTP ${status}`
   } catch (err) {
     error = err instanceof Error ? err.message : String(err)
   }
   if (job.webhookAttempts >= WEBHOOK_MAX_ATTEMPTS)
-    return deps.jobs.recordWebhook(job.id, 'failed', error, null)
+    return deps.outbox.recordWebhook(job.id, 'failed', error, null)
   const next = new Date(deps.now().getTime() + deps.baseMs * 2 ** (job.webhookAttempts - 1))
-  await deps.jobs.recordWebhook(job.id, 'pending', error, next)
+  await deps.outbox.recordWebhook(job.id, 'pending', error, next)
 }

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto'
-import type { ImportItem, ImportJob, ImportJobRepository } from '../db/import-job.repository.js'
+import type { ImportJobRepository } from '../db/import-job.repository.js'
+import type { JobQueueRepository } from '../db/job-queue.repository.js'
+import type { WebhookOutboxRepository } from '../db/webhook-outbox.repository.js'
+import type { ImportItem, ImportJob } from './import-job.js'
 import type { ItemProcessor } from './item-processor.js'
 import { deliverWebhook } from './webhook.js'
 import type { SafeFetcher } from './safe-fetcher.js'
@@ -9,7 +12,9 @@ const SWEEP_EVERY_MS = 1_000
 const WEBHOOK_CONCURRENCY = 2
 
 export interface WorkerOptions {
-  jobs: ImportJobRepository
+  queue: JobQueueRepository
+  jobs: Pick<ImportJobRepository, 'getById' | 'items'>
+  outbox: WebhookOutboxRepository
   process: ItemProcessor
   fetcher: SafeFetcher
   concurrency: number
@@ -44,10 +49,10 @@ export interface Worker {
 export function createWorker(options: WorkerOptions): Worker {
   const now = options.now ?? (() => new Date())
   const id = `${process.pid}-${randomUUID().slice(0, 8)}`
-  const { jobs } = options
+  const { queue, jobs, outbox } = options
   const inFlight = new Map<string, Promise<void>>()
   const deliveries = new Set<Promise<void>>()
-  /** Where the last claim's round-robin over projects stopped (see ImportJobRepository.claim). */
+  /** Where the last claim's round-robin over projects stopped (see JobQueueRepository.claim). */
   let lastProject: string | undefined
   const jobCache = new Map<string, ImportJob>()
   let running = false
@@ -73,15 +78,15 @@ export function createWorker(options: WorkerOptions): Worker {
     // Long downloads keep their claim: the lease is renewed while the item is in progress.
     const renew = setInterval(
       () => {
-        jobs.renew(id, [item], new Date(now().getTime() + options.leaseMs)).catch(() => undefined)
+        queue.renew(id, [item], new Date(now().getTime() + options.leaseMs)).catch(() => undefined)
       },
       Math.max(50, options.leaseMs / 3),
     )
     try {
       const job = await jobOf(item.jobId)
       const outcome = await options.process(job, item, id)
-      const mine = await jobs.finish(item, id, outcome, now())
-      if (mine && outcome.state !== 'retry' && (await jobs.finishJobIfDone(item.jobId, now()))) {
+      const mine = await queue.finish(item, id, outcome, now())
+      if (mine && outcome.state !== 'retry' && (await queue.finishJobIfDone(item.jobId, now()))) {
         options.logger?.info({ job: item.jobId }, 'import job finished')
       }
     } catch (err) {
@@ -98,14 +103,17 @@ export function createWorker(options: WorkerOptions): Worker {
   const deliver = async (webhook: ImportJob) => {
     const renew = setInterval(
       () => {
-        jobs
+        outbox
           .renewWebhook(webhook.id, webhook.webhookAttempts, new Date(now().getTime() + options.leaseMs))
           .catch(() => undefined)
       },
       Math.max(50, options.leaseMs / 3),
     )
     try {
-      await deliverWebhook({ jobs, fetcher: options.fetcher, baseMs: options.retryBaseMs, now }, webhook)
+      await deliverWebhook(
+        { jobs, outbox, fetcher: options.fetcher, baseMs: options.retryBaseMs, now },
+        webhook,
+      )
     } catch (err) {
       options.logger?.error({ err, job: webhook.id }, 'webhook delivery crashed; its claim will lapse')
     } finally {
@@ -142,7 +150,7 @@ export function createWorker(options: WorkerOptions): Worker {
     let didWork = false
     const free = options.concurrency - inFlight.size
     if (free > 0) {
-      const claimed = await jobs.claim(id, free, now(), new Date(now().getTime() + options.leaseMs), {
+      const claimed = await queue.claim(id, free, now(), new Date(now().getTime() + options.leaseMs), {
         afterProject: lastProject,
         maxInFlightPerProject: options.maxInFlightPerProject ?? 0,
       })
@@ -159,7 +167,7 @@ export function createWorker(options: WorkerOptions): Worker {
     }
     if (!didWork && Date.now() - lastSweep > SWEEP_EVERY_MS) {
       lastSweep = Date.now()
-      for (const jobId of await jobs.listDoneUnfinished(100)) await jobs.finishJobIfDone(jobId, now())
+      for (const jobId of await queue.listDoneUnfinished(100)) await queue.finishJobIfDone(jobId, now())
     }
     if (
       !didWork &&
@@ -173,7 +181,7 @@ export function createWorker(options: WorkerOptions): Worker {
     }
     // Webhooks are delivered beside the items, never in the way of the next claim.
     if (deliveries.size < WEBHOOK_CONCURRENCY) {
-      const webhook = await jobs.claimWebhook(now(), new Date(now().getTime() + options.leaseMs))
+      const webhook = await outbox.claimWebhook(now(), new Date(now().getTime() + options.leaseMs))
       if (webhook) {
         const p = deliver(webhook).finally(() => {
           deliveries.delete(p)

@@ -4,7 +4,7 @@ import { patchMany, type BatchPatchItem, type BatchPatchOutcome } from './batch-
 import type { EntryState, MediaEntry } from './entry.js'
 import type { EntryValidator } from './entry-validator.js'
 import type { CompiledMediaType } from './media-types/metadata-validator.js'
-import { createPatchService, type PatchRequest } from './patch.service.js'
+import type { PatchRequest, PatchService } from './patch.service.js'
 import { searchWords } from './search-text.js'
 import type { CompiledPurposes } from './usage-log.js'
 
@@ -72,6 +72,11 @@ export interface LibraryService {
   patchMany(project: string, items: readonly BatchPatchItem[]): Promise<BatchPatchOutcome[]>
   /** Every storage key of the entry: main asset, translated assets, then replaced and removed ones. */
   keysOf(project: string, id: string): Promise<string[]>
+  /**
+   * Facts about an entry that are not part of its public record: the SHA-256 of the file a URL import last
+   * downloaded for it (null when none did). NotFoundError for an unknown id.
+   */
+  facts(project: string, id: string): Promise<{ id: string; sha256: string | null }>
 }
 
 function inOrder<K>(keys: readonly K[], entries: MediaEntry[], keyOf: (e: MediaEntry) => K): MediaEntry[] {
@@ -151,6 +156,8 @@ const SORT_COLUMNS = {
 
 export function createLibraryService(deps: {
   entries: MediaEntryRepository
+  /** The single-entry PATCH (built by the composition root, src/deps.ts). */
+  patcher: Pick<PatchService, 'patch'>
   validator: EntryValidator
   mediaTypesOf(project: string): Promise<ReadonlyMap<string, CompiledMediaType>>
   usagePurposesOf?(project: string): Promise<CompiledPurposes>
@@ -159,8 +166,7 @@ export function createLibraryService(deps: {
   /** `count=true` is exact up to this many matches (default DEFAULT_COUNT_EXACT_UP_TO). */
   countExactUpTo?: number
 }): LibraryService {
-  const { entries } = deps
-  const patcher = createPatchService(deps)
+  const { entries, patcher } = deps
   const service: LibraryService = {
     async getOrFail(project, id) {
       const entry = await entries.get(project, id)
@@ -237,6 +243,10 @@ export function createLibraryService(deps: {
       for (const t of entry.translations ?? []) if (t.asset) keys.add(t.asset.key)
       for (const key of entry.formerKeys ?? []) keys.add(key)
       return [...keys]
+    },
+    async facts(project, id) {
+      const entry = await service.getOrFail(project, id)
+      return { id: entry.id, sha256: (await entries.getContentSha(project, entry.id)) ?? null }
     },
   }
   return service

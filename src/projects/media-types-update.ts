@@ -1,5 +1,6 @@
 import { createMediaEntryRepository } from '../db/media-entry.repository.js'
-import type { Deps } from '../deps.js'
+import type { ProjectService } from './project.service.js'
+import type { Database } from '../db/database.js'
 import { UsageError } from '../errors.js'
 import { createAjv } from '../media/ajv.js'
 import { contentOf, ENTRY_STATES, type MediaEntry } from '../media/entry.js'
@@ -59,7 +60,7 @@ const indexedOf = (type: MediaTypeConfig | undefined) =>
  * then (when applied) stores them and rebuilds the search text of the entries whose media type indexes
  * other properties now. Used by `medialib projects update`.
  */
-export function createMediaTypesUpdate(deps: Pick<Deps, 'database' | 'projects'>) {
+export function createMediaTypesUpdate(deps: { database: Database; projects: ProjectService }) {
   const entries = createMediaEntryRepository(deps.database)
   const ajv = createAjv()
   const validator = createEntryValidator(ajv)
@@ -163,3 +164,5 @@ export function createMediaTypesUpdate(deps: Pick<Deps, 'database' | 'projects'>
     },
   }
 }
+
+export type MediaTypesUpdate = ReturnType<typeof createMediaTypesUpdate>

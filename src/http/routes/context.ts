@@ -11,7 +11,10 @@ declare module 'fastify' {
 
 /** onRequest hook: resolves `:apiVersion`, or answers 404 listing the supported versions. */
 export async function checkApiVersion(request: FastifyRequest): Promise<void> {
-  const name = (request.params as { apiVersion?: string }).apiVersion ?? ''
+  const params: unknown = request.params
+  const given =
+    typeof params === 'object' && params !== null && 'apiVersion' in params ? params.apiVersion : ''
+  const name = typeof given === 'string' ? given : ''
   const version = API_VERSIONS.get(name)
   if (!version) {
     throw new NotFoundError({

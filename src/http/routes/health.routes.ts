@@ -1,12 +1,11 @@
-import type { FastifyPluginAsync } from 'fastify'
 import { Type } from 'typebox'
-import type { Database } from '../../db/database.js'
 import { ServiceUnavailableError } from '../../errors.js'
 import { ApiVersionParams } from '../schemas/common.js'
 import { checkApiVersion } from './context.js'
+import type { RoutePlugin } from '../type-provider.js'
 
 /** `GET /api/:apiVersion/health`: `{status:'ok'}` when the database answers, 503 otherwise. No token needed. */
-export function healthRoutes(database: Database): FastifyPluginAsync {
+export function healthRoutes(health: { ping(): Promise<void> }): RoutePlugin {
   return async (app) => {
     app.get(
       '/api/:apiVersion/health',
@@ -33,7 +32,7 @@ export function healthRoutes(database: Database): FastifyPluginAsync {
       },
       async () => {
         try {
-          await database.ping()
+          await health.ping()
         } catch {
           throw new ServiceUnavailableError('database unreachable')
         }

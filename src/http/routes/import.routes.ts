@@ -1,4 +1,3 @@
-import type { FastifyPluginAsync } from 'fastify'
 import type { Config } from '../../config.js'
 import type { ImportService } from '../../media/import.service.js'
 import type { ProjectService } from '../../projects/project.service.js'
@@ -9,6 +8,7 @@ import type { ImportBudget } from '../import-budget.js'
 import { ApiVersionParams, bearerSecurity } from '../schemas/common.js'
 import { importBodySchema, ImportResponseAny } from '../schemas/media-library.schemas.js'
 import { checkApiVersion, versionOf } from './context.js'
+import type { RoutePlugin } from '../type-provider.js'
 
 export interface ImportRoutesDeps {
   config: Config
@@ -18,7 +18,7 @@ export interface ImportRoutesDeps {
 }
 
 /** `POST /api/:apiVersion/import/mediaLibrary`: the synchronous import of entries whose assets are in storage. */
-export function importRoutes(deps: ImportRoutesDeps, budget: ImportBudget): FastifyPluginAsync {
+export function importRoutes(deps: ImportRoutesDeps, budget: ImportBudget): RoutePlugin {
   const { config, tokens, projects, importer } = deps
   return async (app) => {
     app.post(
@@ -41,7 +41,7 @@ export function importRoutes(deps: ImportRoutesDeps, budget: ImportBudget): Fast
       async (request) => {
         const { project } = principalOf(request)
         const version = versionOf(request)
-        const body = request.body as { mediaLibraryEntries: unknown[] }
+        const { body } = request
         const mediaTypes = await projects.mediaTypesOf(project)
         const results = await importer.importEntries(project, mediaTypes, body.mediaLibraryEntries)
         return presentList(

@@ -1,4 +1,3 @@
-import type { FastifyPluginAsync } from 'fastify'
 import type { Config } from '../../config.js'
 import { AppError } from '../../errors.js'
 import { toRecord } from '../../media/entry.js'
@@ -11,7 +10,8 @@ import { ApiVersionParams, bearerSecurity } from '../schemas/common.js'
 import { batchPatchBodySchema } from '../schemas/batch-patch.schemas.js'
 import { ImportResponseAny } from '../schemas/media-library.schemas.js'
 import { checkApiVersion, versionOf } from './context.js'
-import { toPatchRequest, type RawBody } from './media-library-write.routes.js'
+import { toPatchRequest } from './media-library-write.routes.js'
+import type { RoutePlugin } from '../type-provider.js'
 
 export interface MediaLibraryBatchRoutesDeps {
   config: Config
@@ -35,7 +35,7 @@ function presentOutcome(outcome: BatchPatchOutcome, version: ApiVersion): Record
 }
 
 /** `PATCH /api/:apiVersion/mediaLibrary`: many entries, each patched on its own (extension). */
-export function mediaLibraryBatchRoutes(deps: MediaLibraryBatchRoutesDeps): FastifyPluginAsync {
+export function mediaLibraryBatchRoutes(deps: MediaLibraryBatchRoutesDeps): RoutePlugin {
   const { config, tokens, library } = deps
   const max = config.limits.patchEntriesPerRequest
   return async (app) => {
@@ -63,7 +63,7 @@ export function mediaLibraryBatchRoutes(deps: MediaLibraryBatchRoutesDeps): Fast
       async (request) => {
         const { project } = principalOf(request)
         const version = versionOf(request)
-        const body = request.body as { entries: (RawBody & { id: string })[] }
+        const { body } = request
         const items = body.entries.map(({ id, ...raw }): BatchPatchItem => {
           try {
             return { id, request: toPatchRequest(raw, version.preserveUpdatedAt) }

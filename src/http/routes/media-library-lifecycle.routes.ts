@@ -1,4 +1,3 @@
-import type { FastifyPluginAsync } from 'fastify'
 import type { LibraryService } from '../../media/library.service.js'
 import type { TrashService } from '../../media/trash.service.js'
 import { usageRecord } from '../../media/usage-log.js'
@@ -7,6 +6,7 @@ import { principalOf, requireScope } from '../auth.js'
 import { bearerSecurity, errorResponses } from '../schemas/common.js'
 import { EntryIdParams, NoContent, UsageLogDoc } from '../schemas/media-library.schemas.js'
 import { checkApiVersion } from './context.js'
+import type { RoutePlugin } from '../type-provider.js'
 
 export interface MediaLibraryLifecycleRoutesDeps {
   tokens: TokenService
@@ -15,7 +15,7 @@ export interface MediaLibraryLifecycleRoutesDeps {
 }
 
 /** `GET /api/:apiVersion/mediaLibrary/{id}/usageLog` and `DELETE /api/:apiVersion/mediaLibrary/{id}` (issue #16). */
-export function mediaLibraryLifecycleRoutes(deps: MediaLibraryLifecycleRoutesDeps): FastifyPluginAsync {
+export function mediaLibraryLifecycleRoutes(deps: MediaLibraryLifecycleRoutesDeps): RoutePlugin {
   const { tokens, library, trash } = deps
   return async (app) => {
     app.get(
@@ -36,7 +36,7 @@ export function mediaLibraryLifecycleRoutes(deps: MediaLibraryLifecycleRoutesDep
       },
       async (request) => {
         const { project } = principalOf(request)
-        const { id } = request.params as { id: string }
+        const { id } = request.params
         const entry = await library.getOrFail(project, id)
         return { results: (entry.usageLog ?? []).map(usageRecord) }
       },
@@ -63,7 +63,7 @@ export function mediaLibraryLifecycleRoutes(deps: MediaLibraryLifecycleRoutesDep
       },
       async (request, reply) => {
         const { project } = principalOf(request)
-        const { id } = request.params as { id: string }
+        const { id } = request.params
         await trash.delete(project, id)
         return reply.code(204).send()
       },

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { FastifyError } from 'fastify'
 import { BadRequestError, NotFoundError } from '../../errors.js'
 import type { Asset } from '../../media/entry.js'
 import { unstorablePath } from '../../media/entry-validator.js'
@@ -11,6 +11,7 @@ import { principalOf, requireScope } from '../auth.js'
 import { bearerSecurity, described, errorResponses } from '../schemas/common.js'
 import { EntryIdParams, KeysDoc, PatchBody, PatchOk } from '../schemas/media-library.schemas.js'
 import { checkApiVersion, versionOf } from './context.js'
+import type { RoutePlugin } from '../type-provider.js'
 
 export interface MediaLibraryWriteRoutesDeps {
   tokens: TokenService
@@ -29,16 +30,20 @@ type RawPatch = {
 export type RawBody = { version?: number | string; preserveUpdatedAt?: boolean; patches: RawPatch[] }
 
 /** The reference words an unknown operation `No enum match for: "<value>"`; Ajv words it otherwise. */
-function rewordValidation(request: FastifyRequest, err: FastifyError): FastifyError {
+function rewordValidation(body: unknown, err: FastifyError): FastifyError {
+  // The body failed validation, so nothing about its shape is known beyond what each error's path says.
+  const patches = isObject(body) && Array.isArray(body.patches) ? (body.patches as unknown[]) : []
   for (const item of err.validation ?? []) {
     const match = /^\/patches\/(\d+)\/operation$/.exec(item.instancePath)
     if (item.keyword !== 'enum' || !match) continue
-    const body = request.body as RawBody
-    const value = body.patches[Number(match[1])]?.operation
+    const patch = patches[Number(match[1])]
+    const value = isObject(patch) ? patch.operation : undefined
     item.message = `No enum match for: ${JSON.stringify(value)}`
   }
   return err
 }
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null
 
 /** Turns a schema-checked body into the service's request; checks what each operation needs. */
 export function toPatchRequest(body: RawBody, allowPreserve: boolean): PatchRequest {
@@ -112,7 +117,7 @@ function toPatch(raw: RawPatch, i: number): Patch {
 }
 
 /** `PATCH /api/:apiVersion/mediaLibrary/{id}` and `GET /api/:apiVersion/mediaLibrary/{id}/keys`. */
-export function mediaLibraryWriteRoutes(deps: MediaLibraryWriteRoutesDeps): FastifyPluginAsync {
+export function mediaLibraryWriteRoutes(deps: MediaLibraryWriteRoutesDeps): RoutePlugin {
   const { tokens, library } = deps
   return async (app) => {
     app.patch(
@@ -143,11 +148,12 @@ export function mediaLibraryWriteRoutes(deps: MediaLibraryWriteRoutesDeps): Fast
         },
       },
       async (request) => {
-        if (request.validationError) throw rewordValidation(request, request.validationError as FastifyError)
+        if (request.validationError)
+          throw rewordValidation(request.body, request.validationError as FastifyError)
         const { project } = principalOf(request)
         const version = versionOf(request)
-        const { id } = request.params as { id: string }
-        const patch = toPatchRequest(request.body as RawBody, version.preserveUpdatedAt)
+        const { id } = request.params
+        const patch = toPatchRequest(request.body, version.preserveUpdatedAt)
         try {
           await library.patch(project, id, patch)
         } catch (err) {
@@ -180,7 +186,7 @@ export function mediaLibraryWriteRoutes(deps: MediaLibraryWriteRoutesDeps): Fast
           })
         }
         const { project } = principalOf(request)
-        const { id } = request.params as { id: string }
+        const { id } = request.params
         return { results: await library.keysOf(project, id) }
       },
     )

@@ -1,4 +1,3 @@
-import type { FastifyPluginAsync } from 'fastify'
 import type { Config } from '../../config.js'
 import { BadRequestError } from '../../errors.js'
 import { ENTRY_STATES, type EntryState } from '../../media/entry.js'
@@ -21,6 +20,7 @@ import {
 import { checkApiVersion, versionOf } from './context.js'
 import { mediaLibraryBatchRoutes } from './media-library-batch.routes.js'
 import { mediaLibraryWriteRoutes } from './media-library-write.routes.js'
+import type { RoutePlugin } from '../type-provider.js'
 
 export interface MediaLibraryRoutesDeps {
   config: Config
@@ -109,7 +109,7 @@ function splitList(value: string | undefined): string[] {
 }
 
 /** Reads: one entry by id; several by ids or by (systemName, externalIds); searches. Also registers PATCH and keys. */
-export function mediaLibraryRoutes(deps: MediaLibraryRoutesDeps): FastifyPluginAsync {
+export function mediaLibraryRoutes(deps: MediaLibraryRoutesDeps): RoutePlugin {
   const { config, tokens, library } = deps
   const maxIds = config.limits.idsPerRequest
   return async (app) => {
@@ -130,7 +130,7 @@ export function mediaLibraryRoutes(deps: MediaLibraryRoutesDeps): FastifyPluginA
       },
       async (request) => {
         const { project } = principalOf(request)
-        const { id } = request.params as { id: string }
+        const { id } = request.params
         return presentEntry(await library.getOrFail(project, id))
       },
     )
@@ -158,7 +158,7 @@ export function mediaLibraryRoutes(deps: MediaLibraryRoutesDeps): FastifyPluginA
       async (request) => {
         const { project } = principalOf(request)
         const version = versionOf(request)
-        const query = request.query as ListQuery
+        const { query } = request
         const ids = splitList(query.ids)
         const externalIds = [...splitList(query.externalId), ...splitList(query.externalIds)]
         if (ids.length === 0 && externalIds.length === 0) {

@@ -1,14 +1,12 @@
 import { timingSafeEqual } from 'node:crypto'
-import { Readable } from 'node:stream'
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import type { Config } from '../../config.js'
-import { pendingMigrations, type Database } from '../../db/database.js'
 import { NotFoundError, UnauthorizedError } from '../../errors.js'
+import type { HealthService } from '../../health.service.js'
 import type { Metrics } from '../../metrics.js'
-import type { ProjectStorage } from '../../storage/project-storage.js'
-import { DEFAULT_PROJECT } from '../../projects/project.service.js'
 import { ErrorEnvelope } from '../schemas/common.js'
+import type { RoutePlugin } from '../type-provider.js'
 
 const Ok = Type.Object({ status: Type.Literal('ok') })
 const CheckResults = Type.Object({
@@ -18,17 +16,6 @@ const CheckResults = Type.Object({
 })
 const Ready = Type.Object({ status: Type.Literal('ok'), checks: CheckResults })
 const NotReady = Type.Object({ status: Type.Literal('unavailable'), checks: CheckResults })
-
-/** Where the probe blob of `/readyz` goes: written and removed at once. */
-const PROBE_PREFIX = '.readyz'
-
-async function check(fn: () => Promise<string | undefined>): Promise<string> {
-  try {
-    return (await fn()) ?? 'ok'
-  } catch (err) {
-    return err instanceof Error ? err.message : String(err)
-  }
-}
 
 function sameSecret(presented: string, expected: string): boolean {
   const a = Buffer.from(presented)
@@ -46,12 +33,11 @@ function bearer(request: FastifyRequest): string | undefined {
  * (Prometheus text; 404 unless `metrics.enabled`, and behind `metrics.token` when one is set).
  */
 export function operationsRoutes(deps: {
-  database: Database
-  blobs: ProjectStorage
+  health: Pick<HealthService, 'readiness'>
   config: Pick<Config, 'metrics'>
   metrics: Metrics
-}): FastifyPluginAsync {
-  const { database, blobs, config, metrics } = deps
+}): RoutePlugin {
+  const { health, config, metrics } = deps
   return async (app) => {
     app.get(
       '/livez',
@@ -82,24 +68,7 @@ export function operationsRoutes(deps: {
         },
       },
       async (_request, reply) => {
-        const checks = {
-          database: await check(async () => {
-            await database.ping()
-            return undefined
-          }),
-          storage: await check(async () => {
-            const key = `${PROBE_PREFIX}/${process.pid}-${Date.now()}`
-            // The default project's derived namespace: the server's own, no client key can name it.
-            const store = blobs.derived(DEFAULT_PROJECT)
-            await store.put(key, Readable.from([Buffer.from('ready')]))
-            await store.delete(key)
-            return undefined
-          }),
-          migrations: await check(async () => {
-            const pending = await pendingMigrations(database)
-            return pending.length === 0 ? undefined : `not run: ${pending.join(', ')}`
-          }),
-        }
+        const checks = await health.readiness()
         const ready = Object.values(checks).every((c) => c === 'ok')
         if (ready) return { status: 'ok' as const, checks }
         return reply.status(503).send({ status: 'unavailable' as const, checks })

@@ -1,10 +1,10 @@
-import type { FastifyPluginAsync } from 'fastify'
 import type { ProjectService } from '../../projects/project.service.js'
 import type { TokenService } from '../../projects/token.service.js'
 import { principalOf, requireScope } from '../auth.js'
 import { ApiVersionParams, bearerSecurity, component, described } from '../schemas/common.js'
 import { Type } from 'typebox'
 import { checkApiVersion } from './context.js'
+import type { RoutePlugin } from '../type-provider.js'
 
 const MediaTypesDoc = component(
   'MediaTypes',
@@ -33,7 +33,7 @@ export interface ProjectRoutesDeps {
 }
 
 /** `GET /api/:apiVersion/project/mediaTypes` (extension): the token's project's media types, for `import --dry-run`. */
-export function projectRoutes(deps: ProjectRoutesDeps): FastifyPluginAsync {
+export function projectRoutes(deps: ProjectRoutesDeps): RoutePlugin {
   const { tokens, projects } = deps
   return async (app) => {
     app.get(

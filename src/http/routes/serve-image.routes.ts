@@ -1,17 +1,13 @@
-import type { FastifyPluginAsync } from 'fastify'
-import type { AssetKeyRepository } from '../../db/asset-key.repository.js'
 import { NotFoundError } from '../../errors.js'
-import type { LibraryService } from '../../media/library.service.js'
-import type { ProjectService } from '../../projects/project.service.js'
+import type { FileService } from '../../media/file.service.js'
 import type { TokenService } from '../../projects/token.service.js'
 import type { ByteRange } from '../../storage/blob-store.js'
-import { keyProblem } from '../../storage/key.js'
-import type { ProjectStorage } from '../../storage/project-storage.js'
 import { principalOf, requireScope } from '../auth.js'
-import { isWithheld, sendPassive, withheldError } from '../passive-file.js'
+import { sendPassive } from '../passive-file.js'
 import { bearerSecurity, binaryResponse, emptyResponse, errorResponses } from '../schemas/common.js'
 import { ServeImageParams } from '../schemas/media-library.schemas.js'
 import { checkApiVersion } from './context.js'
+import type { RoutePlugin } from '../type-provider.js'
 
 const ORIGINAL_HEADERS = {
   etag: 'Strong ETag of the stored blob',
@@ -52,13 +48,7 @@ export function parseRange(
 }
 
 /** `GET /api/:apiVersion/mediaLibrary/serve-image/{key}`: streams a stored original (read scope). */
-export function serveImageRoutes(deps: {
-  tokens: TokenService
-  projects: ProjectService
-  library: LibraryService
-  blobs: ProjectStorage
-  assetKeys: AssetKeyRepository
-}): FastifyPluginAsync {
+export function serveImageRoutes(deps: { tokens: TokenService; files: FileService }): RoutePlugin {
   return async (app) => {
     app.get(
       '/api/:apiVersion/mediaLibrary/serve-image/*',
@@ -88,18 +78,8 @@ export function serveImageRoutes(deps: {
       },
       async (request, reply) => {
         const { project } = principalOf(request)
-        const key = (request.params as { '*': string })['*']
-        // No entry can hold a key outside the grammar.
-        if (keyProblem(key) !== undefined) throw notFound()
-        const id = await deps.assetKeys.entryIdOfKey(project, key)
-        if (!id) throw notFound()
-        const entry = await deps.library.getOrFail(project, id)
-        const mediaType = (await deps.projects.mediaTypesOf(project)).get(entry.mediaType)
-        if (isWithheld(entry, mediaType)) throw withheldError()
-        // Only the caller's project namespace: another project's blob under the same key is not reachable.
-        const blobs = deps.blobs.files(project)
-        const stat = await blobs.stat(key)
-        if (!stat) throw notFound()
+        const key = request.params['*']
+        const { entry, stat, read } = await deps.files.openOriginal(project, key)
         sendPassive(reply, entry.asset.mimeType, entry.asset.filename)
           .header('etag', stat.etag)
           .header('last-modified', stat.lastModified.toUTCString())
@@ -112,7 +92,7 @@ export function serveImageRoutes(deps: {
         if (range === 'unsatisfiable') {
           return reply.code(416).header('content-range', `bytes */${stat.size}`).send()
         }
-        const body = await blobs.get(key, range)
+        const body = await read(range)
         if (!body) throw notFound()
         if (range) {
           reply

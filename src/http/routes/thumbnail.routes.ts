@@ -1,26 +1,24 @@
-import type { FastifyPluginAsync, FastifyReply } from 'fastify'
+import type { FastifyReply } from 'fastify'
 import { Type } from 'typebox'
-import type { LibraryService } from '../../media/library.service.js'
+import type { FileService } from '../../media/file.service.js'
 import {
   negotiateFormat,
   THUMBNAIL_WIDTHS,
   variantEtag,
   variantKey,
   type ThumbnailService,
-  type ThumbnailWidth,
 } from '../../media/thumbnail.service.js'
-import type { ProjectService } from '../../projects/project.service.js'
 import type { TokenService } from '../../projects/token.service.js'
 import { presentedToken, principalOf, requireScope } from '../auth.js'
-import { isWithheld, sendPassive, withheldError } from '../passive-file.js'
+import { sendPassive } from '../passive-file.js'
 import { bearerSecurity, binaryResponse, emptyResponse, errorResponses } from '../schemas/common.js'
 import { EntryIdParams } from '../schemas/media-library.schemas.js'
 import { checkApiVersion } from './context.js'
+import type { RoutePlugin } from '../type-provider.js'
 
 export interface ThumbnailRoutesDeps {
   tokens: TokenService
-  projects: ProjectService
-  library: LibraryService
+  files: FileService
   thumbnails: ThumbnailService
 }
 
@@ -47,8 +45,8 @@ const ThumbnailQuery = Type.Object(
 const YEAR_SECONDS = 365 * 24 * 60 * 60
 
 /** `GET /api/:apiVersion/mediaLibrary/{id}/thumbnail?w=320` (extension; read scope). */
-export function thumbnailRoutes(deps: ThumbnailRoutesDeps): FastifyPluginAsync {
-  const { tokens, projects, library, thumbnails } = deps
+export function thumbnailRoutes(deps: ThumbnailRoutesDeps): RoutePlugin {
+  const { tokens, files, thumbnails } = deps
   return async (app) => {
     app.get(
       '/api/:apiVersion/mediaLibrary/:id/thumbnail',
@@ -79,16 +77,14 @@ export function thumbnailRoutes(deps: ThumbnailRoutesDeps): FastifyPluginAsync {
       },
       async (request, reply) => {
         const { project } = principalOf(request)
-        const { id } = request.params as { id: string }
-        const query = request.query as { w?: ThumbnailWidth; key?: string }
+        const { id } = request.params
+        const { query } = request
         const width = query.w ?? 320
-        const entry = await library.getOrFail(project, id)
         // API tokens get nothing of a revoked or invalid entry; the UI (cookie session) still shows editors
         // what they revoked.
-        if (presentedToken(request).via === 'header') {
-          if (isWithheld(entry, (await projects.mediaTypesOf(project)).get(entry.mediaType)))
-            throw withheldError()
-        }
+        const entry = await files.entryForDerived(project, id, {
+          showWithheld: presentedToken(request).via !== 'header',
+        })
         const accept = request.headers.accept
         const etag = variantEtag(variantKey(entry.asset.key, width, negotiateFormat(accept)))
         reply

@@ -1,36 +1,9 @@
-import type { FastifyPluginAsync } from 'fastify'
 import { Type } from 'typebox'
-import type { ImportJobList, ImportJobProgress } from '../../db/import-job-list.js'
-import { NotFoundError } from '../../errors.js'
+import type { UrlImportService } from '../../jobs/url-import.service.js'
 import type { TokenService } from '../../projects/token.service.js'
 import { principalOf, requireScope } from '../auth.js'
 import { ErrorEnvelope } from '../schemas/common.js'
-
-/** What the Imports page shows of a job: no URLs, webhook address or context, only states and counts. */
-function jobView(job: ImportJobProgress) {
-  const { items } = job
-  return {
-    id: job.id,
-    kind: job.kind,
-    systemName: job.systemName,
-    state: job.state,
-    finished: job.state !== 'started',
-    startedAt: job.createdAt,
-    ...(job.finishedAt ? { finishedAt: job.finishedAt } : {}),
-    total: job.itemCount,
-    done: items.success + items.skipped + items.failed,
-    items,
-    ...(job.webhook === undefined
-      ? {}
-      : {
-          webhook: {
-            state: job.webhookState ?? 'waiting',
-            attempts: job.webhookAttempts,
-            ...(job.webhookError ? { lastError: job.webhookError } : {}),
-          },
-        }),
-  }
-}
+import type { RoutePlugin } from '../type-provider.js'
 
 /**
  * The Imports page's job list: `GET /ui/imports` (the project's newest jobs) and `GET /ui/imports/:id`,
@@ -39,9 +12,9 @@ function jobView(job: ImportJobProgress) {
  */
 export function uiImportsRoutes(deps: {
   tokens: TokenService
-  importJobList: ImportJobList
-}): FastifyPluginAsync {
-  const { tokens, importJobList } = deps
+  urlImports: Pick<UrlImportService, 'recent' | 'progress'>
+}): RoutePlugin {
+  const { tokens, urlImports } = deps
   const write = requireScope(tokens, 'public-api:write')
   return async (app) => {
     app.get(
@@ -59,9 +32,9 @@ export function uiImportsRoutes(deps: {
       },
       async (request, reply) => {
         const { project } = principalOf(request)
-        const { limit = 20 } = request.query as { limit?: number }
+        const { limit = 20 } = request.query
         reply.header('cache-control', 'no-store')
-        return { jobs: (await importJobList.recent(project, limit)).map(jobView) }
+        return { jobs: await urlImports.recent(project, limit) }
       },
     )
     app.get(
@@ -76,12 +49,10 @@ export function uiImportsRoutes(deps: {
       },
       async (request, reply) => {
         const { project } = principalOf(request)
-        const { id } = request.params as { id: string }
-        const job = await importJobList.progress(project, id)
-        if (!job)
-          throw new NotFoundError({ name: 'NotFound', message: `Import job does not exist (id: '${id}')` })
+        const { id } = request.params
+        const job = await urlImports.progress(project, id)
         reply.header('cache-control', 'no-store')
-        return jobView(job)
+        return job
       },
     )
   }

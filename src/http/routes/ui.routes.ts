@@ -1,25 +1,23 @@
 import fastifyStatic from '@fastify/static'
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Type } from 'typebox'
 import type { Config } from '../../config.js'
 import { ForbiddenError } from '../../errors.js'
-import type { ImportJobRepository } from '../../db/import-job.repository.js'
 import type { LibraryService } from '../../media/library.service.js'
 import type { ProjectService } from '../../projects/project.service.js'
 import type { TokenService } from '../../projects/token.service.js'
 import { principalOf, requireScope, UI_COOKIE, UI_WRITE_HEADER } from '../auth.js'
 import { ErrorEnvelope } from '../schemas/common.js'
+import type { RoutePlugin } from '../type-provider.js'
 
 export interface UiRoutesDeps {
   config: Config
   tokens: TokenService
   projects: ProjectService
   library: LibraryService
-  /** Where URL imports record the SHA-256 of an entry's content (not part of the public record). */
-  importJobs: Pick<ImportJobRepository, 'getContentSha'>
 }
 
 /** Paths the single-page app routes itself; the server answers them with `ui/index.html`. */
@@ -84,8 +82,8 @@ function requireUiHeader(request: FastifyRequest): void {
  * routes `POST /ui/login`, `POST /ui/logout`, `GET /ui/session`. Unknown `/api/...` paths still reach
  * the API's JSON 404, since static files are registered one route per file (no wildcard).
  */
-export function uiRoutes(deps: UiRoutesDeps): FastifyPluginAsync {
-  const { config, tokens, projects, library, importJobs } = deps
+export function uiRoutes(deps: UiRoutesDeps): RoutePlugin {
+  const { config, tokens, projects, library } = deps
   return async (app) => {
     const root = findUiRoot()
     const csp = CONTENT_SECURITY_POLICY
@@ -134,7 +132,7 @@ export function uiRoutes(deps: UiRoutesDeps): FastifyPluginAsync {
       },
       async (request, reply) => {
         requireUiHeader(request)
-        const { token } = request.body as { token: string }
+        const { token } = request.body
         const principal = await tokens.authenticate(token.trim())
         reply.header(
           'set-cookie',
@@ -152,12 +150,14 @@ export function uiRoutes(deps: UiRoutesDeps): FastifyPluginAsync {
 
     app.get(
       '/ui/entries/:id/facts',
-      { onRequest: requireScope(tokens, 'public-api:read'), schema: { hide: true } },
+      {
+        onRequest: requireScope(tokens, 'public-api:read'),
+        schema: { hide: true, params: Type.Object({ id: Type.String() }) },
+      },
       async (request) => {
         const { project } = principalOf(request)
-        const { id } = request.params as { id: string }
-        const entry = await library.getOrFail(project, id)
-        return { id: entry.id, sha256: (await importJobs.getContentSha(project, entry.id)) ?? null }
+        const { id } = request.params
+        return library.facts(project, id)
       },
     )
 

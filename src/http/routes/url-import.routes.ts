@@ -1,6 +1,5 @@
-import type { FastifyPluginAsync } from 'fastify'
 import type { Config } from '../../config.js'
-import type { ImportKind } from '../../db/import-job.repository.js'
+import type { ImportKind } from '../../jobs/import-job.js'
 import type { UrlImportService } from '../../jobs/url-import.service.js'
 import type { TokenService } from '../../projects/token.service.js'
 import { principalOf, requireScope } from '../auth.js'
@@ -13,6 +12,7 @@ import {
 } from '../schemas/url-import.schemas.js'
 import { checkApiVersion } from './context.js'
 import type { ImportBudget } from '../import-budget.js'
+import type { RoutePlugin } from '../type-provider.js'
 
 const KINDS: ImportKind[] = ['images', 'videos', 'files']
 
@@ -32,7 +32,7 @@ export function urlImportRoutes(
     urlImports: UrlImportService
   },
   budget: ImportBudget,
-): FastifyPluginAsync {
+): RoutePlugin {
   const { config, tokens, urlImports } = deps
   const write = requireScope(tokens, 'public-api:write')
   return async (app) => {
@@ -56,12 +56,12 @@ export function urlImportRoutes(
         },
         async (request) => {
           const { project } = principalOf(request)
-          const body = request.body as Record<string, unknown> & { systemName: string }
+          const { body } = request
           const id = await urlImports.queue(project, kind, {
             systemName: body.systemName,
-            ...(body.webhook !== undefined ? { webhook: body.webhook as string } : {}),
-            ...(body.context !== undefined ? { context: body.context as Record<string, unknown> } : {}),
-            items: body[kind] as never,
+            ...(body.webhook !== undefined ? { webhook: body.webhook } : {}),
+            ...(body.context !== undefined ? { context: body.context } : {}),
+            items: body[kind],
           })
           return { id }
         },
@@ -82,7 +82,7 @@ export function urlImportRoutes(
         },
         async (request) => {
           const { project } = principalOf(request)
-          return urlImports.status(project, kind, (request.query as { id: string }).id)
+          return urlImports.status(project, kind, request.query.id)
         },
       )
     }

@@ -3,7 +3,7 @@ import { LIST_PARAM } from '../query-check.js'
 import { ApiVersion, component, componentRef } from './common.js'
 import { ENTRY_ID_PATTERN } from '../../media/entry-validator.js'
 import { PATCH_OPERATIONS } from '../../media/patch.service.js'
-import { LIBRARY_SORTS } from '../../media/library.service.js'
+import { LIBRARY_SORTS, type LibrarySort } from '../../media/library.service.js'
 
 /** The seed page's example entry (docs: Import Media Library Entries). */
 const SEED_ENTRY = {
@@ -292,7 +292,7 @@ export function listQuerySchema(maxIds: number, maxLimit: number) {
       }),
     ),
     sort: Type.Optional(
-      Type.Unsafe<string>({
+      Type.Unsafe<LibrarySort>({
         type: 'string',
         enum: [...LIBRARY_SORTS],
         description:

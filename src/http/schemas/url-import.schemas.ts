@@ -1,6 +1,6 @@
-import { Type, type TSchema } from 'typebox'
+import { Type, type TArray, type TSchema } from 'typebox'
 import { component } from './common.js'
-import type { ImportKind } from '../../db/import-job.repository.js'
+import type { ImportKind } from '../../jobs/import-job.js'
 
 const Item = Type.Object(
   {
@@ -15,12 +15,17 @@ const Item = Type.Object(
 
 /** The body of `POST /import/images|videos|files`; the list's key is the kind. */
 export function urlImportBodySchema(kind: ImportKind, maxItems: number) {
+  // The list's key is computed; its type names every kind, so a route reads `body[kind]` as the list.
+  const list = { [kind]: Type.Array(Item, { minItems: 1, maxItems }) } as Record<
+    ImportKind,
+    TArray<typeof Item>
+  >
   return Type.Object(
     {
       systemName: Type.String({ minLength: 1, maxLength: 255 }),
       webhook: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
       context: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-      [kind]: Type.Array(Item, { minItems: 1, maxItems }),
+      ...list,
     },
     { additionalProperties: false, required: ['systemName', kind] },
   )

@@ -1,0 +1,175 @@
+import { sql } from 'kysely'
+import type { ImportItem, ItemOutcome } from '../jobs/import-job.js'
+import type { Database } from './database.js'
+import { pickFairly, type ClaimFairness } from './import-item-claim.js'
+import { itemFromRow, jsonOrNull as json } from './import-job.rows.js'
+
+/** The work queue over `import_items`: workers claim, renew, finish items and finish their jobs. */
+export interface JobQueueRepository {
+  /**
+   * Claims up to `limit` items that are due (queued and past their next attempt) or whose lease expired,
+   * marks them running under `worker` until `leaseUntil`, and counts the attempt. Fair: round-robin
+   * across projects, then across jobs, each project under its in-flight cap (see `pickFairly`). On
+   * PostgreSQL the picks are locked with `FOR UPDATE SKIP LOCKED`, so concurrent workers never claim the
+   * same item; on SQLite the update re-checks each pick.
+   */
+  claim(
+    worker: string,
+    limit: number,
+    now: Date,
+    leaseUntil: Date,
+    fairness?: ClaimFairness,
+  ): Promise<ImportItem[]>
+  /** Extends the lease of items this worker still holds. */
+  renew(worker: string, items: readonly Pick<ImportItem, 'jobId' | 'idx'>[], leaseUntil: Date): Promise<void>
+  setBlobKey(item: Pick<ImportItem, 'jobId' | 'idx'>, worker: string, key: string | null): Promise<void>
+  /** Records the outcome, if this worker still holds the item. Returns false when the lease was lost. */
+  finish(
+    item: Pick<ImportItem, 'jobId' | 'idx'>,
+    worker: string,
+    outcome: ItemOutcome,
+    now: Date,
+  ): Promise<boolean>
+  /**
+   * Marks the job finished when it has no queued or running item left; returns true for the one call that
+   * did it. A job with a webhook gets its delivery queued at the same time.
+   */
+  finishJobIfDone(jobId: string, now: Date): Promise<boolean>
+  /** Jobs still `started` whose items are all done (a worker died between an item and its job's end). */
+  listDoneUnfinished(limit: number): Promise<string[]>
+}
+
+export function createJobQueueRepository({ db, caps }: Database): JobQueueRepository {
+  const toItem = (r: Record<string, unknown>) => itemFromRow(caps, r)
+  const itemKey = (item: Pick<ImportItem, 'jobId' | 'idx'>) =>
+    db.updateTable('import_items').where('job_id', '=', item.jobId).where('idx', '=', item.idx)
+
+  return {
+    async claim(worker, limit, now, leaseUntil, fairness = { maxInFlightPerProject: 0 }) {
+      const t = caps.toTime(now)
+      // PostgreSQL: the picks are locked (SKIP LOCKED) until the update, so concurrent workers pick
+      // different items. SQLite has one writer; the update's own conditions drop an item another process
+      // took between the pick and the update.
+      const claimWith = async (q: typeof db) => {
+        const picked = await pickFairly(q, caps, limit, now, fairness)
+        if (picked.length === 0) return []
+        const rows = await q
+          .updateTable('import_items')
+          .set((eb) => ({
+            state: 'running',
+            worker,
+            lease_until: caps.toTime(leaseUntil),
+            attempts: eb('attempts', '+', 1),
+            updated_at: t,
+          }))
+          .where((eb) =>
+            eb.and([
+              eb(
+                eb.refTuple('job_id', 'idx'),
+                'in',
+                picked.map((p) => eb.tuple(p.job_id, p.idx)),
+              ),
+              eb.or([
+                eb.and([eb('state', '=', 'queued'), eb('next_attempt_at', '<=', t)]),
+                eb.and([eb('state', '=', 'running'), eb('lease_until', '<', t)]),
+              ]),
+            ]),
+          )
+          .returningAll()
+          .execute()
+        // In the order picked, so the worker's round-robin continues after the last project served.
+        const position = new Map(picked.map((p, i) => [`${p.job_id}\u0000${p.idx}`, i]))
+        return rows
+          .map((r) => toItem(r as unknown as Record<string, unknown>))
+          .sort(
+            (a, b) =>
+              (position.get(`${a.jobId}\u0000${a.idx}`) ?? 0) -
+              (position.get(`${b.jobId}\u0000${b.idx}`) ?? 0),
+          )
+      }
+      return caps.name === 'postgres' ? db.transaction().execute(claimWith) : claimWith(db)
+    },
+    async renew(worker, items, leaseUntil) {
+      for (const item of items) {
+        await itemKey(item)
+          .set({ lease_until: caps.toTime(leaseUntil) })
+          .where('worker', '=', worker)
+          .where('state', '=', 'running')
+          .execute()
+      }
+    },
+    async setBlobKey(item, worker, key) {
+      await itemKey(item).set({ blob_key: key }).where('worker', '=', worker).execute()
+    },
+    async finish(item, worker, outcome, now) {
+      const t = caps.toTime(now)
+      const values =
+        outcome.state === 'retry'
+          ? {
+              state: 'queued',
+              reason: outcome.reason,
+              next_attempt_at: caps.toTime(outcome.at),
+              lease_until: null,
+              updated_at: t,
+            }
+          : {
+              state: outcome.state,
+              reason: outcome.reason ?? null,
+              result: json(outcome.result),
+              lease_until: null,
+              updated_at: t,
+            }
+      const res = await itemKey(item)
+        .set(values)
+        .where('worker', '=', worker)
+        .where('state', '=', 'running')
+        .executeTakeFirst()
+      return Number(res.numUpdatedRows) === 1
+    },
+    async finishJobIfDone(jobId, now) {
+      const t = caps.toTime(now)
+      const res = await db
+        .updateTable('import_jobs')
+        .set((eb) => ({
+          state: sql<string>`case when exists (select 1 from import_items i where i.job_id = ${jobId} and i.state <> 'failed') then 'success' else 'failed' end`,
+          finished_at: t,
+          webhook_state: eb.case().when('webhook', 'is not', null).then('pending').else(null).end(),
+          // Only read while webhook_state is pending.
+          webhook_next_at: t,
+        }))
+        .where('id', '=', jobId)
+        .where('state', '=', 'started')
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('import_items')
+                .select('idx')
+                .where('job_id', '=', jobId)
+                .where('state', 'in', ['queued', 'running']),
+            ),
+          ),
+        )
+        .executeTakeFirst()
+      return Number(res.numUpdatedRows) === 1
+    },
+    async listDoneUnfinished(limit) {
+      const rows = await db
+        .selectFrom('import_jobs as j')
+        .select('j.id')
+        .where('j.state', '=', 'started')
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('import_items as i')
+                .select('i.idx')
+                .whereRef('i.job_id', '=', 'j.id')
+                .where('i.state', 'in', ['queued', 'running']),
+            ),
+          ),
+        )
+        .limit(limit)
+        .execute()
+      return rows.map((r) => r.id)
+    },
+  }
+}
