@@ -1,6 +1,7 @@
 import { NotFoundError } from '../../errors.js'
 import type { FileService } from '../../media/file.service.js'
 import type { TokenService } from '../../projects/token.service.js'
+import { SERVE_IMAGE_ROUTE } from '../../storage/asset-url.js'
 import type { ByteRange } from '../../storage/blob-store.js'
 import { principalOf, requireScope } from '../auth.js'
 import { sendPassive } from '../passive-file.js'
@@ -51,7 +52,7 @@ export function parseRange(
 export function serveImageRoutes(deps: { tokens: TokenService; files: FileService }): RoutePlugin {
   return async (app) => {
     app.get(
-      '/api/:apiVersion/mediaLibrary/serve-image/*',
+      SERVE_IMAGE_ROUTE,
       {
         onRequest: [checkApiVersion, requireScope(deps.tokens, 'public-api:read')],
         schema: {
