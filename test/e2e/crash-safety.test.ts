@@ -1,12 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import path from 'node:path'
 import SQLite from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase, SQLITE_FILE_NAME } from '../../src/db/database.js'
-import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/dialects.js'
+import { DIALECTS, type TestDatabase } from '../helpers/dialects.js'
 import { imageEntry } from '../helpers/fixtures.js'
-import { startServeProcess, type ServeProcess } from '../helpers/process.js'
+import { startServeCluster, type ServeCluster, type ServeProcess } from '../helpers/process.js'
 import { rate, runsFrom, scaledTimeout } from '../helpers/long-runs.js'
 import { request } from '../helpers/server.js'
 
@@ -18,21 +16,19 @@ const BATCH = 25
 type Record_ = Record<string, unknown> & { id: string }
 
 describe.each(DIALECTS)('crash safety: SIGKILL during continuous imports (%s)', (dialect) => {
+  let cluster: ServeCluster
   let db: TestDatabase
   let dataDir: string
-  let args: string[]
   let token: string
   const submitted = new Set<string>()
   const acked = new Map<string, Record_>()
 
   beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    dataDir = mkdtempSync(path.join(tmpdir(), 'medialib-crash-'))
-    args = ['--data-dir', dataDir, ...(db.config.databaseUrl ? ['--database', db.config.databaseUrl] : [])]
+    cluster = await startServeCluster(dialect, { processes: 0 })
+    ;({ db, dataDir } = cluster)
   })
   afterAll(async () => {
-    await db.drop()
-    rmSync(dataDir, { recursive: true, force: true })
+    await cluster?.close()
   })
 
   async function importUntilKilled(serve: ServeProcess, loop: number): Promise<number> {
@@ -93,7 +89,7 @@ describe.each(DIALECTS)('crash safety: SIGKILL during continuous imports (%s)', 
     `keeps every acknowledged entry over ${LOOPS} kills`,
     async () => {
       const startedAt = performance.now()
-      let serve = await startServeProcess(args)
+      let serve = await cluster.serve()
       token = serve.firstToken!
       expect(token).toBeDefined()
       let totalRequests = 0
@@ -126,7 +122,7 @@ describe.each(DIALECTS)('crash safety: SIGKILL during continuous imports (%s)', 
             file.close()
           }
         }
-        serve = await startServeProcess(args)
+        serve = await cluster.serve()
         await verify(serve)
       }
       await serve.stop('SIGTERM')
@@ -135,6 +131,6 @@ describe.each(DIALECTS)('crash safety: SIGKILL during continuous imports (%s)', 
       )
       expect(acked.size).toBeGreaterThan(0)
     },
-    scaledTimeout(LOOPS, 20_000),
+    scaledTimeout(LOOPS, 40_000),
   )
 })
