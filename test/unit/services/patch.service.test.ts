@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { AppError, ConflictError, NotFoundError } from '../../../src/errors.js'
+import { ConflictError, NotFoundError } from '../../../src/errors.js'
+import { rejection } from '../../helpers/rejection.js'
 import type { MediaEntry } from '../../../src/media/entry.js'
 import {
   createPatchService,
@@ -51,16 +52,6 @@ function setup(options: { trashDays?: number; entry?: MediaEntry } = {}) {
       clock = new Date(clock.getTime() + ms)
     },
   }
-}
-
-/** The error a call rejects with, and its envelope's details. */
-async function rejection(p: Promise<unknown>): Promise<AppError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  expect(err).toBeInstanceOf(AppError)
-  return err as AppError
 }
 
 const setTitle = (value: unknown) => ({

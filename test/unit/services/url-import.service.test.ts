@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { AppError, BadRequestError, NotFoundError } from '../../../src/errors.js'
+import { BadRequestError, NotFoundError } from '../../../src/errors.js'
+import { rejection } from '../../helpers/rejection.js'
 import { createAddressGuard } from '../../../src/jobs/address-guard.js'
 import { createSafeFetcher } from '../../../src/jobs/safe-fetcher.js'
 import {
@@ -35,15 +36,6 @@ const request = (overrides: Partial<UrlImportRequest> = {}): UrlImportRequest =>
   ],
   ...overrides,
 })
-
-async function rejection(p: Promise<unknown>): Promise<AppError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  expect(err).toBeInstanceOf(AppError)
-  return err as AppError
-}
 
 describe('URL-import service (in-memory job repository)', () => {
   it('queues one job with its items in request order, each with its own entry id, and wakes the worker once', async () => {
