@@ -246,7 +246,7 @@ describe.each(DIALECTS)('fuzzed import bodies (%s)', (dialect) => {
         `[${dialect}] ${bodies} fuzzed bodies (${rate(bodies, startedAt)}), ${okIds.size} entries stored, no 5xx`,
       )
     },
-    scaledTimeout(RUNS, 100),
+    scaledTimeout(RUNS, 400),
   )
 
   it('regression: NUL characters and lone surrogates are refused per entry, not stored altered', async () => {

@@ -13,7 +13,7 @@ export function runsFrom(variable: string, ciDefault: number): number {
   return runs
 }
 
-/** A timeout for `runs` runs of about `perRunMs` each (on a loaded machine), never under vitest's 30 s. */
+/** A timeout for `runs` runs of about `perRunMs` each (on a loaded machine: CI shares 2 cores), never under vitest's 30 s. */
 export function scaledTimeout(runs: number, perRunMs: number): number {
   return Math.max(30_000, runs * perRunMs)
 }
