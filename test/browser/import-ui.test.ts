@@ -42,10 +42,14 @@ describe.each(DIALECTS)('watching a URL import in the UI (%s)', (dialect) => {
 
   beforeAll(async () => {
     origin = await startOrigin()
-    server = await startTestServer(dialect, {
-      fetch: { ...DEFAULT_CONFIG.fetch, allowCidrs: ['127.0.0.1/32'] },
-      jobs: { ...DEFAULT_CONFIG.jobs, pollMs: 50, maxRetries: 0 },
-    })
+    server = await startTestServer(
+      dialect,
+      {
+        fetch: { ...DEFAULT_CONFIG.fetch, allowCidrs: ['127.0.0.1/32'] },
+        jobs: { ...DEFAULT_CONFIG.jobs, pollMs: 50, maxRetries: 0 },
+      },
+      { listen: true },
+    )
     worker = server.deps.createWorker()
     worker.start()
     b = await launchBrowser()

@@ -87,7 +87,7 @@ describe.each(DIALECTS)('the library UI in Chromium (%s)', (dialect) => {
     }
 
   beforeAll(async () => {
-    server = await startTestServer(dialect)
+    server = await startTestServer(dialect, {}, { listen: true })
     await server.deps.projects.create(PROJECT, normalizeMediaTypes(MEDIA_TYPES))
     writeToken = await server.createToken(PROJECT, ['public-api:read', 'public-api:write'])
     readToken = await server.createToken(PROJECT, ['public-api:read'])

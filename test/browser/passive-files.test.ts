@@ -52,7 +52,7 @@ describe.each(DIALECTS)(
     let browser: TestBrowser
 
     beforeAll(async () => {
-      server = await startTestServer(dialect)
+      server = await startTestServer(dialect, {}, { listen: true })
       const png = await makeImage('png', 40, 30)
       await server.deps.blobs
         .files('default')

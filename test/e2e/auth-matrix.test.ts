@@ -6,7 +6,7 @@ import { buildApp } from '../../src/app.js'
 import { createDeps, type Deps } from '../../src/deps.js'
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/dialects.js'
 import { imageEntry } from '../helpers/fixtures.js'
-import { request } from '../helpers/server.js'
+import { injectFetch, request, type TestFetch } from '../helpers/server.js'
 
 /** The document names an operation's scope in `x-scopes` (OpenAPI keeps bearer requirements scope-less). */
 type Operation = { security?: { bearerAuth?: string[] }[]; 'x-scopes'?: string[] }
@@ -26,7 +26,7 @@ describe.each(DIALECTS)('auth matrix over every documented route (%s)', (dialect
   let db: TestDatabase
   let deps: Deps
   let app: FastifyInstance
-  let baseUrl: string
+  let client: { fetch: TestFetch }
   const logs: string[] = []
   const tokens: Record<string, string> = {}
   let routes: Route[] = []
@@ -43,7 +43,7 @@ describe.each(DIALECTS)('auth matrix over every documented route (%s)', (dialect
       },
     })
     app = await buildApp(deps, { logger: pino({ level: 'trace' }, sink) })
-    baseUrl = await app.listen({ host: '127.0.0.1', port: 0 })
+    client = { fetch: injectFetch(app) }
     const make = async (project: string, scopes: string[]) =>
       (await deps.tokens.create({ project, scopes })).token
     tokens.both = await make('default', ['public-api:read', 'public-api:write', 'media-library:delete'])
@@ -52,7 +52,7 @@ describe.each(DIALECTS)('auth matrix over every documented route (%s)', (dialect
     tokens.other = await make('other', ['public-api:read', 'public-api:write', 'media-library:delete'])
     tokens.revoked = await make('default', ['public-api:read', 'public-api:write'])
     await deps.tokens.revoke(tokens.revoked.split('_')[1]!)
-    const imported = await request({ baseUrl }, 'POST', '/api/v1/import/mediaLibrary', {
+    const imported = await request(client, 'POST', '/api/v1/import/mediaLibrary', {
       token: tokens.both,
       body: {
         mediaLibraryEntries: [
@@ -65,7 +65,7 @@ describe.each(DIALECTS)('auth matrix over every documented route (%s)', (dialect
     })
     expect(imported.status).toBe(200)
 
-    const doc = (await request({ baseUrl }, 'GET', '/api/openapi.json')).body as {
+    const doc = (await request(client, 'GET', '/api/openapi.json')).body as {
       paths: Record<string, Record<string, Operation>>
     }
     routes = Object.entries(doc.paths).flatMap(([path, ops]) =>
@@ -97,7 +97,7 @@ describe.each(DIALECTS)('auth matrix over every documented route (%s)', (dialect
         : '')
 
   const call = (route: Route, token?: string, headers: Record<string, string> = {}) =>
-    request({ baseUrl }, route.method, urlOf(route), { token, body: bodyFor(route), headers })
+    request(client, route.method, urlOf(route), { token, body: bodyFor(route), headers })
 
   it('finds the documented routes', () => {
     const names = routes.map((r) => `${r.method} ${r.path}`)
@@ -154,7 +154,7 @@ describe.each(DIALECTS)('auth matrix over every documented route (%s)', (dialect
         status: 404,
       })
     }
-    const own = await request({ baseUrl }, 'GET', '/api/v1/mediaLibrary/owned-entry', { token: tokens.both })
+    const own = await request(client, 'GET', '/api/v1/mediaLibrary/owned-entry', { token: tokens.both })
     expect(own.status).toBe(200)
   })
 

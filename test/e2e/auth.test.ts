@@ -154,7 +154,7 @@ describe.each(DIALECTS)('auth and project isolation (%s)', (dialect) => {
         '/api/{apiVersion}/health',
       ]),
     )
-    const docs = await fetch(`${server.baseUrl}/api/docs/`)
+    const docs = await server.fetch(`/api/docs/`)
     expect(docs.status).toBe(200)
     expect(await docs.text()).toContain('swagger')
     expect(status(await request(server, 'GET', '/api/v1/nothing-here?x=1'))).toEqual({

@@ -1,10 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApiClient, type EntryRecord } from '../../src/client/api-client.js'
-import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/dialects.js'
-import { runCli, startServeProcess, type ServeProcess } from '../helpers/process.js'
+import { DIALECTS } from '../helpers/dialects.js'
+import { runCli, startServeCluster, type ServeCluster, type ServeProcess } from '../helpers/process.js'
 import { request } from '../helpers/server.js'
 
 const COUNT = 2_500
@@ -48,17 +47,16 @@ function content(record: EntryRecord): Record<string, unknown> {
 }
 
 describe.each(DIALECTS)('medialib export (%s)', (dialect) => {
-  let db: TestDatabase
+  let cluster: ServeCluster
   let dir: string
   let serve: ServeProcess
   let dbArgs: string[]
   let token: string
 
   beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    dir = mkdtempSync(path.join(tmpdir(), 'medialib-cli-export-'))
-    dbArgs = ['--data-dir', dir, ...(db.config.databaseUrl ? ['--database', db.config.databaseUrl] : [])]
-    serve = await startServeProcess(dbArgs)
+    cluster = await startServeCluster(dialect)
+    ;({ dataDir: dir, dbArgs } = cluster)
+    serve = cluster.servers[0]!
     token = serve.firstToken!
     const input = path.join(dir, 'seed.ndjson')
     writeFileSync(input, Array.from({ length: COUNT }, (_, i) => JSON.stringify(entryAt(i))).join('\n'))
@@ -77,17 +75,12 @@ describe.each(DIALECTS)('medialib export (%s)', (dialect) => {
     }
   }, 120_000)
   afterAll(async () => {
-    await serve?.stop('SIGKILL')
-    await db?.drop()
-    rmSync(dir, { recursive: true, force: true })
+    await cluster?.close()
   }, 120_000)
 
   async function tokenFor(project: string): Promise<string> {
     expect((await runCli(['projects', 'create', project, ...dbArgs])).code).toBe(0)
-    const scopes = ['--scope', 'public-api:read', '--scope', 'public-api:write']
-    const res = await runCli(['tokens', 'create', '--project', project, ...scopes, ...dbArgs])
-    expect(res.code, res.stderr).toBe(0)
-    return res.stdout.trim()
+    return cluster.cliToken(project, ['public-api:read', 'public-api:write'])
   }
 
   async function allRecords(projectToken: string): Promise<EntryRecord[]> {

@@ -1,13 +1,19 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer, type AddressInfo } from 'node:net'
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApiClient, type ApiClient } from '../../src/client/api-client.js'
-import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/dialects.js'
-import { CLI, cleanEnv, runCli, startServeProcess, type ServeProcess } from '../helpers/process.js'
+import { DIALECTS } from '../helpers/dialects.js'
+import {
+  CLI,
+  cleanEnv,
+  runCli,
+  startServeCluster,
+  type ServeCluster,
+  type ServeProcess,
+} from '../helpers/process.js'
 
 const FIXTURES = path.resolve('test/fixtures/media-types')
 const COUNT = 20_000
@@ -58,7 +64,7 @@ function readReport(file: string): ReportLine[] {
 }
 
 describe.each(DIALECTS)('medialib import against a server process (%s)', (dialect) => {
-  let db: TestDatabase
+  let cluster: ServeCluster
   let dir: string
   let serve: ServeProcess
   let dbArgs: string[]
@@ -71,26 +77,13 @@ describe.each(DIALECTS)('medialib import against a server process (%s)', (dialec
   async function projectToken(project: string): Promise<string> {
     const created = await runCli(['projects', 'create', project, ...dbArgs])
     expect(created.code, created.stderr).toBe(0)
-    const res = await runCli([
-      'tokens',
-      'create',
-      '--project',
-      project,
-      '--scope',
-      'public-api:read',
-      '--scope',
-      'public-api:write',
-      ...dbArgs,
-    ])
-    expect(res.code, res.stderr).toBe(0)
-    return res.stdout.trim()
+    return cluster.cliToken(project, ['public-api:read', 'public-api:write'])
   }
 
   beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    dir = mkdtempSync(path.join(tmpdir(), 'medialib-cli-import-'))
-    dbArgs = ['--data-dir', dir, ...(db.config.databaseUrl ? ['--database', db.config.databaseUrl] : [])]
-    serve = await startServeProcess(dbArgs)
+    cluster = await startServeCluster(dialect)
+    ;({ dataDir: dir, dbArgs } = cluster)
+    serve = cluster.servers[0]!
     token = serve.firstToken!
     client = createApiClient({ server: serve.baseUrl, token })
     input = path.join(dir, 'archive.ndjson')
@@ -98,9 +91,7 @@ describe.each(DIALECTS)('medialib import against a server process (%s)', (dialec
     writeFileSync(input, `${lines.join('\n')}\n`)
   }, 120_000)
   afterAll(async () => {
-    await serve?.stop('SIGKILL')
-    await db?.drop()
-    rmSync(dir, { recursive: true, force: true })
+    await cluster?.close()
   })
 
   it('imports 20,000 lines with 1% bad entries: a report with exactly those failures, exit 1', async () => {

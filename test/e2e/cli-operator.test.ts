@@ -7,7 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { databaseTarget } from '../../src/cli/database-target.js'
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/dialects.js'
 import { imageEntry } from '../helpers/fixtures.js'
-import { CLI, cleanEnv, runCli, startServeProcess, type ServeProcess } from '../helpers/process.js'
+import {
+  CLI,
+  cleanEnv,
+  runCli,
+  startServeCluster,
+  type ServeCluster,
+  type ServeProcess,
+} from '../helpers/process.js'
 
 /**
  * Root passes every permission check: as root, the permission tests run the CLI without the capabilities
@@ -40,6 +47,7 @@ async function runCliUnprivileged(
 const lines = (text: string) => text.split('\n').filter((l) => l !== '')
 
 describe.each(DIALECTS)('admin commands and operator errors (%s)', (dialect) => {
+  let cluster: ServeCluster
   let db: TestDatabase
   let dir: string
   let serve: ServeProcess
@@ -47,24 +55,19 @@ describe.each(DIALECTS)('admin commands and operator errors (%s)', (dialect) => 
   let label: string
 
   beforeAll(async () => {
-    db = await createTestDatabase(dialect)
+    cluster = await startServeCluster(dialect)
+    ;({ db, dbArgs } = cluster)
+    serve = cluster.servers[0]!
     dir = mkdtempSync(path.join(tmpdir(), 'medialib-operator-'))
     chmodSync(dir, 0o755)
-    dbArgs = [
-      '--data-dir',
-      db.dataDir,
-      ...(db.config.databaseUrl ? ['--database', db.config.databaseUrl] : []),
-    ]
     label = databaseTarget(db.config).label
-    serve = await startServeProcess(dbArgs)
   })
   /** `tokens create` of a read-only token of the default project, through the CLI. */
   const readToken = () =>
     runCli(['tokens', 'create', '--project', 'default', '--scope', 'public-api:read', ...dbArgs])
 
   afterAll(async () => {
-    await serve?.stop('SIGKILL')
-    await db.drop()
+    await cluster?.close()
     rmSync(dir, { recursive: true, force: true })
   })
 

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApiClient, type ApiClient } from '../../src/client/api-client.js'
-import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/dialects.js'
-import { runCli, startServeProcess, type ServeProcess } from '../helpers/process.js'
+import { DIALECTS } from '../helpers/dialects.js'
+import { runCli, startServeCluster, type ServeCluster, type ServeProcess } from '../helpers/process.js'
 
 const ENTRIES = 12
 
@@ -39,7 +39,7 @@ function photo(i: number, metadata: Record<string, unknown>): Record<string, unk
 }
 
 describe.each(DIALECTS)('medialib projects update (%s)', (dialect) => {
-  let db: TestDatabase
+  let cluster: ServeCluster
   let dir: string
   let serve: ServeProcess
   let dbArgs: string[]
@@ -51,41 +51,25 @@ describe.each(DIALECTS)('medialib projects update (%s)', (dialect) => {
   }
   const update = (args: string[]) => runCli(['projects', 'update', 'magazine', ...args, ...dbArgs])
   /** `tokens create` of a read and write token of the project, through the CLI. */
-  const writeToken = (project: string) =>
-    runCli([
-      'tokens',
-      'create',
-      '--project',
-      project,
-      '--scope',
-      'public-api:read',
-      '--scope',
-      'public-api:write',
-      ...dbArgs,
-    ])
+  const writeToken = (project: string) => cluster.cliToken(project, ['public-api:read', 'public-api:write'])
   const zebras = async () => (await client.listPage({ q: 'zebra', limit: 100 })).entries.length
 
   beforeAll(async () => {
-    db = await createTestDatabase(dialect)
+    cluster = await startServeCluster(dialect)
+    dbArgs = cluster.dbArgs
+    serve = cluster.servers[0]!
     dir = mkdtempSync(path.join(tmpdir(), 'medialib-update-'))
-    dbArgs = [
-      '--data-dir',
-      db.dataDir,
-      ...(db.config.databaseUrl ? ['--database', db.config.databaseUrl] : []),
-    ]
-    serve = await startServeProcess(dbArgs)
     const v1 = file('v1.json', photoTypes({ captionIndexed: false }))
     expect((await runCli(['projects', 'create', 'magazine', '--media-types', v1, ...dbArgs])).code).toBe(0)
     const token = await writeToken('magazine')
-    client = createApiClient({ server: serve.baseUrl, token: token.stdout.trim(), apiVersion: '2026-07' })
+    client = createApiClient({ server: serve.baseUrl, token, apiVersion: '2026-07' })
     const items = await client.importEntries(
       Array.from({ length: ENTRIES }, (_, i) => photo(i, { title: `Alpha ${i}`, caption: `zebra ${i}` })),
     )
     expect(items.every((item) => item.ok)).toBe(true)
   })
   afterAll(async () => {
-    await serve?.stop('SIGKILL')
-    await db.drop()
+    await cluster?.close()
     rmSync(dir, { recursive: true, force: true })
   })
 
@@ -152,7 +136,7 @@ describe.each(DIALECTS)('medialib projects update (%s)', (dialect) => {
     const token = await writeToken('large')
     const largeClient = createApiClient({
       server: serve.baseUrl,
-      token: token.stdout.trim(),
+      token,
       apiVersion: '2026-07',
     })
     const items = await largeClient.importEntries(

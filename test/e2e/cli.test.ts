@@ -1,30 +1,24 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/dialects.js'
+import { createTestDatabase, DIALECTS } from '../helpers/dialects.js'
 import { imageEntry, SEED_REQUEST } from '../helpers/fixtures.js'
-import { runCli, startServeProcess, type ServeProcess } from '../helpers/process.js'
+import { runCli, startServeCluster, type ServeCluster, type ServeProcess } from '../helpers/process.js'
 import { request } from '../helpers/server.js'
 
 const FIXTURES = path.resolve('test/fixtures/media-types')
 
 describe.each(DIALECTS)('the medialib CLI against a running server process (%s)', (dialect) => {
-  let db: TestDatabase
-  let dataDir: string
+  let cluster: ServeCluster
   let serve: ServeProcess
   let dbArgs: string[]
 
   beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    dataDir = mkdtempSync(path.join(tmpdir(), 'medialib-cli-'))
-    dbArgs = ['--data-dir', dataDir, ...(db.config.databaseUrl ? ['--database', db.config.databaseUrl] : [])]
-    serve = await startServeProcess(dbArgs, { MEDIALIB_LOG_LEVEL: 'info' })
+    cluster = await startServeCluster(dialect, { env: { MEDIALIB_LOG_LEVEL: 'info' } })
+    dbArgs = cluster.dbArgs
+    serve = cluster.servers[0]!
   })
   afterAll(async () => {
-    await serve?.stop('SIGKILL')
-    await db.drop()
-    rmSync(dataDir, { recursive: true, force: true })
+    await cluster?.close()
   })
 
   it('creates the default project and a first token, printed once and never logged', async () => {
@@ -174,7 +168,7 @@ describe.each(DIALECTS)('the medialib CLI against a running server process (%s)'
   it('shuts down gracefully on SIGTERM and keeps the data over a restart, without a new first token', async () => {
     const token = serve.firstToken!
     expect(await serve.stop('SIGTERM')).toBe(0)
-    serve = await startServeProcess(dbArgs)
+    serve = await cluster.serve({})
     expect(serve.firstToken).toBeUndefined()
     const res = await request(serve, 'GET', '/api/v1/mediaLibrary/custom-1', { token })
     expect(res.status).toBe(200)

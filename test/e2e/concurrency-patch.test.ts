@@ -1,10 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/dialects.js'
+import { DIALECTS } from '../helpers/dialects.js'
 import { imageEntry } from '../helpers/fixtures.js'
-import { runCli, startServeProcess, type ServeProcess } from '../helpers/process.js'
+import { startServeCluster, type ServeCluster, type ServeProcess } from '../helpers/process.js'
 import { request } from '../helpers/server.js'
 
 const CLIENTS = 8
@@ -14,32 +11,14 @@ const ENTRIES = 4
 type Accepted = { entry: string; base: number; caption: string }
 
 describe.each(DIALECTS)('concurrent PATCH with version over two server processes (%s)', (dialect) => {
-  let db: TestDatabase
-  let dataDir: string
+  let cluster: ServeCluster
   let servers: ServeProcess[] = []
   let token: string
 
   beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    dataDir = mkdtempSync(path.join(tmpdir(), 'medialib-patch-'))
-    const args = [
-      '--data-dir',
-      dataDir,
-      ...(db.config.databaseUrl ? ['--database', db.config.databaseUrl] : []),
-    ]
-    servers = await Promise.all([startServeProcess(args), startServeProcess(args)])
-    const created = await runCli([
-      'tokens',
-      'create',
-      '--project',
-      'default',
-      '--scope',
-      'public-api:read',
-      '--scope',
-      'public-api:write',
-      ...args,
-    ])
-    token = created.stdout.trim()
+    cluster = await startServeCluster(dialect, { processes: 2 })
+    servers = cluster.servers
+    token = await cluster.cliToken('default', ['public-api:read', 'public-api:write'])
     const res = await request(servers[0]!, 'POST', '/api/v1/import/mediaLibrary', {
       token,
       body: {
@@ -49,9 +28,7 @@ describe.each(DIALECTS)('concurrent PATCH with version over two server processes
     expect(res.status).toBe(200)
   })
   afterAll(async () => {
-    await Promise.all(servers.map((s) => s.stop('SIGKILL')))
-    await db.drop()
-    rmSync(dataDir, { recursive: true, force: true })
+    await cluster?.close()
   })
 
   it('never loses an accepted update: each accepted PATCH had its own base version, the last one wins', async () => {

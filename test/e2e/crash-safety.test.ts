@@ -1,37 +1,34 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import path from 'node:path'
 import SQLite from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase, SQLITE_FILE_NAME } from '../../src/db/database.js'
-import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/dialects.js'
+import { DIALECTS, type TestDatabase } from '../helpers/dialects.js'
 import { imageEntry } from '../helpers/fixtures.js'
-import { startServeProcess, type ServeProcess } from '../helpers/process.js'
+import { startServeCluster, type ServeCluster, type ServeProcess } from '../helpers/process.js'
+import { rate, runsFrom, scaledTimeout } from '../helpers/long-runs.js'
 import { request } from '../helpers/server.js'
 
-/** CI runs a short loop; MEDIALIB_CRASH_LOOPS=20 locally for a longer one. */
-const LOOPS = Number(process.env.MEDIALIB_CRASH_LOOPS ?? 3)
+/** CI runs a short loop; MEDIALIB_CRASH_LOOPS=20 locally for a longer one (npm run test:long). */
+const LOOPS = runsFrom('MEDIALIB_CRASH_LOOPS', 3)
 const CLIENTS = 4
 const BATCH = 25
 
 type Record_ = Record<string, unknown> & { id: string }
 
 describe.each(DIALECTS)('crash safety: SIGKILL during continuous imports (%s)', (dialect) => {
+  let cluster: ServeCluster
   let db: TestDatabase
   let dataDir: string
-  let args: string[]
   let token: string
   const submitted = new Set<string>()
   const acked = new Map<string, Record_>()
 
   beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    dataDir = mkdtempSync(path.join(tmpdir(), 'medialib-crash-'))
-    args = ['--data-dir', dataDir, ...(db.config.databaseUrl ? ['--database', db.config.databaseUrl] : [])]
+    cluster = await startServeCluster(dialect, { processes: 0 })
+    ;({ db, dataDir } = cluster)
   })
   afterAll(async () => {
-    await db.drop()
-    rmSync(dataDir, { recursive: true, force: true })
+    await cluster?.close()
   })
 
   async function importUntilKilled(serve: ServeProcess, loop: number): Promise<number> {
@@ -88,47 +85,52 @@ describe.each(DIALECTS)('crash safety: SIGKILL during continuous imports (%s)', 
     }
   }
 
-  it(`keeps every acknowledged entry over ${LOOPS} kills`, async () => {
-    let serve = await startServeProcess(args)
-    token = serve.firstToken!
-    expect(token).toBeDefined()
-    let totalRequests = 0
-    for (let loop = 0; loop < LOOPS; loop++) {
-      const killAfter = 300 + Math.random() * 900
-      const killer = new Promise<void>((resolve) =>
-        setTimeout(() => {
-          serve.child.kill('SIGKILL')
-          resolve()
-        }, killAfter),
-      )
-      totalRequests += await importUntilKilled(serve, loop)
-      await killer
-      await serve.stop('SIGKILL')
-      if (dialect === 'sqlite') {
-        const file = new SQLite(path.join(dataDir, SQLITE_FILE_NAME))
-        try {
-          expect(file.pragma('integrity_check', { simple: true })).toBe('ok')
-          // The full-text index (filled per batch in the import's transaction) agrees with the table:
-          // FTS5 throws SQLITE_CORRUPT_VTAB when a row or token differs.
-          file
-            .prepare(`INSERT INTO media_entries_fts(media_entries_fts, rank) VALUES ('integrity-check', 1)`)
-            .run()
-          const rows = file.prepare('SELECT count(*) AS n FROM media_entries').get() as { n: number }
-          const indexed = file
-            .prepare(`SELECT count(*) AS n FROM media_entries_fts WHERE media_entries_fts MATCH '"photo"*'`)
-            .get() as { n: number }
-          expect(indexed.n).toBe(rows.n)
-        } finally {
-          file.close()
+  it(
+    `keeps every acknowledged entry over ${LOOPS} kills`,
+    async () => {
+      const startedAt = performance.now()
+      let serve = await cluster.serve()
+      token = serve.firstToken!
+      expect(token).toBeDefined()
+      let totalRequests = 0
+      for (let loop = 0; loop < LOOPS; loop++) {
+        const killAfter = 300 + Math.random() * 900
+        const killer = new Promise<void>((resolve) =>
+          setTimeout(() => {
+            serve.child.kill('SIGKILL')
+            resolve()
+          }, killAfter),
+        )
+        totalRequests += await importUntilKilled(serve, loop)
+        await killer
+        await serve.stop('SIGKILL')
+        if (dialect === 'sqlite') {
+          const file = new SQLite(path.join(dataDir, SQLITE_FILE_NAME))
+          try {
+            expect(file.pragma('integrity_check', { simple: true })).toBe('ok')
+            // The full-text index (filled per batch in the import's transaction) agrees with the table:
+            // FTS5 throws SQLITE_CORRUPT_VTAB when a row or token differs.
+            file
+              .prepare(`INSERT INTO media_entries_fts(media_entries_fts, rank) VALUES ('integrity-check', 1)`)
+              .run()
+            const rows = file.prepare('SELECT count(*) AS n FROM media_entries').get() as { n: number }
+            const indexed = file
+              .prepare(`SELECT count(*) AS n FROM media_entries_fts WHERE media_entries_fts MATCH '"photo"*'`)
+              .get() as { n: number }
+            expect(indexed.n).toBe(rows.n)
+          } finally {
+            file.close()
+          }
         }
+        serve = await cluster.serve()
+        await verify(serve)
       }
-      serve = await startServeProcess(args)
-      await verify(serve)
-    }
-    await serve.stop('SIGTERM')
-    console.log(
-      `[${dialect}] ${LOOPS} SIGKILLs survived; ${totalRequests} import requests, ${acked.size} acknowledged entries, all present and identical`,
-    )
-    expect(acked.size).toBeGreaterThan(0)
-  })
+      await serve.stop('SIGTERM')
+      console.log(
+        `[${dialect}] ${LOOPS} SIGKILLs survived (${rate(LOOPS, startedAt)}); ${totalRequests} import requests, ${acked.size} acknowledged entries, all present and identical`,
+      )
+      expect(acked.size).toBeGreaterThan(0)
+    },
+    scaledTimeout(LOOPS, 40_000),
+  )
 })

@@ -2,9 +2,11 @@ import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { DIALECTS } from '../helpers/dialects.js'
 import { imageEntry } from '../helpers/fixtures.js'
+import { rate, runsFrom, scaledTimeout } from '../helpers/long-runs.js'
 import { request, useTestServer, type TestServer } from '../helpers/server.js'
 
-const RUNS = Number(process.env.MEDIALIB_FUZZ_RUNS ?? 300)
+/** Bodies (and queries) per dialect; MEDIALIB_FUZZ_RUNS raises it locally (npm run test:long). */
+const RUNS = runsFrom('MEDIALIB_FUZZ_RUNS', 300)
 
 const weird = fc.oneof(
   fc.string({ maxLength: 30 }),
@@ -113,35 +115,41 @@ describe.each(DIALECTS)('fuzzed PATCH bodies and list queries (%s)', (dialect) =
     expect(res.status).toBe(200)
   })
 
-  it('PATCH: never 5xx; a refused PATCH changes nothing; an accepted one bumps the version once', async () => {
-    await fc.assert(
-      fc.asyncProperty(patchBody, fc.constantFrom('v1', '2025-11', '2026-07'), async (body, version) => {
-        const before = (
-          await request(server, 'GET', '/api/v1/mediaLibrary/fuzz-target', { token: server.token })
-        ).body as {
-          version: number
-        }
-        const res = await request(server, 'PATCH', `/api/${version}/mediaLibrary/fuzz-target`, {
-          token: server.token,
-          body,
-        })
-        expect(res.status).toBeLessThan(500)
-        const after = (
-          await request(server, 'GET', '/api/v1/mediaLibrary/fuzz-target', { token: server.token })
-        ).body as {
-          version: number
-        }
-        if (res.status === 200) {
-          expect(res.body).toEqual({ status: 200 })
-          expect(after.version).toBe(before.version + 1)
-        } else {
-          expect(isEnvelope(res.body, res.status)).toBe(true)
-          expect(after).toEqual(before)
-        }
-      }),
-      { numRuns: RUNS },
-    )
-  })
+  it(
+    'PATCH: never 5xx; a refused PATCH changes nothing; an accepted one bumps the version once',
+    async () => {
+      const startedAt = performance.now()
+      await fc.assert(
+        fc.asyncProperty(patchBody, fc.constantFrom('v1', '2025-11', '2026-07'), async (body, version) => {
+          const before = (
+            await request(server, 'GET', '/api/v1/mediaLibrary/fuzz-target', { token: server.token })
+          ).body as {
+            version: number
+          }
+          const res = await request(server, 'PATCH', `/api/${version}/mediaLibrary/fuzz-target`, {
+            token: server.token,
+            body,
+          })
+          expect(res.status).toBeLessThan(500)
+          const after = (
+            await request(server, 'GET', '/api/v1/mediaLibrary/fuzz-target', { token: server.token })
+          ).body as {
+            version: number
+          }
+          if (res.status === 200) {
+            expect(res.body).toEqual({ status: 200 })
+            expect(after.version).toBe(before.version + 1)
+          } else {
+            expect(isEnvelope(res.body, res.status)).toBe(true)
+            expect(after).toEqual(before)
+          }
+        }),
+        { numRuns: RUNS },
+      )
+      console.log(`[${dialect}] ${RUNS} fuzzed PATCH bodies (${rate(RUNS, startedAt)}), no 5xx`)
+    },
+    scaledTimeout(RUNS, 200),
+  )
 
   it('PATCH: a value nested 20,000 levels deep is refused with 400, not a stack overflow', async () => {
     const deep = '['.repeat(20_000) + ']'.repeat(20_000)
@@ -154,22 +162,28 @@ describe.each(DIALECTS)('fuzzed PATCH bodies and list queries (%s)', (dialect) =
     expect(isEnvelope(res.body, 400)).toBe(true)
   })
 
-  it('list: never 5xx, always the wrapper with an array or the error envelope', async () => {
-    await fc.assert(
-      fc.asyncProperty(query, fc.constantFrom('v1', '2026-07'), async (params, version) => {
-        const qs = new URLSearchParams(params).toString()
-        const res = await request(server, 'GET', `/api/${version}/mediaLibrary?${qs}`, {
-          token: server.token,
-        })
-        expect(res.status).toBeLessThan(500)
-        if (res.status === 200) {
-          const key = version === 'v1' ? 'mediaLibraryEntries' : 'results'
-          expect(Array.isArray((res.body as Record<string, unknown>)[key])).toBe(true)
-        } else {
-          expect(isEnvelope(res.body, res.status)).toBe(true)
-        }
-      }),
-      { numRuns: RUNS },
-    )
-  })
+  it(
+    'list: never 5xx, always the wrapper with an array or the error envelope',
+    async () => {
+      const startedAt = performance.now()
+      await fc.assert(
+        fc.asyncProperty(query, fc.constantFrom('v1', '2026-07'), async (params, version) => {
+          const qs = new URLSearchParams(params).toString()
+          const res = await request(server, 'GET', `/api/${version}/mediaLibrary?${qs}`, {
+            token: server.token,
+          })
+          expect(res.status).toBeLessThan(500)
+          if (res.status === 200) {
+            const key = version === 'v1' ? 'mediaLibraryEntries' : 'results'
+            expect(Array.isArray((res.body as Record<string, unknown>)[key])).toBe(true)
+          } else {
+            expect(isEnvelope(res.body, res.status)).toBe(true)
+          }
+        }),
+        { numRuns: RUNS },
+      )
+      console.log(`[${dialect}] ${RUNS} fuzzed list queries (${rate(RUNS, startedAt)}), no 5xx`)
+    },
+    scaledTimeout(RUNS, 100),
+  )
 })

@@ -32,7 +32,7 @@ describe.each(DIALECTS)('a client generated from the OpenAPI document (%s)', (di
   beforeAll(async () => {
     media = await startMediaServer()
     media.routes.set('/img/harbour.png', { body: await makeImage('png', 48, 36), type: 'image/png' })
-    server = await startTestServer(dialect, urlImportConfig())
+    server = await startTestServer(dialect, urlImportConfig(), { listen: true })
     worker = server.deps.createWorker({ logger: { info: () => undefined, error: () => undefined } })
     worker.start()
   })

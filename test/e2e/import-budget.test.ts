@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/dialects.js'
-import { startServeProcess, type ServeProcess } from '../helpers/process.js'
+import { DIALECTS } from '../helpers/dialects.js'
+import { startServeCluster, type ServeCluster, type ServeProcess } from '../helpers/process.js'
 
 const MiB = 1024 * 1024
 
@@ -33,18 +33,17 @@ function importBody(client: number, entries: number, bytes: number): string {
  * process; the peak RSS and the slowest health check are printed.
  */
 describe.each(DIALECTS)('import body bytes in flight are bounded server-wide (%s)', (dialect) => {
-  let db: TestDatabase
+  let cluster: ServeCluster
   let serve: ServeProcess
 
   beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    const args = ['--data-dir', db.dataDir]
-    if (db.config.databaseUrl) args.push('--database', db.config.databaseUrl)
-    serve = await startServeProcess(args, { MEDIALIB_LOG_LEVEL: 'info', MEDIALIB_IMPORT_WAIT_MS: '500' })
+    cluster = await startServeCluster(dialect, {
+      env: { MEDIALIB_LOG_LEVEL: 'info', MEDIALIB_IMPORT_WAIT_MS: '500' },
+    })
+    serve = cluster.servers[0]!
   })
   afterAll(async () => {
-    await serve?.stop('SIGKILL')
-    await db?.drop()
+    await cluster?.close()
   })
 
   it('lets one 64 MiB body in at a time; the others get 503 + Retry-After at once', async () => {

@@ -6,7 +6,11 @@ import { imageEntry } from '../helpers/fixtures.js'
 import { request, useTestServer, type TestServer } from '../helpers/server.js'
 
 describe.each(DIALECTS)('limits (%s)', (dialect) => {
-  const use = useTestServer(dialect, { bodyBytes: 64 * 1024, idsPerRequest: 50, requestTimeoutMs: 1_500 })
+  const use = useTestServer(
+    dialect,
+    { bodyBytes: 64 * 1024, idsPerRequest: 50, requestTimeoutMs: 1_500 },
+    { listen: true },
+  )
   let server: TestServer
   beforeAll(() => {
     server = use()
@@ -97,7 +101,7 @@ describe.each(DIALECTS)('limits (%s)', (dialect) => {
 })
 
 describe.each(DIALECTS)('rate limiting per token (%s)', (dialect) => {
-  const use = useTestServer(dialect, { rateLimitPerMinute: 5 })
+  const use = useTestServer(dialect, { rateLimitPerMinute: 5 }, { listen: true })
   let server: TestServer
   beforeAll(() => {
     server = use()

@@ -35,7 +35,7 @@ type Listed = { mediaLibraryEntries: { id: string }[]; cursor?: string | null }
 const ids = (body: unknown) => (body as Listed).mediaLibraryEntries.map((e) => e.id)
 
 describe.each(DIALECTS)('@livingdocs/node-sdk getMedia against medialib (%s)', (dialect) => {
-  const server = useTestServer(dialect)
+  const server = useTestServer(dialect, {}, { listen: true })
   const client = () => new Client({ url: server().baseUrl, accessToken: server().token })
 
   it('imports the entries the SDK reads', async () => {

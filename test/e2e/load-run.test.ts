@@ -4,39 +4,27 @@
  * `medialib serve` process. Asserts correctness only — no errors, no 5xx, every kind served, every entry
  * whose import was ok readable afterwards — never speed or memory.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { countReadable, formatMix, KINDS, preload, runMix, type Target } from '../../bench/load-workload.js'
-import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/dialects.js'
-import { startServeProcess, type ServeProcess } from '../helpers/process.js'
+import { DIALECTS } from '../helpers/dialects.js'
+import { startServeCluster, type ServeCluster, type ServeProcess } from '../helpers/process.js'
 
 const PRELOAD = 2_000
 const DURATION_MS = 8_000
 const CONNECTIONS = 4
 
 describe.each(DIALECTS)('load run (%s)', (dialect) => {
-  let db: TestDatabase
-  let dir: string
+  let cluster: ServeCluster
   let serve: ServeProcess
   let target: Target
 
   beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    dir = mkdtempSync(path.join(tmpdir(), 'medialib-load-run-'))
-    const dbArgs = [
-      '--data-dir',
-      dir,
-      ...(db.config.databaseUrl ? ['--database', db.config.databaseUrl] : []),
-    ]
-    serve = await startServeProcess(dbArgs)
+    cluster = await startServeCluster(dialect)
+    serve = cluster.servers[0]!
     target = { baseUrl: serve.baseUrl, token: serve.firstToken! }
   }, 60_000)
   afterAll(async () => {
-    await serve?.stop('SIGKILL')
-    await db?.drop()
-    rmSync(dir, { recursive: true, force: true })
+    await cluster?.close()
   }, 60_000)
 
   it('serves 8 s of mixed reads, imports and searches without an error, and keeps every import', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/dialects.js'
-import { startServeProcess, type ServeProcess } from '../helpers/process.js'
+import { DIALECTS } from '../helpers/dialects.js'
+import { startServeCluster, type ServeCluster, type ServeProcess } from '../helpers/process.js'
 
 /**
  * Issue 13, finding 12: a token sent as `?access_token=` was refused, but written in full to the request log.
@@ -8,18 +8,15 @@ import { startServeProcess, type ServeProcess } from '../helpers/process.js'
  * every log line it printed.
  */
 describe.each(DIALECTS)('the server log carries no credentials (%s)', (dialect) => {
-  let db: TestDatabase
+  let cluster: ServeCluster
   let serve: ServeProcess
 
   beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    const args = ['--data-dir', db.dataDir]
-    if (db.config.databaseUrl) args.push('--database', db.config.databaseUrl)
-    serve = await startServeProcess(args, { MEDIALIB_LOG_LEVEL: 'info' })
+    cluster = await startServeCluster(dialect, { env: { MEDIALIB_LOG_LEVEL: 'info' } })
+    serve = cluster.servers[0]!
   })
   afterAll(async () => {
-    await serve?.stop('SIGKILL')
-    await db?.drop()
+    await cluster?.close()
   })
 
   it('redacts access_token parameters, Authorization and Cookie values in every line', async () => {

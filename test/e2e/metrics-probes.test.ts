@@ -33,7 +33,7 @@ describe.each(DIALECTS.flatMap((d) => STORAGES.map((s) => [d, s] as const)))(
     let worker: Worker
     let s3: Awaited<ReturnType<typeof startS3>> | undefined
     const scrape = async (token: string | null = METRICS_TOKEN) => {
-      const res = await fetch(`${server.baseUrl}/metrics`, {
+      const res = await server.fetch(`/metrics`, {
         headers: token !== null ? { authorization: `Bearer ${token}` } : {},
       })
       return { status: res.status, type: res.headers.get('content-type'), text: await res.text() }

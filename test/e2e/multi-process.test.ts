@@ -1,11 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase } from '../../src/db/database.js'
-import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/dialects.js'
+import { DIALECTS, type TestDatabase } from '../helpers/dialects.js'
 import { imageEntry } from '../helpers/fixtures.js'
-import { runCli, startServeProcess, type ServeProcess } from '../helpers/process.js'
+import { startServeCluster, type ServeCluster, type ServeProcess } from '../helpers/process.js'
 import { request } from '../helpers/server.js'
 
 type Result = {
@@ -21,37 +18,20 @@ const BATCHES = 5
 const KEYS = 60
 
 describe.each(DIALECTS)('two server processes on one database, 8 concurrent clients (%s)', (dialect) => {
+  let cluster: ServeCluster
   let db: TestDatabase
   let dataDir: string
   let servers: ServeProcess[] = []
   let token: string
 
   beforeAll(async () => {
-    db = await createTestDatabase(dialect)
-    dataDir = mkdtempSync(path.join(tmpdir(), 'medialib-mp-'))
-    const args = [
-      '--data-dir',
-      dataDir,
-      ...(db.config.databaseUrl ? ['--database', db.config.databaseUrl] : []),
-    ]
     // Both start at once: migrations and the default project must happen exactly once.
-    servers = await Promise.all([startServeProcess(args), startServeProcess(args)])
-    const created = await runCli([
-      'tokens',
-      'create',
-      '--project',
-      'default',
-      '--scope',
-      'public-api:write',
-      ...args,
-    ])
-    expect(created.code).toBe(0)
-    token = created.stdout.trim()
+    cluster = await startServeCluster(dialect, { processes: 2 })
+    ;({ db, dataDir, servers } = cluster)
+    token = await cluster.cliToken('default', ['public-api:write'])
   })
   afterAll(async () => {
-    await Promise.all(servers.map((s) => s.stop('SIGKILL')))
-    await db.drop()
-    rmSync(dataDir, { recursive: true, force: true })
+    await cluster?.close()
   })
 
   it('keeps exactly one winner per id and per externalId, with no 5xx', async () => {

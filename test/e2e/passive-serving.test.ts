@@ -51,7 +51,7 @@ describe.each(DIALECTS)('stored files are passive (%s)', (dialect) => {
     const put = (key: string, body: Buffer, contentType: string) =>
       server.deps.blobs.files('default').put(key, Readable.from([body]), { contentType })
     const serve = (key: string, headers: Record<string, string> = {}) =>
-      fetch(`${server.baseUrl}/api/v1/mediaLibrary/serve-image/${key}`, {
+      server.fetch(`/api/v1/mediaLibrary/serve-image/${key}`, {
         headers: { authorization: `Bearer ${server.token}`, ...headers },
       })
     const importEntries = async (entries: unknown[]) => {
@@ -218,7 +218,7 @@ describe.each(DIALECTS)('stored files are passive (%s)', (dialect) => {
 
     it('gives API tokens no thumbnail of a revoked entry; the UI session still sees it', async () => {
       const thumb = (headers: Record<string, string>) =>
-        fetch(`${server.baseUrl}/api/v1/mediaLibrary/png/thumbnail?w=160`, {
+        server.fetch(`/api/v1/mediaLibrary/png/thumbnail?w=160`, {
           headers: { accept: 'image/webp', ...headers },
         })
       const bearer = { authorization: `Bearer ${server.token}` }
@@ -231,7 +231,7 @@ describe.each(DIALECTS)('stored files are passive (%s)', (dialect) => {
         patches: [{ operation: 'revokeAsset', note: 'rights expired' }],
       })
       for (const w of [160, 320, 1280]) {
-        const res = await fetch(`${server.baseUrl}/api/v1/mediaLibrary/png/thumbnail?w=${w}`, {
+        const res = await server.fetch(`/api/v1/mediaLibrary/png/thumbnail?w=${w}`, {
           headers: bearer,
         })
         expect(res.status, `w=${w}`).toBe(403)
@@ -245,7 +245,7 @@ describe.each(DIALECTS)('stored files are passive (%s)', (dialect) => {
       expect((await thumb({ authorization: server.token })).status).toBe(403)
       expect((await serve('files/p.png')).status).toBe(403)
 
-      const login = await fetch(`${server.baseUrl}/ui/login`, {
+      const login = await server.fetch(`/ui/login`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-medialib-ui': '1' },
         body: JSON.stringify({ token: server.token }),

@@ -56,7 +56,7 @@ describe.each(CASES)('storage namespaces and keys (%s, %s storage)', (dialect, s
   const api = (project: string, method: string, url: string, body?: unknown) =>
     request(server, method, url, { token: tokens[project], ...(body === undefined ? {} : { body }) })
   const raw = (project: string, url: string) =>
-    fetch(`${server.baseUrl}${url}`, { headers: { authorization: `Bearer ${tokens[project]}` } })
+    server.fetch(`${url}`, { headers: { authorization: `Bearer ${tokens[project]}` } })
   const assetOf = (key: string, bytes = png) => ({
     key,
     // Not built from the key: the reference's URL pattern refuses quotes, which keys may hold.
@@ -245,10 +245,10 @@ describe.each(DIALECTS)('a project with its own bucket (%s, s3 storage)', (diale
   it("stores and serves alpha's files in alpha's bucket only; beta naming the key gets nothing", async () => {
     const auth = (project: string) => ({ authorization: `Bearer ${tokens[project]}` })
     const { id: mediaId, key } = await importOneByUrl(server, tokens.alpha!, media.url('/own.png'))
-    expect((await fetch(`${server.baseUrl}${servePath(key)}`, { headers: auth('alpha') })).status).toBe(200)
+    expect((await server.fetch(`${servePath(key)}`, { headers: auth('alpha') })).status).toBe(200)
     expect(
       (
-        await fetch(`${server.baseUrl}/api/v1/mediaLibrary/${mediaId}/thumbnail?w=160`, {
+        await server.fetch(`/api/v1/mediaLibrary/${mediaId}/thumbnail?w=160`, {
           headers: auth('alpha'),
         })
       ).status,
@@ -288,6 +288,6 @@ describe.each(DIALECTS)('a project with its own bucket (%s, s3 storage)', (diale
       },
     })
     expect(stolen.body).toMatchObject({ mediaLibraryEntries: [{ ok: true }] })
-    expect((await fetch(`${server.baseUrl}${servePath(key)}`, { headers: auth('beta') })).status).toBe(404)
+    expect((await server.fetch(`${servePath(key)}`, { headers: auth('beta') })).status).toBe(404)
   })
 })

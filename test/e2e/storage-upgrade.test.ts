@@ -21,6 +21,7 @@ import { createS3BlobStore } from '../../src/storage/s3-blob-store.js'
 import { upgradeToProjectNamespaces } from '../../src/storage/namespace-upgrade.js'
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/dialects.js'
 import { makeImage } from '../helpers/media-server.js'
+import { injectFetch, type TestFetch } from '../helpers/inject.js'
 import { startS3 } from '../helpers/s3.js'
 
 const STORES = ['disk', 's3'] as const
@@ -86,13 +87,13 @@ describe.each(CASES)('upgrade to per-project storage namespaces (%s, %s storage)
   let pngB: Buffer
   let deps: Deps | undefined
   let app: FastifyInstance | undefined
-  let baseUrl = ''
+  let send: TestFetch | undefined
   const tokens: Record<string, string> = {}
 
   const start = async () => {
     deps = await createDeps(db.config, quiet)
     app = await buildApp(deps)
-    baseUrl = await app.listen({ host: '127.0.0.1', port: 0 })
+    send = injectFetch(app)
     for (const project of ['alpha', 'beta']) {
       tokens[project] = (await deps.tokens.create({ project, scopes: ['public-api:read'] })).token
     }
@@ -102,7 +103,7 @@ describe.each(CASES)('upgrade to per-project storage namespaces (%s, %s storage)
     await deps?.close()
   }
   const get = (project: string, url: string) =>
-    fetch(`${baseUrl}${url}`, { headers: { authorization: `Bearer ${tokens[project]}` } })
+    send!(url, { headers: { authorization: `Bearer ${tokens[project]}` } })
 
   beforeAll(async () => {
     const overrides: Partial<Config> = {}

@@ -47,7 +47,7 @@ describe.each(DIALECTS)('thumbnails are bounded in time and shared fairly (%s)',
     let server: TestServer
     let otherToken: string
     const thumb = (id: string, w: number, token = server.token) =>
-      fetch(`${server.baseUrl}/api/v1/mediaLibrary/${id}/thumbnail?w=${w}`, {
+      server.fetch(`/api/v1/mediaLibrary/${id}/thumbnail?w=${w}`, {
         headers: { authorization: `Bearer ${token}`, accept: 'image/webp' },
       })
     const timed = async (id: string, w: number, token?: string) => {

@@ -27,7 +27,7 @@ describe.each(DIALECTS)('GET /api/:apiVersion/mediaLibrary/serve-image/{key} (%s
     media.routes.set('/p.png', { body: png, type: 'image/png' })
     media.routes.set('/s.svg', { body: SVG, type: 'image/svg+xml' })
     media.routes.set('/r.png', { body: await makeImage('png', 5, 5, [0, 0, 0]), type: 'image/png' })
-    const res = await fetch(`${server.baseUrl}/api/v1/import/images`, {
+    const res = await server.fetch(`/api/v1/import/images`, {
       method: 'POST',
       headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
       body: JSON.stringify({
@@ -57,7 +57,7 @@ describe.each(DIALECTS)('GET /api/:apiVersion/mediaLibrary/serve-image/{key} (%s
     token: string | undefined = server.token,
     version = 'v1',
   ) =>
-    fetch(`${server.baseUrl}/api/${version}/mediaLibrary/serve-image/${key}`, {
+    server.fetch(`/api/${version}/mediaLibrary/serve-image/${key}`, {
       headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
     })
 

@@ -230,9 +230,12 @@ export function installResponseCheck(app: FastifyInstance): { stats: CheckStats;
   }
 }
 
-/** A client-side checker for servers in other processes: fetches their /api/openapi.json once. */
-export async function documentCheckerOf(baseUrl: string): Promise<DocumentChecker> {
-  const res = await fetch(`${baseUrl}/api/openapi.json`)
+/**
+ * A client-side checker for servers in other processes: fetches their /api/openapi.json once (with `send`,
+ * a fetch that takes a path).
+ */
+export async function documentCheckerOf(send: (path: string) => Promise<Response>): Promise<DocumentChecker> {
+  const res = await send('/api/openapi.json')
   if (res.status !== 200) throw new Error(`/api/openapi.json answered ${res.status}`)
   return new DocumentChecker((await res.json()) as Json)
 }

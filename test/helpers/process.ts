@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import path from 'node:path'
+import { createTestDatabase, type DialectName, type TestDatabase } from './dialects.js'
 
 export const CLI = path.resolve('dist/src/cli/main.js')
 
@@ -88,4 +89,80 @@ export async function runCli(
   // 'close', not 'exit': the exit can come before the last of stdout has been read.
   const [code] = await once(child, 'close')
   return { code: code as number | null, stdout, stderr }
+}
+
+/** `--data-dir DIR [--database URL]`: where a CLI command (or `serve`) finds a test database. */
+export function databaseArgs(db: TestDatabase, dataDir = db.dataDir): string[] {
+  return ['--data-dir', dataDir, ...(db.config.databaseUrl ? ['--database', db.config.databaseUrl] : [])]
+}
+
+/** Makes a token with the CLI (`medialib tokens create`), as an operator would; fails loudly when it cannot. */
+export async function cliToken(dbArgs: string[], project: string, scopes: string[]): Promise<string> {
+  const res = await runCli([
+    'tokens',
+    'create',
+    '--project',
+    project,
+    ...scopes.flatMap((scope) => ['--scope', scope]),
+    ...dbArgs,
+  ])
+  if (res.code !== 0) throw new Error(`tokens create exited with ${res.code}:\n${res.stderr}`)
+  return res.stdout.trim()
+}
+
+/** `medialib serve` processes over one fresh test database (process tests: CLI, crashes, several servers). */
+export interface ServeCluster {
+  db: TestDatabase
+  /** The data directory every process shares (the test database's own temporary directory). */
+  dataDir: string
+  /** `--data-dir DIR [--database URL]`, for CLI commands on the same database. */
+  dbArgs: string[]
+  /** The processes started at once (`processes`), in order. */
+  servers: ServeProcess[]
+  /** Starts one more serve process on the same database (stopped by `close()` too). */
+  serve(env?: Record<string, string>): Promise<ServeProcess>
+  /** A token made with the CLI on this database. */
+  cliToken(project: string, scopes: string[]): Promise<string>
+  /** SIGKILLs every process still running, drops the database and removes the data directory. */
+  close(): Promise<void>
+}
+
+/**
+ * Creates a test database and starts `processes` serve processes on it at once (so that they race for the
+ * migrations and the default project, as a deployment's do), each with `env`.
+ */
+export async function startServeCluster(
+  dialect: DialectName,
+  options: { processes?: number; env?: Record<string, string> } = {},
+): Promise<ServeCluster> {
+  const db = await createTestDatabase(dialect)
+  const dbArgs = databaseArgs(db)
+  const started: ServeProcess[] = []
+  const serve = async (env = options.env ?? {}) => {
+    const child = await startServeProcess(dbArgs, env)
+    started.push(child)
+    return child
+  }
+  const close = async () => {
+    await Promise.all(started.map((p) => p.stop('SIGKILL')))
+    await db.drop()
+  }
+  const starting = await Promise.allSettled(Array.from({ length: options.processes ?? 1 }, () => serve()))
+  const servers: ServeProcess[] = []
+  for (const result of starting) {
+    if (result.status === 'rejected') {
+      await close()
+      throw result.reason
+    }
+    servers.push(result.value)
+  }
+  return {
+    db,
+    dataDir: db.dataDir,
+    dbArgs,
+    servers,
+    serve,
+    cliToken: (project, scopes) => cliToken(dbArgs, project, scopes),
+    close,
+  }
 }

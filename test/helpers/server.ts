@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.js'
+import { injectFetch, type TestFetch } from './inject.js'
 import { afterAll, beforeAll } from 'vitest'
 import { DEFAULT_CONFIG, type Config } from '../../src/config.js'
 import { createDeps, type Deps } from '../../src/deps.js'
@@ -16,9 +17,19 @@ import {
 
 const quiet = { warn: () => undefined }
 
-/** A real server on 127.0.0.1 (random port) over a fresh database, and helpers to talk to it. */
+export { injectFetch, type TestFetch } from './inject.js'
+
+/**
+ * The app over a fresh database, and helpers to talk to it. By default it does not listen: `fetch` and
+ * `request` reach it through `app.inject()` (no port, no socket). With `{ listen: true }` it is a real server
+ * on 127.0.0.1 (random port) at `baseUrl`, for tests whose point is a socket or another client (limits,
+ * browsers, SDKs, child processes).
+ */
 export interface TestServer {
+  /** Only for a listening server (`{ listen: true }`); throws otherwise. */
   baseUrl: string
+  /** `fetch` for this server, with a path (`/api/v1/…`): through inject, or real HTTP when it listens. */
+  fetch: TestFetch
   deps: Deps
   app: FastifyInstance
   db: TestDatabase
@@ -53,22 +64,46 @@ export async function openTestDeps(
   }
 }
 
+export interface TestServerOptions {
+  /** Listen on a real port of 127.0.0.1 instead of answering through `app.inject()`. */
+  listen?: boolean
+}
+
 export async function startTestServer(
   dialect: DialectName,
   overrides: Partial<Config> = {},
+  options: TestServerOptions = {},
 ): Promise<TestServer> {
   const db = await createTestDatabase(dialect, overrides)
   const server = {} as TestServer
+  let address: string | undefined
   const start = async () => {
     const deps = await createDeps(db.config, quiet)
     await deps.projects.ensure(DEFAULT_PROJECT)
     const app = await buildApp(deps)
     const check = installResponseCheck(app)
-    const address = await app.listen({ host: '127.0.0.1', port: 0 })
-    Object.assign(server, { deps, app, baseUrl: address, responseCheck: check })
+    if (options.listen) address = await app.listen({ host: '127.0.0.1', port: 0 })
+    else await app.ready()
+    Object.assign(server, { deps, app, responseCheck: check })
   }
   await start()
+  Object.defineProperty(server, 'baseUrl', {
+    get() {
+      if (address === undefined) {
+        throw new Error(
+          'this test server does not listen: use server.fetch, or start it with { listen: true }',
+        )
+      }
+      return address
+    },
+  })
+  // The current app (a restart builds a new one) through inject, or the listening server by HTTP.
+  const fetchOf = (): TestFetch =>
+    address === undefined
+      ? injectFetch(server.app)
+      : (input, init) => fetch(new URL(String(input), address), init)
   Object.assign(server, {
+    fetch: ((input, init) => fetchOf()(input, init)) satisfies TestFetch,
     db,
     async createToken(project: string, scopes: string[]) {
       if (!(await server.deps.projects.get(project))) await server.deps.projects.create(project)
@@ -101,23 +136,30 @@ export interface JsonResponse {
   headers: Headers
 }
 
-const checkers = new Map<string, Promise<DocumentChecker | undefined>>()
+const checkers = new Map<string | TestFetch, Promise<DocumentChecker | undefined>>()
 const clientStats: CheckStats = { checked: 0, skipped: 0, violations: [] }
 // Registered on the suite of each test file that imports this module (vitest runs each file's modules anew).
 afterAll(() => {
   if (clientStats.checked > 0) reportStats({ ...clientStats, side: 'client' })
 })
 
-async function checkOnClient(baseUrl: string, method: string, url: string, res: Response, text: string) {
-  let checker = checkers.get(baseUrl)
+async function checkOnClient(
+  target: string | TestFetch,
+  send: TestFetch,
+  method: string,
+  url: string,
+  res: Response,
+  text: string,
+) {
+  let checker = checkers.get(target)
   if (!checker) {
     // A server that cannot give its document (stopped, crashing on purpose) is not checked.
-    checker = documentCheckerOf(baseUrl).catch(() => undefined)
-    checkers.set(baseUrl, checker)
+    checker = documentCheckerOf(send).catch(() => undefined)
+    checkers.set(target, checker)
   }
   const ready = await checker
   if (!ready) return
-  const problems = checkResponse(ready, method, `${baseUrl}${url}`, res, text)
+  const problems = checkResponse(ready, method, new URL(url, 'http://localhost').href, res, text)
   clientStats.checked++
   clientStats.violations.push(...problems)
   if (problems.length > 0) {
@@ -125,9 +167,12 @@ async function checkOnClient(baseUrl: string, method: string, url: string, res: 
   }
 }
 
-/** A real HTTP request with a JSON body (or raw string body), parsed JSON back. */
+/**
+ * A request with a JSON body (or raw string body), parsed JSON back: through the server's `fetch` when it has
+ * one (a TestServer: inject, or HTTP when it listens), else by HTTP to `baseUrl` (a server process).
+ */
 export async function request(
-  server: Pick<TestServer, 'baseUrl'>,
+  server: { baseUrl: string } | { fetch: TestFetch },
   method: string,
   url: string,
   options: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
@@ -140,10 +185,14 @@ export async function request(
     body = JSON.stringify(options.body)
     headers['content-type'] ??= 'application/json; charset=utf-8'
   }
-  const res = await fetch(`${server.baseUrl}${url}`, { method, headers, body })
+  const target = 'fetch' in server ? server.fetch : server.baseUrl
+  const send: TestFetch =
+    typeof target === 'string' ? (input, init) => fetch(`${target}${String(input)}`, init) : target
+  const res = await send(url, { method, headers, body })
   const text = await res.text()
-  // A server in another process is checked here, on the client side (in-process ones by their hook).
-  if (!('app' in server)) await checkOnClient(server.baseUrl, method, url, res, text)
+  // A server in another process (or an app without the hook) is checked here, on the client side; a
+  // TestServer by its hook.
+  if (!('app' in server)) await checkOnClient(target, send, method, url, res, text)
   let parsed: unknown = text
   try {
     parsed = JSON.parse(text)
@@ -160,10 +209,11 @@ export async function request(
 export function useTestServer(
   dialect: DialectName,
   limits: Partial<Config['limits']> = {},
+  options: TestServerOptions = {},
 ): () => TestServer {
   let server: TestServer | undefined
   beforeAll(async () => {
-    server = await startTestServer(dialect, { limits: { ...DEFAULT_CONFIG.limits, ...limits } })
+    server = await startTestServer(dialect, { limits: { ...DEFAULT_CONFIG.limits, ...limits } }, options)
   })
   afterAll(async () => {
     await server?.close()

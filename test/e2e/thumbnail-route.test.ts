@@ -13,7 +13,7 @@ describe.each(DIALECTS)('GET /mediaLibrary/{id}/thumbnail (%s)', (dialect) => {
   let server: TestServer
   let readToken: string
   const get = (url: string, headers: Record<string, string> = {}, token = readToken) =>
-    fetch(`${server.baseUrl}${url}`, { headers: { authorization: `Bearer ${token}`, ...headers } })
+    server.fetch(`${url}`, { headers: { authorization: `Bearer ${token}`, ...headers } })
 
   beforeAll(async () => {
     server = await startTestServer(dialect)

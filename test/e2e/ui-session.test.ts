@@ -27,7 +27,7 @@ describe.each(DIALECTS)('UI session and static files (%s)', (dialect) => {
   it('serves the page at / and at client routes, the hashed bundle for good, and keeps API 404s in JSON', async () => {
     let page = ''
     for (const url of ['/', '/entries/ui-1', '/imports', '/login']) {
-      const res = await fetch(`${server.baseUrl}${url}`)
+      const res = await server.fetch(`${url}`)
       expect(res.status).toBe(200)
       expect(res.headers.get('content-type')).toMatch(/^text\/html/)
       expect(res.headers.get('content-security-policy')).toMatch(/script-src 'self';/)
@@ -36,9 +36,9 @@ describe.each(DIALECTS)('UI session and static files (%s)', (dialect) => {
     }
     // The library's first page is preloaded only where the app asks for exactly that page.
     const preloads = async (url: string) =>
-      [
-        ...(await (await fetch(`${server.baseUrl}${url}`)).text()).matchAll(/rel="preload" href="([^"]+)"/g),
-      ].map((m) => m[1])
+      [...(await (await server.fetch(`${url}`)).text()).matchAll(/rel="preload" href="([^"]+)"/g)].map(
+        (m) => m[1],
+      )
     expect(await preloads('/')).toEqual(['/ui/session', '/api/2026-07/mediaLibrary?sort=-createdAt&limit=60'])
     for (const url of ['/?q=cat', '/imports', '/entries/ui-1', '/login']) {
       expect(await preloads(url), url).toEqual(['/ui/session'])
@@ -49,14 +49,14 @@ describe.each(DIALECTS)('UI session and static files (%s)', (dialect) => {
     )
     expect(assets).toHaveLength(2)
     for (const url of assets) {
-      const res = await fetch(`${server.baseUrl}${url}`)
+      const res = await server.fetch(`${url}`)
       expect(res.status, url).toBe(200)
       expect(res.headers.get('cache-control'), url).toBe('public, max-age=31536000, immutable')
       expect(res.headers.get('content-type'), url).toMatch(/javascript|text\/css/)
       expect((await res.text()).length, url).toBeGreaterThan(1000)
     }
     for (const url of ['/app.js', '/vendor/preact.js', '/library.js', '/index.html']) {
-      expect((await fetch(`${server.baseUrl}${url}`)).status, url).toBe(404)
+      expect((await server.fetch(`${url}`)).status, url).toBe(404)
     }
     const missing = await request(server, 'GET', '/api/2026-07/nothing-here')
     expect(missing.status).toBe(404)
