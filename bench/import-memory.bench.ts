@@ -56,7 +56,8 @@ interface Sent {
 
 /** Child mode: send the bodies at once, answer the statuses. */
 async function send(baseUrl: string, token: string, clients: number): Promise<void> {
-  const bodies = Array.from({ length: clients }, (_, c) => importBody(c))
+  // Encoded before the start: the clients' own work must not show as the server's.
+  const bodies = Array.from({ length: clients }, (_, c) => Buffer.from(importBody(c)))
   process.send!({ ready: true })
   await new Promise((resolve) => process.once('message', resolve))
   const started = performance.now()

@@ -8,7 +8,8 @@ import type { ImportWorkers } from '../media/import-workers.js'
 
 /**
  * The JSON body parser of the import route (issue 13, finding 10). A body of at least `workerMinBytes`
- * (by Content-Length) is copied as it arrives into a shared buffer and parsed in the import worker
+ * (by Content-Length) is copied as it arrives into one buffer, which is then moved (transferred, not copied) to the import
+ * worker and parsed there
  * (src/media/import-worker.ts), which keeps the entries: the route's handler then imports them there by
  * the ticket this parser leaves (see `takeTicket`), and the event loop never parses, validates, writes
  * or serialises a big batch. Smaller bodies are read and parsed as Fastify does. Either way the errors are
@@ -37,8 +38,7 @@ export function registerImportBodyParser(
     const contentLength = Number(request.headers['content-length'])
     if (contentLength > bodyLimit) return done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE(), undefined)
     const inWorker = Number.isInteger(contentLength) && contentLength >= workerMinBytes
-    const shared = inWorker ? new SharedArrayBuffer(contentLength) : undefined
-    const view = shared ? new Uint8Array(shared) : undefined
+    const view = inWorker ? new Uint8Array(contentLength) : undefined
     const chunks: Buffer[] = []
     let received = 0
 
@@ -66,12 +66,12 @@ export function registerImportBodyParser(
       if (!Number.isNaN(contentLength) && received !== contentLength) {
         return done(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH(), undefined)
       }
-      if (!shared) {
+      if (!view) {
         const text =
           chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, received).toString('utf8')
         return defaultJson(request, text, done)
       }
-      workers.parse(shared, received, maxEntries).then(
+      workers.parse(view.buffer, received, maxEntries).then(
         (parsed) => {
           if (parsed.kind === 'invalid-json')
             return done(new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY(), undefined)

@@ -29,7 +29,7 @@ export interface ImportWorkerData {
 }
 
 export type ImportWorkerRequest =
-  | { type: 'parse'; id: number; bytes: SharedArrayBuffer; length: number; maxEntries: number }
+  | { type: 'parse'; id: number; bytes: ArrayBuffer; length: number; maxEntries: number }
   | { type: 'import'; id: number; project: string; apiVersion: string }
   | { type: 'discard'; id: number }
 

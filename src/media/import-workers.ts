@@ -8,8 +8,11 @@ import type { ImportWorkerData, ImportWorkerReply, ImportWorkerRequest } from '.
  * dies, every waiting request fails (a 500) and the next big body starts a new worker.
  */
 export interface ImportWorkers {
-  /** Parses a body (the first `length` bytes of `bytes`) in the worker; its entries stay there. */
-  parse(bytes: SharedArrayBuffer, length: number, maxEntries: number): Promise<ParsedInWorker>
+  /**
+   * Parses a body (the first `length` bytes of `bytes`) in the worker; its entries stay there. `bytes` is
+   * transferred: unusable here afterwards, and freed by the worker as soon as it is parsed.
+   */
+  parse(bytes: ArrayBuffer, length: number, maxEntries: number): Promise<ParsedInWorker>
   /**
    * Imports parsed entries: the response body (JSON, streamed as the worker writes it; it settles once the
    * batch is written) and the count of entries created and failed.
@@ -72,7 +75,7 @@ export function createImportWorkers(data: ImportWorkerData): ImportWorkers {
     waiter: { take(reply: ImportWorkerReply): boolean; fail(err: Error): void },
   ) => {
     waiting.set(message.id, waiter)
-    started().postMessage(message)
+    started().postMessage(message, message.type === 'parse' ? [message.bytes] : [])
   }
   const errorOf = (reply: ImportWorkerReply) =>
     'error' in reply ? Object.assign(new Error(reply.error.message), { code: reply.error.code }) : undefined
