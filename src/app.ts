@@ -5,6 +5,7 @@ import { createServer } from 'node:http'
 import type { Logger } from 'pino'
 import type { Services } from './deps.js'
 import { registerErrorHandling } from './http/errors.js'
+import { createImportWorkers } from './media/import-workers.js'
 import { createImportBudget } from './http/import-budget.js'
 import { registerRateLimit } from './http/rate-limit.js'
 import { registerValidatorCompiler } from './http/validator-compiler.js'
@@ -84,7 +85,23 @@ export async function buildApp(deps: Services, options: AppOptions = {}): Promis
     bodyLimitBytes: deps.config.limits.bodyBytes,
   })
   await app.register(operationsRoutes({ ...deps, metrics }))
-  await app.register(importRoutes({ ...deps, importer: metrics.countImports(deps.importer) }, budget))
+  // Big import bodies are parsed, validated, written and answered in a worker thread (issue 13, finding 10).
+  const importWorkers = createImportWorkers({
+    databaseUrl: deps.config.databaseUrl,
+    dataDir: deps.config.dataDir,
+  })
+  app.addHook('onClose', () => importWorkers.close())
+  await app.register(
+    importRoutes(
+      {
+        ...deps,
+        importer: metrics.countImports(deps.importer),
+        importWorkers,
+        countImported: metrics.countImported,
+      },
+      budget,
+    ),
+  )
   await app.register(mediaLibraryRoutes(deps))
   await app.register(mediaLibraryLifecycleRoutes(deps))
   await app.register(urlImportRoutes(deps, budget))

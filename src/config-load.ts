@@ -105,6 +105,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Con
     rateLimitPerMinute: intFrom(env.MEDIALIB_RATE_LIMIT_PER_MINUTE, 'MEDIALIB_RATE_LIMIT_PER_MINUTE'),
     importBytesInFlight: intFrom(env.MEDIALIB_IMPORT_BYTES_IN_FLIGHT, 'MEDIALIB_IMPORT_BYTES_IN_FLIGHT'),
     importWaitMs: intFrom(env.MEDIALIB_IMPORT_WAIT_MS, 'MEDIALIB_IMPORT_WAIT_MS'),
+    importWorkerBytes: intFrom(env.MEDIALIB_IMPORT_WORKER_BYTES, 'MEDIALIB_IMPORT_WORKER_BYTES'),
     imageTimeoutSeconds: intFrom(env.MEDIALIB_IMAGE_TIMEOUT_SECONDS, 'MEDIALIB_IMAGE_TIMEOUT_SECONDS'),
   })
   const fromFlags = definedOnly({

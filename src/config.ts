@@ -43,6 +43,11 @@ export const ConfigSchema = Type.Object(
          */
         importBytesInFlight: Type.Integer({ minimum: 1024 }),
         importWaitMs: Type.Integer({ minimum: 0 }),
+        /**
+         * Import bodies of at least this many bytes (by Content-Length) are parsed, validated, written and
+         * answered in a worker thread with its own database connection, so the event loop stays free.
+         */
+        importWorkerBytes: Type.Integer({ minimum: 0 }),
         /** Time limit of one thumbnail's decoding and encoding (sharp's timeout, whole seconds); past it, 422. */
         imageTimeoutSeconds: Type.Integer({ minimum: 1 }),
       },
@@ -193,6 +198,7 @@ export const DEFAULT_CONFIG: Config = {
     rateLimitPerMinute: 0,
     importBytesInFlight: 64 * 1024 * 1024,
     importWaitMs: 2_000,
+    importWorkerBytes: 1024 * 1024,
     imageTimeoutSeconds: 10,
   },
   ui: { trustForwardedProto: false },

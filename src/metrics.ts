@@ -16,6 +16,8 @@ export interface Metrics {
   observeRequest(method: string, route: string, status: number, seconds: number): void
   /** The importer, counting the entries it imports by result. */
   countImports(importer: ImportService): ImportService
+  /** Counts entries imported elsewhere (the import worker), by result. */
+  countImported(created: number, failed: number): void
   /** The thumbnail service, timing each thumbnail it makes or reads. */
   timeThumbnails(thumbnails: ThumbnailService): ThumbnailService
 }
@@ -47,6 +49,10 @@ export function createMetrics(database: Database): Metrics {
     labelNames: ['result'] as const,
     registers: [registry],
   })
+  const countImported = (created: number, failed: number) => {
+    if (created > 0) imported.inc({ result: 'created' }, created)
+    if (failed > 0) imported.inc({ result: 'failed' }, failed)
+  }
   const thumbnailTime = new Histogram({
     name: 'medialib_thumbnail_seconds',
     help: 'Time to answer a thumbnail (made from the original, or read from the variant cache), by outcome',
@@ -155,12 +161,12 @@ export function createMetrics(database: Database): Metrics {
           const results = await importer.importEntries(project, mediaTypes, rawEntries)
           let created = 0
           for (const r of results) if (r.ok) created++
-          if (created > 0) imported.inc({ result: 'created' }, created)
-          if (results.length > created) imported.inc({ result: 'failed' }, results.length - created)
+          countImported(created, results.length - created)
           return results
         },
       }
     },
+    countImported,
     timeThumbnails(thumbnails) {
       return {
         async get(project, entry, width, accept) {

@@ -21,6 +21,8 @@ const PG_UNNEST_INSERT = `INSERT INTO media_entries
     updated_at, search_text)
   ON CONFLICT DO NOTHING RETURNING id`
 const UNNEST_COLUMNS = 11
+/** An insert statement's JSON and text, at most (about): see `insertStatements`. */
+const STATEMENT_BYTES = 2 * 1024 * 1024
 
 /** SQLite: indexes the full text of the rows from a seq on (the rows one import batch just inserted). */
 const FTS_FILL_SQL =
@@ -168,10 +170,9 @@ export function createMediaEntryRepository(database: Database): MediaEntryReposi
    * the backend parses and binds 12 parameters instead of 12 per row (bench:index-cost measured 13 against
    * 20 µs of backend CPU per entry into the keys-only table). unnest keeps the arrays' (lock-key) order.
    */
-  const unnestInsert = (project: string, ordered: readonly MediaEntry[]) => {
-    const columns: unknown[][] = Array.from({ length: UNNEST_COLUMNS }, () => new Array(ordered.length))
-    ordered.forEach((e, r) => {
-      const row = toRow(project, e)
+  const unnestInsert = (project: string, rows: readonly InsertRow[]) => {
+    const columns: unknown[][] = Array.from({ length: UNNEST_COLUMNS }, () => new Array(rows.length))
+    rows.forEach((row, r) => {
       columns[0]![r] = row.id
       columns[1]![r] = row.version
       columns[2]![r] = row.media_type
@@ -185,6 +186,37 @@ export function createMediaEntryRepository(database: Database): MediaEntryReposi
       columns[10]![r] = row.search_text
     })
     return { sql: PG_UNNEST_INSERT, parameters: [project, ...columns] }
+  }
+  const rowsInsert = (rows: readonly InsertRow[]) => {
+    const { sql: text, columns } = compiledInsert(rows[0]!, rows.length)
+    const parameters: unknown[] = new Array(rows.length * columns.length)
+    let p = 0
+    for (const row of rows) for (const column of columns) parameters[p++] = row[column]
+    return { sql: text, parameters }
+  }
+
+  /**
+   * The insert statements of a batch, each built when the one before has run: one statement per
+   * `chunkSize` rows on SQLite (its bind-parameter limit), one for the batch on PostgreSQL, and a new one
+   * whenever a statement's JSON and text reach STATEMENT_BYTES, so a batch of big entries (64 MiB of
+   * metadata) is never serialised whole at once (issue 13, finding 10).
+   */
+  function* insertStatements(project: string, ordered: readonly MediaEntry[]) {
+    const perStatement = caps.name === 'postgres' ? Infinity : chunkSize
+    let rows: InsertRow[] = []
+    let bytes = 0
+    for (const e of ordered) {
+      const row = toRow(project, e)
+      rows.push(row)
+      bytes +=
+        row.asset.length + row.metadata.length + (row.translations?.length ?? 0) + row.search_text.length
+      if (rows.length >= perStatement || bytes >= STATEMENT_BYTES) {
+        yield caps.name === 'postgres' ? unnestInsert(project, rows) : rowsInsert(rows)
+        rows = []
+        bytes = 0
+      }
+    }
+    if (rows.length > 0) yield caps.name === 'postgres' ? unnestInsert(project, rows) : rowsInsert(rows)
   }
 
   const chunkSize = Math.floor(caps.maxBindParams / COLUMNS_PER_ROW)
@@ -211,24 +243,13 @@ export function createMediaEntryRepository(database: Database): MediaEntryReposi
       // Rows go in key order, so two overlapping batches lock keys in the same order; a deadlock that
       // remains (an entry with both keys crossing another) rolls the transaction back and runs again.
       const ordered = inLockOrder(entries)
-      const chunks: { sql: string; parameters: unknown[] }[] = []
-      if (caps.name === 'postgres') chunks.push(unnestInsert(project, ordered))
-      else
-        for (let i = 0; i < ordered.length; i += chunkSize) {
-          const rows = ordered.slice(i, i + chunkSize).map((e) => toRow(project, e))
-          const { sql: text, columns } = compiledInsert(rows[0]!, rows.length)
-          const parameters: unknown[] = new Array(rows.length * columns.length)
-          let p = 0
-          for (const row of rows) for (const column of columns) parameters[p++] = row[column]
-          chunks.push({ sql: text, parameters })
-        }
       await retryTransient(caps, () =>
         db.transaction().execute(async (trx) => {
           outcome.inserted.clear()
           outcome.idTaken.clear()
           outcome.externalIdTaken.clear()
           let firstSeq = Infinity
-          for (const chunk of chunks) {
+          for (const chunk of insertStatements(project, ordered)) {
             const returned = await trx.executeQuery<{ id: string; seq: number | string }>(
               CompiledQuery.raw(chunk.sql, chunk.parameters),
             )

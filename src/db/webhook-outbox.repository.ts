@@ -31,6 +31,10 @@ export function createWebhookOutboxRepository({ db, caps }: Database): WebhookOu
         .where('webhook_next_at', '<=', caps.toTime(now))
         .limit(1)
         .$if(caps.name === 'postgres', (q) => q.forUpdate().skipLocked())
+      // SQLite: a poll that finds nothing due writes nothing. An UPDATE takes the write lock even when it
+      // matches no row, and waits for it synchronously (busy_timeout): while the import worker wrote a
+      // 64 MiB batch, the idle job worker's poll blocked the event loop for seconds (issue 13, finding 10).
+      if (caps.name === 'sqlite' && !(await due.executeTakeFirst())) return undefined
       const row = await db
         .updateTable('import_jobs')
         .set((eb) => ({

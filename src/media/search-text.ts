@@ -41,7 +41,10 @@ export function searchTextOf(
     if (t.asset) parts.push(t.asset.filename)
   }
   const text = normalize(parts.join(' '))
-  return text.length > MAX_SEARCH_TEXT ? text.slice(0, MAX_SEARCH_TEXT) : text
+  if (text.length <= MAX_SEARCH_TEXT) return text
+  // A slice of a longer string keeps the whole string alive in V8: a copy keeps only the slice (a batch of
+  // 2,000 entries with 32 KB captions held 64 MB more until it was answered).
+  return Buffer.from(text.slice(0, MAX_SEARCH_TEXT), 'utf16le').toString('utf16le')
 }
 
 /**

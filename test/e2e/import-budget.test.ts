@@ -29,8 +29,10 @@ function importBody(client: number, entries: number, bytes: number): string {
 /**
  * Issue 13, finding 10: three concurrent ~60 MB import bodies took a server from 167 MB to 834 MB RSS. Now a
  * server-wide budget of import body bytes in flight lets one 64 MiB body in at a time; the others wait
- * briefly, then get 503 with Retry-After without their bodies being read. Real HTTP against a real serve
- * process; the peak RSS and the slowest health check are printed.
+ * briefly, then get 503 with Retry-After without their bodies being read. The admitted one is parsed,
+ * written and answered in the import worker (src/media/import-worker.ts). Real HTTP against a real serve
+ * process; the peak RSS and the slowest health check are printed (this process sends the bodies too, so
+ * its own stalls show in the health figure: bench:import-memory measures it apart).
  */
 describe.each(DIALECTS)('import body bytes in flight are bounded server-wide (%s)', (dialect) => {
   let cluster: ServeCluster
@@ -49,7 +51,8 @@ describe.each(DIALECTS)('import body bytes in flight are bounded server-wide (%s
   it('lets one 64 MiB body in at a time; the others get 503 + Retry-After at once', async () => {
     const rssMiB = () =>
       Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${serve.child.pid}/status`, 'utf8'))![1]) / 1024
-    const bodies = [0, 1, 2].map((c) => importBody(c, 2000, 64 * MiB - 1024))
+    // Encoded up front, so that this process is not busy encoding while it times the server's health.
+    const bodies = [0, 1, 2].map((c) => Buffer.from(importBody(c, 2000, 64 * MiB - 1024)))
     expect(bodies.every((b) => b.length <= 64 * MiB && b.length > 63 * MiB)).toBe(true)
     const baseline = rssMiB()
 
@@ -101,8 +104,12 @@ describe.each(DIALECTS)('import body bytes in flight are bounded server-wide (%s
         `slowest health ${slowestHealth.toFixed(0)} ms; admitted body done after ${admitted[0]!.ms.toFixed(0)} ms, ` +
         `503s after ${refused.map((r) => r.ms.toFixed(0)).join(', ')} ms`,
     )
-    // One body's worth, not three (three took this server above 1.2 GB before the budget).
-    expect(peak).toBeLessThan(1024)
+    // One body's worth, not three (three took this server above 1.2 GB before the budget), and since the
+    // import worker (parsing entry by entry, statements bounded in bytes, a streamed answer) about 390 to
+    // 420 MB on this test's plain `node` (the CLI's --max-semi-space-size=4 gives 320 to 396 MB, printed by
+    // `npm run bench:import-memory`, which times health from another process than the senders'). Before it,
+    // one 64 MiB import alone took 470 to 810 MB.
+    expect(peak).toBeLessThan(600)
   }, 120_000)
 
   it('lets bodies that fit the budget together in at once', async () => {

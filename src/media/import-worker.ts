@@ -1,0 +1,126 @@
+/**
+ * The import worker (a `worker_threads` thread; issue 13, finding 10): big import bodies are parsed,
+ * validated, written and answered here, on a database connection of its own, so the server's event loop
+ * only moves bytes while a 64 MiB batch is imported. The import is the same code as on the main thread
+ * (createImportService, presentImportResult): one transaction, results exact and in order.
+ *
+ * Messages (src/media/import-workers.ts is the other side):
+ * - `parse` {id, bytes, length, maxEntries} → {id, parsed: kind and, for `shape`, the stand-in body};
+ *   the entries stay here under `id` until `import` or `discard`.
+ * - `import` {id, project, apiVersion} → pieces of the response {id, piece (transferred), last}, the first
+ *   with the counts {created, failed}; or {id, error} before any piece.
+ * - `discard` {id}: the request went away before its import.
+ */
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
+import { sql } from 'kysely'
+import { openDatabase } from '../db/database.js'
+import { createMediaEntryRepository } from '../db/media-entry.repository.js'
+import { createProjectRepository } from '../db/project.repository.js'
+import { API_VERSIONS, presentImportResult } from '../http/api-versions.js'
+import { createProjectService } from '../projects/project.service.js'
+import { createAjv } from './ajv.js'
+import { createEntryValidator } from './entry-validator.js'
+import { parseImportBody } from './import-body.js'
+import { createImportService, type ImportResult } from './import.service.js'
+
+export interface ImportWorkerData {
+  databaseUrl: string | undefined
+  dataDir: string
+}
+
+export type ImportWorkerRequest =
+  | { type: 'parse'; id: number; bytes: ArrayBuffer; length: number; maxEntries: number }
+  | { type: 'import'; id: number; project: string; apiVersion: string }
+  | { type: 'discard'; id: number }
+
+export type ImportWorkerReply =
+  | { id: number; parsed: 'invalid-json' | 'entries' }
+  | { id: number; parsed: 'shape'; standIn: unknown }
+  | { id: number; piece: Uint8Array; last: boolean; created?: number; failed?: number }
+  | { id: number; error: { message: string; code?: unknown } }
+
+function portOf(): MessagePort {
+  if (!parentPort) throw new Error('import-worker.js runs in a worker thread')
+  return parentPort
+}
+const port = portOf()
+const { databaseUrl, dataDir } = workerData as ImportWorkerData
+
+// Its own connection (SQLite in WAL mode: the main thread keeps reading); the main thread migrated.
+const database = openDatabase({ url: databaseUrl, dataDir, poolSize: 2 })
+// Rows of big batches pass through once: a small page cache (SQLite) keeps the worker's memory down.
+if (database.caps.name === 'sqlite') await sql`PRAGMA cache_size = -8192`.execute(database.db)
+const ajv = createAjv()
+const projects = createProjectService({ projects: createProjectRepository(database), ajv })
+const importer = createImportService({
+  entries: createMediaEntryRepository(database),
+  validator: createEntryValidator(ajv),
+})
+const pending = new Map<number, unknown[]>()
+
+/** A response piece is sent to the main thread once it reaches this many characters. */
+const PIECE_CHARS = 1024 * 1024
+
+/**
+ * Imports parsed entries and sends the response in pieces of about a MiB (`JSON.stringify` of the whole
+ * answer, written result by result), so the answer to a 64 MiB batch is never one string here or one
+ * buffer there. The first piece carries the counts; the last one says so.
+ */
+async function runImport(id: number, project: string, apiVersion: string): Promise<void> {
+  const entries = pending.get(id)
+  const version = API_VERSIONS.get(apiVersion)
+  if (!entries || !version) throw new Error(`import ${id} is not parsed, or version ${apiVersion} unknown`)
+  pending.delete(id)
+  const results: (ImportResult | undefined)[] = await importer.importEntries(
+    project,
+    await projects.mediaTypesOf(project),
+    entries,
+  )
+  entries.length = 0
+  let created = 0
+  for (const r of results) if (r?.ok) created++
+  const counts = { created, failed: results.length - created }
+  let parts: string[] = [`{${JSON.stringify(version.listKey)}:[`]
+  let chars = 0
+  let first = true
+  const send = (last: boolean) => {
+    // A buffer of its own (never a slice of Node's pool), so it can be transferred without a copy.
+    const piece = new TextEncoder().encode(parts.join(''))
+    const reply: ImportWorkerReply = { id, piece, last, ...(first ? counts : {}) }
+    port.postMessage(reply, [piece.buffer as ArrayBuffer])
+    parts = []
+    chars = 0
+    first = false
+  }
+  for (let i = 0; i < results.length; i++) {
+    const text = JSON.stringify(presentImportResult(results[i]!, version))
+    results[i] = undefined
+    parts.push(i === 0 ? text : `,${text}`)
+    chars += text.length
+    if (chars >= PIECE_CHARS) send(false)
+  }
+  parts.push(']}')
+  send(true)
+}
+
+port.on('message', (message: ImportWorkerRequest) => {
+  if (message.type === 'discard') {
+    pending.delete(message.id)
+    return
+  }
+  if (message.type === 'parse') {
+    const parsed = parseImportBody(new Uint8Array(message.bytes, 0, message.length), message.maxEntries)
+    if (parsed.kind === 'entries') pending.set(message.id, parsed.entries)
+    port.postMessage(
+      parsed.kind === 'shape'
+        ? { id: message.id, parsed: 'shape', standIn: parsed.standIn }
+        : { id: message.id, parsed: parsed.kind },
+    )
+    return
+  }
+  runImport(message.id, message.project, message.apiVersion).catch((err: unknown) => {
+    const { message: text, code } =
+      err instanceof Error ? (err as Error & { code?: unknown }) : { message: String(err), code: undefined }
+    port.postMessage({ id: message.id, error: { message: text, code } })
+  })
+})
