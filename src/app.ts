@@ -23,6 +23,9 @@ import { uiRoutes } from './http/routes/ui.routes.js'
 import { createThumbnailService } from './media/thumbnail.service.js'
 import { registerStandardResponses, swaggerOptions } from './http/openapi.js'
 import { registerQueryCheck } from './http/query-check.js'
+import { registerActorContext } from './http/actor.js'
+import { eventRoutes } from './http/routes/events.routes.js'
+import { mediaLibraryBatchDeleteRoutes } from './http/routes/media-library-batch-delete.routes.js'
 
 export interface AppOptions {
   logger?: Logger
@@ -63,6 +66,7 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   app.setSerializerCompiler(() => (data) => JSON.stringify(data))
   registerStandardResponses(app)
   registerQueryCheck(app)
+  registerActorContext(app, deps.actors)
 
   await app.register(swagger, swaggerOptions(deps.config))
   await app.register(swaggerUi, { routePrefix: '/api/docs' })
@@ -94,6 +98,10 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   await app.register(thumbnailRoutes({ ...deps, thumbnails }))
   await app.register(uiRoutes(deps))
   await app.register(uiImportsRoutes(deps))
+
+  // ── Entry lifecycle (issue #16): batch delete and the events feed.
+  await app.register(mediaLibraryBatchDeleteRoutes(deps))
+  await app.register(eventRoutes(deps))
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   return app

@@ -20,6 +20,15 @@ import { createProjectService, type ProjectService } from './projects/project.se
 import { createTokenService, type TokenService } from './projects/token.service.js'
 import { createUrlImportDeps, type UrlImportDeps } from './jobs/url-import.wiring.js'
 import { upgradeToProjectNamespaces } from './storage/namespace-upgrade.js'
+import { createEntryEventRepository } from './db/entry-event.repository.js'
+import { createEntryWebhookRepository } from './db/entry-webhook.repository.js'
+import { actingAs, createActorContext, type ActorContext } from './events/actor-context.js'
+import {
+  createEntryWebhookService,
+  type EntryEventFeed,
+  type EntryWebhookService,
+} from './events/entry-webhook.service.js'
+import { createEntryWebhookDeliverer } from './events/webhook-delivery.js'
 
 /**
  * Everything the HTTP layer and the CLI use. Built in one place; no module-level singletons.
@@ -33,6 +42,10 @@ export interface Deps extends UrlImportDeps {
   importer: ImportService
   library: LibraryService
   trash: TrashService
+  /** Entry events (issue #16): who acts (set per request), the webhooks, the pull feed. */
+  actors: ActorContext
+  entryWebhooks: EntryWebhookService
+  eventFeed: EntryEventFeed
   close(): Promise<void>
 }
 
@@ -56,7 +69,11 @@ export async function createDeps(
     throw err
   }
   const ajv = createAjv()
-  const entries = createMediaEntryRepository(database)
+  // ── Entry events (issue #16): every entry write adds the events webhooks subscribe to, in its transaction.
+  const actors = createActorContext()
+  const entryEvents = createEntryEventRepository(database, { actor: actors.current })
+  const entryWebhookRepository = createEntryWebhookRepository(database)
+  const entries = createMediaEntryRepository(database, { outbox: entryEvents })
   const projects = createProjectService({ projects: createProjectRepository(database), ajv })
   const tokens = createTokenService({ tokens: createTokenRepository(database), projects })
   const importer = createImportService({ entries, validator: createEntryValidator(ajv) })
@@ -68,7 +85,13 @@ export async function createDeps(
     trashDays: config.trashDays,
     countExactUpTo: config.limits.countExactUpTo,
   })
-  const urlImport = createUrlImportDeps(config, database, { importer, library, projects })
+  // URL imports change entries as the importer.
+  const importerActor = { type: 'importer' } as const
+  const urlImport = createUrlImportDeps(config, database, {
+    importer: actingAs(actors, importerActor, importer),
+    library: actingAs(actors, importerActor, library),
+    projects,
+  })
   try {
     const upgrade = await upgradeToProjectNamespaces({
       layout: createStorageLayoutRepository(database),
@@ -86,16 +109,32 @@ export async function createDeps(
     blobs: urlImport.blobs,
     trashDays: config.trashDays,
   })
+  const entryWebhooks = createEntryWebhookService({
+    webhooks: entryWebhookRepository,
+    events: entryEvents,
+    projectExists: async (project) => (await projects.get(project)) !== undefined,
+  })
+  const entryWebhookDeliverer = createEntryWebhookDeliverer({
+    webhooks: entryWebhookRepository,
+    events: entryEvents,
+    fetcher: urlImport.fetcher,
+    retryBaseMs: config.jobs.retryBaseMs,
+  })
   return {
     ...urlImport,
-    // Workers purge the trash when idle (issue #16).
+    // Workers purge the trash and prune old events when idle, and deliver entry webhooks (issue #16).
     createWorker: (overrides) =>
       urlImport.createWorker({
         housekeeping: async () => {
           await trash.purgeExpired()
+          await entryEvents.prune(new Date(Date.now() - config.eventRetentionDays * 86_400_000))
         },
+        entryWebhooks: entryWebhookDeliverer,
         ...overrides,
       }),
+    actors,
+    entryWebhooks,
+    eventFeed: { list: (project, after, limit) => entryEvents.listAfter(project, after, limit) },
     trash,
     config,
     database,

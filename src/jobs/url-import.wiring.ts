@@ -121,6 +121,7 @@ export interface UrlImportDeps {
         | 'pollMs'
         | 'housekeeping'
         | 'housekeepingMs'
+        | 'entryWebhooks'
       >
     > & {
       blobs?: ProjectStorage
