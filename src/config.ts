@@ -65,6 +65,8 @@ export const ConfigSchema = Type.Object(
     trashDays: Type.Integer({ minimum: 0, maximum: 36_500 }),
     /** Days entry events stay in the feed and the outbox (and delivery records are kept) before the worker prunes them. */
     eventRetentionDays: Type.Integer({ minimum: 1, maximum: 36_500 }),
+    /** Minutes between two runs of the media types' deletion routines by a worker. */
+    routineIntervalMinutes: Type.Integer({ minimum: 1 }),
     /** Where asset bytes are stored (see docs/storage.md). */
     storage: Type.Object(
       {
@@ -203,6 +205,7 @@ export const DEFAULT_CONFIG: Config = {
   publicAssetOrigin: '',
   trashDays: 30,
   eventRetentionDays: 7,
+  routineIntervalMinutes: 30,
   storage: {
     driver: 'disk',
     s3: {

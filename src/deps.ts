@@ -29,6 +29,11 @@ import {
   type EntryWebhookService,
 } from './events/entry-webhook.service.js'
 import { createEntryWebhookDeliverer } from './events/webhook-delivery.js'
+import { createDeletionRoutineRepository } from './db/deletion-routine.repository.js'
+import {
+  createDeletionRoutineService,
+  type DeletionRoutineService,
+} from './media/deletion-routines.service.js'
 
 /**
  * Everything the HTTP layer and the CLI use. Built in one place; no module-level singletons.
@@ -46,6 +51,8 @@ export interface Deps extends UrlImportDeps {
   actors: ActorContext
   entryWebhooks: EntryWebhookService
   eventFeed: EntryEventFeed
+  /** The media types' deletion routines (issue #16): run by workers every `routineIntervalMinutes`. */
+  deletionRoutines: DeletionRoutineService
   close(): Promise<void>
 }
 
@@ -120,14 +127,29 @@ export async function createDeps(
     fetcher: urlImport.fetcher,
     retryBaseMs: config.jobs.retryBaseMs,
   })
+  const deletionRoutines = createDeletionRoutineService({
+    candidates: createDeletionRoutineRepository(database),
+    projects,
+    // Routines delete as a user of their own name in the entry events.
+    trash: actingAs(actors, { type: 'user', name: 'deletion-routine' }, trash),
+  })
+  let lastRoutines = 0
   return {
     ...urlImport,
-    // Workers purge the trash and prune old events when idle, and deliver entry webhooks (issue #16).
+    // Workers purge the trash, prune old events and run the deletion routines when idle, and deliver entry
+    // webhooks (issue #16).
     createWorker: (overrides) =>
       urlImport.createWorker({
         housekeeping: async () => {
           await trash.purgeExpired()
           await entryEvents.prune(new Date(Date.now() - config.eventRetentionDays * 86_400_000))
+          if (Date.now() - lastRoutines >= config.routineIntervalMinutes * 60_000) {
+            lastRoutines = Date.now()
+            for (const report of await deletionRoutines.run()) {
+              const { ids, ...rest } = report
+              overrides?.logger?.info({ ...rest, matched: ids.length }, 'deletion routine ran')
+            }
+          }
         },
         entryWebhooks: entryWebhookDeliverer,
         ...overrides,
@@ -135,6 +157,7 @@ export async function createDeps(
     actors,
     entryWebhooks,
     eventFeed: { list: (project, after, limit) => entryEvents.listAfter(project, after, limit) },
+    deletionRoutines,
     trash,
     config,
     database,

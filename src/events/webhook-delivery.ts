@@ -9,9 +9,9 @@ import type { SafeFetcher } from '../jobs/safe-fetcher.js'
 
 export const EVENT_HEADER = 'x-medialib-event'
 /** Events one claim delivers before it gives the webhook back (others' turns, a fresh lease). */
-const ROUND = 100
+const ROUND = 500
 /** Progress is saved every this many deliveries (a crash re-sends at most these, same deliveryIds). */
-const SAVE_EVERY = 20
+const SAVE_EVERY = 100
 
 /** The body the receiver gets: the reference's payload, plus the changed fields of an update. */
 export function entryEventPayload(webhook: Pick<EntryWebhook, 'id' | 'handle'>, event: StoredEntryEvent) {
