@@ -110,13 +110,17 @@ export function backendCpuBetween(before: Map<number, number>, after: Map<number
 }
 
 /** Environment without the caller's MEDIALIB_* settings: the benchmark says everything explicitly. */
-function cleanEnv(): NodeJS.ProcessEnv {
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('MEDIALIB_')) env[k] = v
-  return env
+  return { ...env, ...extra }
 }
 
-const dbArgs = (db: BenchDatabase) => ['--data-dir', db.dataDir, ...(db.url ? ['--database', db.url] : [])]
+export const dbArgs = (db: BenchDatabase) => [
+  '--data-dir',
+  db.dataDir,
+  ...(db.url ? ['--database', db.url] : []),
+]
 
 /** Runs a CLI command to completion and returns its stdout; throws on a non-zero exit. */
 export async function runCli(args: string[]): Promise<string> {
@@ -163,11 +167,15 @@ export function cpuSecondsOf(pid: number | 'self'): number {
  * Starts `node dist/src/cli/main.js serve` on a free port of 127.0.0.1 with the default log level,
  * then creates a write token with `medialib tokens create`. `nodeArgs` go to node (e.g. --cpu-prof).
  */
-export async function startServe(db: BenchDatabase, nodeArgs: string[] = []): Promise<ServeProcess> {
+export async function startServe(
+  db: BenchDatabase,
+  nodeArgs: string[] = [],
+  env: Record<string, string> = {},
+): Promise<ServeProcess> {
   const child = spawn(
     process.execPath,
     [...NODE_FLAGS, ...nodeArgs, CLI, 'serve', '--host', '127.0.0.1', '--port', '0', ...dbArgs(db)],
-    { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+    { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] },
   )
   let head = ''
   let stderr = ''

@@ -8,13 +8,16 @@
  *
  * Options: --entries N (per measurement, default 30000), --runs N (default 3), --batches 100,1000,
  * --clients 1,4, --dialects sqlite,postgres, --profile DIR (serve runs under node --cpu-prof, one
- * measurement per configuration).
+ * measurement per configuration). Each medialib configuration runs twice: as is, and with one webhook
+ * subscribed to `mediaLibraryEntry.create` (outbox written per batch, delivered by serve's worker to a
+ * local receiver during the import); the table prints both and their ratio (target ≥ 0.8).
  */
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { measureCeiling, measureKeysOnlyCeiling } from './import-ceiling.js'
 import { forkLoad } from './import-run.js'
 import { runScale } from './import-scale.js'
+import { startCountingReceiver, subscribeCreate, WEBHOOK_ENV } from './import-webhook.js'
 import {
   freshDatabase,
   median,
@@ -51,6 +54,8 @@ interface Row {
   keysOnly: number
   ceiling: number
   medialib: number
+  /** The same with one webhook subscribed to create. */
+  withWebhook: number
   peakRssMb: number
   /** Server CPU (user + system) per entry, in microseconds: contention on the machine barely moves it. */
   cpuUs: number
@@ -79,8 +84,10 @@ async function medialibOnce(
   dialect: Dialect,
   batch: number,
   clients: number,
+  webhook = false,
 ): Promise<{ rate: number; peakRss: number; cpuUs: number; dbCpuUs: number }> {
   const db = await freshDatabase(dialect)
+  const receiver = webhook ? await startCountingReceiver() : undefined
   const nodeArgs = PROFILE_DIR
     ? [
         '--cpu-prof',
@@ -90,8 +97,9 @@ async function medialibOnce(
         `serve-${dialect}-b${batch}-c${clients}.cpuprofile`,
       ]
     : []
-  const server = await startServe(db, nodeArgs)
+  const server = await startServe(db, nodeArgs, webhook ? WEBHOOK_ENV : {})
   try {
+    if (receiver) await subscribeCreate(db, receiver.url)
     const cpuBefore = server.cpuSeconds()
     const backendsBefore = dialect === 'postgres' ? await backendCpu(db) : new Map<number, number>()
     const done = await forkLoad(
@@ -116,6 +124,7 @@ async function medialibOnce(
     return { rate: done.entries / done.seconds, peakRss: server.peakRss(), cpuUs, dbCpuUs }
   } finally {
     await server.stop()
+    await receiver?.close()
     await db.drop()
   }
 }
@@ -127,14 +136,14 @@ export function printTable(rows: Row[]): void {
     `\nImport throughput, entries/s, median of ${RUNS} run(s) of ${ENTRIES.toLocaleString('en')} entries each`,
   )
   console.log(
-    '| dialect  | batch | clients | keys-only |   schema | medialib | ÷ keys-only | ÷ schema | server peak RSS | server CPU/entry | postgres CPU/entry |',
+    '| dialect  | batch | clients | keys-only |   schema | medialib | ÷ keys-only | ÷ schema | server peak RSS | server CPU/entry | postgres CPU/entry | webhook on create | ÷ without |',
   )
   console.log(
-    '|----------|------:|--------:|----------:|---------:|---------:|------------:|---------:|----------------:|-----------------:|-------------------:|',
+    '|----------|------:|--------:|----------:|---------:|---------:|------------:|---------:|----------------:|-----------------:|-------------------:|------------------:|----------:|',
   )
   for (const r of rows) {
     console.log(
-      `| ${r.dialect.padEnd(8)} | ${String(r.batch).padStart(5)} | ${String(r.clients).padStart(7)} | ${num(r.keysOnly)} |${num(r.ceiling)} |${num(r.medialib)} | ${(r.medialib / r.keysOnly).toFixed(2).padStart(11)} | ${(r.medialib / r.ceiling).toFixed(2).padStart(8)} | ${`${r.peakRssMb.toFixed(0)} MB`.padStart(15)} | ${`${r.cpuUs.toFixed(0)} µs`.padStart(16)} | ${(r.dialect === 'postgres' ? `${r.dbCpuUs.toFixed(0)} µs` : '-').padStart(18)} |`,
+      `| ${r.dialect.padEnd(8)} | ${String(r.batch).padStart(5)} | ${String(r.clients).padStart(7)} | ${num(r.keysOnly)} |${num(r.ceiling)} |${num(r.medialib)} | ${(r.medialib / r.keysOnly).toFixed(2).padStart(11)} | ${(r.medialib / r.ceiling).toFixed(2).padStart(8)} | ${`${r.peakRssMb.toFixed(0)} MB`.padStart(15)} | ${`${r.cpuUs.toFixed(0)} µs`.padStart(16)} | ${(r.dialect === 'postgres' ? `${r.dbCpuUs.toFixed(0)} µs` : '-').padStart(18)} | ${num(r.withWebhook).padStart(17)} | ${(r.withWebhook / r.medialib).toFixed(2).padStart(9)} |`,
     )
   }
 }
@@ -147,6 +156,7 @@ async function table(): Promise<void> {
     const ceilings = new Map<number, number[]>()
     const keysOnly = new Map<number, number[]>()
     const medialib = new Map<string, { rate: number; peakRss: number; cpuUs: number; dbCpuUs: number }[]>()
+    const withWebhook = new Map<string, number[]>()
     for (let run = 1; run <= RUNS; run++) {
       for (const batch of BATCHES) {
         const { rate, dbCpuUs } = await ceilingOnce(dialect, batch)
@@ -168,6 +178,11 @@ async function table(): Promise<void> {
           console.log(
             `${dialect} run ${run}: medialib, batches of ${batch}, ${clients} client(s): ${Math.round(result.rate)} entries/s, peak RSS ${(result.peakRss / 2 ** 20).toFixed(0)} MB, server CPU ${result.cpuUs.toFixed(0)} µs/entry${dialect === 'postgres' ? `, postgres backends' CPU ${result.dbCpuUs.toFixed(0)} µs/entry` : ''}`,
           )
+          const hooked = await medialibOnce(dialect, batch, clients, true)
+          withWebhook.set(key, [...(withWebhook.get(key) ?? []), hooked.rate])
+          console.log(
+            `${dialect} run ${run}: medialib with a webhook on create, batches of ${batch}, ${clients} client(s): ${Math.round(hooked.rate)} entries/s (${(hooked.rate / result.rate).toFixed(2)}× without)`,
+          )
         }
       }
     }
@@ -181,6 +196,7 @@ async function table(): Promise<void> {
           keysOnly: median(keysOnly.get(batch)!),
           ceiling: median(ceilings.get(batch)!),
           medialib: median(results.map((r) => r.rate)),
+          withWebhook: median(withWebhook.get(`${batch}/${clients}`)!),
           peakRssMb: median(results.map((r) => r.peakRss)) / 2 ** 20,
           cpuUs: median(results.map((r) => r.cpuUs)),
           dbCpuUs: median(results.map((r) => r.dbCpuUs)),

@@ -22,6 +22,9 @@ import { uiImportsRoutes } from './http/routes/ui-imports.routes.js'
 import { uiRoutes } from './http/routes/ui.routes.js'
 import { registerStandardResponses, swaggerOptions } from './http/openapi.js'
 import { registerQueryCheck } from './http/query-check.js'
+import { registerActorContext } from './http/actor.js'
+import { eventRoutes } from './http/routes/events.routes.js'
+import { mediaLibraryBatchDeleteRoutes } from './http/routes/media-library-batch-delete.routes.js'
 
 export interface AppOptions {
   logger?: Logger
@@ -66,6 +69,7 @@ export async function buildApp(deps: Services, options: AppOptions = {}): Promis
   app.setSerializerCompiler(() => (data) => JSON.stringify(data))
   registerStandardResponses(app)
   registerQueryCheck(app)
+  registerActorContext(app, deps.actors)
 
   await app.register(swagger, swaggerOptions(deps.config))
   await app.register(swaggerUi, { routePrefix: '/api/docs' })
@@ -110,6 +114,10 @@ export async function buildApp(deps: Services, options: AppOptions = {}): Promis
   await app.register(thumbnailRoutes({ ...deps, thumbnails: metrics.timeThumbnails(deps.thumbnails) }))
   await app.register(uiRoutes(deps))
   await app.register(uiImportsRoutes(deps))
+
+  // ── Entry lifecycle (issue #16): batch delete and the events feed.
+  await app.register(mediaLibraryBatchDeleteRoutes(deps))
+  await app.register(eventRoutes(deps))
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   return app

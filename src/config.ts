@@ -30,6 +30,8 @@ export const ConfigSchema = Type.Object(
         idsPerRequest: Type.Integer({ minimum: 1 }),
         /** Most entries accepted in one batch `PATCH /mediaLibrary`. */
         patchEntriesPerRequest: Type.Integer({ minimum: 1 }),
+        /** Most ids accepted in one batch delete (`POST /mediaLibrary/delete`). */
+        deleteEntriesPerRequest: Type.Integer({ minimum: 1 }),
         /** A search's `count=true` is exact up to this many matches, an estimate beyond. */
         countExactUpTo: Type.Integer({ minimum: 1 }),
         /** Time a client has to send a whole request (headers and body); slower clients are cut off. */
@@ -66,6 +68,10 @@ export const ConfigSchema = Type.Object(
     publicAssetOrigin: Type.String(),
     /** Days a deleted entry stays in the trash (restorable) before the worker purges it with its files. */
     trashDays: Type.Integer({ minimum: 0, maximum: 36_500 }),
+    /** Days entry events stay in the feed and the outbox (and delivery records are kept) before the worker prunes them. */
+    eventRetentionDays: Type.Integer({ minimum: 1, maximum: 36_500 }),
+    /** Minutes between two runs of the media types' deletion routines by a worker. */
+    routineIntervalMinutes: Type.Integer({ minimum: 1 }),
     /** Where asset bytes are stored (see docs/storage.md). */
     storage: Type.Object(
       {
@@ -193,6 +199,7 @@ export const DEFAULT_CONFIG: Config = {
     entriesPerRequest: 10_000,
     idsPerRequest: 1_000,
     patchEntriesPerRequest: 1_000,
+    deleteEntriesPerRequest: 1_000,
     countExactUpTo: 10_000,
     requestTimeoutMs: 120_000,
     rateLimitPerMinute: 0,
@@ -206,6 +213,8 @@ export const DEFAULT_CONFIG: Config = {
   publicBaseUrl: '',
   publicAssetOrigin: '',
   trashDays: 30,
+  eventRetentionDays: 7,
+  routineIntervalMinutes: 30,
   storage: {
     driver: 'disk',
     s3: {

@@ -42,6 +42,20 @@ import { assetUrlOf } from './storage/asset-url.js'
 import { upgradeToProjectNamespaces } from './storage/namespace-upgrade.js'
 import type { ProjectStorage } from './storage/project-storage.js'
 import { createStorage } from './storage/storage-config.js'
+import { createEntryEventRepository } from './db/entry-event.repository.js'
+import { createEntryWebhookRepository } from './db/entry-webhook.repository.js'
+import { actingAs, createActorContext, type ActorContext } from './events/actor-context.js'
+import {
+  createEntryWebhookService,
+  type EntryEventFeed,
+  type EntryWebhookService,
+} from './events/entry-webhook.service.js'
+import { createEntryWebhookDeliverer } from './events/webhook-delivery.js'
+import { createDeletionRoutineRepository } from './db/deletion-routine.repository.js'
+import {
+  createDeletionRoutineService,
+  type DeletionRoutineService,
+} from './media/deletion-routines.service.js'
 
 /** What `createWorker` lets a caller change: the worker's own options, and the store items are written to. */
 export type WorkerOverrides = Partial<
@@ -54,6 +68,7 @@ export type WorkerOverrides = Partial<
     | 'pollMs'
     | 'housekeeping'
     | 'housekeepingMs'
+    | 'entryWebhooks'
   >
 > & {
   /** Replaces the blob store items are written to (tests inject storage faults this way). */
@@ -86,6 +101,12 @@ export interface Services {
   createMetrics(): Metrics
   /** A URL-import worker over this process's dependencies; `serve` starts one, `medialib worker` only workers. */
   createWorker(overrides?: WorkerOverrides): Worker
+  /** Entry events (issue #16): who acts (set per request), the webhooks, the pull feed. */
+  actors: ActorContext
+  entryWebhooks: EntryWebhookService
+  eventFeed: EntryEventFeed
+  /** The media types' deletion routines (issue #16): run by workers every `routineIntervalMinutes`. */
+  deletionRoutines: DeletionRoutineService
   close(): Promise<void>
 }
 
@@ -127,8 +148,12 @@ export async function createDeps(
     throw err
   }
 
-  // Repositories and stores.
-  const entries = createMediaEntryRepository(database)
+  // Repositories and stores. Every entry write adds the events webhooks subscribe to, in its transaction
+  // (issue #16); the actor of a request is set per request.
+  const actors = createActorContext()
+  const entryEvents = createEntryEventRepository(database, { actor: actors.current })
+  const entryWebhookRepository = createEntryWebhookRepository(database)
+  const entries = createMediaEntryRepository(database, { outbox: entryEvents })
   const jobs = createImportJobRepository(database)
   const queue = createJobQueueRepository(database)
   const outbox = createWebhookOutboxRepository(database)
@@ -179,6 +204,28 @@ export async function createDeps(
     },
   })
 
+  // Entry webhooks and deletion routines (issue #16).
+  const entryWebhooks = createEntryWebhookService({
+    webhooks: entryWebhookRepository,
+    events: entryEvents,
+    projectExists: async (project) => (await projects.get(project)) !== undefined,
+  })
+  const entryWebhookDeliverer = createEntryWebhookDeliverer({
+    webhooks: entryWebhookRepository,
+    events: entryEvents,
+    fetcher,
+    retryBaseMs: config.jobs.retryBaseMs,
+  })
+  const deletionRoutines = createDeletionRoutineService({
+    candidates: createDeletionRoutineRepository(database),
+    projects,
+    // Routines delete as a user of their own name in the entry events.
+    trash: actingAs(actors, { type: 'user', name: 'deletion-routine' }, trash),
+  })
+  let lastRoutines = 0
+  // URL imports change entries as the importer.
+  const importerActor = { type: 'importer' } as const
+
   // Workers.
   const tmpDir = path.join(config.dataDir, 'tmp', 'url-import')
   const processWith = (store: ProjectStorage, logger?: WorkerOptions['logger']) =>
@@ -187,8 +234,8 @@ export async function createDeps(
       contentHashes: entries,
       fetcher,
       blobs: store,
-      importer,
-      library,
+      importer: actingAs(actors, importerActor, importer),
+      library: actingAs(actors, importerActor, library),
       mediaTypesOf,
       maxBytes: config.fetch.maxBytes,
       tmpDir,
@@ -213,10 +260,20 @@ export async function createDeps(
       leaseMs: config.jobs.leaseMs,
       pollMs: config.jobs.pollMs,
       retryBaseMs: config.jobs.retryBaseMs,
-      // Workers purge the trash when idle (issue #16).
+      // Workers purge the trash, prune old events and run the deletion routines when idle, and deliver entry
+      // webhooks (issue #16).
       housekeeping: async () => {
         await trash.purgeExpired()
+        await entryEvents.prune(new Date(Date.now() - config.eventRetentionDays * 86_400_000))
+        if (Date.now() - lastRoutines >= config.routineIntervalMinutes * 60_000) {
+          lastRoutines = Date.now()
+          for (const report of await deletionRoutines.run()) {
+            const { ids, ...rest } = report
+            overrides.logger?.info({ ...rest, matched: ids.length }, 'deletion routine ran')
+          }
+        }
       },
+      entryWebhooks: entryWebhookDeliverer,
       ...overrides,
     })
     workers.add(worker)
@@ -239,6 +296,10 @@ export async function createDeps(
     databaseDescription: database.description,
     createMetrics: () => createMetrics(database),
     createWorker: newWorker,
+    actors,
+    entryWebhooks,
+    eventFeed: { list: (project, after, limit) => entryEvents.listAfter(project, after, limit) },
+    deletionRoutines,
     close: () => database.close(),
     database,
     blobs,

@@ -24,6 +24,7 @@ if (process.argv[2] === 'import' || process.argv[2] === 'export') {
   const { serveCommand } = await import('./serve.command.js')
   const { tokensCommand } = await import('./tokens.command.js')
   const { trashCommand } = await import('./trash.command.js')
+  const { routinesCommand } = await import('./routines.command.js')
   const { webhooksCommand, workerCommand } = await import('./worker.command.js')
   program
     .addCommand(serveCommand())
@@ -31,6 +32,7 @@ if (process.argv[2] === 'import' || process.argv[2] === 'export') {
     .addCommand(projectsCommand())
     .addCommand(tokensCommand())
     .addCommand(trashCommand())
+    .addCommand(routinesCommand())
     .addCommand(workerCommand())
     .addCommand(webhooksCommand())
     .addCommand(backupCommand())

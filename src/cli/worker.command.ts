@@ -1,4 +1,5 @@
 import { Command } from 'commander'
+import { entryWebhookCommands } from './entry-webhooks.command.js'
 import { createDeps } from '../deps.js'
 import { UsageError } from '../errors.js'
 import { announceDatabase } from './database-target.js'
@@ -54,7 +55,9 @@ export function workerCommand(): Command {
 
 /** `medialib webhooks secret --project P`: prints the secret that signs the project's import webhooks. */
 export function webhooksCommand(): Command {
-  return new Command('webhooks').description('URL-import webhooks').addCommand(
+  const webhooks = new Command('webhooks').description('entry webhooks, and the URL-import webhooks’ secret')
+  for (const command of entryWebhookCommands()) webhooks.addCommand(command)
+  return webhooks.addCommand(
     withCommonOptions(
       new Command('secret')
         .description('print the project’s webhook signing secret (x-medialib-signature: sha256=HMAC(body))')

@@ -22,6 +22,7 @@ import { importJobListMigration } from './migrations/0004-import-job-list.js'
 import { storageNamespacesMigration } from './migrations/0005-storage-namespaces.js'
 import { ftsPerBatchMigration } from './migrations/0006-fts-per-batch.js'
 import { entryLifecycleMigration } from './migrations/0007-entry-lifecycle.js'
+import { entryEventsMigration } from './migrations/0008-entry-events.js'
 import { postgresCaps, sqliteCaps, type DialectCaps } from './dialect.js'
 import type { DatabaseSchema } from './schema.js'
 
@@ -224,6 +225,7 @@ function migrationProvider(caps: DialectCaps): MigrationProvider {
       '0005-storage-namespaces': storageNamespacesMigration(),
       '0006-fts-per-batch': ftsPerBatchMigration(caps),
       '0007-entry-lifecycle': entryLifecycleMigration(caps),
+      '0008-entry-events': entryEventsMigration(caps),
     }),
   }
 }

@@ -6,6 +6,8 @@ import { entryFromRow, READ_COLUMNS, type Row } from './media-entry.rows.js'
 import { searchRows, type EntrySearch } from './media-entry-search.js'
 import { countRows, rankedRows, sortedRows, type EntryCount } from './media-entry-sorted.js'
 import { retryTransient } from './retry.js'
+import { eventsOfWrite, type EntryEvent } from '../events/entry-events.js'
+import type { EntryOutbox } from './entry-event.repository.js'
 
 export type { EntrySearch } from './media-entry-search.js'
 export type { EntryCount } from './media-entry-sorted.js'
@@ -114,8 +116,20 @@ export interface MediaEntryRepository {
   setContentSha(project: string, entryId: string, sha256: string): Promise<void>
 }
 
-export function createMediaEntryRepository(database: Database): MediaEntryRepository {
+const NO_SUBSCRIPTIONS: ReadonlySet<string> = new Set()
+
+/**
+ * `outbox`: entry events (issue #16) are written by every write here, in its transaction, when some
+ * webhook of the project subscribes to them (see entry-event.repository.ts).
+ */
+export function createMediaEntryRepository(
+  database: Database,
+  options: { outbox?: EntryOutbox } = {},
+): MediaEntryRepository {
   const { db, caps } = database
+  const { outbox } = options
+  const subscribed = (project: string) => (outbox ? outbox.subscribed(project) : NO_SUBSCRIPTIONS)
+  const fromRow = (row: Row) => entryFromRow(caps, row)
   // The entries of a batch share one timestamp: convert it once, not twice per entry.
   let lastIso = ''
   let lastTime: Date | string = ''
@@ -219,6 +233,43 @@ export function createMediaEntryRepository(database: Database): MediaEntryReposi
     if (rows.length > 0) yield caps.name === 'postgres' ? unnestInsert(project, rows) : rowsInsert(rows)
   }
 
+  /** Sets `deleted_at` (version + 1) if the entry is still at `expectedVersion` and not in the trash. */
+  const trash = async (target: Db, project: string, id: string, expectedVersion: number, at: Date) => {
+    const result = await target
+      .updateTable('media_entries')
+      .set({ deleted_at: caps.toTime(at), version: expectedVersion + 1 })
+      .where('project', '=', project)
+      .where('id', '=', id)
+      .where('version', '=', expectedVersion)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst()
+    return Number(result.numUpdatedRows) > 0
+  }
+
+  /** The entries (trashed ones too) that are still at the given versions. */
+  const readVersions = async (
+    target: Db,
+    project: string,
+    wanted: readonly { id: string; version: number }[],
+  ): Promise<MediaEntry[]> => {
+    const version = new Map(wanted.map((w) => [w.id, w.version]))
+    const found: MediaEntry[] = []
+    const ids = [...version.keys()]
+    for (let i = 0; i < ids.length; i += lookupChunk) {
+      const rows = await target
+        .selectFrom('media_entries as e')
+        .select(READ_COLUMNS)
+        .where('project', '=', project)
+        .where('id', 'in', ids.slice(i, i + lookupChunk))
+        .execute()
+      for (const row of rows) {
+        const entry = fromRow(row as Row)
+        if (version.get(entry.id) === entry.version) found.push(entry)
+      }
+    }
+    return found
+  }
+
   const chunkSize = Math.floor(caps.maxBindParams / COLUMNS_PER_ROW)
   const lookupChunk = Math.floor(caps.maxBindParams / 2)
   const columns = sql.join(READ_COLUMNS.map((c) => sql.ref(`e.${c}`)))
@@ -243,6 +294,7 @@ export function createMediaEntryRepository(database: Database): MediaEntryReposi
       // Rows go in key order, so two overlapping batches lock keys in the same order; a deadlock that
       // remains (an entry with both keys crossing another) rolls the transaction back and runs again.
       const ordered = inLockOrder(entries)
+      const subs = await subscribed(project)
       await retryTransient(caps, () =>
         db.transaction().execute(async (trx) => {
           outcome.inserted.clear()
@@ -276,6 +328,12 @@ export function createMediaEntryRepository(database: Database): MediaEntryReposi
             for (const r of existing) outcome.idTaken.add(r.id)
           }
           for (const id of rejected) if (!outcome.idTaken.has(id)) outcome.externalIdTaken.add(id)
+          if (outbox && subs.has('mediaLibraryEntry.create')) {
+            const created = entries
+              .filter((e) => outcome.inserted.has(e.id))
+              .map((e): EntryEvent => ({ event: 'mediaLibraryEntry.create', mediaId: e.id }))
+            await outbox.write(trx, project, created, subs)
+          }
         }),
       )
       insertedHere += outcome.inserted.size
@@ -347,7 +405,15 @@ export function createMediaEntryRepository(database: Database): MediaEntryReposi
     count: (project, query, exactUpTo) => countRows(database, project, query, exactUpTo),
 
     async updateIfVersion(project, entry, expectedVersion) {
-      return writeIfVersion(caps, db, project, entry, expectedVersion)
+      const subs = await subscribed(project)
+      if (!outbox || subs.size === 0) return writeIfVersion(caps, db, project, entry, expectedVersion)
+      // What changed is told by the row as it was: read in the transaction, at the version the write expects.
+      return db.transaction().execute(async (trx) => {
+        const [before] = await readVersions(trx, project, [{ id: entry.id, version: expectedVersion }])
+        if (!before || !(await writeIfVersion(caps, trx, project, entry, expectedVersion))) return false
+        await outbox.write(trx, project, eventsOfWrite(before, entry), subs)
+        return true
+      })
     },
 
     async updateAllIfVersion(project, writes) {
@@ -363,14 +429,32 @@ export function createMediaEntryRepository(database: Database): MediaEntryReposi
       const rows = [...byId.values()].sort((a, b) => compareKeys(a.entry.id, b.entry.id))
       if (rows.length === 0) return true
       const missed = new Error('a version moved')
+      const subs = await subscribed(project)
+      const withEvents = outbox !== undefined && subs.size > 0
       try {
         await db.transaction().execute(async (trx) => {
+          const befores = withEvents
+            ? await readVersions(
+                trx,
+                project,
+                rows.map((r) => ({ id: r.entry.id, version: r.expectedVersion })),
+              )
+            : []
           if (caps.name === 'postgres') {
             if ((await unnestUpdate(trx, project, rows)) !== rows.length) throw missed
-            return
+          } else {
+            for (const { entry, expectedVersion } of rows) {
+              if (!(await writeIfVersion(caps, trx, project, entry, expectedVersion))) throw missed
+            }
           }
-          for (const { entry, expectedVersion } of rows) {
-            if (!(await writeIfVersion(caps, trx, project, entry, expectedVersion))) throw missed
+          if (withEvents) {
+            // Every write landed at its expected version, so each read row is the entry as it was.
+            const before = new Map(befores.map((e) => [e.id, e]))
+            const events = rows.flatMap(({ entry }) => {
+              const was = before.get(entry.id)
+              return was ? eventsOfWrite(was, entry) : []
+            })
+            await outbox.write(trx, project, events, subs)
           }
         })
         return true
@@ -425,15 +509,15 @@ export function createMediaEntryRepository(database: Database): MediaEntryReposi
     },
 
     async markTrashed(project, id, expectedVersion, at) {
-      const result = await db
-        .updateTable('media_entries')
-        .set({ deleted_at: caps.toTime(at), version: expectedVersion + 1 })
-        .where('project', '=', project)
-        .where('id', '=', id)
-        .where('version', '=', expectedVersion)
-        .where('deleted_at', 'is', null)
-        .executeTakeFirst()
-      return Number(result.numUpdatedRows) > 0
+      const subs = await subscribed(project)
+      if (outbox && subs.has('mediaLibraryEntry.delete')) {
+        return db.transaction().execute(async (trx) => {
+          if (!(await trash(trx, project, id, expectedVersion, at))) return false
+          await outbox.write(trx, project, [{ event: 'mediaLibraryEntry.delete', mediaId: id }], subs)
+          return true
+        })
+      }
+      return trash(db, project, id, expectedVersion, at)
     },
 
     async purge(project, id, version) {

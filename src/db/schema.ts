@@ -114,6 +114,48 @@ export interface StorageLayoutTable {
   state: 'legacy' | 'namespaced'
 }
 
+/** The outbox and the pull feed of entry events (migration 0008). */
+export interface EntryEventTable {
+  seq: Generated<number | string>
+  project: string
+  event: string
+  media_id: string
+  actor: Json
+  changes: Json | null
+  created_at: Timestamp
+}
+
+/** A project's entry webhook, with its delivery state (migration 0008). */
+export interface EntryWebhookTable {
+  id: string
+  project: string
+  handle: string
+  /** null: a feed-only subscription (events are kept for the feed, nothing is POSTed). */
+  url: string | null
+  events: Json
+  secret: string
+  created_at: Timestamp
+  cursor: ColumnType<number | string, number | undefined, number>
+  attempts: ColumnType<number, number | undefined, number>
+  next_attempt_at: Timestamp | null
+  lease_until: Timestamp | null
+  lease_owner: string | null
+  last_error: string | null
+}
+
+/** One delivery's outcome (migration 0008). */
+export interface EntryWebhookDeliveryTable {
+  delivery_id: string
+  webhook_id: string
+  event_seq: number | string
+  event: string
+  media_id: string
+  state: 'delivered' | 'failed'
+  attempts: number
+  last_error: string | null
+  at: Timestamp
+}
+
 export interface DatabaseSchema {
   projects: ProjectTable
   api_tokens: ApiTokenTable
@@ -122,4 +164,7 @@ export interface DatabaseSchema {
   import_items: ImportItemTable
   webhook_secrets: WebhookSecretTable
   storage_layout: StorageLayoutTable
+  entry_events: EntryEventTable
+  entry_webhooks: EntryWebhookTable
+  entry_webhook_deliveries: EntryWebhookDeliveryTable
 }

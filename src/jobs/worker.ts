@@ -6,6 +6,7 @@ import type { ImportItem, ImportJob } from './import-job.js'
 import type { ItemProcessor } from './item-processor.js'
 import { deliverWebhook } from './webhook.js'
 import type { SafeFetcher } from './safe-fetcher.js'
+import type { EntryWebhookDeliverer } from '../events/webhook-delivery.js'
 
 const SWEEP_EVERY_MS = 1_000
 /** Webhook deliveries one worker runs at once, beside its items. */
@@ -32,6 +33,8 @@ export interface WorkerOptions {
   housekeeping?: () => Promise<void>
   /** Default 60 s. */
   housekeepingMs?: number
+  /** Entry webhooks (issue #16), delivered in the same slots as the URL-import webhooks. */
+  entryWebhooks?: EntryWebhookDeliverer
 }
 
 /** A URL-import worker: claims due items from the jobs table, processes them, finishes jobs, sends webhooks. */
@@ -100,25 +103,42 @@ export function createWorker(options: WorkerOptions): Worker {
   }
 
   /** One delivery; its claim is renewed while the POST is in progress, so no other worker sends it too. */
-  const deliver = async (webhook: ImportJob) => {
+  const deliver = async (
+    label: string,
+    work: () => Promise<void>,
+    renewLease: (until: Date) => Promise<unknown>,
+  ) => {
     const renew = setInterval(
       () => {
-        outbox
-          .renewWebhook(webhook.id, webhook.webhookAttempts, new Date(now().getTime() + options.leaseMs))
-          .catch(() => undefined)
+        renewLease(new Date(now().getTime() + options.leaseMs)).catch(() => undefined)
       },
       Math.max(50, options.leaseMs / 3),
     )
     try {
-      await deliverWebhook(
-        { jobs, outbox, fetcher: options.fetcher, baseMs: options.retryBaseMs, now },
-        webhook,
-      )
+      await work()
     } catch (err) {
-      options.logger?.error({ err, job: webhook.id }, 'webhook delivery crashed; its claim will lapse')
+      options.logger?.error({ err, job: label }, 'webhook delivery crashed; its claim will lapse')
     } finally {
       clearInterval(renew)
     }
+  }
+
+  /** The next due webhook (URL-import jobs' first, then entry webhooks'), as a delivery to start. */
+  const claimDelivery = async (): Promise<(() => Promise<void>) | undefined> => {
+    const leaseUntil = new Date(now().getTime() + options.leaseMs)
+    const webhook = await outbox.claimWebhook(now(), leaseUntil)
+    if (webhook) {
+      return () =>
+        deliver(
+          webhook.id,
+          () =>
+            deliverWebhook({ jobs, outbox, fetcher: options.fetcher, baseMs: options.retryBaseMs, now }, webhook),
+          (until) => outbox.renewWebhook(webhook.id, webhook.webhookAttempts, until),
+        )
+    }
+    const entryWebhook = await options.entryWebhooks?.claim(id, now(), leaseUntil)
+    if (entryWebhook) return () => deliver(entryWebhook.id, entryWebhook.run, entryWebhook.renew)
+    return undefined
   }
 
   /**
@@ -181,9 +201,9 @@ export function createWorker(options: WorkerOptions): Worker {
     }
     // Webhooks are delivered beside the items, never in the way of the next claim.
     if (deliveries.size < WEBHOOK_CONCURRENCY) {
-      const webhook = await outbox.claimWebhook(now(), new Date(now().getTime() + options.leaseMs))
-      if (webhook) {
-        const p = deliver(webhook).finally(() => {
+      const delivery = await claimDelivery()
+      if (delivery) {
+        const p = delivery().finally(() => {
           deliveries.delete(p)
           poke()
         })

@@ -11,6 +11,8 @@ export type Scope = (typeof SCOPES)[number]
 /** Who is calling: the token's project and scopes. */
 export interface Principal {
   tokenId: string
+  /** The token's name (entry events name the API client by it). */
+  tokenName?: string
   project: string
   scopes: ReadonlySet<string>
 }
@@ -82,7 +84,7 @@ export function createTokenService(deps: {
       if (!row || !matches || row.revokedAt !== undefined) {
         throw new UnauthorizedError('The access token is invalid.')
       }
-      return { tokenId: row.id, project: row.project, scopes: new Set(row.scopes) }
+      return { tokenId: row.id, tokenName: row.name, project: row.project, scopes: new Set(row.scopes) }
     },
 
     list: async (project) => (await tokens.list(project)).map(info),

@@ -1,5 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { ServerResponse } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DELIVERY_ID_HEADER } from '../../src/jobs/webhook.js'
 import type { Worker } from '../../src/jobs/worker.js'
@@ -11,39 +10,8 @@ import {
   waitForJob,
   type MediaServer,
 } from '../helpers/media-server.js'
+import { startReceiver, until } from '../helpers/receiver.js'
 import { request, startTestServer, type TestServer } from '../helpers/server.js'
-
-/** A webhook receiver on 127.0.0.1 whose answers the test controls. */
-async function startReceiver(answer: (req: IncomingMessage, res: ServerResponse) => void) {
-  const posts: { headers: IncomingMessage['headers']; body: string; at: number }[] = []
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      posts.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() })
-      answer(req, res)
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`
-  return {
-    url,
-    posts,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
-  }
-}
-
-const until = async (what: string, check: () => boolean | Promise<boolean>, ms = 10_000) => {
-  const end = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
 
 /** Webhooks off the item path (#13, findings 4 and 5). */
 describe.each(DIALECTS)('webhook delivery (%s)', (dialect) => {

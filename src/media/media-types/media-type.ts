@@ -1,4 +1,5 @@
 import type { MediaKind } from '../entry.js'
+import type { DeletionRoutine } from '../deletion-routine.js'
 
 /** The config of one metadata property, as in Livingdocs' media type config. */
 export interface PropertyConfig {
@@ -38,6 +39,8 @@ export interface MediaTypeConfig {
   info?: { label?: string; description?: string }
   metadata: PropertyDef[]
   asset?: { translatable?: boolean; replaceable?: boolean }
+  /** Run by the worker on a schedule (issue #16; src/media/deletion-routines.service.ts). */
+  deletionRoutine?: DeletionRoutine
 }
 
 /** The metadata of media types that configure none: four texts. */

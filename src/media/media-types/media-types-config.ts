@@ -5,6 +5,7 @@ import { createAjv } from '../ajv.js'
 import type { MediaKind } from '../entry.js'
 import { defaultMediaTypes, type MediaTypeConfig, type PropertyDef } from './media-type.js'
 import { checkPropertyDef } from './metadata-plugins.js'
+import { checkDeletionRoutine } from '../deletion-routine.js'
 import { compileMediaType } from './metadata-validator.js'
 
 const MEDIA_TYPE_HANDLE = /^[a-z][a-zA-Z0-9-]{2,49}$/
@@ -108,6 +109,9 @@ export function normalizeMediaTypes(raw: unknown): MediaTypeConfig[] {
     const config: MediaTypeConfig = { handle: String(handle), type: type as MediaKind, metadata: props }
     if (isObject(info)) config.info = info as MediaTypeConfig['info']
     if (isObject(asset)) config.asset = asset as MediaTypeConfig['asset']
+    const deletion = checkDeletionRoutine(item.deletionRoutine, name)
+    problems.push(...deletion.problems)
+    if (deletion.routine) config.deletionRoutine = deletion.routine
     result.push(config)
   })
   if (problems.length === 0) {
