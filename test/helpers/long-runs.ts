@@ -21,5 +21,6 @@ export function scaledTimeout(runs: number, perRunMs: number): number {
 /** Runs per second, for the figures a long run prints. */
 export function rate(runs: number, startedAt: number): string {
   const seconds = (performance.now() - startedAt) / 1000
-  return `${(runs / seconds).toFixed(1)}/s over ${seconds.toFixed(1)} s`
+  const pace = runs >= seconds ? `${(runs / seconds).toFixed(1)}/s` : `${(seconds / runs).toFixed(1)} s each`
+  return `${pace} over ${seconds.toFixed(1)} s`
 }
