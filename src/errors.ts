@@ -22,6 +22,20 @@ export class NotFoundError extends AppError {
   }
 }
 
+/**
+ * The 404 of something that does not exist: details `{name: 'NotFound', message, ...extra}`, the reference's
+ * shape. Only two 404s keep another shape, both the reference's own: serve-image's `{message: 'No image
+ * found.'}` and an unknown path's `{url}`.
+ */
+export function notFound(message: string, extra: Record<string, unknown> = {}): NotFoundError {
+  return new NotFoundError({ name: 'NotFound', message, ...extra })
+}
+
+/** The 404 of an unknown (or trashed) media library entry. */
+export function entryNotFound(id: string): NotFoundError {
+  return notFound(`MediaLibrary Entry does not exist (id: '${id}')`)
+}
+
 export class BadRequestError extends AppError {
   constructor(details: Record<string, unknown>) {
     super(400, 'Bad Request', details)

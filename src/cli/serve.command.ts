@@ -4,6 +4,7 @@ import { createDeps } from '../deps.js'
 import { DEFAULT_PROJECT } from '../projects/project.service.js'
 import { databaseTarget } from './database-target.js'
 import { configFrom, withCommonOptions } from './shared.js'
+import { exitOnSignal } from './shutdown.js'
 import { createLogger } from '../log.js'
 
 /** Projects whose media types are compiled before the server listens (the rest on first use). */
@@ -71,24 +72,10 @@ export function serveCommand(): Command {
       process.stdout.write(`${firstTokenBanner(firstToken, address, flag)}\n`)
     }
 
-    let closing = false
-    const shutdown = (signal: string) => {
-      if (closing) return
-      closing = true
-      logger.info({ signal }, 'shutting down')
-      app
-        .close()
-        .then(() => worker?.stop())
-        .then(() => deps.close())
-        .then(
-          () => process.exit(0),
-          (err: unknown) => {
-            logger.error({ err }, 'error during shutdown')
-            process.exit(1)
-          },
-        )
-    }
-    process.once('SIGINT', () => shutdown('SIGINT'))
-    process.once('SIGTERM', () => shutdown('SIGTERM'))
+    exitOnSignal(logger, 'shutting down', async () => {
+      await app.close()
+      await worker?.stop()
+      await deps.close()
+    })
   })
 }

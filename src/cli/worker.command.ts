@@ -4,6 +4,7 @@ import { createDeps } from '../deps.js'
 import { UsageError } from '../errors.js'
 import { announceDatabase } from './database-target.js'
 import { configFrom, withCommonOptions, withDeps, type AdminFlags } from './shared.js'
+import { exitOnSignal } from './shutdown.js'
 import { createLogger } from '../log.js'
 
 /**
@@ -32,24 +33,10 @@ export function workerCommand(): Command {
       { worker: worker.id, concurrency, database: deps.databaseDescription },
       'medialib worker started',
     )
-    let closing = false
-    const shutdown = (signal: string) => {
-      if (closing) return
-      closing = true
-      logger.info({ signal }, 'worker stopping after the items in progress')
-      worker
-        .stop()
-        .then(() => deps.close())
-        .then(
-          () => process.exit(0),
-          (err: unknown) => {
-            logger.error({ err }, 'error during shutdown')
-            process.exit(1)
-          },
-        )
-    }
-    process.once('SIGINT', () => shutdown('SIGINT'))
-    process.once('SIGTERM', () => shutdown('SIGTERM'))
+    exitOnSignal(logger, 'worker stopping after the items in progress', async () => {
+      await worker.stop()
+      await deps.close()
+    })
   })
 }
 

@@ -237,8 +237,9 @@ export async function pendingMigrations(database: Database): Promise<string[]> {
 }
 
 /**
- * Brings the schema up to date. Kysely's migrator takes a lock (an advisory lock on PostgreSQL,
- * a lock table row on SQLite), so several processes starting at once migrate exactly once.
+ * Brings the schema up to date. Several processes starting at once migrate exactly once: on PostgreSQL
+ * Kysely's migrator takes an advisory lock; on SQLite, where Kysely's adapter has none, an exclusive
+ * transaction on a side file (`<file>.migrate-lock`, see withSqliteFileLock) serialises them.
  */
 export async function migrateToLatest(database: Database): Promise<string[]> {
   const migrator = new Migrator({ db: database.db, provider: migrationProvider(database.caps) })

@@ -1,4 +1,4 @@
-import { BadRequestError, NotFoundError } from '../errors.js'
+import { BadRequestError, notFound } from '../errors.js'
 import type { ImportJobList } from '../db/import-job-list.js'
 import type { ImportJobRepository } from '../db/import-job.repository.js'
 import type { WebhookOutboxRepository } from '../db/webhook-outbox.repository.js'
@@ -38,8 +38,7 @@ export interface UrlImportService {
   webhookSecret(project: string): Promise<string>
 }
 
-const jobNotFound = (id: string) =>
-  new NotFoundError({ name: 'NotFound', message: `Import job does not exist (id: '${id}')` })
+const jobNotFound = (id: string) => notFound(`Import job does not exist (id: '${id}')`)
 
 export function createUrlImportService(deps: {
   jobs: Pick<ImportJobRepository, 'create' | 'get' | 'items'>

@@ -1,5 +1,5 @@
 import type { MediaEntryRepository } from '../db/media-entry.repository.js'
-import { AppError, NotFoundError } from '../errors.js'
+import { AppError, entryNotFound } from '../errors.js'
 import type { MediaEntry } from './entry.js'
 import type { EntryFailure, EntryValidator } from './entry-validator.js'
 import type { CompiledMediaType } from './media-types/metadata-validator.js'
@@ -108,10 +108,7 @@ export async function patchMany(
     if (request instanceof AppError) return { ok: false, id, error: request }
     const stored = current.get(id)
     if (!stored) {
-      const error = new NotFoundError({
-        name: 'NotFound',
-        message: `MediaLibrary Entry does not exist (id: '${id}')`,
-      })
+      const error = entryNotFound(id)
       return { ok: false, id, error }
     }
     try {

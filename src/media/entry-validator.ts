@@ -1,6 +1,6 @@
 import type { Ajv, ErrorObject, ValidateFunction } from 'ajv'
 import { firstPerPath, ruleOf } from './ajv.js'
-import type { Asset, MediaKind, Translation } from './entry.js'
+import type { Asset, MediaEntry, MediaKind, Translation } from './entry.js'
 import type { CompiledMediaType, MetadataError } from './media-types/metadata-validator.js'
 import { canonicalMimeType, MIME_TYPE_PATTERN, MIME_TYPE_RULE } from './mime-type.js'
 
@@ -10,17 +10,15 @@ export type EntryFailure =
   | { kind: 'metadata'; errors: MetadataError[] }
   | { kind: 'unique'; field: 'id' | 'externalId'; value: string }
 
-/** An entry that passed every check that does not need the database. */
-export interface ValidEntry {
-  /** Set when the client gave one; otherwise the service generates it. */
-  id?: string
-  mediaType: string
-  systemName?: string
-  externalId?: string
-  asset: Asset
-  metadata: Record<string, unknown>
-  translations?: Translation[]
-}
+/**
+ * An entry that passed every check that does not need the database: the client's part of a MediaEntry.
+ * `id` is set when the client gave one; otherwise the service generates it.
+ */
+export type ValidEntry = Pick<
+  MediaEntry,
+  'mediaType' | 'systemName' | 'externalId' | 'asset' | 'metadata' | 'translations'
+> &
+  Partial<Pick<MediaEntry, 'id'>>
 
 export type EntryCheck = { ok: true; entry: ValidEntry } | { ok: false; failure: EntryFailure }
 

@@ -1,5 +1,5 @@
 import type { EntryCount, EntrySearch, MediaEntryRepository } from '../db/media-entry.repository.js'
-import { BadRequestError, NotFoundError } from '../errors.js'
+import { BadRequestError, entryNotFound } from '../errors.js'
 import { patchMany, type BatchPatchItem, type BatchPatchOutcome } from './batch-patch.js'
 import type { EntryState, MediaEntry } from './entry.js'
 import type { EntryValidator } from './entry-validator.js'
@@ -171,10 +171,7 @@ export function createLibraryService(deps: {
     async getOrFail(project, id) {
       const entry = await entries.get(project, id)
       if (!entry) {
-        throw new NotFoundError({
-          name: 'NotFound',
-          message: `MediaLibrary Entry does not exist (id: '${id}')`,
-        })
+        throw entryNotFound(id)
       }
       return entry
     },

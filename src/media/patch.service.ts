@@ -1,5 +1,5 @@
 import type { MediaEntryRepository } from '../db/media-entry.repository.js'
-import { AppError, BadRequestError, ConflictError, NotFoundError } from '../errors.js'
+import { AppError, BadRequestError, ConflictError, entryNotFound } from '../errors.js'
 import { contentOf, type Asset, type MediaEntry, type Translation } from './entry.js'
 import type { EntryFailure, EntryValidator } from './entry-validator.js'
 import type { CompiledMediaType } from './media-types/metadata-validator.js'
@@ -267,8 +267,6 @@ export function createPatchService(deps: PatchServiceDeps): PatchService {
   const { entries, validator } = deps
   const now = deps.now ?? (() => new Date())
   const trashMs = (deps.trashDays ?? 30) * 86_400_000
-  const notFound = (id: string) =>
-    new NotFoundError({ name: 'NotFound', message: `MediaLibrary Entry does not exist (id: '${id}')` })
   /** A trashed entry is found only by a PATCH that restores it, and only while its trash time lasts. */
   const visible = (stored: MediaEntry | undefined, restores: boolean, at: Date): stored is MediaEntry => {
     if (!stored) return false
@@ -281,7 +279,7 @@ export function createPatchService(deps: PatchServiceDeps): PatchService {
       for (let attempt = 1; ; attempt++) {
         const restores = request.patches.some((p) => p.operation === 'restore')
         const stored = await entries.get(project, id, { trashed: restores })
-        if (!visible(stored, restores, now())) throw notFound(id)
+        if (!visible(stored, restores, now())) throw entryNotFound(id)
         const context: PatchContext = {}
         if (request.patches.some((p) => USAGE_OPERATIONS.has(p.operation)) && deps.usagePurposesOf) {
           context.purposes = await deps.usagePurposesOf(project)

@@ -1,7 +1,7 @@
 import type Sharp from 'sharp'
 import { createHash } from 'node:crypto'
 import { Readable } from 'node:stream'
-import { AppError, NotFoundError } from '../errors.js'
+import { AppError, notFound } from '../errors.js'
 import type { ProjectStorage } from '../storage/project-storage.js'
 import type { MediaEntry } from './entry.js'
 import { createImagePool, type ImagePool } from './image-pool.js'
@@ -147,7 +147,7 @@ export function createThumbnailService(deps: {
     pool.run(project, async () => {
       const original = await blobs.files(project).get(originalKey)
       if (!original) {
-        throw new NotFoundError({ message: `The original '${originalKey}' is not in the blob store` })
+        throw notFound(`The original '${originalKey}' is not in the blob store`)
       }
       const body = await encode(original, width, format, timeoutSeconds)
       await blobs.derived(project).put(key, Readable.from([body]), { contentType: CONTENT_TYPES[format] })
@@ -157,9 +157,7 @@ export function createThumbnailService(deps: {
   return {
     async get(project, entry, width, accept) {
       if (!entry.asset.mimeType.startsWith('image/')) {
-        throw new NotFoundError({
-          message: `Entry '${entry.id}' is not an image (${entry.asset.mimeType}): it has no thumbnail`,
-        })
+        throw notFound(`Entry '${entry.id}' is not an image (${entry.asset.mimeType}): it has no thumbnail`)
       }
       const format = negotiateFormat(accept)
       const key = variantKey(entry.asset.key, width, format)

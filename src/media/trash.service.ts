@@ -1,6 +1,6 @@
 import type { AssetKeyRepository } from '../db/asset-key.repository.js'
 import type { MediaEntryRepository } from '../db/media-entry.repository.js'
-import { ConflictError, NotFoundError } from '../errors.js'
+import { ConflictError, entryNotFound } from '../errors.js'
 import type { ProjectStorage } from '../storage/project-storage.js'
 import type { MediaEntry } from './entry.js'
 import { variantPrefix } from './thumbnail.service.js'
@@ -61,10 +61,7 @@ export function createTrashService(deps: {
       for (let attempt = 1; ; attempt++) {
         const stored = await entries.get(project, id)
         if (!stored) {
-          throw new NotFoundError({
-            name: 'NotFound',
-            message: `MediaLibrary Entry does not exist (id: '${id}')`,
-          })
+          throw entryNotFound(id)
         }
         const uses = stored.usageLog?.length ?? 0
         if (uses > 0) {

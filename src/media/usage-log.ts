@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util'
 import type { Ajv } from 'ajv'
-import { BadRequestError, ConflictError, NotFoundError, UsageError } from '../errors.js'
+import { BadRequestError, ConflictError, notFound, UsageError } from '../errors.js'
 import { generateId } from './ids.js'
 import type { PropertyDef } from './media-types/media-type.js'
 import { checkPropertyDef } from './media-types/metadata-plugins.js'
@@ -245,10 +245,7 @@ export function addUsage(
 function indexOf(log: readonly UsageLogEntry[], usageId: string, entryId: string): number {
   const i = log.findIndex((e) => e.id === usageId)
   if (i < 0) {
-    throw new NotFoundError({
-      name: 'NotFound',
-      message: `Usage log entry does not exist (id: '${usageId}', media library entry: '${entryId}')`,
-    })
+    throw notFound(`Usage log entry does not exist (id: '${usageId}', media library entry: '${entryId}')`)
   }
   return i
 }

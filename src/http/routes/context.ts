@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify'
-import { NotFoundError } from '../../errors.js'
+import { notFound } from '../../errors.js'
 import { API_VERSIONS, SUPPORTED_VERSIONS, type ApiVersion } from '../api-versions.js'
 
 declare module 'fastify' {
@@ -17,9 +17,7 @@ export async function checkApiVersion(request: FastifyRequest): Promise<void> {
   const name = typeof given === 'string' ? given : ''
   const version = API_VERSIONS.get(name)
   if (!version) {
-    throw new NotFoundError({
-      name: 'NotFound',
-      message: `Unknown API version '${name}'. Supported versions: ${SUPPORTED_VERSIONS.join(', ')}`,
+    throw notFound(`Unknown API version '${name}'. Supported versions: ${SUPPORTED_VERSIONS.join(', ')}`, {
       supportedVersions: SUPPORTED_VERSIONS,
     })
   }

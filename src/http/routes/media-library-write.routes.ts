@@ -1,5 +1,5 @@
 import type { FastifyError } from 'fastify'
-import { BadRequestError, NotFoundError } from '../../errors.js'
+import { BadRequestError, notFound } from '../../errors.js'
 import type { Asset } from '../../media/entry.js'
 import { unstorablePath } from '../../media/entry-validator.js'
 import type { LibraryService } from '../../media/library.service.js'
@@ -180,10 +180,9 @@ export function mediaLibraryWriteRoutes(deps: MediaLibraryWriteRoutesDeps): Rout
       async (request) => {
         const version = versionOf(request)
         if (!version.keysEndpoint) {
-          throw new NotFoundError({
-            name: 'NotFound',
-            message: `GET /mediaLibrary/{id}/keys needs API version 2026-03 or later (got '${version.name}')`,
-          })
+          throw notFound(
+            `GET /mediaLibrary/{id}/keys needs API version 2026-03 or later (got '${version.name}')`,
+          )
         }
         const { project } = principalOf(request)
         const { id } = request.params
