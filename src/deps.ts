@@ -20,12 +20,13 @@ import { createProjectService, type ProjectService } from './projects/project.se
 import { createTokenService, type TokenService } from './projects/token.service.js'
 import { createUrlImportDeps, type UrlImportDeps } from './jobs/url-import.wiring.js'
 import { upgradeToProjectNamespaces } from './storage/namespace-upgrade.js'
+import { createVariantDeps, type VariantDeps } from './media/variant.wiring.js'
 
 /**
  * Everything the HTTP layer and the CLI use. Built in one place; no module-level singletons.
  * Includes the URL imports' blob store, job queue, safe fetcher and workers (see src/jobs/).
  */
-export interface Deps extends UrlImportDeps {
+export interface Deps extends UrlImportDeps, VariantDeps {
   config: Config
   database: Database
   projects: ProjectService
@@ -86,8 +87,18 @@ export async function createDeps(
     blobs: urlImport.blobs,
     trashDays: config.trashDays,
   })
+  // Image variants (issue #17): serve-image with imgix parameters, `…/{id}/image`, external previews.
+  const variantDeps = createVariantDeps(config, database, {
+    library,
+    projects,
+    assetKeys: urlImport.assetKeys,
+    blobs: urlImport.blobs,
+    fetcher: urlImport.fetcher,
+    logger,
+  })
   return {
     ...urlImport,
+    ...variantDeps,
     // Workers purge the trash when idle (issue #16).
     createWorker: (overrides) =>
       urlImport.createWorker({

@@ -114,6 +114,22 @@ export interface StorageLayoutTable {
   state: 'legacy' | 'namespaced'
 }
 
+/** A cached image variant in a project's derived namespace (migration 0008). */
+export interface ImageVariantTable {
+  project: string
+  key: string
+  bytes: ColumnType<number | string, number, number>
+  /** Epoch milliseconds (bigint on PostgreSQL, read as a string). */
+  last_access: ColumnType<number | string, number, number>
+}
+
+/** A project's variant URL signing secret (migration 0008). */
+export interface ImageSigningTable {
+  project: string
+  secret: string
+  require_signature: ColumnType<number, number | undefined, number>
+}
+
 export interface DatabaseSchema {
   projects: ProjectTable
   api_tokens: ApiTokenTable
@@ -122,4 +138,6 @@ export interface DatabaseSchema {
   import_items: ImportItemTable
   webhook_secrets: WebhookSecretTable
   storage_layout: StorageLayoutTable
+  image_variants: ImageVariantTable
+  image_signing: ImageSigningTable
 }

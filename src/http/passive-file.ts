@@ -1,8 +1,6 @@
 import contentDisposition from 'content-disposition'
 import type { FastifyReply } from 'fastify'
 import { AppError } from '../errors.js'
-import type { MediaEntry } from '../media/entry.js'
-import type { CompiledMediaType } from '../media/media-types/metadata-validator.js'
 import { servedMimeType } from '../media/mime-type.js'
 
 /** The types a browser renders as a picture and nothing else: the only ones served inline. */
@@ -38,14 +36,7 @@ export function sendPassive(reply: FastifyReply, storedType: string, filename?: 
     .header('cross-origin-resource-policy', 'same-site')
 }
 
-/** Whether an entry is revoked or marked invalid (an `li-invalid` metadata property set to true). */
-export function isWithheld(entry: MediaEntry, mediaType: CompiledMediaType | undefined): boolean {
-  if (entry.revokedAt !== undefined) return true
-  return (
-    mediaType?.config.metadata.some((p) => p.type === 'li-invalid' && entry.metadata[p.handle] === true) ??
-    false
-  )
-}
+export { isWithheld } from '../media/entry-state.js'
 
 /** The 403 for a revoked or invalid entry: neither its original nor anything made from it is served. */
 export function withheldError(): AppError {

@@ -11,9 +11,12 @@ import { principalOf, requireScope } from '../auth.js'
 import { isWithheld, sendPassive, withheldError } from '../passive-file.js'
 import { bearerSecurity, binaryResponse, emptyResponse, errorResponses } from '../schemas/common.js'
 import { ServeImageParams } from '../schemas/media-library.schemas.js'
+import { ServeImageQuery, VARIANT_HEADERS } from '../schemas/image.schemas.js'
+import type { VariantService } from '../../media/variant.service.js'
+import { sendVariant } from '../variant-reply.js'
 import { checkApiVersion } from './context.js'
 
-const ORIGINAL_HEADERS = {
+const ORIGINAL_HEADERS: Record<string, string> = {
   etag: 'Strong ETag of the stored blob',
   'last-modified': 'When the blob was stored',
   'accept-ranges': 'bytes',
@@ -58,6 +61,8 @@ export function serveImageRoutes(deps: {
   library: LibraryService
   blobs: ProjectStorage
   assetKeys: AssetKeyRepository
+  /** Variants (imgix parameters); without them every query parameter is refused. */
+  variants?: { service: VariantService; maxAgeSeconds: number }
 }): FastifyPluginAsync {
   return async (app) => {
     app.get(
@@ -67,22 +72,30 @@ export function serveImageRoutes(deps: {
         schema: {
           tags: ['Media Library'],
           operationId: 'mediaLibraryServeImage',
-          summary: 'Stream the original of an asset by its storage key',
+          summary:
+            'Stream the original of an asset by its storage key, or a variant of it (imgix parameters)',
           description:
-            'The original bytes with Content-Type, ETag, Last-Modified and single-range support. 403 for a revoked ' +
+            'Without query parameters: the original bytes with Content-Type, ETag, Last-Modified and single-range ' +
+            'support. With imgix parameters (w, h, dpr, fit, crop, fp-x, fp-y, rect, fm, auto, q, s; see ' +
+            'docs/images.md): a variant, made once and cached. 403 for a revoked ' +
             'or invalid entry. Passive: only raster images (JPEG, PNG, GIF, WebP, AVIF) inline, everything else as ' +
             'an attachment, always with nosniff and a sandbox Content-Security-Policy.',
           security: bearerSecurity('public-api:read'),
           params: ServeImageParams,
+          ...(deps.variants ? { querystring: ServeImageQuery } : {}),
           response: {
-            200: binaryResponse('The original', STORED_TYPE, ORIGINAL_HEADERS),
+            200: binaryResponse(
+              'The original (with accept-ranges), or a variant (an image type; Vary: Accept with auto=format)',
+              STORED_TYPE,
+              deps.variants ? VARIANT_HEADERS : ORIGINAL_HEADERS,
+            ),
             206: binaryResponse('A single byte range of the original', STORED_TYPE, {
               ...ORIGINAL_HEADERS,
               'content-range': 'bytes <start>-<end>/<size>',
             }),
             304: emptyResponse('Not Modified: If-None-Match matched', { etag: 'The ETag' }),
             416: emptyResponse('Range Not Satisfiable', { 'content-range': 'bytes */<size>' }),
-            ...errorResponses(403),
+            ...errorResponses(403, ...(deps.variants ? [422] : [])),
           },
         },
       },
@@ -91,6 +104,16 @@ export function serveImageRoutes(deps: {
         const key = (request.params as { '*': string })['*']
         // No entry can hold a key outside the grammar.
         if (keyProblem(key) !== undefined) throw notFound()
+        if (deps.variants && Object.keys(request.query as object).length > 0) {
+          const answer = await deps.variants.service.byKey({
+            project,
+            key,
+            query: request.query as Record<string, unknown>,
+            url: request.url,
+            accept: request.headers.accept,
+          })
+          if (answer) return sendVariant(request, reply, answer, deps.variants.maxAgeSeconds)
+        }
         const id = await deps.assetKeys.entryIdOfKey(project, key)
         if (!id) throw notFound()
         const entry = await deps.library.getOrFail(project, id)
