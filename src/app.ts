@@ -95,7 +95,11 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   )
   await app.register(projectRoutes(deps))
   const thumbnails = metrics.timeThumbnails(
-    createThumbnailService({ blobs: deps.blobs, timeoutSeconds: deps.config.limits.imageTimeoutSeconds }),
+    createThumbnailService({
+      blobs: deps.blobs,
+      timeoutSeconds: deps.config.limits.imageTimeoutSeconds,
+      externalOriginal: (project, entry) => deps.variants.original(project, entry),
+    }),
   )
   await app.register(thumbnailRoutes({ ...deps, thumbnails }))
   // Image variants by entry, with named crops and focal point (issue #17).

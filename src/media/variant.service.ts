@@ -40,6 +40,8 @@ export interface VariantService {
   byKey(request: VariantRequest & { key: string }): Promise<VariantAnswer | undefined>
   /** `…/{id}/image`: a variant of the entry with its named crop and focal point applied. */
   byEntry(request: VariantRequest & { id: string; serveWithheld: boolean }): Promise<VariantAnswer>
+  /** The entry's original bytes: from storage, or fetched from `asset.url` (external previews). */
+  original(project: string, entry: MediaEntry): Promise<Buffer>
 }
 
 export interface VariantServiceDeps {
@@ -148,6 +150,7 @@ export function createVariantService(deps: VariantServiceDeps): VariantService {
   }
 
   return {
+    original: async (project, entry) => (await deps.sources.of(project, entry)).read(),
     async byKey(request) {
       const params = parseVariantParams(request.query, { maxDimension: deps.maxDimension })
       if (!params) return undefined

@@ -334,7 +334,13 @@ describe.each(CASES)('image variants (%s, %s storage)', (dialect, store) => {
       const { meta } = await image(await get(`/api/v1/mediaLibrary/ext-ok/image?w=${w}&fit=clip&fm=webp`))
       expect([meta.width, meta.format]).toEqual([w, 'webp'])
     }
+    // Thumbnails of it too, from the same fetched copy.
+    const thumb = await get('/api/v1/mediaLibrary/ext-ok/thumbnail?w=160', { accept: 'image/webp' })
+    expect((await image(thumb)).meta.width).toBe(160)
     expect(media.hits.get(`/ok-${store}.jpg`)).toBe(1)
+    const gone = await get('/api/v1/mediaLibrary/ext-gone/thumbnail?w=160')
+    expect(gone.status).toBe(404)
+    await gone.arrayBuffer()
     for (let i = 0; i < 3; i++) {
       const res = await get(`/api/v1/mediaLibrary/ext-gone/image?w=160`)
       expect(res.status).toBe(404)
