@@ -239,7 +239,7 @@ export const DEFAULT_CONFIG: Config = {
       1080, 1200, 1280, 1440, 1536, 1600, 1920, 2048, 2560, 3200, 3840,
     ],
     allowedFormats: ['jpg', 'png', 'webp', 'avif', 'gif'],
-    concurrency: 2,
+    concurrency: 4,
     externalPreviews: true,
     externalFailureSeconds: 300,
   },
