@@ -18,6 +18,7 @@ import { urlImportRoutes } from './http/routes/url-import.routes.js'
 import { serveImageRoutes } from './http/routes/serve-image.routes.js'
 import { projectRoutes } from './http/routes/project.routes.js'
 import { thumbnailRoutes } from './http/routes/thumbnail.routes.js'
+import { imageRoutes } from './http/routes/image.routes.js'
 import { uiImportsRoutes } from './http/routes/ui-imports.routes.js'
 import { uiRoutes } from './http/routes/ui.routes.js'
 import { registerStandardResponses, swaggerOptions } from './http/openapi.js'
@@ -109,9 +110,16 @@ export async function buildApp(deps: Services, options: AppOptions = {}): Promis
   await app.register(mediaLibraryRoutes(deps))
   await app.register(mediaLibraryLifecycleRoutes(deps))
   await app.register(urlImportRoutes(deps, budget))
-  await app.register(serveImageRoutes(deps))
+  await app.register(
+    serveImageRoutes({
+      ...deps,
+      variants: { service: deps.variants, maxAgeSeconds: deps.config.variants.maxAgeSeconds },
+    }),
+  )
   await app.register(projectRoutes(deps))
   await app.register(thumbnailRoutes({ ...deps, thumbnails: metrics.timeThumbnails(deps.thumbnails) }))
+  // Image variants by entry, with named crops and focal point (issue #17).
+  await app.register(imageRoutes({ ...deps, maxAgeSeconds: deps.config.variants.maxAgeSeconds }))
   await app.register(uiRoutes(deps))
   await app.register(uiImportsRoutes(deps))
 

@@ -79,7 +79,8 @@ function definedOnly<T extends object>(obj: T): Partial<T> {
  * FORCE_PATH_STYLE, ACCESS_KEY_ID, SECRET_ACCESS_KEY, PART_SIZE_BYTES, REQUEST_CHECKSUM_CALCULATION,
  * RESPONSE_CHECKSUM_VALIDATION, CONNECT_TIMEOUT_MS, SOCKET_TIMEOUT_MS, MAX_ATTEMPTS),
  * MEDIALIB_FETCH_ALLOW_CIDRS (comma-separated), MEDIALIB_WORKER_CONCURRENCY, MEDIALIB_IN_PROCESS_WORKER,
- * MEDIALIB_MAX_IN_FLIGHT_PER_PROJECT, MEDIALIB_METRICS_ENABLED, MEDIALIB_METRICS_TOKEN.
+ * MEDIALIB_MAX_IN_FLIGHT_PER_PROJECT, MEDIALIB_METRICS_ENABLED, MEDIALIB_METRICS_TOKEN,
+ * MEDIALIB_VARIANT_CACHE_BYTES, MEDIALIB_EXTERNAL_PREVIEWS.
  */
 export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Config {
   const configFile = flags.config ?? env.MEDIALIB_CONFIG
@@ -126,6 +127,14 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Con
       ...definedOnly({
         enabled: boolFrom(env.MEDIALIB_METRICS_ENABLED),
         token: env.MEDIALIB_METRICS_TOKEN || undefined,
+      }),
+    },
+    variants: {
+      ...DEFAULT_CONFIG.variants,
+      ...(fromFile.variants ?? {}),
+      ...definedOnly({
+        cacheBytes: intFrom(env.MEDIALIB_VARIANT_CACHE_BYTES, 'MEDIALIB_VARIANT_CACHE_BYTES'),
+        externalPreviews: boolFrom(env.MEDIALIB_EXTERNAL_PREVIEWS),
       }),
     },
     ui: {

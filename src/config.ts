@@ -159,6 +159,41 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    /** Image variants: serve-image with imgix parameters and `GET …/{id}/image` (docs/images.md). */
+    variants: Type.Object(
+      {
+        /** Total bytes of cached variants over all projects; least recently used ones go beyond it. */
+        cacheBytes: Type.Integer({ minimum: 0 }),
+        /** `Cache-Control: max-age` of variant answers, in seconds. */
+        maxAgeSeconds: Type.Integer({ minimum: 0 }),
+        /** Largest width or height of a variant in pixels (after `dpr`); beyond it, 400. */
+        maxDimension: Type.Integer({ minimum: 16, maximum: 16_384 }),
+        /** Largest source in pixels that is decoded (sharp's limitInputPixels); beyond it, 422. */
+        maxInputPixels: Type.Integer({ minimum: 1 }),
+        /** Widths and heights (after `dpr`) a variant may have without a signature. */
+        allowedSizes: Type.Array(Type.Integer({ minimum: 1 })),
+        /** Formats (`fm`) a variant may have without a signature. */
+        allowedFormats: Type.Array(
+          Type.Union([
+            Type.Literal('jpg'),
+            Type.Literal('png'),
+            Type.Literal('webp'),
+            Type.Literal('avif'),
+            Type.Literal('gif'),
+          ]),
+        ),
+        /** Variants made at once (each is one sharp pipeline; one project gets at most half, rounded up). */
+        concurrency: Type.Integer({ minimum: 1, maximum: 64 }),
+        /**
+         * Previews of entries whose original is not in storage: fetch `asset.url` once (SSRF-guarded, under
+         * `fetch.maxBytes.image`) and keep it in the derived namespace.
+         */
+        externalPreviews: Type.Boolean(),
+        /** How long a failed fetch of an external original is remembered (no new fetch meanwhile). */
+        externalFailureSeconds: Type.Integer({ minimum: 0 }),
+      },
+      { additionalProperties: false },
+    ),
     /** `GET /metrics` in Prometheus format (docs/operations.md). Off by default. */
     metrics: Type.Object(
       {
@@ -210,6 +245,20 @@ export const DEFAULT_CONFIG: Config = {
   },
   ui: { trustForwardedProto: false },
   metrics: { enabled: false, token: '' },
+  variants: {
+    cacheBytes: 1024 * 1024 * 1024,
+    maxAgeSeconds: 86_400,
+    maxDimension: 4096,
+    maxInputPixels: 100_000_000,
+    allowedSizes: [
+      16, 32, 48, 64, 80, 96, 120, 160, 200, 240, 320, 360, 400, 480, 540, 600, 640, 720, 768, 800, 960, 1024,
+      1080, 1200, 1280, 1440, 1536, 1600, 1920, 2048, 2560, 3200, 3840,
+    ],
+    allowedFormats: ['jpg', 'png', 'webp', 'avif', 'gif'],
+    concurrency: 4,
+    externalPreviews: true,
+    externalFailureSeconds: 300,
+  },
   publicBaseUrl: '',
   publicAssetOrigin: '',
   trashDays: 30,

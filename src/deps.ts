@@ -74,12 +74,13 @@ export type WorkerOverrides = Partial<
   /** Replaces the blob store items are written to (tests inject storage faults this way). */
   blobs?: ProjectStorage
 }
+import { createVariantDeps, type VariantDeps } from './media/variant.wiring.js'
 
 /**
  * What the HTTP layer (`buildApp`) and the CLI commands receive: services only, never a repository or the
  * database. Each route plugin and command takes the few of these it uses.
  */
-export interface Services {
+export interface Services extends VariantDeps {
   config: Config
   projects: ProjectService
   tokens: TokenService
@@ -191,8 +192,14 @@ export async function createDeps(
   })
   const trash = createTrashService({ entries, assetKeys, blobs, trashDays: config.trashDays })
   const files = createFileService({ assetKeys, library, mediaTypesOf, blobs })
-  const thumbnails = createThumbnailService({ blobs, timeoutSeconds: config.limits.imageTimeoutSeconds })
   const fetcher = createSafeFetcher({ ...config.fetch, guard: createAddressGuard(config.fetch.allowCidrs) })
+  // Image variants (issue #17): serve-image with imgix parameters, `…/{id}/image`, external previews.
+  const variantDeps = createVariantDeps(config, database, { library, projects, assetKeys, blobs, fetcher, logger })
+  const thumbnails = createThumbnailService({
+    blobs,
+    timeoutSeconds: config.limits.imageTimeoutSeconds,
+    externalOriginal: (project, entry) => variantDeps.variants.original(project, entry),
+  })
   const workers = new Set<Worker>()
   const urlImports = createUrlImportService({
     jobs,
@@ -281,6 +288,7 @@ export async function createDeps(
   }
 
   return {
+    ...variantDeps,
     config,
     projects,
     tokens,

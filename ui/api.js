@@ -45,6 +45,15 @@ export function queryString(params) {
   return s ? `?${s}` : ''
 }
 
-export function thumbnailUrl(entry, width) {
-  return `${API}/mediaLibrary/${encodeURIComponent(entry.id)}/thumbnail${queryString({ w: width, key: entry.asset.key })}`
+/**
+ * A variant of the entry's image (`GET …/{id}/image`, docs/images.md): inside `width` (fit=clip), WebP or
+ * AVIF when the browser takes them (auto=format). `extra` adds parameters, e.g. `{crop: name}`.
+ */
+export function variantUrl(entry, width, extra = {}) {
+  return `${API}/mediaLibrary/${encodeURIComponent(entry.id)}/image${queryString({ w: width, fit: 'clip', auto: 'format', ...extra })}`
+}
+
+/** A `srcset` of the entry's variants at these widths (all in the server's default allow-list). */
+export function variantSrcset(entry, widths, extra = {}) {
+  return widths.map((w) => `${variantUrl(entry, w, extra)} ${w}w`).join(', ')
 }

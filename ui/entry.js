@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks'
-import { API, api, ApiError, thumbnailUrl } from './api.js'
+import { API, api, ApiError, variantSrcset, variantUrl } from './api.js'
 import { bytes, dateTime, stateOf, titleOf } from './format.js'
 import { html } from './html.js'
 import { MetadataField, toText, toValue } from './metadata-form.js'
@@ -290,7 +290,9 @@ export function EntryPage({ id, session }) {
         ${
           isImage && !previewFailed
             ? html`<img
-                src=${thumbnailUrl(entry, 1280)}
+                src=${variantUrl(entry, 1280)}
+                srcset=${variantSrcset(entry, [640, 1280, 1920])}
+                sizes="(max-width: 900px) 100vw, 60vw"
                 alt=${`Preview of ${titleOf(entry)}`}
                 width=${entry.asset.width}
                 height=${entry.asset.height}
@@ -300,6 +302,7 @@ export function EntryPage({ id, session }) {
                 <span>${isImage ? 'No preview: the original is not in storage' : entry.asset.mimeType}</span>
               </div>`
         }
+        ${isImage && !previewFailed && html`<${NamedCrops} entry=${entry} mediaType=${mediaType} />`}
       </figure>
       <div>
         <form class="metadata" onSubmit=${save} aria-labelledby="meta-h" novalidate>
@@ -333,4 +336,30 @@ export function EntryPage({ id, session }) {
     <${Facts} entry=${entry} keys=${keys} sha256=${sha256} />
     <${Translations} entry=${entry} />
   </main>`
+}
+
+/**
+ * Each named crop of the entry (li-named-crops) as a front end gets it: the entry's image route with
+ * `crop=<name>` (docs/images.md).
+ */
+function NamedCrops({ entry, mediaType }) {
+  const handle = mediaType?.metadata.find((d) => d.type === 'li-named-crops')?.handle
+  const crops = (handle && entry.metadata[handle]?.crops) || []
+  if (crops.length === 0) return null
+  return html`<div class="named-crops" aria-label="Named crops">
+    ${crops.map(
+      (crop) =>
+        html`<figure class="named-crop">
+          <img
+            src=${variantUrl(entry, 320, { crop: crop.name })}
+            srcset=${variantSrcset(entry, [160, 320, 640], { crop: crop.name })}
+            sizes="160px"
+            alt=${`Crop ${crop.name}`}
+            loading="lazy"
+            width="160"
+          />
+          <figcaption>${crop.name}</figcaption>
+        </figure>`,
+    )}
+  </div>`
 }

@@ -1,6 +1,6 @@
 /* global IntersectionObserver, performance, URLSearchParams */
 import { useEffect, useRef, useState } from 'preact/hooks'
-import { API, api, queryString, thumbnailUrl } from './api.js'
+import { API, api, queryString, variantSrcset, variantUrl } from './api.js'
 import { dateTime, stateOf, titleOf } from './format.js'
 import { html } from './html.js'
 import { linkClick, navigate } from './router.js'
@@ -124,7 +124,9 @@ function Thumb({ entry }) {
   }
   return html`<img
     class="thumb"
-    src=${thumbnailUrl(entry, 320)}
+    src=${variantUrl(entry, 320)}
+    srcset=${variantSrcset(entry, [160, 320, 640])}
+    sizes="(max-width: 600px) 45vw, 240px"
     alt=""
     loading="lazy"
     decoding="async"

@@ -99,6 +99,7 @@ export function projectsCommand(): Command {
       }
     })
   })
+  imageSigningCommand(projects)
   return projects
 }
 
@@ -126,3 +127,32 @@ function progressPrinter(): Progress {
 
 /** Projects with fewer entries show no progress. */
 const PROGRESS_FROM = 5_000
+
+/**
+ * `medialib projects image-signing <handle> [--require-signature on|off] [--rotate]`: prints the secret
+ * that signs the project's variant URLs (`s=`, docs/images.md), and changes whether signatures are required.
+ */
+function imageSigningCommand(projects: Command): void {
+  withCommonOptions(
+    projects
+      .command('image-signing')
+      .description("print the project's image URL signing secret; require signatures or make a new secret")
+      .argument('<handle>', 'project handle')
+      .option('--require-signature <on|off>', 'on: every variant needs s=; off: the allow-list is enough')
+      .option('--rotate', 'make a new secret (URLs signed with the old one stop working)'),
+  ).action(async (handle: string, options) => {
+    const require = options.requireSignature as string | undefined
+    if (require !== undefined && require !== 'on' && require !== 'off')
+      throw new UsageError(`--require-signature takes on or off, not '${require}'`)
+    await withDeps(options, async ({ projects: service, imageSigning }) => {
+      if (!(await service.get(handle))) throw new UsageError(`No project '${handle}'`)
+      const signing = await imageSigning.updateSigning(handle, {
+        ...(require !== undefined ? { requireSignature: require === 'on' } : {}),
+        ...(options.rotate ? { rotate: true } : {}),
+      })
+      process.stdout.write(
+        `secret: ${signing.secret}\nrequire signature: ${signing.requireSignature ? 'on' : 'off'}\n`,
+      )
+    })
+  })
+}

@@ -23,6 +23,7 @@ import { storageNamespacesMigration } from './migrations/0005-storage-namespaces
 import { ftsPerBatchMigration } from './migrations/0006-fts-per-batch.js'
 import { entryLifecycleMigration } from './migrations/0007-entry-lifecycle.js'
 import { entryEventsMigration } from './migrations/0008-entry-events.js'
+import { imageVariantsMigration } from './migrations/0009-image-variants.js'
 import { postgresCaps, sqliteCaps, type DialectCaps } from './dialect.js'
 import type { DatabaseSchema } from './schema.js'
 
@@ -226,6 +227,7 @@ function migrationProvider(caps: DialectCaps): MigrationProvider {
       '0006-fts-per-batch': ftsPerBatchMigration(caps),
       '0007-entry-lifecycle': entryLifecycleMigration(caps),
       '0008-entry-events': entryEventsMigration(caps),
+      '0009-image-variants': imageVariantsMigration(caps),
     }),
   }
 }

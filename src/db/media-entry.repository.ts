@@ -1,6 +1,6 @@
 import { CompiledQuery, sql } from 'kysely'
 import type { MediaEntry } from '../media/entry.js'
-import type { Database } from './database.js'
+import type { Database, Db } from './database.js'
 import { unnestUpdate, writeIfVersion } from './media-entry-writes.js'
 import { entryFromRow, READ_COLUMNS, type Row } from './media-entry.rows.js'
 import { searchRows, type EntrySearch } from './media-entry-search.js'

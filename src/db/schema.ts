@@ -156,6 +156,22 @@ export interface EntryWebhookDeliveryTable {
   at: Timestamp
 }
 
+/** A cached image variant in a project's derived namespace (migration 0009). */
+export interface ImageVariantTable {
+  project: string
+  key: string
+  bytes: ColumnType<number | string, number, number>
+  /** Epoch milliseconds (bigint on PostgreSQL, read as a string). */
+  last_access: ColumnType<number | string, number, number>
+}
+
+/** A project's variant URL signing secret (migration 0009). */
+export interface ImageSigningTable {
+  project: string
+  secret: string
+  require_signature: ColumnType<number, number | undefined, number>
+}
+
 export interface DatabaseSchema {
   projects: ProjectTable
   api_tokens: ApiTokenTable
@@ -167,4 +183,6 @@ export interface DatabaseSchema {
   entry_events: EntryEventTable
   entry_webhooks: EntryWebhookTable
   entry_webhook_deliveries: EntryWebhookDeliveryTable
+  image_variants: ImageVariantTable
+  image_signing: ImageSigningTable
 }

@@ -135,6 +135,11 @@ export function createThumbnailService(deps: {
   pool?: ImagePool
   /** Time limit of one decoding and encoding (sharp's `timeout`), in whole seconds. Default 10. */
   timeoutSeconds?: number
+  /**
+   * The original of an entry that is not in storage (external previews of `asset.url`, docs/images.md);
+   * fetched before a pool slot is taken. Without it such an entry has no thumbnail.
+   */
+  externalOriginal?: (project: string, entry: MediaEntry) => Promise<Buffer>
 }): ThumbnailService {
   const { blobs } = deps
   const size = deps.concurrency ?? 2
@@ -143,9 +148,20 @@ export function createThumbnailService(deps: {
   // Concurrent requests for one missing variant share one encoding.
   const inFlight = new Map<string, Promise<Buffer>>()
 
-  const make = (project: string, originalKey: string, key: string, width: number, format: ThumbnailFormat) =>
-    pool.run(project, async () => {
-      const original = await blobs.files(project).get(originalKey)
+  const make = async (
+    project: string,
+    entry: MediaEntry,
+    key: string,
+    width: number,
+    format: ThumbnailFormat,
+  ) => {
+    const originalKey = entry.asset.key
+    const external =
+      deps.externalOriginal && !(await blobs.files(project).stat(originalKey))
+        ? await deps.externalOriginal(project, entry)
+        : undefined
+    return pool.run(project, async () => {
+      const original = external ? Readable.from([external]) : await blobs.files(project).get(originalKey)
       if (!original) {
         throw notFound(`The original '${originalKey}' is not in the blob store`)
       }
@@ -153,6 +169,7 @@ export function createThumbnailService(deps: {
       await blobs.derived(project).put(key, Readable.from([body]), { contentType: CONTENT_TYPES[format] })
       return body
     })
+  }
 
   return {
     async get(project, entry, width, accept) {
@@ -170,7 +187,7 @@ export function createThumbnailService(deps: {
         const slot = `${project}/${key}`
         let pending = inFlight.get(slot)
         if (!pending) {
-          pending = make(project, entry.asset.key, key, width, format).finally(() => inFlight.delete(slot))
+          pending = make(project, entry, key, width, format).finally(() => inFlight.delete(slot))
           inFlight.set(slot, pending)
         }
         body = await pending

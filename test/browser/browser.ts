@@ -109,7 +109,9 @@ export function firstPageFigures() {
     (r) => r.name.includes('/mediaLibrary?') && !r.name.includes('count=true'),
   )
   const search = searches[0]
-  const thumbs = resources.filter((r) => r.name.includes('/thumbnail'))
+  const thumbs = resources.filter(
+    (r) => r.name.includes('/thumbnail') || /\/mediaLibrary\/[^/?]+\/image\?/.test(r.name),
+  )
   return {
     /** Requests of the first page and of the session: 1 each when the page's preloads were used. */
     searchRequests: searches.length,

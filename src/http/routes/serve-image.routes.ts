@@ -7,10 +7,13 @@ import { principalOf, requireScope } from '../auth.js'
 import { sendPassive } from '../passive-file.js'
 import { bearerSecurity, binaryResponse, emptyResponse, errorResponses } from '../schemas/common.js'
 import { ServeImageParams } from '../schemas/media-library.schemas.js'
+import { ServeImageQuery, VARIANT_HEADERS } from '../schemas/image.schemas.js'
+import type { VariantService } from '../../media/variant.service.js'
+import { sendVariant } from '../variant-reply.js'
 import { checkApiVersion } from './context.js'
 import type { RoutePlugin } from '../type-provider.js'
 
-const ORIGINAL_HEADERS = {
+const ORIGINAL_HEADERS: Record<string, string> = {
   etag: 'Strong ETag of the stored blob',
   'last-modified': 'When the blob was stored',
   'accept-ranges': 'bytes',
@@ -49,7 +52,12 @@ export function parseRange(
 }
 
 /** `GET /api/:apiVersion/mediaLibrary/serve-image/{key}`: streams a stored original (read scope). */
-export function serveImageRoutes(deps: { tokens: TokenService; files: FileService }): RoutePlugin {
+export function serveImageRoutes(deps: {
+  tokens: TokenService
+  files: FileService
+  /** Variants (imgix parameters). */
+  variants: { service: VariantService; maxAgeSeconds: number }
+}): RoutePlugin {
   return async (app) => {
     app.get(
       SERVE_IMAGE_ROUTE,
@@ -58,28 +66,46 @@ export function serveImageRoutes(deps: { tokens: TokenService; files: FileServic
         schema: {
           tags: ['Media Library'],
           operationId: 'mediaLibraryServeImage',
-          summary: 'Stream the original of an asset by its storage key',
+          summary:
+            'Stream the original of an asset by its storage key, or a variant of it (imgix parameters)',
           description:
-            'The original bytes with Content-Type, ETag, Last-Modified and single-range support. 403 for a revoked ' +
+            'Without query parameters: the original bytes with Content-Type, ETag, Last-Modified and single-range ' +
+            'support. With imgix parameters (w, h, dpr, fit, crop, fp-x, fp-y, rect, fm, auto, q, s; see ' +
+            'docs/images.md): a variant, made once and cached. 403 for a revoked ' +
             'or invalid entry. Passive: only raster images (JPEG, PNG, GIF, WebP, AVIF) inline, everything else as ' +
             'an attachment, always with nosniff and a sandbox Content-Security-Policy.',
           security: bearerSecurity('public-api:read'),
           params: ServeImageParams,
+          querystring: ServeImageQuery,
           response: {
-            200: binaryResponse('The original', STORED_TYPE, ORIGINAL_HEADERS),
+            200: binaryResponse(
+              'The original (with accept-ranges), or a variant (an image type; Vary: Accept with auto=format)',
+              STORED_TYPE,
+              VARIANT_HEADERS,
+            ),
             206: binaryResponse('A single byte range of the original', STORED_TYPE, {
               ...ORIGINAL_HEADERS,
               'content-range': 'bytes <start>-<end>/<size>',
             }),
             304: emptyResponse('Not Modified: If-None-Match matched', { etag: 'The ETag' }),
             416: emptyResponse('Range Not Satisfiable', { 'content-range': 'bytes */<size>' }),
-            ...errorResponses(403),
+            ...errorResponses(403, 422),
           },
         },
       },
       async (request, reply) => {
         const { project } = principalOf(request)
         const key = request.params['*']
+        if (Object.keys(request.query).length > 0) {
+          const answer = await deps.variants.service.byKey({
+            project,
+            key,
+            query: request.query,
+            url: request.url,
+            accept: request.headers.accept,
+          })
+          if (answer) return sendVariant(request, reply, answer, deps.variants.maxAgeSeconds)
+        }
         const { entry, stat, read } = await deps.files.openOriginal(project, key)
         sendPassive(reply, entry.asset.mimeType, entry.asset.filename)
           .header('etag', stat.etag)

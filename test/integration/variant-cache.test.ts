@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createImageVariantRepository } from '../../src/db/image-variant.repository.js'
+import { createVariantCache } from '../../src/media/variant-cache.js'
+import { DIALECTS } from '../helpers/dialects.js'
+import { openTestDeps } from '../helpers/server.js'
+
+describe.each(DIALECTS)('variant cache: bounded size, least recently used out (%s)', (dialect) => {
+  let opened: Awaited<ReturnType<typeof openTestDeps>>
+  beforeAll(async () => {
+    opened = await openTestDeps(dialect)
+  })
+  afterAll(async () => {
+    await opened?.close()
+  })
+
+  it('evicts the least recently used variants, files and rows, once the total passes the bound', async () => {
+    const repository = createImageVariantRepository(opened.deps.database)
+    let clock = 1_000_000
+    const cache = createVariantCache({
+      blobs: opened.deps.blobs,
+      repository,
+      maxBytes: 3_000,
+      now: () => clock,
+    })
+    const kb = (n: number) => Buffer.alloc(1_000, n)
+    await cache.put('default', 'v/a/1.png', kb(1), 'image/png')
+    clock += 1_000
+    await cache.put('default', 'v/a/2.png', kb(2), 'image/png')
+    clock += 1_000
+    await cache.put('default', 'v/b/3.png', kb(3), 'image/png')
+    expect(await repository.totalBytes()).toBe(3_000)
+    // The first is read again (a minute later, so the access is recorded): the second is now the oldest.
+    clock += 60_000
+    expect((await cache.get('default', 'v/a/1.png'))?.equals(kb(1))).toBe(true)
+    await new Promise((r) => setTimeout(r, 50))
+    clock += 1_000
+    await cache.put('default', 'v/b/4.png', kb(4), 'image/png')
+    // Over 3,000 bytes: evicted down to 90 % (2,700), oldest first: 2 and 3 go.
+    expect(await cache.get('default', 'v/a/2.png')).toBeUndefined()
+    expect(await cache.get('default', 'v/b/3.png')).toBeUndefined()
+    expect((await cache.get('default', 'v/a/1.png'))?.equals(kb(1))).toBe(true)
+    expect((await cache.get('default', 'v/b/4.png'))?.equals(kb(4))).toBe(true)
+    expect(await repository.totalBytes()).toBe(2_000)
+    expect((await repository.oldest(10)).map((v) => v.key)).toEqual(['v/a/1.png', 'v/b/4.png'])
+  })
+})
