@@ -23,6 +23,8 @@ import { uiRoutes } from './http/routes/ui.routes.js'
 import { createThumbnailService } from './media/thumbnail.service.js'
 import { registerStandardResponses, swaggerOptions } from './http/openapi.js'
 import { registerQueryCheck } from './http/query-check.js'
+import { tusRoutes } from './http/routes/tus.routes.js'
+import { uploadRoutes } from './http/routes/upload.routes.js'
 
 export interface AppOptions {
   logger?: Logger
@@ -94,6 +96,9 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   await app.register(thumbnailRoutes({ ...deps, thumbnails }))
   await app.register(uiRoutes(deps))
   await app.register(uiImportsRoutes(deps))
+  // Uploads (issue #18): multipart, the CLI's known-hashes question, tus.
+  await app.register(uploadRoutes(deps))
+  await app.register(tusRoutes(deps))
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   return app

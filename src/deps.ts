@@ -20,12 +20,13 @@ import { createProjectService, type ProjectService } from './projects/project.se
 import { createTokenService, type TokenService } from './projects/token.service.js'
 import { createUrlImportDeps, type UrlImportDeps } from './jobs/url-import.wiring.js'
 import { upgradeToProjectNamespaces } from './storage/namespace-upgrade.js'
+import { createUploadDeps, type UploadDeps } from './media/upload/upload.wiring.js'
 
 /**
  * Everything the HTTP layer and the CLI use. Built in one place; no module-level singletons.
  * Includes the URL imports' blob store, job queue, safe fetcher and workers (see src/jobs/).
  */
-export interface Deps extends UrlImportDeps {
+export interface Deps extends UrlImportDeps, UploadDeps {
   config: Config
   database: Database
   projects: ProjectService
@@ -86,13 +87,23 @@ export async function createDeps(
     blobs: urlImport.blobs,
     trashDays: config.trashDays,
   })
+  // Uploads (issue #18): multipart and tus, over the URL import's blob store.
+  const upload = createUploadDeps(config, database, {
+    blobs: urlImport.blobs,
+    importer,
+    library,
+    mediaTypesOf: (project) => projects.mediaTypesOf(project),
+    setContentSha: (project, id, sha256) => urlImport.importJobs.setContentSha(project, id, sha256),
+  })
   return {
     ...urlImport,
-    // Workers purge the trash when idle (issue #16).
+    ...upload,
+    // Workers purge the trash and expired uploads when idle (issues #16, #18).
     createWorker: (overrides) =>
       urlImport.createWorker({
         housekeeping: async () => {
           await trash.purgeExpired()
+          await upload.cleanUpUploads()
         },
         ...overrides,
       }),

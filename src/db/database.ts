@@ -21,6 +21,7 @@ import { importJobListMigration } from './migrations/0004-import-job-list.js'
 import { storageNamespacesMigration } from './migrations/0005-storage-namespaces.js'
 import { ftsPerBatchMigration } from './migrations/0006-fts-per-batch.js'
 import { entryLifecycleMigration } from './migrations/0007-entry-lifecycle.js'
+import { uploadsMigration } from './migrations/0008-uploads.js'
 import { postgresCaps, sqliteCaps, type DialectCaps } from './dialect.js'
 import type { DatabaseSchema } from './schema.js'
 
@@ -223,6 +224,7 @@ function migrationProvider(caps: DialectCaps): MigrationProvider {
       '0005-storage-namespaces': storageNamespacesMigration(),
       '0006-fts-per-batch': ftsPerBatchMigration(caps),
       '0007-entry-lifecycle': entryLifecycleMigration(caps),
+      '0008-uploads': uploadsMigration(caps),
     }),
   }
 }

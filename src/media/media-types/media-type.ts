@@ -38,6 +38,10 @@ export interface MediaTypeConfig {
   info?: { label?: string; description?: string }
   metadata: PropertyDef[]
   asset?: { translatable?: boolean; replaceable?: boolean }
+  /** What an upload or URL import may bring (`maxFileSize` such as `15mb`, `allowedMimeTypes`). */
+  uploadRestrictions?: { maxFileSize?: string | number; allowedMimeTypes?: string[] }
+  /** EXIF/IPTC/XMP → metadata mappings of image imports (see src/jobs/probe.ts). */
+  exifExtraction?: Record<string, unknown>
 }
 
 /** The metadata of media types that configure none: four texts. */

@@ -6,6 +6,7 @@ import type { MediaKind } from '../entry.js'
 import { defaultMediaTypes, type MediaTypeConfig, type PropertyDef } from './media-type.js'
 import { checkPropertyDef } from './metadata-plugins.js'
 import { compileMediaType } from './metadata-validator.js'
+import { checkUploadRestrictions } from './upload-restrictions.js'
 
 const MEDIA_TYPE_HANDLE = /^[a-z][a-zA-Z0-9-]{2,49}$/
 const PROPERTY_HANDLE = /^[a-zA-Z][a-zA-Z0-9-_]{2,49}$/
@@ -25,6 +26,7 @@ const MEDIA_TYPE_KEYS = [
   'editor',
   'managementDashboard',
   'hidden',
+  'uploadRestrictions',
 ]
 const PROPERTY_KEYS = ['handle', 'type', 'config', 'ui']
 
@@ -57,7 +59,7 @@ export function normalizeMediaTypes(raw: unknown): MediaTypeConfig[] {
       problems.push(`${where} must be an object`)
       return
     }
-    const { handle, type, metadata, info, asset } = item
+    const { handle, type, metadata, info, asset, uploadRestrictions, exifExtraction } = item
     const name = typeof handle === 'string' ? `${where} '${handle}'` : where
     if (typeof handle !== 'string' || !MEDIA_TYPE_HANDLE.test(handle)) {
       problems.push(
@@ -108,6 +110,10 @@ export function normalizeMediaTypes(raw: unknown): MediaTypeConfig[] {
     const config: MediaTypeConfig = { handle: String(handle), type: type as MediaKind, metadata: props }
     if (isObject(info)) config.info = info as MediaTypeConfig['info']
     if (isObject(asset)) config.asset = asset as MediaTypeConfig['asset']
+    problems.push(...checkUploadRestrictions(uploadRestrictions, `${name}.uploadRestrictions`))
+    if (isObject(uploadRestrictions))
+      config.uploadRestrictions = uploadRestrictions as MediaTypeConfig['uploadRestrictions']
+    if (isObject(exifExtraction)) config.exifExtraction = exifExtraction
     result.push(config)
   })
   if (problems.length === 0) {
