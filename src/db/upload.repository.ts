@@ -1,7 +1,6 @@
 import type { Database } from './database.js'
 
-export type DuplicatePolicy = 'skip' | 'allow' | 'reject'
-export const DUPLICATE_POLICIES: readonly DuplicatePolicy[] = ['skip', 'allow', 'reject']
+import { DUPLICATE_POLICIES, type DuplicatePolicy } from '../media/upload/duplicate-policy.js'
 
 /** What uploads read and write besides entries: the duplicate policy, content hashes, tus uploads in flight. */
 export interface UploadRepository {

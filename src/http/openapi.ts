@@ -16,7 +16,10 @@ export const TAGS = [
   { name: 'Media Library', description: 'Media library entries: read, search, patch, serve' },
   { name: 'Imports', description: 'The synchronous import and the asynchronous imports from URLs' },
   { name: 'Project', description: "Extension: the token's project" },
-  { name: 'Uploads', description: 'Extension: file uploads, multipart and resumable (tus 1.0), docs/upload.md' },
+  {
+    name: 'Uploads',
+    description: 'Extension: file uploads, multipart and resumable (tus 1.0), docs/upload.md',
+  },
   { name: 'Health', description: 'API status' },
   { name: 'Operations', description: 'Probes and metrics for operators (docs/operations.md)' },
 ]

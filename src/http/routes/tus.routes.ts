@@ -114,7 +114,11 @@ export function tusRoutes(deps: TusRoutesDeps): FastifyPluginAsync {
     exposedHeaders: [ENTRY_ID_HEADER],
     generateUrl: (_req, { id }) => `/api/${current().version.name}/uploads/${id}`,
     namingFunction: () => crypto.randomUUID().replaceAll('-', ''),
-    async onIncomingRequest(_req, uploadId) {
+    // Same origin only (the UI and the API share one): no CORS headers for other origins.
+    allowedOrigins: () => false,
+    async onIncomingRequest(req, uploadId) {
+      // A creation names its upload before the row exists: onUploadCreate records it.
+      if (req.method === 'POST') return
       const row = await tusUploads.getTusUpload(uploadId)
       if (!row || row.project !== current().project) throw tusError(404, notFound(uploadId))
     },
