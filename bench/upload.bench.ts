@@ -39,7 +39,7 @@ const load = () =>
 
 /** A JPEG of noise sized to land between 20 and 200 KB. */
 async function makeJpeg(i: number): Promise<Buffer> {
-  const side = 90 + ((i * 37) % 170)
+  const side = 140 + ((i * 37) % 290)
   return sharp(randomBytes(side * side * 3), { raw: { width: side, height: side, channels: 3 } })
     .jpeg({ quality: 80 })
     .toBuffer()
@@ -86,7 +86,7 @@ async function startServe(dataDir: string) {
   const baseUrl = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`serve did not start:\n${output}`)), 60_000)
     child.stdout.on('data', () => {
-      const match = /medialib listening on (http:\/\/[\d.]+:\d+)/.exec(output)
+      const match = /curl -s (http:\/\/[\d.]+:\d+)\//.exec(output)
       if (match?.[1]) {
         clearTimeout(timer)
         resolve(match[1])
