@@ -3,6 +3,8 @@ import { Server } from '@tus/server'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { AsyncLocalStorage } from 'node:async_hooks'
+import { STATUS_CODES } from 'node:http'
+import { Readable } from 'node:stream'
 import { Type } from 'typebox'
 import type { Config } from '../../config.js'
 import type { UploadRepository } from '../../db/upload.repository.js'
@@ -10,7 +12,14 @@ import type { UploadFailure, UploadRequest, UploadService } from '../../media/up
 import type { TokenService } from '../../projects/token.service.js'
 import type { ApiVersion } from '../api-versions.js'
 import { principalOf, requireScope } from '../auth.js'
-import { ApiVersion as ApiVersionParam, bearerSecurity, emptyResponse } from '../schemas/common.js'
+import {
+  ApiVersion as ApiVersionParam,
+  bearerSecurity,
+  described,
+  emptyResponse,
+  ErrorEnvelope,
+} from '../schemas/common.js'
+import { withHeaders } from '../openapi.js'
 import { uploadFailureBody } from '../upload-presenter.js'
 import { checkApiVersion, versionOf } from './context.js'
 
@@ -86,11 +95,15 @@ const UploadIdParams = Type.Object({
   uploadId: Type.String({ pattern: '^[0-9a-f]{32}$', description: 'The upload id (from Location)' }),
 })
 
+const UploadCreated = Type.Object(
+  { url: Type.String({ description: 'The upload URL (as Location)' }) },
+  { additionalProperties: false },
+)
+
 const TUS_HEADERS = { 'Tus-Resumable': 'The tus version, 1.0.0' }
 const tusEmpty = (description: string, headers: Record<string, string> = {}) =>
   emptyResponse(description, { ...TUS_HEADERS, ...headers })
-const tusText = (description: string) =>
-  Type.Unsafe({ description, content: { 'text/plain': { schema: { type: 'string' } } } })
+const errorDoc = (description: string) => described(ErrorEnvelope, description)
 
 /**
  * Resumable uploads (tus 1.0 with creation, termination and expiration) at `/api/:apiVersion/uploads`,
@@ -164,11 +177,46 @@ export function tusRoutes(deps: TusRoutesDeps): FastifyPluginAsync {
     void tusUploads.deleteTusUpload(id)
   })
 
-  const handle = async (request: FastifyRequest, reply: FastifyReply) => {
+  /** HEAD answers headers only: the tus server writes it to the socket itself. */
+  const handleHead = async (request: FastifyRequest, reply: FastifyReply) => {
     const { project } = principalOf(request)
     const version = versionOf(request)
     reply.hijack()
     await context.run({ project, version }, () => tus.handle(request.raw, reply.raw))
+  }
+
+  /**
+   * POST, PATCH and DELETE go through the tus server's web handler and back through Fastify, so that every
+   * answer is in the document: errors in the API's envelope (JSON), the creation's 201 with its URL.
+   */
+  const handle = async (request: FastifyRequest, reply: FastifyReply) => {
+    const { project } = principalOf(request)
+    const version = versionOf(request)
+    const headers = new Headers()
+    for (const [name, value] of Object.entries(request.headers)) {
+      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value)
+    }
+    const hasBody = request.method === 'PATCH' || request.headers['content-length'] !== undefined
+    const web = new Request(`http://${request.hostname}${request.url}`, {
+      method: request.method,
+      headers,
+      ...(hasBody ? { body: Readable.toWeb(request.raw) as ReadableStream, duplex: 'half' } : {}),
+    } as RequestInit)
+    const answer = await context.run({ project, version }, () => tus.handleWeb(web))
+    reply.status(answer.status)
+    answer.headers.forEach((value, name) => {
+      if (name !== 'content-length' && name !== 'content-type') void reply.header(name, value)
+    })
+    const text = await answer.text()
+    if (answer.status >= 400) {
+      return reply
+        .type('application/json')
+        .send(text.startsWith('{') ? text : JSON.stringify(envelopeOf(answer.status, text)))
+    }
+    if (answer.status === 201) {
+      return reply.type('application/json').send(JSON.stringify({ url: answer.headers.get('location') }))
+    }
+    return reply.send()
   }
 
   return async (plain) => {
@@ -181,10 +229,10 @@ export function tusRoutes(deps: TusRoutesDeps): FastifyPluginAsync {
       security: bearerSecurity('public-api:write'),
     }
     const errors = {
-      400: tusText('Bad tus request, or the import’s error body (JSON) for bad Upload-Metadata'),
-      404: tusText('No such upload (or one of another project)'),
-      412: tusText('Tus-Resumable missing or unsupported'),
-      413: tusText('Larger than the media type’s maxFileSize, or the project’s quota of bytes in flight'),
+      400: errorDoc('Bad tus request, or the import’s error body (JSON) for bad Upload-Metadata'),
+      404: errorDoc('No such upload (or one of another project)'),
+      412: errorDoc('Tus-Resumable missing or unsupported'),
+      413: errorDoc('Larger than the media type’s maxFileSize, or the project’s quota of bytes in flight'),
     }
     app.post(
       '/api/:apiVersion/uploads',
@@ -202,7 +250,11 @@ export function tusRoutes(deps: TusRoutesDeps): FastifyPluginAsync {
             'and the project’s quota of bytes in flight before a byte is sent. Answers `Location`.',
           params: Type.Object({ apiVersion: ApiVersionParam }),
           response: {
-            201: tusEmpty('Created', { Location: 'The upload URL', 'Upload-Expires': 'When it expires' }),
+            201: withHeaders(described(UploadCreated, 'Created'), {
+              ...TUS_HEADERS,
+              Location: 'The upload URL',
+              'Upload-Expires': 'When it expires',
+            }),
             ...errors,
           },
         },
@@ -224,11 +276,11 @@ export function tusRoutes(deps: TusRoutesDeps): FastifyPluginAsync {
               'Upload-Length': 'Bytes in all',
             }),
             ...errors,
-            410: tusText('The upload expired'),
+            410: errorDoc('The upload expired'),
           },
         },
       },
-      handle,
+      handleHead,
     )
     app.patch(
       '/api/:apiVersion/uploads/:uploadId',
@@ -249,9 +301,11 @@ export function tusRoutes(deps: TusRoutesDeps): FastifyPluginAsync {
               'Upload-Offset': 'Bytes received',
             }),
             ...errors,
-            409: tusText('Upload-Offset does not match, or a duplicate refused (DuplicateFile, JSON)'),
-            410: tusText('The upload expired'),
-            415: tusText('Not application/offset+octet-stream, or a type refused by allowedMimeTypes (JSON)'),
+            409: errorDoc('Upload-Offset does not match, or a duplicate refused (DuplicateFile, JSON)'),
+            410: errorDoc('The upload expired'),
+            415: errorDoc(
+              'Not application/offset+octet-stream, or a type refused by allowedMimeTypes (JSON)',
+            ),
           },
         },
       },
@@ -272,6 +326,11 @@ export function tusRoutes(deps: TusRoutesDeps): FastifyPluginAsync {
       handle,
     )
   }
+}
+
+/** A tus error of the server's own (plain text) in the API's envelope. */
+function envelopeOf(status: number, text: string) {
+  return { status, error: STATUS_CODES[status] ?? 'Error', error_details: { message: text.trim() } }
 }
 
 function notFound(uploadId: string) {
