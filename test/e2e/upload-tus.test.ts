@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DEFAULT_CONFIG } from '../../src/config.js'
 import { DIALECTS } from '../helpers/dialects.js'
 import { startStorage, STORAGES, type TestStorage } from '../helpers/s3.js'
 import { startTestServer, type TestServer } from '../helpers/server.js'
@@ -122,5 +123,49 @@ describe.each(CASES)('tus upload (%s, %s storage)', (dialect, store) => {
     expect(removed).toBeGreaterThanOrEqual(1)
     expect(existsSync(path.join(tusDir, id))).toBe(false)
     expect((await head(partial.url!)).status).toBe(404)
+  })
+})
+
+/** The per-project quota of declared bytes in unfinished uploads; terminating an upload frees its share. */
+describe.each(DIALECTS)('tus quota of bytes in flight (%s)', (dialect) => {
+  let server: TestServer
+  let token: string
+
+  beforeAll(async () => {
+    server = await startTestServer(dialect, {
+      upload: { ...DEFAULT_CONFIG.upload, tusBytesInFlightPerProject: MB },
+    })
+    token = server.token
+  })
+  afterAll(async () => {
+    await server?.close()
+  })
+
+  const create = (bytes: number) =>
+    fetch(`${server.baseUrl}/api/v1/uploads`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'tus-resumable': '1.0.0',
+        'upload-length': String(bytes),
+        'upload-metadata': `filename ${Buffer.from('q.bin').toString('base64')},mediaType ${Buffer.from('file').toString('base64')}`,
+      },
+    })
+
+  it('refuses a creation past the quota with 413 UploadQuota, and frees it on termination', async () => {
+    const first = await create(600 * 1024)
+    expect(first.status).toBe(201)
+    const { url } = (await first.json()) as { url: string }
+    const second = await create(600 * 1024)
+    expect(second.status).toBe(413)
+    expect(await second.json()).toMatchObject({ status: 413, error: 'UploadQuota' })
+    const gone = await fetch(`${server.baseUrl}${url}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${token}`, 'tus-resumable': '1.0.0' },
+    })
+    expect(gone.status).toBe(204)
+    // The termination's row removal runs after the answer: give it a moment.
+    await new Promise((r) => setTimeout(r, 200))
+    expect((await create(600 * 1024)).status).toBe(201)
   })
 })
