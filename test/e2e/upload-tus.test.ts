@@ -80,7 +80,7 @@ describe.each(CASES)('tus upload (%s, %s storage)', (dialect, store) => {
     expect(await sha256Of(served.body)).toBe(fileSha)
     // The finished upload is gone from the tus store and from the uploads in flight.
     expect((await head(first.url!)).status).toBe(404)
-  })
+  }, 240_000)
 
   it('refuses at creation what the media type does not allow, with the import error body', async () => {
     const res = await fetch(endpoint(), {
