@@ -26,6 +26,8 @@ import { registerQueryCheck } from './http/query-check.js'
 import { registerActorContext } from './http/actor.js'
 import { eventRoutes } from './http/routes/events.routes.js'
 import { mediaLibraryBatchDeleteRoutes } from './http/routes/media-library-batch-delete.routes.js'
+import { tusRoutes } from './http/routes/tus.routes.js'
+import { uploadRoutes } from './http/routes/upload.routes.js'
 
 export interface AppOptions {
   logger?: Logger
@@ -122,6 +124,9 @@ export async function buildApp(deps: Services, options: AppOptions = {}): Promis
   await app.register(imageRoutes({ ...deps, maxAgeSeconds: deps.config.variants.maxAgeSeconds }))
   await app.register(uiRoutes(deps))
   await app.register(uiImportsRoutes(deps))
+  // Uploads (issue #18): multipart, the CLI's known-hashes question, tus.
+  await app.register(uploadRoutes(deps))
+  await app.register(tusRoutes(deps))
 
   // ── Entry lifecycle (issue #16): batch delete and the events feed.
   await app.register(mediaLibraryBatchDeleteRoutes(deps))

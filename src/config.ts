@@ -194,6 +194,22 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    /** Uploads: multipart and tus (docs/upload.md). */
+    upload: Type.Object(
+      {
+        /** The largest file any upload may bring, above every media type's `uploadRestrictions.maxFileSize`. */
+        maxFileBytes: Type.Integer({ minimum: 1024 }),
+        /** Most `file` parts in one multipart request. */
+        maxFilesPerRequest: Type.Integer({ minimum: 1, maximum: 1000 }),
+        /** Most hashes in one `POST /mediaLibrary/knownHashes`. */
+        hashesPerRequest: Type.Integer({ minimum: 1, maximum: 10_000 }),
+        /** A resumable upload that is not finished this long after its creation expires (the worker removes it). */
+        tusExpiryMinutes: Type.Integer({ minimum: 1 }),
+        /** Declared bytes of a project's unfinished resumable uploads, at most. */
+        tusBytesInFlightPerProject: Type.Integer({ minimum: 1024 }),
+      },
+      { additionalProperties: false },
+    ),
     /** `GET /metrics` in Prometheus format (docs/operations.md). Off by default. */
     metrics: Type.Object(
       {
@@ -244,6 +260,13 @@ export const DEFAULT_CONFIG: Config = {
     imageTimeoutSeconds: 10,
   },
   ui: { trustForwardedProto: false },
+  upload: {
+    maxFileBytes: 2 * 1024 * 1024 * 1024,
+    maxFilesPerRequest: 20,
+    hashesPerRequest: 1_000,
+    tusExpiryMinutes: 24 * 60,
+    tusBytesInFlightPerProject: 20 * 1024 * 1024 * 1024,
+  },
   metrics: { enabled: false, token: '' },
   variants: {
     cacheBytes: 1024 * 1024 * 1024,

@@ -75,12 +75,13 @@ export type WorkerOverrides = Partial<
   blobs?: ProjectStorage
 }
 import { createVariantDeps, type VariantDeps } from './media/variant.wiring.js'
+import { createUploadDeps, type UploadDeps } from './media/upload/upload.wiring.js'
 
 /**
  * What the HTTP layer (`buildApp`) and the CLI commands receive: services only, never a repository or the
  * database. Each route plugin and command takes the few of these it uses.
  */
-export interface Services extends VariantDeps {
+export interface Services extends VariantDeps, UploadDeps {
   config: Config
   projects: ProjectService
   tokens: TokenService
@@ -211,6 +212,15 @@ export async function createDeps(
     },
   })
 
+  // Uploads (issue #18): multipart and tus.
+  const upload = createUploadDeps(config, database, {
+    blobs,
+    importer,
+    library,
+    mediaTypesOf,
+    setContentSha: (project, id, sha256) => entries.setContentSha(project, id, sha256),
+  })
+
   // Entry webhooks and deletion routines (issue #16).
   const entryWebhooks = createEntryWebhookService({
     webhooks: entryWebhookRepository,
@@ -271,6 +281,7 @@ export async function createDeps(
       // webhooks (issue #16).
       housekeeping: async () => {
         await trash.purgeExpired()
+        await upload.cleanUpUploads()
         await entryEvents.prune(new Date(Date.now() - config.eventRetentionDays * 86_400_000))
         if (Date.now() - lastRoutines >= config.routineIntervalMinutes * 60_000) {
           lastRoutines = Date.now()
@@ -289,6 +300,7 @@ export async function createDeps(
 
   return {
     ...variantDeps,
+    ...upload,
     config,
     projects,
     tokens,

@@ -1,3 +1,4 @@
+import { DUPLICATE_POLICIES, type DuplicatePolicy } from '../media/upload/duplicate-policy.js'
 import { Command } from 'commander'
 import { UsageError } from '../errors.js'
 import { readConfigFile, readMediaTypesFile } from '../media/media-types/media-types-config.js'
@@ -47,11 +48,28 @@ export function projectsCommand(): Command {
         '--usage-purposes <file>',
         'the usage purposes, YAML or JSON: a list of {handle, label, paramsSchema?}, or {usagePurposes: [...]}',
       )
+      .option(
+        '--duplicate-policy <policy>',
+        'what an upload of bytes the project already holds does: skip (default), allow or reject',
+      )
       .option('--dry-run', 'only report what the update would do')
       .option('--force', 'update even when existing entries would no longer validate'),
   ).action(async (handle: string, options) => {
+    if (options.duplicatePolicy !== undefined) {
+      const policy = options.duplicatePolicy as DuplicatePolicy
+      if (!DUPLICATE_POLICIES.includes(policy))
+        throw new UsageError(`--duplicate-policy must be one of ${DUPLICATE_POLICIES.join(', ')}`)
+      await withDeps(options, async ({ uploads }) => {
+        if (options.dryRun) return void process.stdout.write('dry run: nothing changed\n')
+        await uploads.setDuplicatePolicy(handle, policy)
+        process.stdout.write(`updated project ${handle} with duplicate policy ${policy}\n`)
+      })
+      if (!options.mediaTypes && !options.usagePurposes) return
+    }
     if (!options.mediaTypes && !options.usagePurposes) {
-      throw new UsageError('Give --media-types FILE, --usage-purposes FILE or both')
+      throw new UsageError(
+        'Give --media-types FILE, --usage-purposes FILE, --duplicate-policy POLICY or more',
+      )
     }
     // Read and check the files before touching the database, so a bad file changes nothing.
     const purposes = options.usagePurposes ? readUsagePurposes(options.usagePurposes) : undefined

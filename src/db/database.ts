@@ -24,6 +24,7 @@ import { ftsPerBatchMigration } from './migrations/0006-fts-per-batch.js'
 import { entryLifecycleMigration } from './migrations/0007-entry-lifecycle.js'
 import { entryEventsMigration } from './migrations/0008-entry-events.js'
 import { imageVariantsMigration } from './migrations/0009-image-variants.js'
+import { uploadsMigration } from './migrations/0010-uploads.js'
 import { postgresCaps, sqliteCaps, type DialectCaps } from './dialect.js'
 import type { DatabaseSchema } from './schema.js'
 
@@ -228,6 +229,7 @@ function migrationProvider(caps: DialectCaps): MigrationProvider {
       '0007-entry-lifecycle': entryLifecycleMigration(caps),
       '0008-entry-events': entryEventsMigration(caps),
       '0009-image-variants': imageVariantsMigration(caps),
+      '0010-uploads': uploadsMigration(caps),
     }),
   }
 }

@@ -11,6 +11,8 @@ export interface ProjectTable {
   created_at: Timestamp
   /** The project's usage purposes, a JSON array (migration 0007; `web` at first). */
   usage_purposes: ColumnType<unknown, string | undefined, string>
+  /** `skip`, `allow` or `reject` (migration 0008): what an upload of bytes the project already has does. */
+  duplicate_policy: ColumnType<string, string | undefined, string>
 }
 
 export interface ApiTokenTable {
@@ -185,4 +187,13 @@ export interface DatabaseSchema {
   entry_webhook_deliveries: EntryWebhookDeliveryTable
   image_variants: ImageVariantTable
   image_signing: ImageSigningTable
+  tus_uploads: TusUploadTable
+}
+
+/** A resumable upload in flight (migration 0010). */
+export interface TusUploadTable {
+  id: string
+  project: string
+  length: ColumnType<number | string, number, number>
+  expires_at: Timestamp
 }

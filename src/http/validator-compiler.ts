@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { Ajv } from 'ajv'
 import addFormatsModule from 'ajv-formats'
+import { STREAMED_BODY } from './schemas/upload.schemas.js'
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
 
@@ -25,7 +26,9 @@ function ajvFor(coerce: boolean): Ajv {
 export function registerValidatorCompiler(app: FastifyInstance): void {
   const body = ajvFor(false)
   const text = ajvFor(true)
-  app.setValidatorCompiler(({ schema, httpPart }) =>
-    httpPart === 'body' ? body.compile(schema) : text.compile(schema),
-  )
+  app.setValidatorCompiler(({ schema, httpPart }) => {
+    // A streamed body (multipart uploads) is read and checked by its route, part by part.
+    if (httpPart === 'body' && (schema as Record<string, unknown>)[STREAMED_BODY] === true) return () => true
+    return httpPart === 'body' ? body.compile(schema) : text.compile(schema)
+  })
 }

@@ -5,14 +5,21 @@ import { hostname } from 'node:os'
 import path from 'node:path'
 import type { JobQueueRepository } from '../db/job-queue.repository.js'
 import type { MediaEntryRepository } from '../db/media-entry.repository.js'
-import type { Asset, MediaEntry, MediaKind } from '../media/entry.js'
+import type { MediaEntry, MediaKind } from '../media/entry.js'
 import type { ImportService } from '../media/import.service.js'
 import type { LibraryService } from '../media/library.service.js'
 import type { CompiledMediaType } from '../media/media-types/metadata-validator.js'
 import type { Patch } from '../media/patch.service.js'
 import { newBlobKey } from '../storage/blob-store.js'
 import type { ProjectStorage } from '../storage/project-storage.js'
-import { metadataFromTags, probeFile, ProbeError, readImageTags, type ExifMapping } from './probe.js'
+import {
+  mimeAllowed,
+  restrictionsOf,
+  tooLarge,
+  typeRefused,
+} from '../media/media-types/upload-restrictions.js'
+import { assetOf, tagMetadata } from '../media/upload/ingest.js'
+import { probeFile, ProbeError } from './probe.js'
 import { FetchError, type SafeFetcher } from './safe-fetcher.js'
 import type { ImportItem, ImportJob, ItemOutcome } from './import-job.js'
 
@@ -179,8 +186,23 @@ export function createItemProcessor(deps: ItemProcessorDeps): ItemProcessor {
     await tmpReady
     const tmp = path.join(ownDir, `${randomUUID()}.download`)
     try {
-      const download = await deps.fetcher.downloadToFile(item.url, tmp, deps.maxBytes[SIZE_LIMIT[job.kind]])
+      const restrictions = restrictionsOf(mediaType.config)
+      const limit = Math.min(deps.maxBytes[SIZE_LIMIT[job.kind]], restrictions.maxBytes)
+      const download = await deps.fetcher.downloadToFile(item.url, tmp, limit).catch((err: unknown) => {
+        // Past the media type's own limit (below the fetcher's), the refusal names the restriction.
+        if (
+          err instanceof FetchError &&
+          err.message.startsWith('too large') &&
+          limit === restrictions.maxBytes
+        ) {
+          throw new ItemFailure(tooLarge(handle, restrictions).message)
+        }
+        throw err
+      })
       const probe = await probeFile(tmp, kind)
+      if (!mimeAllowed(probe.mimeType, restrictions)) {
+        throw new ItemFailure(typeRefused(handle, probe.mimeType, restrictions).message)
+      }
       if (existing && (await contentHashes.getContentSha(job.project, existing.id)) === download.sha256) {
         return {
           state: 'skipped',
@@ -204,20 +226,18 @@ export function createItemProcessor(deps: ItemProcessorDeps): ItemProcessor {
           true,
         )
       }
-      const asset: Asset = {
-        key,
-        url: deps.assetUrl(key),
-        size: download.size,
-        mimeType: probe.mimeType,
-        filename: fileNameOf(download.finalUrl, item, probe.extension),
-      }
-      if (kind !== 'mediaFile') {
-        asset.width = probe.width ?? 0
-        asset.height = probe.height ?? 0
-      }
-      if (kind === 'mediaVideo') asset.duration = probe.duration ?? 0
+      const asset = assetOf(
+        kind,
+        {
+          key,
+          url: deps.assetUrl(key),
+          size: download.size,
+          filename: fileNameOf(download.finalUrl, item, probe.extension),
+        },
+        probe,
+      )
 
-      const metadata = await metadataFor(item, mediaType, kind, tmp)
+      const metadata = await metadataFor(item, mediaType, tmp)
       try {
         let entry: MediaEntry
         if (existing) {
@@ -257,18 +277,8 @@ export function createItemProcessor(deps: ItemProcessorDeps): ItemProcessor {
   }
 
   /** Request metadata wins over the title from `fileName`, which wins over EXIF/IPTC/XMP mappings. */
-  const metadataFor = async (
-    item: ImportItem,
-    mediaType: CompiledMediaType,
-    kind: MediaKind,
-    file: string,
-  ) => {
-    let fromTags: Record<string, unknown> = {}
-    const mappings = (mediaType.config as { exifExtraction?: { mappings?: ExifMapping[] } }).exifExtraction
-      ?.mappings
-    if (kind === 'mediaImage' && mappings && mappings.length > 0) {
-      fromTags = metadataFromTags(await readImageTags(file), mappings)
-    }
+  const metadataFor = async (item: ImportItem, mediaType: CompiledMediaType, file: string) => {
+    const fromTags = await tagMetadata(mediaType, file)
     const title: Record<string, unknown> = {}
     if (item.fileName && mediaType.config.metadata.some((p) => p.handle === 'title'))
       title.title = item.fileName

@@ -24,21 +24,35 @@ export class ProbeError extends Error {
 
 const SVG_HEAD_BYTES = 64 * 1024
 
+/** Whether text starts, after prolog, comments and doctype, with an `<svg` root. */
+export function isSvgText(head: Buffer): boolean {
+  const text = head.toString('utf8').replace(/^\uFEFF/, '')
+  const rest = text.replace(
+    /^\s*(<\?xml[^>]*\?>\s*)?((<!--[\s\S]*?-->|<!DOCTYPE[^>[]*(\[[\s\S]*?\])?\s*>)\s*)*/i,
+    '',
+  )
+  return /^<svg[\s>]/i.test(rest)
+}
+
 /** SVG is text, which file-type does not sniff: look for an `<svg` root after prolog, comments, doctype. */
 async function sniffSvg(path: string): Promise<boolean> {
   const file = await open(path, 'r')
   try {
     const buf = Buffer.alloc(SVG_HEAD_BYTES)
     const { bytesRead } = await file.read(buf, 0, SVG_HEAD_BYTES, 0)
-    const text = buf.toString('utf8', 0, bytesRead).replace(/^\uFEFF/, '')
-    const rest = text.replace(
-      /^\s*(<\?xml[^>]*\?>\s*)?((<!--[\s\S]*?-->|<!DOCTYPE[^>[]*(\[[\s\S]*?\])?\s*>)\s*)*/i,
-      '',
-    )
-    return /^<svg[\s>]/i.test(rest)
+    return isSvgText(buf.subarray(0, bytesRead))
   } finally {
     await file.close()
   }
+}
+
+/** The sniffed type of the first bytes of a file (as they arrive), or undefined when nothing known matches. */
+export async function sniffHead(head: Buffer): Promise<{ mime: string; ext: string } | undefined> {
+  const { fileTypeFromBuffer } = await import('file-type')
+  const type = await fileTypeFromBuffer(head)
+  if (type && type.mime !== 'application/xml') return { mime: type.mime, ext: type.ext }
+  if (isSvgText(head.subarray(0, SVG_HEAD_BYTES))) return { mime: 'image/svg+xml', ext: 'svg' }
+  return type ? { mime: type.mime, ext: type.ext } : undefined
 }
 
 /** The sniffed type of the file, or undefined when nothing known matches. */

@@ -101,7 +101,7 @@ describe('readMediaTypesFile', () => {
 
   it('lists every problem of a file at once, each with where it is and what was found', () => {
     expect(problemsOf(() => readMediaTypesFile(fixture('typos.yaml')))).toEqual([
-      "mediaTypes[0] 'image' has the unknown key 'metdata' (known keys: handle, type, info, metadata, asset, exifExtraction, hugoExtraction, comyanExtraction, mediaSources, deletionRoutine, editor, managementDashboard, hidden)",
+      "mediaTypes[0] 'image' has the unknown key 'metdata' (known keys: handle, type, info, metadata, asset, exifExtraction, hugoExtraction, comyanExtraction, mediaSources, deletionRoutine, editor, managementDashboard, hidden, uploadRestrictions)",
       "mediaTypes[0] 'image'.type must be mediaImage: the media type 'image' receives image uploads",
       "mediaTypes[1] 'photo'.metadata[0] 'title' config.minLength (10) is greater than config.maxLength (5): no value could pass",
       "mediaTypes[1] 'photo'.metadata[1] 'title': the handle is used twice",

@@ -41,6 +41,10 @@ export interface MediaTypeConfig {
   asset?: { translatable?: boolean; replaceable?: boolean }
   /** Run by the worker on a schedule (issue #16; src/media/deletion-routines.service.ts). */
   deletionRoutine?: DeletionRoutine
+  /** What an upload or URL import may bring (`maxFileSize` such as `15mb`, `allowedMimeTypes`). */
+  uploadRestrictions?: { maxFileSize?: string | number; allowedMimeTypes?: string[] }
+  /** EXIF/IPTC/XMP → metadata mappings of image imports (see src/jobs/probe.ts). */
+  exifExtraction?: Record<string, unknown>
 }
 
 /** The metadata of media types that configure none: four texts. */

@@ -7,6 +7,7 @@ import { defaultMediaTypes, type MediaTypeConfig, type PropertyDef } from './med
 import { checkPropertyDef } from './metadata-plugins.js'
 import { checkDeletionRoutine } from '../deletion-routine.js'
 import { compileMediaType } from './metadata-validator.js'
+import { checkUploadRestrictions } from './upload-restrictions.js'
 
 const MEDIA_TYPE_HANDLE = /^[a-z][a-zA-Z0-9-]{2,49}$/
 const PROPERTY_HANDLE = /^[a-zA-Z][a-zA-Z0-9-_]{2,49}$/
@@ -26,6 +27,7 @@ const MEDIA_TYPE_KEYS = [
   'editor',
   'managementDashboard',
   'hidden',
+  'uploadRestrictions',
 ]
 const PROPERTY_KEYS = ['handle', 'type', 'config', 'ui']
 
@@ -58,7 +60,7 @@ export function normalizeMediaTypes(raw: unknown): MediaTypeConfig[] {
       problems.push(`${where} must be an object`)
       return
     }
-    const { handle, type, metadata, info, asset } = item
+    const { handle, type, metadata, info, asset, uploadRestrictions, exifExtraction } = item
     const name = typeof handle === 'string' ? `${where} '${handle}'` : where
     if (typeof handle !== 'string' || !MEDIA_TYPE_HANDLE.test(handle)) {
       problems.push(
@@ -112,6 +114,10 @@ export function normalizeMediaTypes(raw: unknown): MediaTypeConfig[] {
     const deletion = checkDeletionRoutine(item.deletionRoutine, name)
     problems.push(...deletion.problems)
     if (deletion.routine) config.deletionRoutine = deletion.routine
+    problems.push(...checkUploadRestrictions(uploadRestrictions, `${name}.uploadRestrictions`))
+    if (isObject(uploadRestrictions))
+      config.uploadRestrictions = uploadRestrictions as MediaTypeConfig['uploadRestrictions']
+    if (isObject(exifExtraction)) config.exifExtraction = exifExtraction
     result.push(config)
   })
   if (problems.length === 0) {

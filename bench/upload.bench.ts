@@ -1,0 +1,196 @@
+/**
+ * Upload throughput and memory (issue #18), in one run:
+ * 1. multipart uploads of N generated JPEGs (20–200 KB) to a `medialib serve` process, `BENCH_CONCURRENCY`
+ *    requests at a time: files/s and MB/s, against the raw ceiling of reading, hashing (SHA-256) and
+ *    writing the same files on the same disk at the same concurrency;
+ * 2. one tus upload of 1 GB to the same process: MB/s and the server's peak RSS (VmHWM).
+ *
+ *   npm run bench:upload
+ *   BENCH_FILES=2000 BENCH_TUS_MB=1024 npm run bench:upload
+ */
+import { spawn, spawnSync } from 'node:child_process'
+import { createHash, randomBytes } from 'node:crypto'
+import { once } from 'node:events'
+import {
+  createReadStream,
+  createWriteStream,
+  mkdtempSync,
+  openAsBlob,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { loadavg, tmpdir } from 'node:os'
+import path from 'node:path'
+import sharp from 'sharp'
+import * as tus from 'tus-js-client'
+
+const FILES = Number(process.env.BENCH_FILES ?? 1000)
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4)
+const TUS_MB = Number(process.env.BENCH_TUS_MB ?? 1024)
+const CLI = path.resolve('dist/src/cli/main.js')
+const MB = 1024 * 1024
+
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')
+
+/** A JPEG of noise sized to land between 20 and 200 KB. */
+async function makeJpeg(i: number): Promise<Buffer> {
+  const side = 140 + ((i * 37) % 290)
+  return sharp(randomBytes(side * side * 3), { raw: { width: side, height: side, channels: 3 } })
+    .jpeg({ quality: 80 })
+    .toBuffer()
+}
+
+async function pool<T>(items: T[], concurrency: number, job: (item: T) => Promise<void>) {
+  let next = 0
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await job(items[next++]!)
+    }),
+  )
+}
+
+/** The bare job: read, hash and write each file to another folder of the same disk. */
+async function ceiling(files: string[], outDir: string): Promise<number> {
+  await mkdir(outDir, { recursive: true })
+  const started = performance.now()
+  await pool(files, CONCURRENCY, async (file) => {
+    const bytes = await readFile(file)
+    createHash('sha256').update(bytes).digest('hex')
+    await writeFile(path.join(outDir, path.basename(file)), bytes)
+  })
+  return (performance.now() - started) / 1000
+}
+
+function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024
+}
+
+async function startServe(dataDir: string) {
+  const child = spawn(
+    process.execPath,
+    [CLI, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, MEDIALIB_LOG_LEVEL: 'warn' },
+    },
+  )
+  let output = ''
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d))
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d))
+  const baseUrl = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${output}`)), 60_000)
+    child.stdout.on('data', () => {
+      const match = /curl -s (http:\/\/[\d.]+:\d+)\//.exec(output)
+      if (match?.[1]) {
+        clearTimeout(timer)
+        resolve(match[1])
+      }
+    })
+  })
+  await new Promise((r) => setTimeout(r, 200))
+  const token = /^\s+(ml_[A-Za-z0-9_-]+)\s*$/m.exec(output)?.[1]
+  if (!token) throw new Error(`no first token in:\n${output}`)
+  return { child, baseUrl, token }
+}
+
+async function main() {
+  const root = mkdtempSync(path.join(tmpdir(), 'medialib-bench-upload-'))
+  try {
+    const input = path.join(root, 'input')
+    await mkdir(input)
+    process.stdout.write(`generating ${FILES} JPEGs (20–200 KB)…\n`)
+    const files: string[] = []
+    let bytes = 0
+    for (let i = 0; i < FILES; i++) {
+      const jpeg = await makeJpeg(i)
+      bytes += jpeg.length
+      const file = path.join(input, `${i}.jpg`)
+      writeFileSync(file, jpeg)
+      files.push(file)
+    }
+    const dataDir = path.join(root, 'data')
+    const mediaTypes = path.join(root, 'media-types.json')
+    writeFileSync(
+      mediaTypes,
+      JSON.stringify([
+        { handle: 'image', type: 'mediaImage', metadata: [] },
+        {
+          handle: 'file',
+          type: 'mediaFile',
+          metadata: [],
+          uploadRestrictions: { maxFileSize: `${TUS_MB + 1}mb` },
+        },
+      ]),
+    )
+    const server = await startServe(dataDir)
+    const updated = spawnSync(
+      process.execPath,
+      [CLI, 'projects', 'update', 'default', '--media-types', mediaTypes, '--data-dir', dataDir],
+      { encoding: 'utf8' },
+    )
+    if (updated.status !== 0) throw new Error(updated.stderr)
+    await new Promise((r) => setTimeout(r, 2_500))
+
+    const ceilingSeconds = await ceiling(files, path.join(root, 'ceiling'))
+    const started = performance.now()
+    await pool(files, CONCURRENCY, async (file) => {
+      const form = new FormData()
+      form.append('file', await openAsBlob(file), path.basename(file))
+      const res = await fetch(`${server.baseUrl}/api/v1/mediaLibrary/upload`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${server.token}` },
+        body: form,
+      })
+      const body = (await res.json()) as { mediaLibraryEntries: { ok: boolean }[] }
+      if (!body.mediaLibraryEntries[0]?.ok) throw new Error(`upload failed: ${JSON.stringify(body)}`)
+    })
+    const uploadSeconds = (performance.now() - started) / 1000
+    const rssAfterMultipart = peakRssMb(server.child.pid!)
+
+    const big = path.join(root, 'big.bin')
+    const out = createWriteStream(big)
+    for (let i = 0; i < TUS_MB; i++) if (!out.write(randomBytes(MB))) await once(out, 'drain')
+    out.end()
+    await once(out, 'finish')
+    const tusStarted = performance.now()
+    await new Promise<void>((resolve, reject) => {
+      const upload = new tus.Upload(createReadStream(big), {
+        endpoint: `${server.baseUrl}/api/v1/uploads`,
+        headers: { authorization: `Bearer ${server.token}` },
+        metadata: { filename: 'big.bin', mediaType: 'file' },
+        chunkSize: 64 * MB,
+        retryDelays: [],
+        onSuccess: () => resolve(),
+        onError: reject,
+      })
+      upload.start()
+    })
+    const tusSeconds = (performance.now() - tusStarted) / 1000
+    const rss = peakRssMb(server.child.pid!)
+    server.child.kill('SIGTERM')
+
+    const mb = bytes / MB
+    const rows = [
+      `load average: ${load()}`,
+      `multipart: ${FILES} files, ${mb.toFixed(1)} MB, concurrency ${CONCURRENCY}: ${(FILES / uploadSeconds).toFixed(1)} files/s, ${(mb / uploadSeconds).toFixed(1)} MB/s`,
+      `raw ceiling (read + sha256 + write, same disk): ${(FILES / ceilingSeconds).toFixed(1)} files/s, ${(mb / ceilingSeconds).toFixed(1)} MB/s`,
+      `ratio: ${(ceilingSeconds / uploadSeconds).toFixed(2)}`,
+      `server peak RSS after multipart: ${rssAfterMultipart.toFixed(0)} MB`,
+      `tus: ${TUS_MB} MB in ${tusSeconds.toFixed(1)} s: ${(TUS_MB / tusSeconds).toFixed(1)} MB/s; server peak RSS ${rss.toFixed(0)} MB`,
+    ]
+    process.stdout.write(`${rows.join('\n')}\n`)
+  } finally {
+    rmSync(root, { recursive: true, force: true })
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err)
+  process.exit(1)
+})

@@ -1,0 +1,116 @@
+import { createHash } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
+import { Transform, type Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { metadataFromTags, readImageTags, type ExifMapping, type Probe } from '../../jobs/probe.js'
+import type { Asset, MediaKind } from '../entry.js'
+import type { CompiledMediaType } from '../media-types/metadata-validator.js'
+
+/**
+ * The part of a file's intake that uploads and URL imports share: receive the bytes (hashing and counting
+ * as they arrive), describe the stored file as an asset, read metadata from its tags.
+ */
+
+/** Bytes the type is sniffed from before a byte is written (file-type reads at most this far for most types). */
+export const HEAD_BYTES = 4100
+
+export interface Received {
+  size: number
+  sha256: string
+}
+
+/** What `admit` answers for a file's first bytes: how many bytes it may have, and the refusal past that. */
+export interface Admission {
+  maxBytes: number
+  tooLarge(): Error
+}
+
+/**
+ * Streams `source` into `file`, hashing and counting. `admit` sees the first HEAD_BYTES (the whole file
+ * when smaller) before anything is written and returns the byte limit, or throws to refuse the file; past
+ * the limit the write stops with `tooLarge()`. On a refusal, the rest of `source` is drained unread so
+ * that a multipart body can go on to its next part.
+ */
+export async function receiveToFile(
+  source: Readable,
+  file: string,
+  admit: (head: Buffer) => Promise<Admission>,
+): Promise<Received> {
+  const hash = createHash('sha256')
+  let size = 0
+  let head: Buffer[] | undefined = []
+  let headBytes = 0
+  let admission: Admission | undefined
+  const check = () => {
+    if (admission && size > admission.maxBytes) throw admission.tooLarge()
+  }
+  const release = async () => {
+    const bytes = Buffer.concat(head ?? [])
+    head = undefined
+    admission = await admit(bytes)
+    check()
+    return bytes
+  }
+  const gate = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      size += chunk.length
+      hash.update(chunk)
+      if (head) {
+        head.push(chunk)
+        headBytes += chunk.length
+        if (headBytes < HEAD_BYTES) return done()
+        release().then((bytes) => done(null, bytes), done)
+        return
+      }
+      try {
+        check()
+        done(null, chunk)
+      } catch (err) {
+        done(err as Error)
+      }
+    },
+    flush(done) {
+      if (!head) return done()
+      release().then((bytes) => done(null, bytes), done)
+    },
+  })
+  const onSourceError = (err: Error) => gate.destroy(err)
+  source.once('error', onSourceError)
+  source.pipe(gate)
+  try {
+    await pipeline(gate, createWriteStream(file))
+  } catch (err) {
+    source.unpipe(gate)
+    if (!source.destroyed) source.resume()
+    throw err
+  } finally {
+    source.off('error', onSourceError)
+  }
+  return { size, sha256: hash.digest('hex') }
+}
+
+/** The asset of a stored file: its key, measures and sniffed type. */
+export function assetOf(
+  kind: MediaKind,
+  stored: { key: string; url: string; size: number; filename: string },
+  probe: Probe,
+): Asset {
+  const asset: Asset = { ...stored, mimeType: probe.mimeType }
+  if (kind !== 'mediaFile') {
+    asset.width = probe.width ?? 0
+    asset.height = probe.height ?? 0
+  }
+  if (kind === 'mediaVideo') asset.duration = probe.duration ?? 0
+  return asset
+}
+
+/** Metadata from an image's EXIF/IPTC/XMP tags by the media type's `exifExtraction.mappings`. */
+export async function tagMetadata(
+  mediaType: CompiledMediaType,
+  file: string,
+): Promise<Record<string, unknown>> {
+  const mappings = (mediaType.config as { exifExtraction?: { mappings?: ExifMapping[] } }).exifExtraction
+    ?.mappings
+  if (mediaType.kind !== 'mediaImage' || !mappings || mappings.length === 0) return {}
+  return metadataFromTags(await readImageTags(file), mappings)
+}
