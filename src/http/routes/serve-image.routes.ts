@@ -81,7 +81,12 @@ export function serveImageRoutes(deps: {
             200: binaryResponse(
               'The original (with accept-ranges), or a variant (an image type; Vary: Accept with auto=format)',
               STORED_TYPE,
-              VARIANT_HEADERS,
+              // What both answers carry (cache-control too; accept-ranges only the original's).
+              {
+                etag: VARIANT_HEADERS.etag,
+                'last-modified': ORIGINAL_HEADERS['last-modified']!,
+                'content-length': ORIGINAL_HEADERS['content-length']!,
+              },
             ),
             206: binaryResponse('A single byte range of the original', STORED_TYPE, {
               ...ORIGINAL_HEADERS,
