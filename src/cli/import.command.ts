@@ -1,3 +1,4 @@
+// Over 300 lines: the command's option declarations and their help text; the work is in src/cli/import/.
 import { readFileSync } from 'node:fs'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { createApiClient, type ApiClient } from '../client/api-client.js'

@@ -1,3 +1,6 @@
+// Over 300 lines: one repository object whose methods share per-instance state (the compiled multi-row
+// insert cache, the ANALYZE schedule). Row mapping and the version-guarded writes are already apart
+// (media-entry.rows.ts, media-entry-writes.ts); the search and sort SQL in media-entry-search/-sorted.ts.
 import { CompiledQuery, sql } from 'kysely'
 import type { MediaEntry } from '../media/entry.js'
 import type { Database, Db } from './database.js'

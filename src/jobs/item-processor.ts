@@ -1,3 +1,5 @@
+// Over 300 lines: one item's pipeline (fetch, probe, store, create or update the entry) with the cleanup
+// each step owes the next on failure; splitting it would pass that cleanup state between files.
 import { randomUUID } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { mkdir, readdir, rm } from 'node:fs/promises'

@@ -1,3 +1,6 @@
+// Over 300 lines: the media library's TypeBox schemas, which the OpenAPI document is generated from. Kept
+// in one file while image variants, uploads and entry events add to it in parallel (issue #21: a split
+// is a mechanical move by resource once those have merged).
 import { Type } from 'typebox'
 import { LIST_PARAM } from '../query-check.js'
 import { ApiVersion, component, componentRef } from './common.js'
