@@ -1,4 +1,5 @@
-import type { ImportItem, ImportJob, ImportJobRepository } from '../../src/db/import-job.repository.js'
+import type { ImportJobRepository } from '../../src/db/import-job.repository.js'
+import type { ImportItem, ImportJob } from '../../src/jobs/import-job.js'
 import { fakeOf } from './fake-of.js'
 
 /** The URL-import job repository in memory: the part that queues jobs and reads them back. */

@@ -10,6 +10,9 @@ import {
 } from '../../../src/jobs/url-import.service.js'
 import { DEFAULT_CONFIG } from '../../../src/config.js'
 import { FakeImportJobs } from '../../fakes/import-jobs.fake.js'
+import { fakeOf } from '../../fakes/fake-of.js'
+import type { ImportJobList } from '../../../src/db/import-job-list.js'
+import type { WebhookOutboxRepository } from '../../../src/db/webhook-outbox.repository.js'
 
 const NOW = new Date('2026-12-01T10:00:00.000Z')
 
@@ -20,6 +23,8 @@ function setup() {
   const fetcher = createSafeFetcher({ ...DEFAULT_CONFIG.fetch, guard: createAddressGuard([]) })
   const service = createUrlImportService({
     jobs: jobs.repository,
+    list: fakeOf<ImportJobList>('job list', {}),
+    outbox: fakeOf<WebhookOutboxRepository>('webhook outbox', {}),
     fetcher,
     onQueued: () => queued++,
     now: () => NOW,
