@@ -195,7 +195,14 @@ export async function createDeps(
   const files = createFileService({ assetKeys, library, mediaTypesOf, blobs })
   const fetcher = createSafeFetcher({ ...config.fetch, guard: createAddressGuard(config.fetch.allowCidrs) })
   // Image variants (issue #17): serve-image with imgix parameters, `…/{id}/image`, external previews.
-  const variantDeps = createVariantDeps(config, database, { library, projects, assetKeys, blobs, fetcher, logger })
+  const variantDeps = createVariantDeps(config, database, {
+    library,
+    projects,
+    assetKeys,
+    blobs,
+    fetcher,
+    logger,
+  })
   const thumbnails = createThumbnailService({
     blobs,
     timeoutSeconds: config.limits.imageTimeoutSeconds,

@@ -132,7 +132,10 @@ export function createWorker(options: WorkerOptions): Worker {
         deliver(
           webhook.id,
           () =>
-            deliverWebhook({ jobs, outbox, fetcher: options.fetcher, baseMs: options.retryBaseMs, now }, webhook),
+            deliverWebhook(
+              { jobs, outbox, fetcher: options.fetcher, baseMs: options.retryBaseMs, now },
+              webhook,
+            ),
           (until) => outbox.renewWebhook(webhook.id, webhook.webhookAttempts, until),
         )
     }

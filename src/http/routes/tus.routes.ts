@@ -7,7 +7,7 @@ import { STATUS_CODES } from 'node:http'
 import { Readable } from 'node:stream'
 import { Type } from 'typebox'
 import type { Config } from '../../config.js'
-import type { UploadRepository } from '../../db/upload.repository.js'
+import type { TusUploadRegistry } from '../../media/upload/upload.wiring.js'
 import type { UploadFailure, UploadRequest, UploadService } from '../../media/upload/upload.service.js'
 import type { TokenService } from '../../projects/token.service.js'
 import type { ApiVersion } from '../api-versions.js'
@@ -27,7 +27,7 @@ export interface TusRoutesDeps {
   config: Config
   tokens: TokenService
   uploads: UploadService
-  tusUploads: UploadRepository
+  tusUploads: TusUploadRegistry
   tusStore: FileStore
 }
 

@@ -13,10 +13,13 @@ import type { CompiledMediaType } from '../media-types/metadata-validator.js'
 import { createUploadService, type UploadService } from './upload.service.js'
 
 /** What uploads add to the dependencies (issue #18). */
+/** The resumable uploads in flight, as the tus routes see them: who owns one, its quota, its end. */
+export type TusUploadRegistry = Pick<UploadRepository, 'getTusUpload' | 'addTusUpload' | 'deleteTusUpload'>
+
 export interface UploadDeps {
   uploads: UploadService
   /** The resumable uploads in flight, for the tus routes. */
-  tusUploads: UploadRepository
+  tusUploads: TusUploadRegistry
   /** Where unfinished resumable uploads wait (survives restarts): `<dataDir>/uploads/tus`. */
   tusStore: FileStore
   /** Removes expired resumable uploads and what killed processes left in the temp directory. */
