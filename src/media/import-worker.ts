@@ -14,7 +14,10 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { sql } from 'kysely'
 import { openDatabase } from '../db/database.js'
+import { createEntryEventRepository } from '../db/entry-event.repository.js'
 import { createMediaEntryRepository } from '../db/media-entry.repository.js'
+import { createActorContext } from '../events/actor-context.js'
+import type { Actor } from '../events/entry-events.js'
 import { createProjectRepository } from '../db/project.repository.js'
 import { API_VERSIONS, presentImportResult } from '../http/api-versions.js'
 import { createProjectService } from '../projects/project.service.js'
@@ -30,7 +33,7 @@ export interface ImportWorkerData {
 
 export type ImportWorkerRequest =
   | { type: 'parse'; id: number; bytes: ArrayBuffer; length: number; maxEntries: number }
-  | { type: 'import'; id: number; project: string; apiVersion: string }
+  | { type: 'import'; id: number; project: string; apiVersion: string; actor: Actor }
   | { type: 'discard'; id: number }
 
 export type ImportWorkerReply =
@@ -52,8 +55,12 @@ const database = openDatabase({ url: databaseUrl, dataDir, poolSize: 2 })
 if (database.caps.name === 'sqlite') await sql`PRAGMA cache_size = -8192`.execute(database.db)
 const ajv = createAjv()
 const projects = createProjectService({ projects: createProjectRepository(database), ajv })
+// Entry events (issue #16) are written in the batch's transaction here too, as the request's actor.
+const actors = createActorContext()
 const importer = createImportService({
-  entries: createMediaEntryRepository(database),
+  entries: createMediaEntryRepository(database, {
+    outbox: createEntryEventRepository(database, { actor: actors.current }),
+  }),
   validator: createEntryValidator(ajv),
 })
 const pending = new Map<number, unknown[]>()
@@ -66,15 +73,14 @@ const PIECE_CHARS = 1024 * 1024
  * answer, written result by result), so the answer to a 64 MiB batch is never one string here or one
  * buffer there. The first piece carries the counts; the last one says so.
  */
-async function runImport(id: number, project: string, apiVersion: string): Promise<void> {
+async function runImport(id: number, project: string, apiVersion: string, actor: Actor): Promise<void> {
   const entries = pending.get(id)
   const version = API_VERSIONS.get(apiVersion)
   if (!entries || !version) throw new Error(`import ${id} is not parsed, or version ${apiVersion} unknown`)
   pending.delete(id)
-  const results: (ImportResult | undefined)[] = await importer.importEntries(
-    project,
-    await projects.mediaTypesOf(project),
-    entries,
+  const mediaTypes = await projects.mediaTypesOf(project)
+  const results: (ImportResult | undefined)[] = await actors.run(actor, () =>
+    importer.importEntries(project, mediaTypes, entries),
   )
   entries.length = 0
   let created = 0
@@ -118,7 +124,7 @@ port.on('message', (message: ImportWorkerRequest) => {
     )
     return
   }
-  runImport(message.id, message.project, message.apiVersion).catch((err: unknown) => {
+  runImport(message.id, message.project, message.apiVersion, message.actor).catch((err: unknown) => {
     const { message: text, code } =
       err instanceof Error ? (err as Error & { code?: unknown }) : { message: String(err), code: undefined }
     port.postMessage({ id: message.id, error: { message: text, code } })

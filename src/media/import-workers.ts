@@ -1,6 +1,7 @@
 import { PassThrough, type Readable } from 'node:stream'
 import { Worker } from 'node:worker_threads'
 import type { ImportWorkerData, ImportWorkerReply, ImportWorkerRequest } from './import-worker.js'
+import type { Actor } from '../events/entry-events.js'
 
 /**
  * The main thread's side of the import worker (src/media/import-worker.ts): one worker thread, started with
@@ -17,7 +18,8 @@ export interface ImportWorkers {
    * Imports parsed entries: the response body (JSON, streamed as the worker writes it; it settles once the
    * batch is written) and the count of entries created and failed.
    */
-  import(ticket: number, project: string, apiVersion: string): Promise<ImportedInWorker>
+  /** `actor`: who the entry events of the batch name (issue #16). */
+  import(ticket: number, project: string, apiVersion: string, actor: Actor): Promise<ImportedInWorker>
   /** Drops parsed entries whose request went away. */
   discard(ticket: number): void
   close(): Promise<void>
@@ -93,11 +95,11 @@ export function createImportWorkers(data: ImportWorkerData): ImportWorkers {
       if (reply.parsed === 'entries') return { kind: 'entries', ticket: id }
       return reply.parsed === 'shape' ? { kind: 'shape', standIn: reply.standIn } : { kind: 'invalid-json' }
     },
-    import(ticket, project, apiVersion) {
+    import(ticket, project, apiVersion, actor) {
       return new Promise((resolve, reject) => {
         let body: PassThrough | undefined
         send(
-          { type: 'import', id: ticket, project, apiVersion },
+          { type: 'import', id: ticket, project, apiVersion, actor },
           {
             take(reply) {
               const error = errorOf(reply)

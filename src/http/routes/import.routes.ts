@@ -5,6 +5,7 @@ import type { ProjectService } from '../../projects/project.service.js'
 import type { TokenService } from '../../projects/token.service.js'
 import { presentImportResult, presentList } from '../api-versions.js'
 import { principalOf, requireScope } from '../auth.js'
+import { actorOf } from '../actor.js'
 import type { ImportBudget } from '../import-budget.js'
 import { registerImportBodyParser } from '../import-body-parser.js'
 import { ApiVersionParams, bearerSecurity } from '../schemas/common.js'
@@ -60,7 +61,7 @@ export function importRoutes(deps: ImportRoutesDeps, budget: ImportBudget): Rout
         const version = versionOf(request)
         const ticket = parser.takeTicket(request)
         if (ticket !== undefined) {
-          const done = await deps.importWorkers.import(ticket, project, version.name)
+          const done = await deps.importWorkers.import(ticket, project, version.name, actorOf(request))
           deps.countImported(done.created, done.failed)
           return reply.type('application/json; charset=utf-8').send(done.body)
         }
