@@ -37,7 +37,9 @@ describe.each(DIALECTS)('entry events and webhooks (%s)', (dialect) => {
         res.writeHead(500).end()
       } else res.writeHead(204).end()
     })
-    server = await startTestServer(dialect, urlImportConfig())
+    // A real socket: the feed test polls while imports run, and over inject (no socket) its loop would never
+    // yield to the imports on SQLite, whose every query settles as a microtask.
+    server = await startTestServer(dialect, urlImportConfig(), { listen: true })
     cms = (
       await server.deps.tokens.create({
         project: DEFAULT_PROJECT,
