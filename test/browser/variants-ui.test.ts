@@ -35,7 +35,7 @@ describe.each(DIALECTS.slice(0, 1))('variants in the UI (%s)', (dialect) => {
   let token: string
 
   beforeAll(async () => {
-    server = await startTestServer(dialect)
+    server = await startTestServer(dialect, {}, { listen: true })
     await server.deps.projects.create(PROJECT, MEDIA_TYPES as never)
     token = await server.createToken(PROJECT, ['public-api:read', 'public-api:write'])
     const bytes = await makeImage('jpeg', 1200, 800, [30, 120, 200])

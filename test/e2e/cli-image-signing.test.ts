@@ -10,7 +10,7 @@ describe.each(DIALECTS)('medialib projects image-signing (%s)', (dialect) => {
   let server: TestServer
   let dbArgs: string[]
   beforeAll(async () => {
-    server = await startTestServer(dialect)
+    server = await startTestServer(dialect, {}, { listen: true })
     const { config, dataDir } = server.db
     dbArgs = ['--data-dir', dataDir, ...(config.databaseUrl ? ['--database', config.databaseUrl] : [])]
     const body = await makeImage('jpeg', 64, 48)

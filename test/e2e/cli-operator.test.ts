@@ -145,7 +145,7 @@ describe.each(DIALECTS)('admin commands and operator errors (%s)', (dialect) => 
     const res = await runCli(['projects', 'list', ...dbArgs, '--config', file])
     expect(res.code).toBe(1)
     expect(lines(res.stderr)).toEqual([
-      `medialib: unknown config key 'limits.bodyByte' in ${file}; valid keys here: bodyBytes, entriesPerRequest, idsPerRequest, patchEntriesPerRequest, countExactUpTo, requestTimeoutMs, rateLimitPerMinute, importBytesInFlight, importWaitMs, imageTimeoutSeconds`,
+      `medialib: unknown config key 'limits.bodyByte' in ${file}; valid keys here: bodyBytes, entriesPerRequest, idsPerRequest, patchEntriesPerRequest, deleteEntriesPerRequest, countExactUpTo, requestTimeoutMs, rateLimitPerMinute, importBytesInFlight, importWaitMs, importWorkerBytes, imageTimeoutSeconds`,
     ])
   })
 

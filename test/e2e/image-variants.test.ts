@@ -85,7 +85,7 @@ describe.each(CASES)('image variants (%s, %s storage)', (dialect, store) => {
       s3 = await startS3()
       config.storage = s3.storage
     }
-    server = await startTestServer(dialect, config)
+    server = await startTestServer(dialect, config, { listen: true })
     await server.deps.projects.create(PROJECT, MEDIA_TYPES as never)
     token = await server.createToken(PROJECT, ['public-api:read', 'public-api:write'])
     const made: [string, Buffer, string, number, number][] = [

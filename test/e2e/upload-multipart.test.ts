@@ -55,7 +55,7 @@ describe.each(CASES)('multipart upload (%s, %s storage)', (dialect, store) => {
 
   beforeAll(async () => {
     storage = await startStorage(store)
-    server = await startTestServer(dialect, storage.config)
+    server = await startTestServer(dialect, storage.config, { listen: true })
     await server.deps.projects.create('up', MEDIA_TYPES as never)
     token = await server.createToken('up', ['public-api:read', 'public-api:write'])
     readOnly = await server.createToken('up', ['public-api:read'])

@@ -32,7 +32,7 @@ describe.each(CASES)('tus upload (%s, %s storage)', (dialect, store) => {
 
   beforeAll(async () => {
     storage = await startStorage(store)
-    server = await startTestServer(dialect, storage.config)
+    server = await startTestServer(dialect, storage.config, { listen: true })
     await server.deps.projects.create('tus', MEDIA_TYPES as never)
     token = await server.createToken('tus', ['public-api:read', 'public-api:write'])
     other = await server.createToken('elsewhere', ['public-api:read', 'public-api:write'])
@@ -132,9 +132,11 @@ describe.each(DIALECTS)('tus quota of bytes in flight (%s)', (dialect) => {
   let token: string
 
   beforeAll(async () => {
-    server = await startTestServer(dialect, {
-      upload: { ...DEFAULT_CONFIG.upload, tusBytesInFlightPerProject: MB },
-    })
+    server = await startTestServer(
+      dialect,
+      { upload: { ...DEFAULT_CONFIG.upload, tusBytesInFlightPerProject: MB } },
+      { listen: true },
+    )
     token = server.token
   })
   afterAll(async () => {
