@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { Compile } from 'typebox/compile'
 import YAML from 'yaml'
-import { ConfigSchema, DEFAULT_CONFIG, type Config } from './config.js'
+import { ConfigSchema, type Config } from './config.js'
+import { DEFAULT_CONFIG } from './config-defaults.js'
 import { UsageError } from './errors.js'
 
 /** Options given on the command line; undefined means "not given". */

@@ -1,4 +1,3 @@
-import path from 'node:path'
 import type { Logger } from 'pino'
 import type { Config } from './config.js'
 import { createAssetKeyRepository } from './db/asset-key.repository.js'
@@ -22,10 +21,9 @@ import {
 } from './db/webhook-outbox.repository.js'
 import { createHealthService, type HealthService } from './health.service.js'
 import { createAddressGuard } from './jobs/address-guard.js'
-import { createItemProcessor, sweepTmpDir } from './jobs/item-processor.js'
 import { createSafeFetcher } from './jobs/safe-fetcher.js'
 import { createUrlImportService, type UrlImportService } from './jobs/url-import.service.js'
-import { createWorker, type Worker, type WorkerOptions } from './jobs/worker.js'
+import type { Worker } from './jobs/worker.js'
 import { createAjv } from './media/ajv.js'
 import { createEntryValidator } from './media/entry-validator.js'
 import { createFileService, type FileService } from './media/file.service.js'
@@ -38,44 +36,21 @@ import { createMetrics, type Metrics } from './metrics.js'
 import { createMediaTypesUpdate, type MediaTypesUpdate } from './projects/media-types-update.js'
 import { createProjectService, type ProjectService } from './projects/project.service.js'
 import { createTokenService, type TokenService } from './projects/token.service.js'
-import { assetUrlOf } from './storage/asset-url.js'
 import { upgradeToProjectNamespaces } from './storage/namespace-upgrade.js'
 import type { ProjectStorage } from './storage/project-storage.js'
 import { createStorage } from './storage/storage-config.js'
 import { createEntryEventRepository } from './db/entry-event.repository.js'
 import { createEntryWebhookRepository } from './db/entry-webhook.repository.js'
-import { actingAs, createActorContext, type ActorContext } from './events/actor-context.js'
-import {
-  createEntryWebhookService,
-  type EntryEventFeed,
-  type EntryWebhookService,
-} from './events/entry-webhook.service.js'
-import { createEntryWebhookDeliverer } from './events/webhook-delivery.js'
-import { createDeletionRoutineRepository } from './db/deletion-routine.repository.js'
-import {
-  createDeletionRoutineService,
-  type DeletionRoutineService,
-} from './media/deletion-routines.service.js'
+import { createActorContext, type ActorContext } from './events/actor-context.js'
+import type { EntryEventFeed, EntryWebhookService } from './events/entry-webhook.service.js'
+import type { DeletionRoutineService } from './media/deletion-routines.service.js'
 
-/** What `createWorker` lets a caller change: the worker's own options, and the store items are written to. */
-export type WorkerOverrides = Partial<
-  Pick<
-    WorkerOptions,
-    | 'concurrency'
-    | 'logger'
-    | 'maxInFlightPerProject'
-    | 'leaseMs'
-    | 'pollMs'
-    | 'housekeeping'
-    | 'housekeepingMs'
-    | 'entryWebhooks'
-  >
-> & {
-  /** Replaces the blob store items are written to (tests inject storage faults this way). */
-  blobs?: ProjectStorage
-}
+import { createEntryEventDeps } from './deps-events.js'
+import { createWorkerFactory, type WorkerOverrides } from './deps-workers.js'
 import { createVariantDeps, type VariantDeps } from './media/variant.wiring.js'
 import { createUploadDeps, type UploadDeps } from './media/upload/upload.wiring.js'
+
+export type { WorkerOverrides } from './deps-workers.js'
 
 /**
  * What the HTTP layer (`buildApp`) and the CLI commands receive: services only, never a repository or the
@@ -229,81 +204,36 @@ export async function createDeps(
   })
 
   // Entry webhooks and deletion routines (issue #16).
-  const entryWebhooks = createEntryWebhookService({
-    webhooks: entryWebhookRepository,
-    events: entryEvents,
-    projectExists: async (project) => (await projects.get(project)) !== undefined,
-  })
-  const entryWebhookDeliverer = createEntryWebhookDeliverer({
-    webhooks: entryWebhookRepository,
-    events: entryEvents,
+  const { entryWebhooks, entryWebhookDeliverer, deletionRoutines } = createEntryEventDeps({
+    database,
+    entryWebhookRepository,
+    entryEvents,
+    projects,
     fetcher,
     retryBaseMs: config.jobs.retryBaseMs,
+    actors,
+    trash,
   })
-  const deletionRoutines = createDeletionRoutineService({
-    candidates: createDeletionRoutineRepository(database),
-    projects,
-    // Routines delete as a user of their own name in the entry events.
-    trash: actingAs(actors, { type: 'user', name: 'deletion-routine' }, trash),
-  })
-  let lastRoutines = 0
-  // URL imports change entries as the importer.
-  const importerActor = { type: 'importer' } as const
 
   // Workers.
-  const tmpDir = path.join(config.dataDir, 'tmp', 'url-import')
-  const processWith = (store: ProjectStorage, logger?: WorkerOptions['logger']) =>
-    createItemProcessor({
-      queue,
-      contentHashes: entries,
-      fetcher,
-      blobs: store,
-      importer: actingAs(actors, importerActor, importer),
-      library: actingAs(actors, importerActor, library),
-      mediaTypesOf,
-      maxBytes: config.fetch.maxBytes,
-      tmpDir,
-      assetUrl: (key) => assetUrlOf(config, key),
-      maxRetries: config.jobs.maxRetries,
-      retryBaseMs: config.jobs.retryBaseMs,
-      ...(logger ? { logger } : {}),
-    })
-  const newWorker = ({ blobs: store, ...overrides }: WorkerOverrides = {}) => {
-    // Partial downloads of killed processes go at start-up (finding 8 of issue 13).
-    sweepTmpDir(tmpDir).catch((err: unknown) =>
-      overrides.logger?.error({ err }, 'could not sweep the URL-import temp directory'),
-    )
-    const worker = createWorker({
-      queue,
-      jobs,
-      outbox,
-      process: processWith(store ?? blobs, overrides.logger),
-      fetcher,
-      concurrency: config.jobs.workerConcurrency,
-      maxInFlightPerProject: config.jobs.maxInFlightPerProject,
-      leaseMs: config.jobs.leaseMs,
-      pollMs: config.jobs.pollMs,
-      retryBaseMs: config.jobs.retryBaseMs,
-      // Workers purge the trash, prune old events and run the deletion routines when idle, and deliver entry
-      // webhooks (issue #16).
-      housekeeping: async () => {
-        await trash.purgeExpired()
-        await upload.cleanUpUploads()
-        await entryEvents.prune(new Date(Date.now() - config.eventRetentionDays * 86_400_000))
-        if (Date.now() - lastRoutines >= config.routineIntervalMinutes * 60_000) {
-          lastRoutines = Date.now()
-          for (const report of await deletionRoutines.run()) {
-            const { ids, ...rest } = report
-            overrides.logger?.info({ ...rest, matched: ids.length }, 'deletion routine ran')
-          }
-        }
-      },
-      entryWebhooks: entryWebhookDeliverer,
-      ...overrides,
-    })
-    workers.add(worker)
-    return worker
-  }
+  const newWorker = createWorkerFactory(config, {
+    queue,
+    jobs,
+    outbox,
+    entries,
+    fetcher,
+    blobs,
+    importer,
+    library,
+    mediaTypesOf,
+    actors,
+    trash,
+    upload,
+    entryEvents,
+    deletionRoutines,
+    entryWebhookDeliverer,
+    workers,
+  })
 
   return {
     ...variantDeps,

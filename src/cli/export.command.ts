@@ -5,7 +5,7 @@ import { Command } from 'commander'
 import { ApiError, ConnectionError } from '../client/http-retry.js'
 import { toImportInput } from '../client/records.js'
 import { UsageError } from '../errors.js'
-import { clientFrom, EXIT, failUsage, intOption } from './import.command.js'
+import { clientFrom, EXIT, failUsage, intOption } from './client-options.js'
 
 interface ExportOptions {
   server?: string

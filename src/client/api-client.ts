@@ -1,5 +1,5 @@
 import type { Static } from 'typebox'
-import type { ImportEntryDoc } from '../http/schemas/media-library.schemas.js'
+import type { ImportEntryDoc } from '../http/schemas/import.schemas.js'
 import type { MediaTypeConfig } from '../media/media-types/media-type.js'
 import {
   ApiError,

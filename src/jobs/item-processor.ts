@@ -1,9 +1,8 @@
-// Over 300 lines: one item's pipeline (fetch, probe, store, create or update the entry) with the cleanup
-// each step owes the next on failure; splitting it would pass that cleanup state between files.
+// One item's pipeline (fetch, probe, store, create or update the entry) with the cleanup each step owes
+// the next on failure. The temp directory's layout and sweep are in tmp-dir.ts.
 import { randomUUID } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { mkdir, readdir, rm } from 'node:fs/promises'
-import { hostname } from 'node:os'
+import { mkdir, rm } from 'node:fs/promises'
 import path from 'node:path'
 import type { JobQueueRepository } from '../db/job-queue.repository.js'
 import type { MediaEntryRepository } from '../db/media-entry.repository.js'
@@ -24,6 +23,7 @@ import { assetOf, tagMetadata } from '../media/upload/ingest.js'
 import { probeFile, ProbeError } from './probe.js'
 import { FetchError, type SafeFetcher } from './safe-fetcher.js'
 import type { ImportItem, ImportJob, ItemOutcome } from './import-job.js'
+import { processTmpDir } from './tmp-dir.js'
 
 export const KIND_OF_JOB = { images: 'mediaImage', videos: 'mediaVideo', files: 'mediaFile' } as const
 const DEFAULT_HANDLE = { images: 'image', videos: 'video', files: 'file' } as const
@@ -113,47 +113,6 @@ function describeFailure(result: unknown): string {
     f.kind === 'metadata' ? 'Metadata validation failed' : (f.message ?? 'invalid entry'),
     ...details,
   ].join('; ')
-}
-
-/** This process's own folder under the temp directory: `<host>-<pid>`, so a sweep can tell whose files are whose. */
-export function processTmpDir(tmpDir: string): string {
-  return path.join(tmpDir, `${hostname()}-${process.pid}`)
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
-/**
- * Removes what dead processes left in the temp directory (partial `.download` files of a worker that was
- * killed): the folders of this host's processes that no longer run, and loose files of older versions.
- * Folders of live processes, and of other hosts sharing the data directory, are left alone.
- */
-export async function sweepTmpDir(tmpDir: string): Promise<string[]> {
-  const host = hostname()
-  const removed: string[] = []
-  let names: string[]
-  try {
-    names = await readdir(tmpDir)
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return removed
-    throw err
-  }
-  for (const name of names) {
-    const owner = /^(.+)-(\d+)$/.exec(name)
-    const dead = owner
-      ? owner[1] === host && Number(owner[2]) !== process.pid && !isAlive(Number(owner[2]))
-      : name.endsWith('.download')
-    if (!dead) continue
-    await rm(path.join(tmpDir, name), { recursive: true, force: true })
-    removed.push(name)
-  }
-  return removed
 }
 
 export function createItemProcessor(deps: ItemProcessorDeps): ItemProcessor {

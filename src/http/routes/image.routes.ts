@@ -5,7 +5,7 @@ import type { TokenService } from '../../projects/token.service.js'
 import { presentedToken, principalOf, requireScope } from '../auth.js'
 import { bearerSecurity, errorResponses } from '../schemas/common.js'
 import { EntryImageQuery, variantResponses } from '../schemas/image.schemas.js'
-import { EntryIdParams } from '../schemas/media-library.schemas.js'
+import { EntryIdParams } from '../schemas/entry.schemas.js'
 import { sendVariant } from '../variant-reply.js'
 import { checkApiVersion } from './context.js'
 

@@ -9,7 +9,7 @@ import { actorOf } from '../actor.js'
 import type { ImportBudget } from '../import-budget.js'
 import { registerImportBodyParser } from '../import-body-parser.js'
 import { ApiVersionParams, bearerSecurity } from '../schemas/common.js'
-import { importBodySchema, ImportResponseAny } from '../schemas/media-library.schemas.js'
+import { importBodySchema, ImportResponseAny } from '../schemas/import.schemas.js'
 import { checkApiVersion, versionOf } from './context.js'
 import type { RoutePlugin } from '../type-provider.js'
 

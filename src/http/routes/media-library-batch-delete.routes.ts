@@ -8,7 +8,7 @@ import { presentList } from '../api-versions.js'
 import { principalOf, requireScope } from '../auth.js'
 import { ApiVersionParams, bearerSecurity, described } from '../schemas/common.js'
 import { batchDeleteBodySchema } from '../schemas/lifecycle.schemas.js'
-import { ImportResponseAny } from '../schemas/media-library.schemas.js'
+import { ImportResponseAny } from '../schemas/import.schemas.js'
 import { checkApiVersion, versionOf } from './context.js'
 
 export interface MediaLibraryBatchDeleteRoutesDeps {

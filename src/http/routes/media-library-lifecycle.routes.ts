@@ -4,7 +4,7 @@ import { usageRecord } from '../../media/usage-log.js'
 import type { TokenService } from '../../projects/token.service.js'
 import { principalOf, requireScope } from '../auth.js'
 import { bearerSecurity, errorResponses } from '../schemas/common.js'
-import { EntryIdParams, NoContent, UsageLogDoc } from '../schemas/media-library.schemas.js'
+import { EntryIdParams, NoContent, UsageLogDoc } from '../schemas/entry.schemas.js'
 import { checkApiVersion } from './context.js'
 import type { RoutePlugin } from '../type-provider.js'
 

@@ -11,12 +11,8 @@ import type { TokenService } from '../../projects/token.service.js'
 import { presentEntry, presentList, presentPage } from '../api-versions.js'
 import { principalOf, requireScope } from '../auth.js'
 import { ApiVersionParams, bearerSecurity, described } from '../schemas/common.js'
-import {
-  EntryIdParams,
-  listQuerySchema,
-  MediaLibraryEntry,
-  MediaLibraryEntryListAny,
-} from '../schemas/media-library.schemas.js'
+import { EntryIdParams, MediaLibraryEntry } from '../schemas/entry.schemas.js'
+import { listQuerySchema, MediaLibraryEntryListAny } from '../schemas/entry-list.schemas.js'
 import { checkApiVersion, versionOf } from './context.js'
 import { mediaLibraryBatchRoutes } from './media-library-batch.routes.js'
 import { mediaLibraryWriteRoutes } from './media-library-write.routes.js'

@@ -12,7 +12,7 @@ import type { TokenService } from '../../projects/token.service.js'
 import { presentedToken, principalOf, requireScope } from '../auth.js'
 import { sendPassive } from '../passive-file.js'
 import { bearerSecurity, binaryResponse, emptyResponse, errorResponses } from '../schemas/common.js'
-import { EntryIdParams } from '../schemas/media-library.schemas.js'
+import { EntryIdParams } from '../schemas/entry.schemas.js'
 import { checkApiVersion } from './context.js'
 import type { RoutePlugin } from '../type-provider.js'
 

@@ -1,6 +1,6 @@
 import { Type } from 'typebox'
 import { ENTRY_ID_PATTERN } from '../../media/entry-validator.js'
-import { PatchBody } from './media-library.schemas.js'
+import { PatchBody } from './patch.schemas.js'
 
 /** One entry of a batch PATCH: the single PATCH's body plus the entry's id. */
 const BatchPatchEntry = Type.Object(

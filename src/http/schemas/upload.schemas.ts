@@ -1,6 +1,6 @@
 import { Type } from 'typebox'
 import { component } from './common.js'
-import { ImportResult } from './media-library.schemas.js'
+import { ImportResult } from './import.schemas.js'
 
 /** Marks a body the route reads itself as a stream (multipart): documented, not validated as JSON. */
 export const STREAMED_BODY = 'x-streamed-body'
