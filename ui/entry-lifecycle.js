@@ -14,7 +14,10 @@ import { navigate } from './router.js'
 export function problemText(err) {
   const details = err?.body?.error_details
   if (details && typeof details === 'object') {
-    const parts = Object.entries(details).map(([k, v]) => (k === 'message' ? String(v) : `${k}: ${v}`))
+    if (typeof details.message === 'string') return details.message
+    const parts = Object.entries(details)
+      .filter(([k]) => k !== 'name')
+      .map(([k, v]) => `${k}: ${v}`)
     if (parts.length) return parts.join('; ')
   }
   return err?.message ?? String(err)
@@ -307,7 +310,7 @@ export function UsageLogSection({ entry, session, onChanged }) {
             <input id="u-url" type="url" value=${form.url} onInput=${set('url')} />
           </div>
           <div class="field">
-            <label for="u-state">State</label>
+            <label for="u-state">Usage state</label>
             <select id="u-state" value=${form.state} onChange=${set('state')}>
               <option value="pending">pending</option>
               <option value="confirmed">confirmed</option>
