@@ -79,8 +79,8 @@ export function ProtectionSection({ entry, session, onChanged }) {
     <p>
       ${
         stored
-          ? html`<span class="badge state-protected">stored in archive</span> since
-              ${dateTime(entry.storedInArchiveAt)}: protected, it cannot be deleted.`
+          ? html`<span class="badge state-protected">stored in archive</span
+              >${` since ${dateTime(entry.storedInArchiveAt)}: protected, it cannot be deleted.`}`
           : 'Not stored in archive: it can be deleted while no usage is logged.'
       }
     </p>

@@ -7,6 +7,8 @@ import { request, startTestServer, type TestServer } from '../helpers/server.js'
 import { launchBrowser, type TestBrowser } from './browser.js'
 
 const API = '/api/2026-07'
+/** Polls wait long: CI shares 2 cores with other test files. */
+const POLL = { timeout: 15_000 }
 const PROJECT = 'lifecycle'
 const MEDIA_TYPES = [
   {
@@ -131,23 +133,23 @@ describe.each(DIALECTS)('the lifecycle UI in Chromium (%s)', (dialect) => {
   })
 
   it('the Usage filter narrows the grid to unused or used entries, and lives in the URL', async () => {
-    expect(await tileTitles()).toEqual(['Free lake', 'Guarded forest', 'Used harbour'])
+    await expect.poll(tileTitles, POLL).toEqual(['Free lake', 'Guarded forest', 'Used harbour'])
     await b.page.getByLabel('Usage').selectOption('false')
     await b.page.waitForURL(/used=false/)
-    expect(await tileTitles()).toEqual(['Free lake', 'Guarded forest'])
+    await expect.poll(tileTitles, POLL).toEqual(['Free lake', 'Guarded forest'])
     await shot('01-unused-filter')
     await b.page.getByLabel('Usage').selectOption('true')
     await b.page.waitForURL(/used=true/)
-    expect(await tileTitles()).toEqual(['Used harbour'])
+    await expect.poll(tileTitles, POLL).toEqual(['Used harbour'])
     await b.page.goto(`${server.baseUrl}/?used=false&q=lake`)
-    expect(await tileTitles()).toEqual(['Free lake'])
+    await expect.poll(tileTitles, POLL).toEqual(['Free lake'])
     expect(await b.page.getByLabel('Usage').inputValue()).toBe('false')
   })
 
   it('shows the usage log on the entry page, refuses to delete a used entry naming why, and adds and removes usages', async () => {
     await openEntry('used-1', 'Used harbour')
     const rows = b.page.locator('table.usage tbody tr')
-    await expect.poll(() => rows.count()).toBe(1)
+    await expect.poll(() => rows.count(), POLL).toBe(1)
     expect(await rows.first().textContent()).toContain('https://news.example.com/harbour')
     expect(await rows.first().locator('td').first().textContent()).toBe('Web')
 
@@ -176,7 +178,7 @@ describe.each(DIALECTS)('the lifecycle UI in Chromium (%s)', (dialect) => {
     await b.page.getByLabel(/^Publication date/).fill('2026-12-01T08:30')
     await b.page.getByRole('button', { name: 'Add usage' }).click()
     await status('Usage added').waitFor()
-    await expect.poll(() => rows.count()).toBe(2)
+    await expect.poll(() => rows.count(), POLL).toBe(2)
     const log = await usages('used-1')
     expect(log[1]).toMatchObject({ purpose: 'print', state: 'confirmed', params: { edition: 12 } })
     expect(log[1]!.publicationDate).toEqual(expect.stringMatching(/^2026-12-01T/))
@@ -186,7 +188,7 @@ describe.each(DIALECTS)('the lifecycle UI in Chromium (%s)', (dialect) => {
       .getByRole('button', { name: 'Remove the usage Web at https://news.example.com/harbour' })
       .click()
     await status('Usage removed').waitFor()
-    await expect.poll(() => rows.count()).toBe(1)
+    await expect.poll(() => rows.count(), POLL).toBe(1)
     expect((await usages('used-1')).map((u) => u.purpose)).toEqual(['print'])
   })
 
@@ -195,6 +197,10 @@ describe.each(DIALECTS)('the lifecycle UI in Chromium (%s)', (dialect) => {
     await b.page.getByRole('button', { name: 'Store in archive (protect)' }).click()
     await status('Stored in archive').waitFor()
     expect((await entry('guard-1')).storedInArchiveAt).toEqual(expect.any(String))
+    const protection = b.page.locator('section[aria-labelledby="protect-h"] p').first()
+    expect(await protection.textContent()).toMatch(
+      /^stored in archive since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC: protected, it cannot be deleted\.$/,
+    )
     await deleteRefused(
       'guard-1',
       "The entry cannot be deleted: it is stored in archive (protected; id: 'guard-1')",
@@ -232,7 +238,9 @@ describe.each(DIALECTS)('the lifecycle UI in Chromium (%s)', (dialect) => {
     await b.page.getByRole('button', { name: 'Archive…' }).waitFor()
     await shot('07-unarchived')
     await b.page.goto(`${server.baseUrl}/`)
-    expect(await tileTitles()).toEqual(['Archived city', 'Free lake', 'Guarded forest', 'Used harbour'])
+    await expect
+      .poll(tileTitles, POLL)
+      .toEqual(['Archived city', 'Free lake', 'Guarded forest', 'Used harbour'])
   })
 
   it('a read-only token sees the usage log but no lifecycle action, and no trash', async () => {
@@ -242,7 +250,7 @@ describe.each(DIALECTS)('the lifecycle UI in Chromium (%s)', (dialect) => {
     await b.page.getByRole('button', { name: 'Sign in' }).click()
     await b.page.getByRole('heading', { name: 'Library' }).waitFor()
     await openEntry('used-1', 'Used harbour')
-    await expect.poll(() => b.page.locator('table.usage tbody tr').count()).toBe(1)
+    await expect.poll(() => b.page.locator('table.usage tbody tr').count(), POLL).toBe(1)
     for (const name of ['Delete…', 'Store in archive (protect)', 'Add usage', 'Remove', 'Archive…']) {
       expect(await b.page.getByRole('button', { name }).count(), name).toBe(0)
     }
