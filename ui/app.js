@@ -7,6 +7,7 @@ import { html } from './html.js'
 import { ImportsPage } from './imports.js'
 import { LibraryPage, prefetchFirstPage } from './library.js'
 import { linkClick, navigate, useLocation } from './router.js'
+import { TrashPage } from './trash.js'
 
 function LoginPage({ onLogin }) {
   const [token, setToken] = useState('')
@@ -74,6 +75,7 @@ function Header({ session, onLogout, path }) {
       <a href="/imports" onClick=${linkClick} aria-current=${current('/imports') ? 'page' : undefined}
         >Imports</a
       >
+      <a href="/trash" onClick=${linkClick} aria-current=${current('/trash') ? 'page' : undefined}>Trash</a>
     </nav>
     <span class="who"
       >Project
@@ -127,6 +129,7 @@ function App({ start }) {
   const entryMatch = /^\/entries\/([^/]+)$/.exec(path)
   if (entryMatch) page = html`<${EntryPage} id=${decodeURIComponent(entryMatch[1])} session=${session} />`
   else if (path === '/imports') page = html`<${ImportsPage} session=${session} />`
+  else if (path === '/trash') page = html`<${TrashPage} search=${search} session=${session} />`
   else page = html`<${LibraryPage} search=${search} session=${session} />`
   return html`<${Header} session=${session} onLogout=${logout} path=${path} />${page}`
 }

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks'
 import { API, api, ApiError, variantSrcset, variantUrl } from './api.js'
+import { ProtectionSection, UsageLogSection } from './entry-lifecycle.js'
 import { bytes, dateTime, stateOf, titleOf } from './format.js'
 import { html } from './html.js'
 import { MetadataField, toText, toValue } from './metadata-form.js'
@@ -16,7 +17,13 @@ function fieldErrors(body) {
   return out
 }
 
-const DONE = { save: 'Saved', revokeAsset: 'Revoked', unrevokeAsset: 'Unrevoked', archive: 'Archived' }
+const DONE = {
+  save: 'Saved',
+  revokeAsset: 'Revoked',
+  unrevokeAsset: 'Unrevoked',
+  archive: 'Archived',
+  unarchive: 'Un-archived',
+}
 
 function conflictText({ mine, theirs }) {
   const now = theirs ? `version ${theirs.version}` : 'a newer version'
@@ -129,15 +136,24 @@ function StateSection({ entry, canWrite, onAction, busy }) {
                 </button>`
         }
         ${
+          entry.archivedAt &&
+          html`<button type="button" disabled=${busy} onClick=${() => onAction({ operation: 'unarchive' })}>
+            Un-archive
+          </button>`
+        }
+        ${
           !entry.archivedAt &&
           (confirmArchive
             ? html`<button
                   type="button"
                   class="danger"
                   disabled=${busy}
-                  onClick=${() => onAction({ operation: 'archive' })}
+                  onClick=${() => {
+                    setConfirmArchive(false)
+                    onAction({ operation: 'archive' })
+                  }}
                 >
-                  Confirm: archive (cannot be undone)
+                  Confirm: archive (hidden from searches until un-archived)
                 </button>
                 <button type="button" class="secondary" onClick=${() => setConfirmArchive(false)}>
                   Cancel
@@ -331,8 +347,14 @@ export function EntryPage({ id, session }) {
           busy=${busy}
           onAction=${(p) => patch([p], p.operation)}
         />
+        <${ProtectionSection}
+          entry=${entry}
+          session=${session}
+          onChanged=${() => reload({ keepEdits: true })}
+        />
       </div>
     </div>
+    <${UsageLogSection} entry=${entry} session=${session} onChanged=${() => reload({ keepEdits: true })} />
     <${Facts} entry=${entry} keys=${keys} sha256=${sha256} />
     <${Translations} entry=${entry} />
   </main>`

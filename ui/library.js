@@ -6,7 +6,17 @@ import { html } from './html.js'
 import { linkClick, navigate } from './router.js'
 
 const PAGE_SIZE = 60
-const FILTERS = ['q', 'mediaType', 'systemName', 'state', 'createdAfter', 'createdBefore', 'sort', 'view']
+const FILTERS = [
+  'q',
+  'mediaType',
+  'systemName',
+  'state',
+  'used',
+  'createdAfter',
+  'createdBefore',
+  'sort',
+  'view',
+]
 /** The grid's orders; the first is the default (newest first). `relevance` needs search words. */
 const SORTS = [
   ['-createdAt', 'Newest first'],
@@ -88,6 +98,7 @@ function searchQuery(filters, after, limit = PAGE_SIZE) {
     mediaType: filters.mediaType,
     systemName: filters.systemName.trim(),
     state: filters.state,
+    used: filters.used === 'true' || filters.used === 'false' ? filters.used : '',
     createdAfter: filters.createdAfter ? `${filters.createdAfter}T00:00:00Z` : '',
     createdBefore: filters.createdBefore ? nextDay(filters.createdBefore) : '',
     sort: sortOf(filters),
@@ -196,6 +207,14 @@ function FilterForm({ filters, mediaTypes, onApply }) {
       <label for="f-state">State</label>
       <select id="f-state" value=${draft.state} onChange=${setNow('state')}>
         ${STATES.map(([v, label]) => html`<option value=${v}>${label}</option>`)}
+      </select>
+    </div>
+    <div class="field">
+      <label for="f-used">Usage</label>
+      <select id="f-used" value=${draft.used} onChange=${setNow('used')}>
+        <option value="">Used and unused</option>
+        <option value="false">Unused</option>
+        <option value="true">Used</option>
       </select>
     </div>
     <div class="field">

@@ -67,8 +67,9 @@ export function toValue(def, text) {
   return text
 }
 
-export function MetadataField({ def, text, error, readOnly, onChange }) {
-  const id = `m-${def.handle}`
+/** `idPrefix` keeps ids apart when a page shows two forms (the usage log's params use `u-`). */
+export function MetadataField({ def, text, error, readOnly, onChange, idPrefix = 'm-' }) {
+  const id = `${idPrefix}${def.handle}`
   const kind = fieldKind(def)
   const label = def.ui?.label ?? def.config?.label ?? def.handle
   const describedBy = [error ? `${id}-error` : '', def.config?.maxLength ? `${id}-hint` : '']

@@ -26,7 +26,7 @@ describe.each(DIALECTS)('UI session and static files (%s)', (dialect) => {
 
   it('serves the page at / and at client routes, the hashed bundle for good, and keeps API 404s in JSON', async () => {
     let page = ''
-    for (const url of ['/', '/entries/ui-1', '/imports', '/login']) {
+    for (const url of ['/', '/entries/ui-1', '/imports', '/trash', '/login']) {
       const res = await server.fetch(`${url}`)
       expect(res.status).toBe(200)
       expect(res.headers.get('content-type')).toMatch(/^text\/html/)
@@ -40,7 +40,7 @@ describe.each(DIALECTS)('UI session and static files (%s)', (dialect) => {
         (m) => m[1],
       )
     expect(await preloads('/')).toEqual(['/ui/session', '/api/2026-07/mediaLibrary?sort=-createdAt&limit=60'])
-    for (const url of ['/?q=cat', '/imports', '/entries/ui-1', '/login']) {
+    for (const url of ['/?q=cat', '/imports', '/trash', '/entries/ui-1', '/login']) {
       expect(await preloads(url), url).toEqual(['/ui/session'])
     }
     // One bundle and one stylesheet, both under content-hashed names.
@@ -86,6 +86,10 @@ describe.each(DIALECTS)('UI session and static files (%s)', (dialect) => {
       'image',
       'video',
       'file',
+    ])
+    // The entry page's usage-log form offers the project's purposes: every project starts with `web`.
+    expect((session.body as { usagePurposes: unknown[] }).usagePurposes).toEqual([
+      { handle: 'web', label: 'Web' },
     ])
     const entry = await request(server, 'GET', '/api/2026-07/mediaLibrary/ui-1', { headers: { cookie } })
     expect(entry.status).toBe(200)

@@ -21,7 +21,7 @@ export interface UiRoutesDeps {
 }
 
 /** Paths the single-page app routes itself; the server answers them with `ui/index.html`. */
-export const UI_CLIENT_ROUTES = ['/', '/entries/:id', '/imports', '/login']
+export const UI_CLIENT_ROUTES = ['/', '/entries/:id', '/imports', '/trash', '/login']
 
 const SESSION_SECONDS = 8 * 60 * 60
 
@@ -167,8 +167,10 @@ export function uiRoutes(deps: UiRoutesDeps): RoutePlugin {
       async (request, reply) => {
         const { project, scopes } = principalOf(request)
         const mediaTypes = [...(await projects.mediaTypesOf(project)).values()].map((t) => t.config)
+        // The entry page's usage-log form offers the project's purposes (issue #16).
+        const usagePurposes = [...(await projects.usagePurposesOf(project)).values()].map((p) => p.purpose)
         reply.header('cache-control', 'no-store')
-        return { project, scopes: [...scopes], mediaTypes }
+        return { project, scopes: [...scopes], mediaTypes, usagePurposes }
       },
     )
   }

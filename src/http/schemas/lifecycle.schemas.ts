@@ -2,6 +2,7 @@ import { Type } from 'typebox'
 import { ENTRY_EVENTS, type EntryEventName } from '../../events/entry-events.js'
 import { ENTRY_ID_PATTERN } from '../../media/entry-validator.js'
 import { component } from './common.js'
+import { MediaLibraryEntry, SEED_RECORD } from './entry.schemas.js'
 
 /** The body of `POST /mediaLibrary/delete`. */
 export function batchDeleteBodySchema(maxIds: number) {
@@ -92,6 +93,57 @@ export const EventPage = component(
             },
           ],
           cursor: '42',
+        },
+      ],
+    },
+  ),
+)
+
+export const TrashListQuery = Type.Object(
+  {
+    limit: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'Entries to list (1–1000)' }),
+    ),
+  },
+  { additionalProperties: false },
+)
+
+export const TrashedEntryDoc = component(
+  'TrashedMediaLibraryEntry',
+  Type.Object(
+    {
+      ...MediaLibraryEntry.properties,
+      deletedAt: Type.String({
+        format: 'date-time',
+        description: 'When it was deleted (moved to the trash)',
+      }),
+      restorableUntil: Type.String({
+        format: 'date-time',
+        description:
+          'Until when the PATCH operation `restore` brings it back (`deletedAt` + `trashDays`); the worker ' +
+          'purges it after that',
+      }),
+    },
+    { additionalProperties: false },
+  ),
+)
+
+export const TrashList = component(
+  'MediaLibraryTrash',
+  Type.Object(
+    { results: Type.Array(TrashedEntryDoc, { description: 'Most recently deleted first' }) },
+    {
+      additionalProperties: false,
+      examples: [
+        {
+          results: [
+            {
+              ...SEED_RECORD,
+              version: 2,
+              deletedAt: '2026-02-01T09:00:00.000Z',
+              restorableUntil: '2026-03-03T09:00:00.000Z',
+            },
+          ],
         },
       ],
     },
