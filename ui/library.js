@@ -4,6 +4,7 @@ import { API, api, queryString, variantSrcset, variantUrl } from './api.js'
 import { dateTime, stateOf, titleOf } from './format.js'
 import { html } from './html.js'
 import { linkClick, navigate } from './router.js'
+import { UploadPanel } from './upload.js'
 
 const PAGE_SIZE = 60
 const FILTERS = ['q', 'mediaType', 'systemName', 'state', 'createdAfter', 'createdBefore', 'sort', 'view']
@@ -307,12 +308,18 @@ export function LibraryPage({ search, session }) {
     return () => observer.disconnect()
   }, [status, cursor])
 
+  // New entries (uploads) appear: the first page again, as a new search.
+  const reload = () => {
+    generation.current += 1
+    load(undefined)
+  }
   const apply = (next) => navigate(`/${queryString(Object.fromEntries(FILTERS.map((k) => [k, next[k]])))}`)
   const kind = session.mediaTypes.find((t) => t.handle === filters.mediaType)?.type
   const view = filters.view || (kind && kind !== 'mediaImage' ? 'list' : 'grid')
 
   return html`<main id="main">
     <h1>Library</h1>
+    <${UploadPanel} session=${session} onUploaded=${() => reload()} />
     <${FilterForm} filters=${filters} mediaTypes=${session.mediaTypes} onApply=${apply} />
     ${error && html`<p class="error" role="alert">The search was refused: ${error}</p>`}
     <p class="count" aria-live="polite">
