@@ -12,14 +12,13 @@ import {
   forget,
   queued,
   remove,
-  restrictionText,
   retry,
   setMediaType,
-  size,
   subscribe,
   unfinished,
   uploadReady,
 } from './upload-queue.js'
+import { restrictionText, size } from './upload-rules.js'
 
 function useQueue() {
   const [, setTick] = useState(0)

@@ -164,8 +164,13 @@ describe.each(DIALECTS)('uploading from the library page in Chromium (%s)', (dia
     writeFile('wave.gif', await gradient([40, 140, 60]).gif().toBuffer())
     // A JPEG's first bytes, and 3 MB: larger than the image type's 2 MB.
     writeFile('huge.jpg', Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(3 * MB, 7)]))
-    const big = path.join(dir, 'big.bin')
-    files['big.bin'] = { path: big, sha: await writeRandomFile(big, BIG), size: BIG }
+    for (const [name, bytes] of [
+      ['big.bin', BIG],
+      ['other.bin', 12 * MB],
+    ] as const) {
+      const file = path.join(dir, name)
+      files[name] = { path: file, sha: await writeRandomFile(file, bytes), size: bytes }
+    }
     // The same modification time on every run: it is part of the file's fingerprint for resuming.
     for (const f of Object.values(files)) utimesSync(f.path, new Date('2026-11-01'), new Date('2026-11-01'))
     b = await launchBrowser()
@@ -344,5 +349,52 @@ describe.each(DIALECTS)('uploading from the library page in Chromium (%s)', (dia
     expect(entry).toMatchObject({ mediaType: 'file', asset: { mimeType: 'image/gif' } })
     const served = await api(`${API}/mediaLibrary/serve-image/${entry.asset.key}`)
     expect(Buffer.from(await served.arrayBuffer()).equals(readFileSync(files['wave.gif']!.path))).toBe(true)
+  }, 120_000)
+
+  it('cancels an upload (the server drops it) and sends it again by Retry', async () => {
+    await b.page.goto(`${server.baseUrl}/`)
+    await b.page.getByRole('heading', { name: 'Library' }).waitFor()
+    const cdp = await b.context.newCDPSession(b.page)
+    await cdp.send('Network.enable')
+    const throttle = (bytesPerSecond: number) =>
+      cdp.send('Network.emulateNetworkConditions', {
+        offline: false,
+        latency: 0,
+        downloadThroughput: -1,
+        uploadThroughput: bytesPerSecond,
+      })
+    await throttle(2 * MB)
+    await dropFiles(['other.bin'])
+    await b.page.getByRole('button', { name: 'Upload 1 file' }).click()
+    await expect.poll(() => b.page.evaluate(storedUploadUrls), { timeout: 20_000 }).toHaveLength(1)
+    const [first] = await b.page.evaluate(storedUploadUrls)
+    await expect.poll(() => offsetOf(first!), { timeout: 30_000, interval: 200 }).toBeGreaterThan(0)
+    await expect.poll(() => row('other.bin').locator('progress').getAttribute('value')).not.toBe('0')
+    await row('other.bin')
+      .getByRole('button', { name: /Cancel/ })
+      .click()
+    await expect.poll(() => row('other.bin').textContent()).toContain('Cancelled')
+    // Terminated on the server, and forgotten by the browser.
+    const gone = await api(new URL(first!).pathname, {
+      method: 'HEAD',
+      headers: { 'tus-resumable': '1.0.0' },
+    })
+    expect(gone.status).toBe(404)
+    expect(await b.page.evaluate(storedUploadUrls)).toEqual([])
+    await shot('07-cancelled')
+
+    await throttle(-1)
+    await row('other.bin').getByRole('button', { name: /Retry/ }).click()
+    await row('other.bin').locator('.ok').waitFor({ timeout: 60_000 })
+    const link = row('other.bin').getByRole('link', { name: 'Fill in its metadata' })
+    const id = decodeURIComponent((await link.getAttribute('href'))!.split('/entries/')[1]!)
+    const entry = (await (await api(`${API}/mediaLibrary/${id}`)).json()) as {
+      asset: { key: string; filename: string }
+    }
+    expect(entry.asset.filename).toBe('other.bin')
+    const served = await api(`${API}/mediaLibrary/serve-image/${entry.asset.key}`)
+    expect(await sha256Of(served.body)).toBe(files['other.bin']!.sha)
+    await link.click()
+    await b.page.waitForURL(new RegExp(`/entries/${id}$`))
   }, 120_000)
 })
