@@ -196,7 +196,11 @@ function start(item) {
       },
       onAfterResponse(_req, res) {
         const id = res.getHeader('Medialib-Entry-Id')
-        if (id) item.entryId = id
+        if (id) {
+          item.entryId = id
+          // The project already held these bytes (duplicate policy skip): the id is that entry's.
+          item.duplicate = res.getHeader('Medialib-Duplicate') === 'true'
+        }
       },
       onShouldRetry: (err) => !errorOf(err).final,
       onSuccess() {

@@ -50,6 +50,11 @@ function Status({ item }) {
     case 'uploading':
       return html`<${Progress} item=${item} />`
     case 'done':
+      if (item.duplicate)
+        return html`<p>
+          Already in the library (the same bytes), nothing new stored.${' '}
+          <a href=${entryHref(item.entryId)} onClick=${linkClick}>Open that entry</a>
+        </p>`
       return html`<p class="ok">
         Uploaded.${' '}
         <a href=${entryHref(item.entryId)} onClick=${linkClick}>Fill in its metadata</a>
@@ -173,7 +178,8 @@ export function UploadPanel({ session, onUploaded }) {
     setOver(true)
   }
   const finished = (batch) => {
-    const done = batch.filter((i) => i.state === 'done' && i.entryId)
+    // A duplicate stays on the page, saying so (its link opens the entry that holds the bytes).
+    const done = batch.filter((i) => i.state === 'done' && i.entryId && !i.duplicate)
     if (batch.length === 1 && done.length === 1) navigate(entryHref(done[0].entryId))
   }
   const ready = items.filter((i) => i.state === 'ready').length

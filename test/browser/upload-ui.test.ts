@@ -394,6 +394,17 @@ describe.each(DIALECTS)('uploading from the library page in Chromium (%s)', (dia
     expect(entry.asset.filename).toBe('other.bin')
     const served = await api(`${API}/mediaLibrary/serve-image/${entry.asset.key}`)
     expect(await sha256Of(served.body)).toBe(files['other.bin']!.sha)
+
+    // The same bytes once more: the project's duplicate policy (skip) names the entry that holds them.
+    await dropFiles(['other.bin'])
+    await expect.poll(() => b.page.locator('.upload-item[data-file="other.bin"]').count()).toBe(2)
+    await b.page.getByRole('button', { name: 'Upload 1 file' }).click()
+    const again = b.page.locator('.upload-item[data-file="other.bin"]').nth(1)
+    await expect.poll(() => again.textContent(), { timeout: 30_000 }).toContain('Already in the library')
+    expect(await again.getByRole('link', { name: 'Open that entry' }).getAttribute('href')).toBe(
+      `/entries/${encodeURIComponent(id)}`,
+    )
+    await shot('08-duplicate')
     await link.click()
     await b.page.waitForURL(new RegExp(`/entries/${id}$`))
   }, 120_000)

@@ -102,6 +102,25 @@ describe.each(DIALECTS)('tus uploads with the UI session cookie (%s)', (dialect)
     })
     const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
     expect(sha(new Uint8Array(await served.arrayBuffer()))).toBe(sha(bytes))
+    expect(last.headers.get('medialib-duplicate')).toBeNull()
+
+    // The same bytes again (duplicate policy skip): the final PATCH names the entry that holds them.
+    const again = await create(writeCookie, bytes.length, { 'x-medialib-ui': '1' })
+    const againUrl = new URL(again.headers.get('location')!, server.baseUrl).pathname
+    const whole = await tus(
+      'PATCH',
+      againUrl,
+      {
+        cookie: writeCookie,
+        'x-medialib-ui': '1',
+        'content-type': 'application/offset+octet-stream',
+        'upload-offset': '0',
+      },
+      bytes,
+    )
+    expect(whole.status).toBe(204)
+    expect(whole.headers.get('medialib-entry-id')).toBe(id)
+    expect(whole.headers.get('medialib-duplicate')).toBe('true')
   })
 
   it('refuses cookie writes without the UI header (CSRF guard) and sessions without the write scope', async () => {
