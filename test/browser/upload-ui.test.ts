@@ -312,7 +312,9 @@ describe.each(DIALECTS)('uploading from the library page in Chromium (%s)', (dia
       // Creating an upload or sending bytes; a HEAD may ask about an earlier visit's unfinished upload.
       if (r.url().includes('/uploads') && r.method() !== 'HEAD') requests.push(`${r.method()} ${r.url()}`)
     })
-    await dropFiles(['wave.gif', 'huge.jpg'])
+    // One dropped, one chosen with the panel's own file picker.
+    await dropFiles(['wave.gif'])
+    await b.page.getByLabel('choose files').setInputFiles(files['huge.jpg']!.path)
     await expect.poll(() => b.page.locator('.upload-item').count()).toBe(2)
     // The image type takes neither (a GIF; over 2 MB), so both default to the file type.
     expect(await row('wave.gif').getByLabel('Media type').inputValue()).toBe('file')
