@@ -237,6 +237,7 @@ export function LibraryPage({ search, session }) {
   const [status, setStatus] = useState(arrived ? statusOf(arrived) : 'loading')
   const [error, setError] = useState('')
   const [total, setTotal] = useState(null)
+  const [recount, setRecount] = useState(0)
   const sentinel = useRef(null)
   const loading = useRef(false)
   const firstPainted = useRef(false)
@@ -289,7 +290,7 @@ export function LibraryPage({ search, session }) {
     return () => {
       current = false
     }
-  }, [key])
+  }, [key, recount])
 
   useEffect(() => {
     if (!firstPainted.current && status !== 'loading') {
@@ -308,10 +309,11 @@ export function LibraryPage({ search, session }) {
     return () => observer.disconnect()
   }, [status, cursor])
 
-  // New entries (uploads) appear: the first page again, as a new search.
+  // New entries (uploads) appear: the first page and the count again.
   const reload = () => {
     generation.current += 1
     load(undefined)
+    setRecount((n) => n + 1)
   }
   const apply = (next) => navigate(`/${queryString(Object.fromEntries(FILTERS.map((k) => [k, next[k]])))}`)
   const kind = session.mediaTypes.find((t) => t.handle === filters.mediaType)?.type

@@ -1,7 +1,7 @@
 // The library page's upload panel: drop files or choose them, pick each one's media type (its
 // restrictions are shown and checked before a byte is sent), then watch, cancel or retry each upload,
 // and open the new entries to fill in their metadata. The queue itself is ui/upload-queue.js.
-import { useEffect, useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import { html } from './html.js'
 import { linkClick, navigate } from './router.js'
 import {
@@ -158,9 +158,12 @@ export function UploadPanel({ session, onUploaded }) {
   const [over, setOver] = useState(false)
   const mediaTypes = session.mediaTypes
   // Each new entry shows in the library as soon as its upload has finished.
+  // (Uploads that had finished before the panel was mounted are in the page's first search already.)
   const doneCount = items.filter((i) => i.state === 'done').length
+  const seenDone = useRef(doneCount)
   useEffect(() => {
-    if (doneCount) onUploaded?.()
+    if (doneCount > seenDone.current) onUploaded?.()
+    seenDone.current = doneCount
   }, [doneCount])
   if (!session.scopes.includes('public-api:write')) return null
 

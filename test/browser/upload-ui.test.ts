@@ -406,6 +406,8 @@ describe.each(DIALECTS)('uploading from the library page in Chromium (%s)', (dia
     expect(await again.getByRole('link', { name: 'Open that entry' }).getAttribute('href')).toBe(
       `/entries/${encodeURIComponent(id)}`,
     )
+    // The library's count follows the uploads: 5 entries (the duplicate made none).
+    await expect.poll(() => b.page.locator('p.count').textContent()).toBe('5 entries · 5 shown')
     await shot('08-duplicate')
     await link.click()
     await b.page.waitForURL(new RegExp(`/entries/${id}$`))
