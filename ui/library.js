@@ -4,6 +4,7 @@ import { API, api, queryString, variantSrcset, variantUrl } from './api.js'
 import { dateTime, stateOf, titleOf } from './format.js'
 import { html } from './html.js'
 import { linkClick, navigate } from './router.js'
+import { UploadPanel } from './upload.js'
 
 const PAGE_SIZE = 60
 const FILTERS = [
@@ -255,6 +256,7 @@ export function LibraryPage({ search, session }) {
   const [status, setStatus] = useState(arrived ? statusOf(arrived) : 'loading')
   const [error, setError] = useState('')
   const [total, setTotal] = useState(null)
+  const [recount, setRecount] = useState(0)
   const sentinel = useRef(null)
   const loading = useRef(false)
   const firstPainted = useRef(false)
@@ -307,7 +309,7 @@ export function LibraryPage({ search, session }) {
     return () => {
       current = false
     }
-  }, [key])
+  }, [key, recount])
 
   useEffect(() => {
     if (!firstPainted.current && status !== 'loading') {
@@ -326,12 +328,19 @@ export function LibraryPage({ search, session }) {
     return () => observer.disconnect()
   }, [status, cursor])
 
+  // New entries (uploads) appear: the first page and the count again.
+  const reload = () => {
+    generation.current += 1
+    load(undefined)
+    setRecount((n) => n + 1)
+  }
   const apply = (next) => navigate(`/${queryString(Object.fromEntries(FILTERS.map((k) => [k, next[k]])))}`)
   const kind = session.mediaTypes.find((t) => t.handle === filters.mediaType)?.type
   const view = filters.view || (kind && kind !== 'mediaImage' ? 'list' : 'grid')
 
   return html`<main id="main">
     <h1>Library</h1>
+    <${UploadPanel} session=${session} onUploaded=${() => reload()} />
     <${FilterForm} filters=${filters} mediaTypes=${session.mediaTypes} onApply=${apply} />
     ${error && html`<p class="error" role="alert">The search was refused: ${error}</p>`}
     <p class="count" aria-live="polite">
