@@ -103,7 +103,11 @@ export function createVariantService(deps: VariantServiceDeps): VariantService {
     }
     if (signing.requireSignature)
       throw forbidden('This project serves variants only with a signature (s)', 's')
-    const outside = outsideAllowList(params, deps.allowList)
+    // The project's own allow-list where it has one (`medialib projects image-signing`), else the server's.
+    const outside = outsideAllowList(params, {
+      sizes: signing.allowedSizes ?? deps.allowList.sizes,
+      formats: (signing.allowedFormats as VariantAllowList['formats'] | undefined) ?? deps.allowList.formats,
+    })
     if (outside)
       throw forbidden(`'${outside}' is outside the allow-list; sign the URL (s) to use it`, outside)
   }
