@@ -7,7 +7,7 @@
  *    the same bytes from a file in a process of its own (ratio ≤ 1.5 is the goal).
  * 3. Memory: the server's peak RSS while 8 clients ask for cold variants of 24-megapixel JPEGs (goal < 300 MB).
  *
- *   npm run bench:variants [-- --sources 12 --hits 2000 --big 8]
+ *   npm run bench:variants [-- --sources 12 --hits 2000 --big 8 --cpu-prof DIR]
  */
 import { spawn } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -24,6 +24,8 @@ const option = (name: string, fallback: string) => {
 const SOURCES = Number(option('sources', '12'))
 const HITS = Number(option('hits', '2000'))
 const BIG = Number(option('big', '8'))
+/** `--cpu-prof DIR`: the server writes a V8 CPU profile there when it stops (where its time goes). */
+const PROFILE_DIR = option('cpu-prof', '')
 
 const load = () =>
   loadavg()
@@ -143,7 +145,10 @@ async function startStatic(dir: string): Promise<{ baseUrl: string; stop(): void
 async function main() {
   console.log(`variants bench: ${cpus().length} CPUs, load average ${load()}`)
   const db = await freshDatabase('sqlite')
-  const server = await startServe(db)
+  const server = await startServe(
+    db,
+    PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(PROFILE_DIR)] : [],
+  )
   const auth = { authorization: `Bearer ${server.token}` }
   try {
     // 1. Generation.

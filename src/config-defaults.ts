@@ -43,6 +43,7 @@ export const DEFAULT_CONFIG: Config = {
     concurrency: 4,
     externalPreviews: true,
     externalFailureSeconds: 300,
+    ffmpegPath: '/usr/bin/ffmpeg',
   },
   publicBaseUrl: '',
   publicAssetOrigin: '',

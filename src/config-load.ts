@@ -137,6 +137,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Con
       ...definedOnly({
         cacheBytes: intFrom(env.MEDIALIB_VARIANT_CACHE_BYTES, 'MEDIALIB_VARIANT_CACHE_BYTES'),
         externalPreviews: boolFrom(env.MEDIALIB_EXTERNAL_PREVIEWS),
+        ffmpegPath: env.MEDIALIB_FFMPEG_PATH,
       }),
     },
     upload: {

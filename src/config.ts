@@ -191,6 +191,11 @@ export const ConfigSchema = Type.Object(
         externalPreviews: Type.Boolean(),
         /** How long a failed fetch of an external original is remembered (no new fetch meanwhile). */
         externalFailureSeconds: Type.Integer({ minimum: 0 }),
+        /**
+         * ffmpeg, for poster frames of video entries (their thumbnails); detected at start. Empty, or a path
+         * where no ffmpeg answers, leaves videos with their typed placeholder.
+         */
+        ffmpegPath: Type.String({ maxLength: 1024 }),
       },
       { additionalProperties: false },
     ),

@@ -1,3 +1,4 @@
+import path from 'node:path'
 import type { Logger } from 'pino'
 import type { Config } from './config.js'
 import { createAssetKeyRepository } from './db/asset-key.repository.js'
@@ -30,7 +31,8 @@ import { createFileService, type FileService } from './media/file.service.js'
 import { createImportService, type ImportService } from './media/import.service.js'
 import { createLibraryService, type LibraryService } from './media/library.service.js'
 import { createPatchService } from './media/patch.service.js'
-import { createThumbnailService, type ThumbnailService } from './media/thumbnail.service.js'
+import { createThumbnailService, THUMBNAIL_WIDTHS, type ThumbnailService } from './media/thumbnail.service.js'
+import { createFrameExtractor } from './media/video-poster.js'
 import { createTrashService, type TrashService } from './media/trash.service.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import { createMediaTypesUpdate, type MediaTypesUpdate } from './projects/media-types-update.js'
@@ -182,6 +184,12 @@ export async function createDeps(
     blobs,
     timeoutSeconds: config.limits.imageTimeoutSeconds,
     externalOriginal: (project, entry) => variantDeps.variants.original(project, entry),
+    frames: createFrameExtractor({
+      ffmpegPath: config.variants.ffmpegPath,
+      tmpDir: path.join(config.dataDir, 'tmp', 'posters'),
+      timeoutSeconds: config.limits.imageTimeoutSeconds,
+      maxWidth: Math.max(...THUMBNAIL_WIDTHS),
+    }),
   })
   const workers = new Set<Worker>()
   const urlImports = createUrlImportService({

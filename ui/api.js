@@ -53,6 +53,14 @@ export function variantUrl(entry, width, extra = {}) {
   return `${API}/mediaLibrary/${encodeURIComponent(entry.id)}/image${queryString({ w: width, fit: 'clip', auto: 'format', ...extra })}`
 }
 
+/**
+ * A thumbnail (`GET …/{id}/thumbnail`): for videos, their poster frame when the server has ffmpeg
+ * (docs/images.md); a 404 otherwise, and the caller shows the typed placeholder.
+ */
+export function thumbnailUrl(entry, width) {
+  return `${API}/mediaLibrary/${encodeURIComponent(entry.id)}/thumbnail${queryString({ w: width, key: entry.asset.key })}`
+}
+
 /** A `srcset` of the entry's variants at these widths (all in the server's default allow-list). */
 export function variantSrcset(entry, widths, extra = {}) {
   return widths.map((w) => `${variantUrl(entry, w, extra)} ${w}w`).join(', ')

@@ -1,6 +1,6 @@
 /* global IntersectionObserver, performance, URLSearchParams */
 import { useEffect, useRef, useState } from 'preact/hooks'
-import { API, api, queryString, variantSrcset, variantUrl } from './api.js'
+import { API, api, queryString, thumbnailUrl, variantUrl } from './api.js'
 import { dateTime, stateOf, titleOf } from './format.js'
 import { html } from './html.js'
 import { linkClick, navigate } from './router.js'
@@ -129,15 +129,17 @@ function errorText(err) {
 function Thumb({ entry }) {
   const [failed, setFailed] = useState(false)
   const kind = entry.asset.mimeType?.split('/')[0] ?? 'file'
-  if (kind !== 'image' || failed) {
+  if ((kind !== 'image' && kind !== 'video') || failed) {
     return html`<div class="thumb placeholder" aria-hidden="true">
       <span>${(entry.asset.filename?.split('.').pop() || kind).toUpperCase()}</span>
     </div>`
   }
+  // A video's thumbnail is its poster frame when the server can extract one; the typed placeholder otherwise.
+  const url = kind === 'video' ? thumbnailUrl : variantUrl
   return html`<img
     class="thumb"
-    src=${variantUrl(entry, 320)}
-    srcset=${variantSrcset(entry, [160, 320, 640])}
+    src=${url(entry, 320)}
+    srcset=${[160, 320, 640].map((w) => `${url(entry, w)} ${w}w`).join(', ')}
     sizes="(max-width: 600px) 45vw, 240px"
     alt=""
     loading="lazy"

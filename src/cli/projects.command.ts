@@ -146,9 +146,25 @@ function progressPrinter(): Progress {
 /** Projects with fewer entries show no progress. */
 const PROGRESS_FROM = 5_000
 
+/** `--allowed-sizes 160,320` / `--allowed-formats webp,jpg`: a list, or `default` for the server's. */
+function listOption<T>(name: string, value: string | undefined, item: (s: string) => T | undefined) {
+  if (value === undefined) return undefined
+  if (value === 'default') return null
+  const items = value.split(',').map((s) => s.trim())
+  const bad = items.find((s) => item(s) === undefined)
+  if (bad !== undefined || items.length === 0)
+    throw new UsageError(
+      `--${name} takes a comma-separated list or 'default'; '${bad ?? value}' is not allowed`,
+    )
+  return [...new Set(items.map((s) => item(s)!))]
+}
+const sizeItem = (s: string) => (/^\d{1,5}$/.test(s) && +s >= 1 && +s <= 16_384 ? +s : undefined)
+const formatItem = (s: string) => (['jpg', 'png', 'webp', 'avif', 'gif'].includes(s) ? s : undefined)
+
 /**
- * `medialib projects image-signing <handle> [--require-signature on|off] [--rotate]`: prints the secret
- * that signs the project's variant URLs (`s=`, docs/images.md), and changes whether signatures are required.
+ * `medialib projects image-signing <handle> [--require-signature on|off] [--rotate] [--allowed-sizes …]
+ * [--allowed-formats …]`: prints the secret that signs the project's variant URLs (`s=`, docs/images.md),
+ * and changes whether signatures are required and which variants need none (the project's allow-list).
  */
 function imageSigningCommand(projects: Command): void {
   withCommonOptions(
@@ -157,19 +173,37 @@ function imageSigningCommand(projects: Command): void {
       .description("print the project's image URL signing secret; require signatures or make a new secret")
       .argument('<handle>', 'project handle')
       .option('--require-signature <on|off>', 'on: every variant needs s=; off: the allow-list is enough')
-      .option('--rotate', 'make a new secret (URLs signed with the old one stop working)'),
+      .option('--rotate', 'make a new secret (URLs signed with the old one stop working)')
+      .option(
+        '--allowed-sizes <list|default>',
+        "widths/heights without s= (e.g. 160,320,640); 'default': the server's",
+      )
+      .option(
+        '--allowed-formats <list|default>',
+        "formats without s= (e.g. webp,jpg); 'default': the server's",
+      ),
   ).action(async (handle: string, options) => {
     const require = options.requireSignature as string | undefined
     if (require !== undefined && require !== 'on' && require !== 'off')
       throw new UsageError(`--require-signature takes on or off, not '${require}'`)
+    const allowedSizes = listOption('allowed-sizes', options.allowedSizes as string | undefined, sizeItem)
+    const allowedFormats = listOption(
+      'allowed-formats',
+      options.allowedFormats as string | undefined,
+      formatItem,
+    )
     await withDeps(options, async ({ projects: service, imageSigning }) => {
       if (!(await service.get(handle))) throw new UsageError(`No project '${handle}'`)
       const signing = await imageSigning.updateSigning(handle, {
         ...(require !== undefined ? { requireSignature: require === 'on' } : {}),
         ...(options.rotate ? { rotate: true } : {}),
+        ...(allowedSizes !== undefined ? { allowedSizes } : {}),
+        ...(allowedFormats !== undefined ? { allowedFormats } : {}),
       })
       process.stdout.write(
-        `secret: ${signing.secret}\nrequire signature: ${signing.requireSignature ? 'on' : 'off'}\n`,
+        `secret: ${signing.secret}\nrequire signature: ${signing.requireSignature ? 'on' : 'off'}\n` +
+          `allowed sizes: ${signing.allowedSizes?.join(',') ?? 'default'}\n` +
+          `allowed formats: ${signing.allowedFormats?.join(',') ?? 'default'}\n`,
       )
     })
   })

@@ -25,6 +25,7 @@ import { entryLifecycleMigration } from './migrations/0007-entry-lifecycle.js'
 import { entryEventsMigration } from './migrations/0008-entry-events.js'
 import { imageVariantsMigration } from './migrations/0009-image-variants.js'
 import { uploadsMigration } from './migrations/0010-uploads.js'
+import { variantAllowListsMigration } from './migrations/0011-variant-allow-lists.js'
 import { postgresCaps, sqliteCaps, type DialectCaps } from './dialect.js'
 import type { DatabaseSchema } from './schema.js'
 
@@ -230,6 +231,7 @@ function migrationProvider(caps: DialectCaps): MigrationProvider {
       '0008-entry-events': entryEventsMigration(caps),
       '0009-image-variants': imageVariantsMigration(caps),
       '0010-uploads': uploadsMigration(caps),
+      '0011-variant-allow-lists': variantAllowListsMigration(),
     }),
   }
 }

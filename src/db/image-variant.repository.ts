@@ -13,6 +13,17 @@ export interface CachedVariant {
 export interface ImageSigning {
   secret: string
   requireSignature: boolean
+  /** The project's own allow-list (sizes, formats); undefined where the server's applies. */
+  allowedSizes?: number[]
+  allowedFormats?: string[]
+}
+
+/** A change of the signing settings; `null` for an allow-list returns to the server's. */
+export interface ImageSigningChange {
+  requireSignature?: boolean
+  rotate?: boolean
+  allowedSizes?: number[] | null
+  allowedFormats?: string[] | null
 }
 
 /** The bookkeeping of the variant cache and the per-project signing secrets (migration 0009). */
@@ -28,10 +39,7 @@ export interface ImageVariantRepository {
   /** The project's signing settings; a secret is made on first use. */
   signing(project: string): Promise<ImageSigning>
   /** Sets whether the project requires a signature; a new secret with `rotate`. */
-  updateSigning(
-    project: string,
-    change: { requireSignature?: boolean; rotate?: boolean },
-  ): Promise<ImageSigning>
+  updateSigning(project: string, change: ImageSigningChange): Promise<ImageSigning>
 }
 
 const newSecret = () => randomBytes(32).toString('hex')
@@ -45,10 +53,17 @@ export function createImageVariantRepository({ db }: Database): ImageVariantRepo
       .execute()
     const row = await db
       .selectFrom('image_signing')
-      .select(['secret', 'require_signature'])
+      .select(['secret', 'require_signature', 'allowed_sizes', 'allowed_formats'])
       .where('project', '=', project)
       .executeTakeFirstOrThrow()
-    return { secret: row.secret, requireSignature: Number(row.require_signature) === 1 }
+    return {
+      secret: row.secret,
+      requireSignature: Number(row.require_signature) === 1,
+      ...(row.allowed_sizes !== null ? { allowedSizes: JSON.parse(row.allowed_sizes) as number[] } : {}),
+      ...(row.allowed_formats !== null
+        ? { allowedFormats: JSON.parse(row.allowed_formats) as string[] }
+        : {}),
+    }
   }
   return {
     async record(variant, now) {
@@ -92,9 +107,17 @@ export function createImageVariantRepository({ db }: Database): ImageVariantRepo
     signing,
     async updateSigning(project, change) {
       await signing(project)
-      const set: { require_signature?: number; secret?: string } = {}
+      const set: {
+        require_signature?: number
+        secret?: string
+        allowed_sizes?: string | null
+        allowed_formats?: string | null
+      } = {}
       if (change.requireSignature !== undefined) set.require_signature = change.requireSignature ? 1 : 0
       if (change.rotate) set.secret = newSecret()
+      const json = (list: unknown[] | null) => (list === null ? null : JSON.stringify(list))
+      if (change.allowedSizes !== undefined) set.allowed_sizes = json(change.allowedSizes)
+      if (change.allowedFormats !== undefined) set.allowed_formats = json(change.allowedFormats)
       if (Object.keys(set).length > 0)
         await db.updateTable('image_signing').set(set).where('project', '=', project).execute()
       return signing(project)

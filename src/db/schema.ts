@@ -172,6 +172,9 @@ export interface ImageSigningTable {
   project: string
   secret: string
   require_signature: ColumnType<number, number | undefined, number>
+  /** JSON arrays; NULL: the server's allow-list (migration 0011). */
+  allowed_sizes: ColumnType<string | null, string | null | undefined, string | null>
+  allowed_formats: ColumnType<string | null, string | null | undefined, string | null>
 }
 
 export interface DatabaseSchema {

@@ -49,9 +49,8 @@ export function createFileService(deps: {
     async openOriginal(project, key) {
       // No entry can hold a key outside the grammar.
       if (keyProblem(key) !== undefined) throw notFound()
-      const id = await deps.assetKeys.entryIdOfKey(project, key)
-      if (!id) throw notFound()
-      const entry = await deps.library.getOrFail(project, id)
+      const entry = await deps.assetKeys.entryOfKey(project, key)
+      if (!entry) throw notFound()
       await failIfWithheld(project, entry)
       // Only the caller's project namespace: another project's blob under the same key is not reachable.
       const blobs = deps.blobs.files(project)

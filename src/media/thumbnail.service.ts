@@ -5,6 +5,7 @@ import { AppError, notFound } from '../errors.js'
 import type { ProjectStorage } from '../storage/project-storage.js'
 import type { MediaEntry } from './entry.js'
 import { createImagePool, type ImagePool } from './image-pool.js'
+import type { FrameExtractor } from './video-poster.js'
 
 /** The widths a thumbnail can have: a fixed set, so the number of cached variants per original is bounded. */
 export const THUMBNAIL_WIDTHS = [160, 320, 640, 1280] as const
@@ -140,6 +141,8 @@ export function createThumbnailService(deps: {
    * fetched before a pool slot is taken. Without it such an entry has no thumbnail.
    */
   externalOriginal?: (project: string, entry: MediaEntry) => Promise<Buffer>
+  /** Poster frames of videos (ffmpeg); without it, or when ffmpeg is missing, a video has no thumbnail. */
+  frames?: FrameExtractor
 }): ThumbnailService {
   const { blobs } = deps
   const size = deps.concurrency ?? 2
@@ -147,6 +150,28 @@ export function createThumbnailService(deps: {
   const timeoutSeconds = deps.timeoutSeconds ?? 10
   // Concurrent requests for one missing variant share one encoding.
   const inFlight = new Map<string, Promise<Buffer>>()
+
+  const isVideo = (entry: MediaEntry) => entry.asset.mimeType.toLowerCase().startsWith('video/')
+  /** A video's poster frame (PNG), made once and kept in the derived namespace next to its thumbnails. */
+  const posterOf = async (project: string, entry: MediaEntry, original: Readable): Promise<Buffer> => {
+    const key = `${variantPrefix(entry.asset.key)}poster.png`
+    const cached = await blobs.derived(project).get(key)
+    if (cached) {
+      original.destroy()
+      return readAll(cached)
+    }
+    let poster: Buffer
+    try {
+      poster = await deps.frames!.extract(entry.asset.mimeType, original)
+    } catch (err) {
+      original.destroy()
+      throw new AppError(422, 'Unprocessable Entity', {
+        message: `No poster frame could be extracted from the video: ${(err as Error).message}`,
+      })
+    }
+    await blobs.derived(project).put(key, Readable.from([poster]), { contentType: 'image/png' })
+    return poster
+  }
 
   const make = async (
     project: string,
@@ -165,7 +190,8 @@ export function createThumbnailService(deps: {
       if (!original) {
         throw notFound(`The original '${originalKey}' is not in the blob store`)
       }
-      const body = await encode(original, width, format, timeoutSeconds)
+      const source = isVideo(entry) ? Readable.from([await posterOf(project, entry, original)]) : original
+      const body = await encode(source, width, format, timeoutSeconds)
       await blobs.derived(project).put(key, Readable.from([body]), { contentType: CONTENT_TYPES[format] })
       return body
     })
@@ -173,7 +199,12 @@ export function createThumbnailService(deps: {
 
   return {
     async get(project, entry, width, accept) {
-      if (!entry.asset.mimeType.startsWith('image/')) {
+      if (isVideo(entry)) {
+        if (!deps.frames?.supports(entry.asset.mimeType) || !(await deps.frames.available()))
+          throw notFound(
+            `Entry '${entry.id}' is a video (${entry.asset.mimeType}) and no frame extractor is available for it: it has no thumbnail`,
+          )
+      } else if (!entry.asset.mimeType.startsWith('image/')) {
         throw notFound(`Entry '${entry.id}' is not an image (${entry.asset.mimeType}): it has no thumbnail`)
       }
       const format = negotiateFormat(accept)

@@ -1,5 +1,4 @@
 import { Readable } from 'node:stream'
-import { buffer } from 'node:stream/consumers'
 import type { ImageVariantRepository } from '../db/image-variant.repository.js'
 import type { ProjectStorage } from '../storage/project-storage.js'
 
@@ -17,6 +16,14 @@ export interface VariantCache {
 }
 
 const TOUCH_EVERY_MS = 60_000
+
+/** A stream's bytes in one Buffer: the chunks concatenated once (stream/consumers' `buffer` goes through a Blob, a copy more). */
+export async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  for await (const chunk of stream)
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer))
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
+}
 
 export function createVariantCache(deps: {
   blobs: Pick<ProjectStorage, 'derived'>
@@ -51,7 +58,7 @@ export function createVariantCache(deps: {
     async get(project, key) {
       const stream = await blobs.derived(project).get(key)
       if (!stream) return undefined
-      const body = await buffer(stream)
+      const body = await readAll(stream)
       const slot = `${project}/${key}`
       const t = now()
       if (t - (touched.get(slot) ?? 0) >= TOUCH_EVERY_MS) {

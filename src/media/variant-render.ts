@@ -93,11 +93,14 @@ export async function renderVariant(
       seconds: options.timeoutSeconds,
     })
   try {
-    const meta = await open().metadata()
-    let srcW = meta.autoOrient?.width ?? meta.width
-    let srcH = meta.autoOrient?.height ?? meta.height
-    let img = open().rotate()
+    const { width, height, fit } = params
+    const focal = fit === 'crop' && width !== undefined && height !== undefined ? params.focal : undefined
     const rect = params.rect
+    // The source's size only where the geometry needs it (a header read, but a second decoder setup).
+    const meta = rect || focal ? await open().metadata() : undefined
+    let srcW = meta ? (meta.autoOrient?.width ?? meta.width) : 0
+    let srcH = meta ? (meta.autoOrient?.height ?? meta.height) : 0
+    let img = open().rotate()
     if (rect) {
       if (rect.x + rect.width > srcW || rect.y + rect.height > srcH)
         throw new BadRequestError({
@@ -108,15 +111,14 @@ export async function renderVariant(
       srcW = rect.width
       srcH = rect.height
     }
-    const { width, height, fit } = params
     if (width !== undefined || height !== undefined) {
-      if (fit === 'crop' && width !== undefined && height !== undefined && params.focal) {
+      if (focal && width !== undefined && height !== undefined) {
         // Cover the box, then cut it out around the focal point (kept inside the image).
         const scale = Math.max(width / srcW, height / srcH)
         const rw = Math.max(width, Math.round(srcW * scale))
         const rh = Math.max(height, Math.round(srcH * scale))
-        const left = clamp(Math.round(params.focal.x * rw - width / 2), 0, rw - width)
-        const top = clamp(Math.round(params.focal.y * rh - height / 2), 0, rh - height)
+        const left = clamp(Math.round(focal.x * rw - width / 2), 0, rw - width)
+        const top = clamp(Math.round(focal.y * rh - height / 2), 0, rh - height)
         img = img.resize({ width: rw, height: rh, fit: 'fill' }).extract({ left, top, width, height })
       } else {
         const sharpFit = {

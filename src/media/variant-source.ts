@@ -1,12 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { mkdir, readFile, rm } from 'node:fs/promises'
 import path from 'node:path'
-import { buffer } from 'node:stream/consumers'
 import { NotFoundError } from '../errors.js'
 import type { SafeFetcher } from '../jobs/safe-fetcher.js'
 import type { ProjectStorage } from '../storage/project-storage.js'
 import type { MediaEntry } from './entry.js'
-import type { VariantCache } from './variant-cache.js'
+import { readAll, type VariantCache } from './variant-cache.js'
 
 /** An original to make variants from: a tag that changes whenever its bytes do, and the bytes. */
 export interface VariantSource {
@@ -74,7 +73,7 @@ export function createVariantSources(deps: {
           read: async () => {
             const body = await files.get(key)
             if (!body) throw new NotFoundError({ message: 'The original is no longer in storage' })
-            return buffer(body)
+            return readAll(body)
           },
         }
       }

@@ -57,6 +57,8 @@ export interface VariantServiceDeps {
   maxDimension: number
   maxInputPixels: number
   timeoutSeconds: number
+  /** A variant made but not stored (it is still served; the next request makes it again). */
+  onCacheError?: (err: unknown) => void
 }
 
 const forbidden = (message: string, param?: string) =>
@@ -101,7 +103,11 @@ export function createVariantService(deps: VariantServiceDeps): VariantService {
     }
     if (signing.requireSignature)
       throw forbidden('This project serves variants only with a signature (s)', 's')
-    const outside = outsideAllowList(params, deps.allowList)
+    // The project's own allow-list where it has one (`medialib projects image-signing`), else the server's.
+    const outside = outsideAllowList(params, {
+      sizes: signing.allowedSizes ?? deps.allowList.sizes,
+      formats: (signing.allowedFormats as VariantAllowList['formats'] | undefined) ?? deps.allowList.formats,
+    })
     if (outside)
       throw forbidden(`'${outside}' is outside the allow-list; sign the URL (s) to use it`, outside)
   }
@@ -120,13 +126,13 @@ export function createVariantService(deps: VariantServiceDeps): VariantService {
     const id = hash(`${source.tag}|${version ?? ''}|${canonical}`)
     const key = `v/${hash(entry.asset.key)}/${id}.${format}`
     const contentType = VARIANT_CONTENT_TYPES[format]
-    const make = () =>
+    // The original is read inside the pool too: the pool bounds how many originals are in memory at once.
+    const render = () =>
       deps.pool.run(request.project, async () => {
         const rendered = await renderVariant(await source.read(), params, format, {
           timeoutSeconds: deps.timeoutSeconds,
           maxInputPixels: deps.maxInputPixels,
         })
-        await deps.cache.put(request.project, key, rendered.body, contentType)
         return rendered.body
       })
     return {
@@ -138,11 +144,20 @@ export function createVariantService(deps: VariantServiceDeps): VariantService {
         const cached = await deps.cache.get(request.project, key)
         if (cached) return cached
         // Concurrent requests for one missing variant share one rendering (in this process).
+        // The bytes go out as soon as they are made; the cache stores them meanwhile, and until it has,
+        // a request for the same variant gets them from here.
         const slot = `${request.project}/${key}`
         let pending = inFlight.get(slot)
         if (!pending) {
-          pending = make().finally(() => inFlight.delete(slot))
-          inFlight.set(slot, pending)
+          const rendering = render()
+          pending = rendering
+          inFlight.set(slot, rendering)
+          rendering
+            .then(
+              (made) => deps.cache.put(request.project, key, made, contentType).catch(deps.onCacheError),
+              () => undefined,
+            )
+            .finally(() => inFlight.delete(slot))
         }
         return pending
       },

@@ -57,10 +57,7 @@ export function createVariantDeps(
       : {}),
   })
   const variants = createVariantService({
-    entryOfKey: async (project, key) => {
-      const id = await deps.assetKeys.entryIdOfKey(project, key)
-      return id ? deps.library.getOrFail(project, id) : undefined
-    },
+    entryOfKey: (project, key) => deps.assetKeys.entryOfKey(project, key),
     getEntry: (project, id) => deps.library.getOrFail(project, id),
     mediaTypesOf: (project) => deps.projects.mediaTypesOf(project),
     isWithheld,
@@ -76,6 +73,7 @@ export function createVariantDeps(
     maxDimension: v.maxDimension,
     maxInputPixels: v.maxInputPixels,
     timeoutSeconds: config.limits.imageTimeoutSeconds,
+    onCacheError: (err) => deps.logger.warn({ err }, 'variant not cached'),
   })
   return { variants, imageSigning: repository }
 }

@@ -9,19 +9,17 @@ import { request, startTestServer, type TestServer } from '../helpers/server.js'
 describe.each(DIALECTS)('medialib projects image-signing (%s)', (dialect) => {
   let server: TestServer
   let dbArgs: string[]
-  beforeAll(async () => {
-    server = await startTestServer(dialect, {}, { listen: true })
-    const { config, dataDir } = server.db
-    dbArgs = ['--data-dir', dataDir, ...(config.databaseUrl ? ['--database', config.databaseUrl] : [])]
+  /** A 64×48 JPEG stored under `key` in the project, and an entry `id` for it. */
+  const importImage = async (project: string, token: string, key: string, id: string) => {
     const body = await makeImage('jpeg', 64, 48)
-    await server.deps.blobs.files('default').put('signed/a.jpg', Readable.from([body]))
-    const asset = { key: 'signed/a.jpg', url: 'https://cdn.example.test/a.jpg', size: body.length }
+    await server.deps.blobs.files(project).put(key, Readable.from([body]))
+    const asset = { key, url: `https://cdn.example.test/${key}`, size: body.length }
     const res = await request(server, 'POST', '/api/v1/import/mediaLibrary', {
-      token: server.token,
+      token,
       body: {
         mediaLibraryEntries: [
           {
-            id: 'signed',
+            id,
             mediaType: 'image',
             asset: { ...asset, width: 64, height: 48, filename: 'a.jpg', mimeType: 'image/jpeg' },
             metadata: {},
@@ -30,6 +28,12 @@ describe.each(DIALECTS)('medialib projects image-signing (%s)', (dialect) => {
       },
     })
     expect(res.status).toBe(200)
+  }
+  beforeAll(async () => {
+    server = await startTestServer(dialect, {}, { listen: true })
+    const { config, dataDir } = server.db
+    dbArgs = ['--data-dir', dataDir, ...(config.databaseUrl ? ['--database', config.databaseUrl] : [])]
+    await importImage('default', server.token, 'signed/a.jpg', 'signed')
   })
   afterAll(async () => {
     await server.close()
@@ -74,5 +78,62 @@ describe.each(DIALECTS)('medialib projects image-signing (%s)', (dialect) => {
     const rotated = await runCli(['projects', 'image-signing', 'default', '--rotate', ...dbArgs])
     expect(rotated.stdout).not.toContain(secret!)
     expect(rotated.stdout).toContain('require signature: on')
+  })
+
+  it("sets the project's own allow-list of sizes and formats, and 'default' returns to the server's", async () => {
+    const other = await server.createToken('other', ['public-api:read', 'public-api:write'])
+    await importImage('other', other, 'own/a.jpg', 'own')
+    const get = async (query: string) => {
+      const r = await fetch(`${server.baseUrl}/api/v1/mediaLibrary/serve-image/own/a.jpg?${query}`, {
+        headers: { authorization: `Bearer ${other}` },
+      })
+      const answer = { status: r.status, body: r.status === 200 ? undefined : await r.json() }
+      if (r.status === 200) await r.arrayBuffer()
+      return answer
+    }
+    // The server's default allow-list takes w=32 and WebP, not w=33.
+    expect((await get('w=32&fm=webp')).status).toBe(200)
+    expect((await get('w=33')).status).toBe(403)
+
+    const set = await runCli([
+      'projects',
+      'image-signing',
+      'other',
+      '--allowed-sizes',
+      '33,48',
+      '--allowed-formats',
+      'jpg',
+      ...dbArgs,
+    ])
+    expect(set.code, set.stderr).toBe(0)
+    expect(set.stdout).toContain('allowed sizes: 33,48\nallowed formats: jpg')
+    await new Promise((r) => setTimeout(r, 5_100))
+    expect((await get('w=33')).status).toBe(200)
+    expect(await get('w=32')).toMatchObject({
+      status: 403,
+      body: { error_details: { w: expect.any(String) } },
+    })
+    expect(await get('w=48&fm=webp')).toMatchObject({
+      status: 403,
+      body: { error_details: { fm: expect.any(String) } },
+    })
+    const bad = await runCli(['projects', 'image-signing', 'other', '--allowed-formats', 'bmp', ...dbArgs])
+    expect(bad.code).not.toBe(0)
+    expect(bad.stderr).toContain("--allowed-formats takes a comma-separated list or 'default'; 'bmp'")
+
+    const reset = await runCli([
+      'projects',
+      'image-signing',
+      'other',
+      '--allowed-sizes',
+      'default',
+      '--allowed-formats',
+      'default',
+      ...dbArgs,
+    ])
+    expect(reset.stdout).toContain('allowed sizes: default\nallowed formats: default')
+    await new Promise((r) => setTimeout(r, 5_100))
+    expect((await get('w=32&fm=webp')).status).toBe(200)
+    expect((await get('w=33')).status).toBe(403)
   })
 })
