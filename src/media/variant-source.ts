@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { mkdir, readFile, rm } from 'node:fs/promises'
 import path from 'node:path'
-import { NotFoundError } from '../errors.js'
+import { notFound } from '../errors.js'
 import type { SafeFetcher } from '../jobs/safe-fetcher.js'
 import type { ProjectStorage } from '../storage/project-storage.js'
 import type { MediaEntry } from './entry.js'
@@ -72,14 +72,14 @@ export function createVariantSources(deps: {
           lastModified: stat.lastModified,
           read: async () => {
             const body = await files.get(key)
-            if (!body) throw new NotFoundError({ message: 'The original is no longer in storage' })
+            if (!body) throw notFound('The original is no longer in storage')
             return readAll(body)
           },
         }
       }
       const url = entry.asset.url
       if (!external || !/^https?:\/\//i.test(url ?? '')) {
-        throw new NotFoundError({ message: `The original of entry '${entry.id}' is not in storage` })
+        throw notFound(`The original of entry '${entry.id}' is not in storage`)
       }
       const copyKey = externalCopyKey(url)
       const copy = await blobs.derived(project).stat(copyKey)
@@ -89,7 +89,7 @@ export function createVariantSources(deps: {
           lastModified: copy.lastModified,
           read: async () => {
             const body = await cache.get(project, copyKey)
-            if (!body) throw new NotFoundError({ message: 'The fetched copy of the original was evicted' })
+            if (!body) throw notFound('The fetched copy of the original was evicted')
             return body
           },
         }
@@ -97,9 +97,9 @@ export function createVariantSources(deps: {
       const slot = `${project}/${copyKey}`
       const failedAt = failures.get(slot)
       if (failedAt !== undefined && now() - failedAt < external.failureSeconds * 1000) {
-        throw new NotFoundError({
-          message: `No preview: the original at asset.url could not be fetched (not retried for ${external.failureSeconds} s)`,
-        })
+        throw notFound(
+          `No preview: the original at asset.url could not be fetched (not retried for ${external.failureSeconds} s)`,
+        )
       }
       let pending = fetching.get(slot)
       if (!pending) {
@@ -115,7 +115,7 @@ export function createVariantSources(deps: {
           if (failures.size > 100_000) failures.clear()
           external.onFailure?.(url, err)
         }
-        throw new NotFoundError({ message: 'No preview: the original at asset.url could not be fetched' })
+        throw notFound('No preview: the original at asset.url could not be fetched')
       }
       failures.delete(slot)
       const fetched = await blobs.derived(project).stat(copyKey)

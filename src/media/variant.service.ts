@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { AppError, BadRequestError, NotFoundError } from '../errors.js'
+import { AppError, BadRequestError, NotFoundError, notFound } from '../errors.js'
 import type { ImageSigning } from '../db/image-variant.repository.js'
 import type { MediaEntry } from './entry.js'
 import type { ImagePool } from './image-pool.js'
@@ -119,7 +119,7 @@ export function createVariantService(deps: VariantServiceDeps): VariantService {
     version: number | undefined,
   ): Promise<VariantAnswer> => {
     if (!entry.asset.mimeType.toLowerCase().startsWith('image/'))
-      throw new NotFoundError({ message: `Entry '${entry.id}' is not an image: it has no variants` })
+      throw notFound(`Entry '${entry.id}' is not an image: it has no variants`)
     const source = await deps.sources.of(request.project, entry)
     const format = chooseFormat(params, request.accept, entry.asset.mimeType)
     const canonical = canonicalVariant(params, format)
