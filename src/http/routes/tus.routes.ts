@@ -31,6 +31,8 @@ export interface TusRoutesDeps {
 }
 
 export const ENTRY_ID_HEADER = 'Medialib-Entry-Id'
+/** `true` on the final PATCH when the project already held the bytes (duplicate policy `skip`). */
+export const DUPLICATE_HEADER = 'Medialib-Duplicate'
 
 const UploadIdParams = Type.Object({
   apiVersion: ApiVersionParam,
@@ -66,7 +68,7 @@ export function tusRoutes(deps: TusRoutesDeps): FastifyPluginAsync {
     path: '/api/v1/uploads',
     datastore: tusStore,
     maxSize: config.upload.maxFileBytes,
-    exposedHeaders: [ENTRY_ID_HEADER],
+    exposedHeaders: [ENTRY_ID_HEADER, DUPLICATE_HEADER],
     generateUrl: (_req, { id }) => `/api/${current().version.name}/uploads/${id}`,
     namingFunction: () => crypto.randomUUID().replaceAll('-', ''),
     // Same origin only (the UI and the API share one): no CORS headers for other origins.
@@ -112,7 +114,9 @@ export function tusRoutes(deps: TusRoutesDeps): FastifyPluginAsync {
       await tusStore.remove(upload.id).catch(() => undefined)
       await tusUploads.deleteTusUpload(upload.id)
       if (!result.ok) throw refusal(result.failure, version)
-      return { headers: { [ENTRY_ID_HEADER]: result.entry.id } }
+      const headers: Record<string, string> = { [ENTRY_ID_HEADER]: result.entry.id }
+      if (result.duplicate) headers[DUPLICATE_HEADER] = 'true'
+      return { headers }
     },
   })
   tus.on('POST_TERMINATE', (_req: unknown, _res: unknown, id: string) => {
@@ -235,12 +239,15 @@ export function tusRoutes(deps: TusRoutesDeps): FastifyPluginAsync {
           description:
             '`Content-Type: application/offset+octet-stream`, `Upload-Offset`. `HEAD` on the same URL ' +
             'answers `Upload-Offset` and `Upload-Length` (where to resume). The PATCH that brings the last ' +
-            'byte creates the entry and answers its id in `Medialib-Entry-Id`; a refusal (restriction, ' +
+            'byte creates the entry and answers its id in `Medialib-Entry-Id` (with `Medialib-Duplicate: true` ' +
+            'when the project already held the bytes and the entry named is the existing one); a refusal (restriction, ' +
             'duplicate, validation) answers the import’s error body (JSON) with its status.',
           params: UploadIdParams,
           response: {
             204: tusEmpty('Bytes stored', {
               'Upload-Offset': 'Bytes received',
+              [ENTRY_ID_HEADER]: 'After the last byte: the entry created (or holding the bytes)',
+              [DUPLICATE_HEADER]: 'After the last byte: `true` when the bytes were already held',
             }),
             ...errors,
             409: errorDoc('Upload-Offset does not match, or a duplicate refused (DuplicateFile, JSON)'),
