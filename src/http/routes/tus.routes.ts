@@ -246,8 +246,6 @@ export function tusRoutes(deps: TusRoutesDeps): FastifyPluginAsync {
           response: {
             204: tusEmpty('Bytes stored', {
               'Upload-Offset': 'Bytes received',
-              [ENTRY_ID_HEADER]: 'After the last byte: the entry created (or holding the bytes)',
-              [DUPLICATE_HEADER]: 'After the last byte: `true` when the bytes were already held',
             }),
             ...errors,
             409: errorDoc('Upload-Offset does not match, or a duplicate refused (DuplicateFile, JSON)'),
