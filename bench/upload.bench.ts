@@ -1,8 +1,9 @@
 /**
  * Upload throughput and memory (issue #18), in one run:
- * 1. multipart uploads of N generated JPEGs (20–200 KB) to a `medialib serve` process, `BENCH_CONCURRENCY`
- *    requests at a time: files/s and MB/s, against the raw ceiling of reading, hashing (SHA-256) and
- *    writing the same files on the same disk at the same concurrency;
+ * 1. `medialib import FILE --files DIR` of N generated JPEGs (20–200 KB) to a `medialib serve` process,
+ *    `BENCH_CONCURRENCY` uploads at a time (the CLI hashes each file, asks knownHashes, uploads by
+ *    multipart): files/s and MB/s, against the raw ceiling of reading, hashing (SHA-256) and writing the
+ *    same files on the same disk at the same concurrency; then the re-run, which sends 0 bytes;
  * 2. one tus upload of 1 GB to the same process: MB/s and the server's peak RSS (VmHWM).
  *
  *   npm run bench:upload
@@ -15,7 +16,6 @@ import {
   createReadStream,
   createWriteStream,
   mkdtempSync,
-  openAsBlob,
   readFileSync,
   rmSync,
   writeFileSync,
@@ -102,15 +102,15 @@ async function startServe(dataDir: string) {
 async function main() {
   const root = mkdtempSync(path.join(tmpdir(), 'medialib-bench-upload-'))
   try {
-    const input = path.join(root, 'input')
-    await mkdir(input)
+    const inputDir = path.join(root, 'input')
+    await mkdir(inputDir)
     process.stdout.write(`generating ${FILES} JPEGs (20–200 KB)…\n`)
     const files: string[] = []
     let bytes = 0
     for (let i = 0; i < FILES; i++) {
       const jpeg = await makeJpeg(i)
       bytes += jpeg.length
-      const file = path.join(input, `${i}.jpg`)
+      const file = path.join(inputDir, `${i}.jpg`)
       writeFileSync(file, jpeg)
       files.push(file)
     }
@@ -138,19 +138,47 @@ async function main() {
     await new Promise((r) => setTimeout(r, 2_500))
 
     const ceilingSeconds = await ceiling(files, path.join(root, 'ceiling'))
-    const started = performance.now()
-    await pool(files, CONCURRENCY, async (file) => {
-      const form = new FormData()
-      form.append('file', await openAsBlob(file), path.basename(file))
-      const res = await fetch(`${server.baseUrl}/api/v1/mediaLibrary/upload`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${server.token}` },
-        body: form,
-      })
-      const body = (await res.json()) as { mediaLibraryEntries: { ok: boolean }[] }
-      if (!body.mediaLibraryEntries[0]?.ok) throw new Error(`upload failed: ${JSON.stringify(body)}`)
-    })
-    const uploadSeconds = (performance.now() - started) / 1000
+    const input = path.join(root, 'archive.ndjson')
+    writeFileSync(
+      input,
+      files
+        .map(
+          (f, i) =>
+            `${JSON.stringify({ systemName: 'bench', externalId: `f${i}`, asset: { path: path.basename(f) } })}\n`,
+        )
+        .join(''),
+    )
+    const importFiles = () => {
+      const started = performance.now()
+      const run = spawnSync(
+        process.execPath,
+        [
+          CLI,
+          'import',
+          input,
+          '--files',
+          inputDir,
+          '--server',
+          server.baseUrl,
+          '--token',
+          server.token,
+          '--json',
+          '--concurrency',
+          String(CONCURRENCY),
+        ],
+        { encoding: 'utf8', maxBuffer: 64 * MB },
+      )
+      const seconds = (performance.now() - started) / 1000
+      if (run.status !== 0) throw new Error(`import --files exited with ${run.status}:\n${run.stderr}`)
+      const summary = JSON.parse(run.stdout.trim().split('\n').pop()!) as Record<string, number>
+      return { seconds, summary }
+    }
+    const first = importFiles()
+    if (first.summary.ok !== FILES) throw new Error(`first run: ${JSON.stringify(first.summary)}`)
+    const uploadSeconds = first.seconds
+    const again = importFiles()
+    if (again.summary.alreadyPresent !== FILES || again.summary.bytesSent !== 0)
+      throw new Error(`second run: ${JSON.stringify(again.summary)}`)
     const rssAfterMultipart = peakRssMb(server.child.pid!)
 
     const big = path.join(root, 'big.bin')
@@ -178,10 +206,11 @@ async function main() {
     const mb = bytes / MB
     const rows = [
       `load average: ${load()}`,
-      `multipart: ${FILES} files, ${mb.toFixed(1)} MB, concurrency ${CONCURRENCY}: ${(FILES / uploadSeconds).toFixed(1)} files/s, ${(mb / uploadSeconds).toFixed(1)} MB/s`,
+      `import --files (CLI process, multipart): ${FILES} files, ${mb.toFixed(1)} MB, concurrency ${CONCURRENCY}: ${(FILES / uploadSeconds).toFixed(1)} files/s, ${(mb / uploadSeconds).toFixed(1)} MB/s (bytes sent ${first.summary.bytesSent})`,
+      `re-run (nothing to send): ${(FILES / again.seconds).toFixed(1)} files/s, bytes sent ${again.summary.bytesSent}`,
       `raw ceiling (read + sha256 + write, same disk): ${(FILES / ceilingSeconds).toFixed(1)} files/s, ${(mb / ceilingSeconds).toFixed(1)} MB/s`,
       `ratio: ${(ceilingSeconds / uploadSeconds).toFixed(2)}`,
-      `server peak RSS after multipart: ${rssAfterMultipart.toFixed(0)} MB`,
+      `server peak RSS after import --files: ${rssAfterMultipart.toFixed(0)} MB`,
       `tus: ${TUS_MB} MB in ${tusSeconds.toFixed(1)} s: ${(TUS_MB / tusSeconds).toFixed(1)} MB/s; server peak RSS ${rss.toFixed(0)} MB`,
     ]
     process.stdout.write(`${rows.join('\n')}\n`)

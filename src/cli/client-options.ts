@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs'
 import { InvalidArgumentError } from 'commander'
 import { createApiClient, type ApiClient } from '../client/api-client.js'
 import { DEFAULT_RETRY } from '../client/http-retry.js'
+import { createUploadClient } from '../client/upload-client.js'
 import { API_VERSIONS, SUPPORTED_VERSIONS } from '../http/api-versions.js'
 import { UsageError } from '../errors.js'
 
@@ -50,6 +51,19 @@ export function tokenFrom(options: TokenOptions, env: NodeJS.ProcessEnv = proces
     return token
   }
   return env.MEDIALIB_TOKEN?.trim() || undefined
+}
+
+/** The upload client (`import --files`) from the same options. */
+export function uploadClientFrom(
+  options: TokenOptions & { server?: string; apiVersion: string; retries: number },
+) {
+  const token = tokenFrom(options) as string
+  return createUploadClient({
+    server: options.server as string,
+    token,
+    apiVersion: options.apiVersion,
+    retry: { ...DEFAULT_RETRY, attempts: options.retries + 1 },
+  })
 }
 
 export function clientFrom(

@@ -3,9 +3,18 @@
 import { Command, Option } from 'commander'
 import { ApiError, ConnectionError } from '../client/http-retry.js'
 import { UsageError } from '../errors.js'
-import { clientFrom, EXIT, failUsage, intOption, type TokenOptions } from './client-options.js'
+import {
+  clientFrom,
+  EXIT,
+  failUsage,
+  intOption,
+  uploadClientFrom,
+  type TokenOptions,
+} from './client-options.js'
 import { checkpointPathOf, ReportWithCheckpoint, type ImportCounts } from './import/checkpoint.js'
 import { countingLedger, runImport, type ReportLine } from './import/import-runner.js'
+import { runFileImport, type ByteCounts } from './import/file-import-runner.js'
+import { filesRoot, LocalPathError } from './import/local-files.js'
 import { chooseProgressMode, createProgress, type ProgressReporter } from './import/progress.js'
 import { countEntries, INPUT_FORMATS, openInput, type InputFormat } from './import/readers.js'
 import { formatSummary, summaryRows } from './import/summary.js'
@@ -28,6 +37,8 @@ interface ImportOptions extends TokenOptions {
   mediaTypes?: string
   quiet?: boolean
   json?: boolean
+  files?: string
+  resumableOver: number
 }
 
 function resumeHint(file: string, options: ImportOptions): string {
@@ -42,8 +53,12 @@ function resumeHint(file: string, options: ImportOptions): string {
   for (const m of options.map ?? []) args.push(`--map '${m}'`)
   if (options.mediaType) args.push(`--media-type ${options.mediaType}`)
   for (const m of options.set ?? []) args.push(`--set '${m}'`)
+  if (options.files) args.push(`--files ${options.files}`)
   return `${args.join(' ')} --resume`
 }
+
+/** `--resumable-over` default: files above 32 MiB go by tus (docs/upload.md). */
+const RESUMABLE_OVER = 32 * 1024 * 1024
 
 /** Failures printed without `--report`. */
 const SHOWN_FAILURES = 10
@@ -75,6 +90,7 @@ export function refusedTokenMessage(fatal: Error | undefined): string | undefine
 async function runImportCommand(file: string, options: ImportOptions): Promise<number> {
   if (options.resume && !options.report)
     throw new UsageError('--resume needs --report FILE (the checkpoint lives beside it)')
+  if (options.files && options.dryRun) throw new UsageError('--dry-run does not combine with --files')
   const mode = chooseProgressMode(options)
   const readOptions = {
     ...(options.format ? { format: options.format } : {}),
@@ -95,7 +111,12 @@ async function runImportCommand(file: string, options: ImportOptions): Promise<n
         rate,
       }
       process.stdout.write(`${JSON.stringify(summary)}\n`)
-    } else process.stdout.write(formatSummary(summaryRows(counts, processed, seconds, options.dryRun)))
+    } else {
+      const rows = summaryRows(counts, processed, seconds, options.dryRun)
+      if (typeof extra.bytesSent === 'number')
+        rows.push(['files sent', String(extra.filesSent)], ['bytes sent', String(extra.bytesSent)])
+      process.stdout.write(formatSummary(rows))
+    }
   }
 
   if (options.dryRun) {
@@ -129,7 +150,10 @@ async function runImportCommand(file: string, options: ImportOptions): Promise<n
   const ledger = options.report
     ? new ReportWithCheckpoint(options.report, file === '-' ? '-' : file, options.resume ?? false)
     : countingLedger()
-  const progress = createProgress(mode, await countEntries(file, format), { resumedFrom: ledger.resumedFrom })
+  const progress = createProgress(mode, await countEntries(file, format), {
+    resumedFrom: ledger.resumedFrom,
+    files: options.files !== undefined,
+  })
   notes.sink = progress
   if (ledger.resumedFrom > 0)
     progress.note(`resuming: ${ledger.resumedFrom} entries were acknowledged by an earlier run`)
@@ -143,20 +167,28 @@ async function runImportCommand(file: string, options: ImportOptions): Promise<n
   process.on('SIGINT', onSigint)
   let result
   try {
-    result = await runImport({
+    const common = {
       client,
       items,
       ledger,
       batchSize: options.batch,
       concurrency: options.concurrency,
-      onProgress: (counts) => progress.update(counts),
       shouldStop: () => stopping,
       ...(options.report
         ? {}
         : {
             onFailure: (line: ReportLine) => void (failures.length < SHOWN_FAILURES && failures.push(line)),
           }),
-    })
+    }
+    result = options.files
+      ? await runFileImport({
+          ...common,
+          uploads: uploadClientFrom(options),
+          root: await filesRoot(options.files),
+          resumableOver: options.resumableOver,
+          onProgress: (counts, bytes) => progress.update(counts, bytes),
+        })
+      : await runImport({ ...common, onProgress: (counts) => progress.update(counts) })
   } finally {
     process.off('SIGINT', onSigint)
     progress.stop()
@@ -164,7 +196,12 @@ async function runImportCommand(file: string, options: ImportOptions): Promise<n
   }
   const { counts } = result
   const processed = counts.ok + counts.alreadyPresent + counts.failed - ledger.resumedFrom
-  printSummary(counts, processed, { skipped: result.skipped, interrupted: result.interrupted })
+  const bytes = 'bytes' in result ? (result.bytes as ByteCounts) : undefined
+  printSummary(counts, processed, {
+    skipped: result.skipped,
+    interrupted: result.interrupted,
+    ...(bytes ? { filesSent: bytes.filesSent, bytesSent: bytes.bytesSent } : {}),
+  })
   if (!options.json && failures.length > 0) process.stderr.write(listFailures(failures, counts.failed))
   const refused = refusedTokenMessage(result.fatal)
   if (refused) {
@@ -217,6 +254,16 @@ export function importCommand(): Command {
       '--media-types <file>',
       'dry run: the media types (YAML/JSON) instead of fetching them from the server',
     )
+    .option(
+      '--files <dir>',
+      "upload local files: each entry's asset.path names a file under DIR (hashed, sent only when the server lacks it)",
+    )
+    .option(
+      '--resumable-over <bytes>',
+      '--files: files larger than this go by tus (resumable), smaller ones by multipart',
+      intOption('--resumable-over', 0, Number.MAX_SAFE_INTEGER),
+      RESUMABLE_OVER,
+    )
     .option('--quiet', 'no progress bar: a log line every few seconds')
     .option('--json', 'machine-readable progress and summary on stdout (NDJSON)')
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : EXIT.usage))
@@ -225,7 +272,13 @@ export function importCommand(): Command {
       try {
         code = await runImportCommand(file, options)
       } catch (err) {
-        if (err instanceof UsageError || err instanceof ConnectionError || err instanceof ApiError)
+        if (
+          err instanceof UsageError ||
+          err instanceof ConnectionError ||
+          err instanceof ApiError ||
+          err instanceof LocalPathError ||
+          (err as NodeJS.ErrnoException).code === 'ENOENT'
+        )
           failUsage(err)
         throw err
       }

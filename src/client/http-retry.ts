@@ -1,5 +1,6 @@
 import http from 'node:http'
 import https from 'node:https'
+import type { Readable } from 'node:stream'
 /** Retries for the API client: network errors, 429 and 5xx are retried with backoff; other answers are not. */
 
 export interface RetryOptions {
@@ -63,7 +64,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 export interface JsonRequest {
   method: string
   headers: Record<string, string>
-  body?: string
+  /** A text, or a stream made afresh for each attempt (with its exact length): an upload's file. */
+  body?: string | { length: number; open: () => Readable }
 }
 
 // node:http rather than fetch: undici alone would add ~40 MB to the client's memory.
@@ -79,7 +81,9 @@ function send(
   const secure = url.protocol === 'https:'
   return new Promise((resolve, reject) => {
     const headers: Record<string, string | number> = { ...request.headers }
-    if (request.body !== undefined) headers['content-length'] = Buffer.byteLength(request.body)
+    const body = request.body
+    if (body !== undefined)
+      headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.length
     const req = (secure ? https : http).request(
       url,
       { method: request.method, headers, agent: agents[secure ? 'https:' : 'http:'], timeout: 600_000 },
@@ -99,7 +103,12 @@ function send(
     )
     req.on('error', reject)
     req.on('timeout', () => req.destroy(Object.assign(new Error('no answer in time'), { code: 'ETIMEDOUT' })))
-    req.end(request.body)
+    if (body === undefined || typeof body === 'string') req.end(body)
+    else {
+      const source = body.open()
+      source.on('error', (err) => req.destroy(err))
+      source.pipe(req)
+    }
   })
 }
 

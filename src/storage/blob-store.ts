@@ -26,6 +26,11 @@ export interface ByteRange {
 export interface BlobStore {
   /** Stores the stream under the key, replacing what was there. Atomic: readers see all or nothing. */
   put(key: string, body: Readable, options?: { contentType?: string }): Promise<BlobStat>
+  /**
+   * Stores a local file under the key, consuming it (a disk store moves it in, durably, without a copy).
+   * Optional: without it, callers `put` a stream of the file.
+   */
+  putFile?(key: string, file: string, options?: { contentType?: string }): Promise<BlobStat>
   /** The blob's bytes (or the range of them); undefined when the key does not exist. */
   get(key: string, range?: ByteRange): Promise<Readable | undefined>
   stat(key: string): Promise<BlobStat | undefined>

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { createReadStream, createWriteStream, type Dirent } from 'node:fs'
-import { mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises'
+import { mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import type { BlobStat, BlobStore } from './blob-store.js'
@@ -58,6 +58,26 @@ export function createDiskBlobStore(root: string): BlobStore {
       } catch (err) {
         await rm(tmp, { force: true })
         throw err
+      }
+      return (await statOf(key)) as BlobStat
+    },
+    async putFile(key, source) {
+      const file = fileOf(key)
+      // Durable before it is named: the same guarantee as put's flushed write, without copying the bytes.
+      const handle = await open(source, 'r+')
+      try {
+        await handle.datasync()
+      } finally {
+        await handle.close()
+      }
+      await mkdir(path.dirname(file), { recursive: true })
+      try {
+        await rename(source, file)
+      } catch (err) {
+        // Another file system (or a folder pruned by a concurrent delete): copy through put.
+        const code = (err as { code?: unknown }).code
+        if (code !== 'EXDEV' && code !== 'ENOENT') throw err
+        return this.put(key, createReadStream(source))
       }
       return (await statOf(key)) as BlobStat
     },

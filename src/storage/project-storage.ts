@@ -52,8 +52,12 @@ export function scopedStore(root: BlobStore, prefix: string): BlobStore {
   const full = (key: string) => checkKey(prefix + checkKey(key), MAX_STORE_KEY_BYTES)
   const readable = (key: string) => keyProblem(key) === undefined
   const relative = (stat: BlobStat | undefined, key: string) => (stat ? { ...stat, key } : undefined)
+  const putFile = root.putFile?.bind(root)
   return {
     put: async (key, body, options) => ({ ...(await root.put(full(key), body, options)), key }),
+    ...(putFile
+      ? { putFile: async (key, file, options) => ({ ...(await putFile(full(key), file, options)), key }) }
+      : {}),
     get: async (key, range) => (readable(key) ? root.get(full(key), range) : undefined),
     stat: async (key) => (readable(key) ? relative(await root.stat(full(key)), key) : undefined),
     delete: (key) => root.delete(full(key)),

@@ -141,6 +141,23 @@ async function outcomesOf(
   })
 }
 
+/** Counts an entry's outcome (a failure is passed to `onFailure` too); its report line. */
+export function countOutcome(
+  counts: ImportCounts,
+  outcome: ReportLine,
+  onFailure?: (line: ReportLine) => void,
+): string {
+  if (outcome.result === 'ok') counts.ok++
+  else if (outcome.result === 'already-present') counts.alreadyPresent++
+  else {
+    counts.failed++
+    const name = outcome.error ?? 'Unknown'
+    counts.failedBy[name] = (counts.failedBy[name] ?? 0) + 1
+    onFailure?.(outcome)
+  }
+  return JSON.stringify(outcome)
+}
+
 /** Sends the input in batches, `concurrency` at a time, and records each entry's outcome in the ledger. */
 export async function runImport(options: ImportRunOptions): Promise<ImportRunResult> {
   const { client, ledger, batchSize, concurrency } = options
@@ -165,15 +182,7 @@ export async function runImport(options: ImportRunOptions): Promise<ImportRunRes
         error: 'InvalidJson',
         details: { message: item.parseError },
       }
-      if (outcome.result === 'ok') counts.ok++
-      else if (outcome.result === 'already-present') counts.alreadyPresent++
-      else {
-        counts.failed++
-        const name = outcome.error ?? 'Unknown'
-        counts.failedBy[name] = (counts.failedBy[name] ?? 0) + 1
-        options.onFailure?.(outcome)
-      }
-      report.push(JSON.stringify(outcome))
+      report.push(countOutcome(counts, outcome, options.onFailure))
     }
     ledger.commit(
       batch.map((item) => item.index),

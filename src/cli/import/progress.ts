@@ -3,8 +3,13 @@ import type { ImportCounts } from './checkpoint.js'
 
 export type ProgressMode = 'bar' | 'log' | 'json'
 
+/** Bytes sent so far (`import --files`). */
+export interface SentBytes {
+  bytesSent: number
+}
+
 export interface ProgressReporter {
-  update(counts: ImportCounts): void
+  update(counts: ImportCounts, sent?: SentBytes): void
   /** A line of its own (a retry, an interruption), not mangling the bar. */
   note(message: string): void
   stop(): void
@@ -25,7 +30,7 @@ export function chooseProgressMode(options: { json?: boolean; quiet?: boolean })
 export function createProgress(
   mode: ProgressMode,
   total: number | undefined,
-  options: { intervalMs?: number; verb?: string; resumedFrom?: number } = {},
+  options: { intervalMs?: number; verb?: string; resumedFrom?: number; files?: boolean } = {},
 ): ProgressReporter {
   const started = Date.now()
   const interval = options.intervalMs ?? (mode === 'json' ? 1000 : 5000)
@@ -37,26 +42,34 @@ export function createProgress(
     const rate = seconds > 0 ? Math.round(processed / seconds) : 0
     return { processed, rate, seconds }
   }
+  const mbOf = (sent: SentBytes | undefined) => (sent?.bytesSent ?? 0) / 1024 / 1024
+  const mbps = (sent: SentBytes | undefined) => {
+    const seconds = (Date.now() - started) / 1000
+    return seconds > 0 ? (mbOf(sent) / seconds).toFixed(1) : '0.0'
+  }
+  const bytesPart = options.files ? ' | {sent} MB sent, {mbps} MB/s' : ''
 
   if (mode === 'bar') {
     const bar = new cliProgress.SingleBar(
       {
         format:
           total !== undefined
-            ? '{bar} {percentage}% | {value}/{total} | {rate}/s | ETA {eta_formatted} | ok {ok} present {present} failed {failed}'
-            : '{value} entries | {rate}/s | ok {ok} present {present} failed {failed}',
+            ? `{bar} {percentage}% | {value}/{total} | {rate}/s${bytesPart} | ETA {eta_formatted} | ok {ok} present {present} failed {failed}`
+            : `{value} entries | {rate}/s${bytesPart} | ok {ok} present {present} failed {failed}`,
         etaBuffer: 50,
         hideCursor: true,
         stream: process.stderr,
       },
       cliProgress.Presets.shades_classic,
     )
-    bar.start(total ?? 0, 0, { rate: 0, ok: 0, present: 0, failed: 0 })
+    bar.start(total ?? 0, 0, { rate: 0, ok: 0, present: 0, failed: 0, sent: '0.0', mbps: '0.0' })
     return {
-      update(counts) {
+      update(counts, sent) {
         const { rate } = figures(counts)
         bar.update(done(counts), {
           rate,
+          sent: mbOf(sent).toFixed(1),
+          mbps: mbps(sent),
           ok: counts.ok,
           present: counts.alreadyPresent,
           failed: counts.failed,
@@ -70,6 +83,7 @@ export function createProgress(
   }
 
   let lastDone = -1
+  let lastSent: SentBytes | undefined
   const emit = (counts: ImportCounts, force: boolean) => {
     const now = Date.now()
     if (!force && now - last < interval) return
@@ -87,6 +101,7 @@ export function createProgress(
         alreadyPresent: counts.alreadyPresent,
         failed: counts.failed,
         rate,
+        ...(options.files ? { bytesSent: lastSent?.bytesSent ?? 0 } : {}),
         elapsedSeconds: Math.round(seconds),
         ...(remaining !== undefined ? { etaSeconds: remaining } : {}),
       }
@@ -95,16 +110,18 @@ export function createProgress(
     }
     const of = total !== undefined ? `/${total}` : ''
     const eta = remaining !== undefined ? `, ETA ${remaining}s` : ''
+    const sentText = options.files ? `, ${mbOf(lastSent).toFixed(1)} MB sent (${mbps(lastSent)} MB/s)` : ''
     process.stderr.write(
       options.verb === 'dry run'
         ? `dry run: ${done(counts)} checked (valid ${counts.ok}, invalid ${counts.failed}), ${rate}/s\n`
-        : `import: ${done(counts)}${of} done (ok ${counts.ok}, already present ${counts.alreadyPresent}, failed ${counts.failed}), ${rate}/s${eta}\n`,
+        : `import: ${done(counts)}${of} done (ok ${counts.ok}, already present ${counts.alreadyPresent}, failed ${counts.failed}), ${rate}/s${sentText}${eta}\n`,
     )
   }
   let lastCounts: ImportCounts | undefined
   return {
-    update(counts) {
+    update(counts, sent) {
       lastCounts = counts
+      if (sent) lastSent = sent
       emit(counts, false)
     },
     note(message) {

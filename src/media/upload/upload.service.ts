@@ -160,9 +160,11 @@ export function createUploadService(deps: UploadServiceDeps): UploadService {
     }
     const blobs = deps.blobs.files(project)
     const key = newBlobKey(probe.extension, now())
-    await blobs.put(key, createReadStream(tmp), { contentType: probe.mimeType })
-    const asset = assetOf(kind, { key, url: deps.assetUrl(key), size, filename: request.filename }, probe)
+    // Tags are read before the file is handed to the store (a disk store moves it away).
     const metadata = { ...(await tagMetadata(mediaType, tmp)), ...(request.metadata ?? {}) }
+    if (blobs.putFile) await blobs.putFile(key, tmp, { contentType: probe.mimeType })
+    else await blobs.put(key, createReadStream(tmp), { contentType: probe.mimeType })
+    const asset = assetOf(kind, { key, url: deps.assetUrl(key), size, filename: request.filename }, probe)
     let result: UploadResult
     try {
       if (existing) {

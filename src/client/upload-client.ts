@@ -1,0 +1,172 @@
+// The upload side of the API client, for `medialib import --files`: the bulk hash question, a multipart
+// upload of one file (streamed from disk, retried as a whole), and a tus upload for large files.
+import { randomBytes } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { PassThrough } from 'node:stream'
+import * as tus from 'tus-js-client'
+import type { UploadRequest } from '../media/upload/upload.service.js'
+import { ApiError, DEFAULT_RETRY, requestJsonWithRetry, type RetryOptions } from './http-retry.js'
+
+/** What an uploaded file's entry is made of (the multipart fields, the tus metadata). */
+export type UploadFields = Pick<
+  UploadRequest,
+  'filename' | 'mediaType' | 'id' | 'systemName' | 'externalId' | 'metadata'
+>
+
+/** One file's result: its entry (or the entry already holding its bytes), or the server's refusal. */
+export type UploadOutcome =
+  | { ok: true; id: string; duplicate: boolean }
+  | { ok: false; status: number; error: string; error_details?: Record<string, unknown> }
+
+export interface UploadClient {
+  /** sha256 → entry id for the hashes the project holds; asks in chunks of `hashesPerRequest`. */
+  knownHashes(sha256s: readonly string[]): Promise<Map<string, string>>
+  /** `POST /mediaLibrary/upload` with one file part. */
+  uploadMultipart(file: string, size: number, fields: UploadFields): Promise<UploadOutcome>
+  /** A tus upload (`/uploads`), resumed within the run after network errors. */
+  uploadResumable(file: string, size: number, fields: UploadFields): Promise<UploadOutcome>
+}
+
+/** Hashes per knownHashes request: the server's default `upload.hashesPerRequest`. */
+export const HASHES_PER_REQUEST = 1000
+/** tus PATCH size: large enough that a 1 GB file takes few requests, small enough to retry cheaply. */
+const TUS_CHUNK_BYTES = 64 * 1024 * 1024
+
+const fieldValue = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v))
+const safeName = (name: string) => name.replace(/["\r\n\\]/g, '_')
+
+function fieldEntries(fields: UploadFields): [string, string][] {
+  const out: [string, string][] = []
+  for (const name of ['mediaType', 'systemName', 'metadata', 'id', 'externalId'] as const) {
+    const value = fields[name]
+    if (value !== undefined) out.push([name, fieldValue(value)])
+  }
+  return out
+}
+
+function failureOf(status: number, body: unknown): UploadOutcome {
+  const b = (body ?? {}) as { error?: unknown; error_details?: unknown }
+  return {
+    ok: false,
+    status,
+    error: typeof b.error === 'string' ? b.error : `HTTP ${status}`,
+    ...(b.error_details && typeof b.error_details === 'object'
+      ? { error_details: b.error_details as Record<string, unknown> }
+      : {}),
+  }
+}
+
+export function createUploadClient(options: {
+  server: string
+  token: string
+  apiVersion?: string
+  retry?: RetryOptions
+}): UploadClient {
+  const base = `${options.server.replace(/\/+$/, '')}/api/${options.apiVersion ?? 'v1'}`
+  const retry = options.retry ?? DEFAULT_RETRY
+  const authorization = `Bearer ${options.token}`
+
+  return {
+    async knownHashes(sha256s) {
+      const known = new Map<string, string>()
+      for (let i = 0; i < sha256s.length; i += HASHES_PER_REQUEST) {
+        const body = JSON.stringify({ sha256: sha256s.slice(i, i + HASHES_PER_REQUEST) })
+        const res = await requestJsonWithRetry(
+          `${base}/mediaLibrary/knownHashes`,
+          { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body },
+          retry,
+        )
+        if (res.status !== 200) throw new ApiError(res.status, res.body)
+        for (const [sha, id] of Object.entries((res.body as { known: Record<string, string> }).known))
+          known.set(sha, id)
+      }
+      return known
+    },
+
+    async uploadMultipart(file, size, fields) {
+      const boundary = `medialib-${randomBytes(12).toString('hex')}`
+      const head =
+        fieldEntries(fields)
+          .map(
+            ([name, value]) =>
+              `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
+          )
+          .join('') +
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${safeName(fields.filename)}"\r\n` +
+        'Content-Type: application/octet-stream\r\n\r\n'
+      const tail = `\r\n--${boundary}--\r\n`
+      const headBytes = Buffer.from(head, 'utf8')
+      const tailBytes = Buffer.from(tail, 'utf8')
+      const open = () => {
+        const out = new PassThrough()
+        out.write(headBytes)
+        const bytes = createReadStream(file)
+        bytes.on('error', (err) => out.destroy(err))
+        bytes.on('end', () => out.end(tailBytes))
+        bytes.pipe(out, { end: false })
+        return out
+      }
+      const res = await requestJsonWithRetry(
+        `${base}/mediaLibrary/upload`,
+        {
+          method: 'POST',
+          headers: { authorization, 'content-type': `multipart/form-data; boundary=${boundary}` },
+          body: { length: headBytes.length + size + tailBytes.length, open },
+        },
+        retry,
+      )
+      // A refused token ends the run (the command says how to fix it); other refusals are the file's.
+      if (res.status === 401 || res.status === 403) throw new ApiError(res.status, res.body)
+      if (res.status !== 200) return failureOf(res.status, res.body)
+      const body = res.body as { mediaLibraryEntries?: unknown[]; results?: unknown[] }
+      const item = (body.results ?? body.mediaLibraryEntries)?.[0] as
+        { ok: boolean; id?: string; duplicate?: boolean; status: number } | undefined
+      if (!item)
+        throw new ApiError(200, { error: 'UnexpectedAnswer', error_details: { message: 'no result' } })
+      if (item.ok) return { ok: true, id: item.id as string, duplicate: item.duplicate === true }
+      return failureOf(item.status, item)
+    },
+
+    uploadResumable(file, size, fields) {
+      const metadata: Record<string, string> = {}
+      for (const [name, value] of [['filename', fields.filename], ...fieldEntries(fields)] as const)
+        metadata[name] = value
+      return new Promise((resolve, reject) => {
+        let entryId: string | undefined
+        let duplicate = false
+        const upload = new tus.Upload(createReadStream(file), {
+          endpoint: `${base}/uploads`,
+          headers: { authorization },
+          metadata,
+          uploadSize: size,
+          chunkSize: TUS_CHUNK_BYTES,
+          retryDelays: [250, 1000, 3000, 5000, 10_000],
+          onAfterResponse: (_req, res) => {
+            entryId = res.getHeader('Medialib-Entry-Id') ?? entryId
+            if (res.getHeader('Medialib-Duplicate') === 'true') duplicate = true
+          },
+          onSuccess: () =>
+            entryId
+              ? resolve({ ok: true, id: entryId, duplicate })
+              : reject(new Error(`tus upload of ${file} finished without Medialib-Entry-Id`)),
+          onError: (err) => {
+            const res = (err as tus.DetailedError).originalResponse
+            const status = res?.getStatus()
+            // A refusal is the file's own result; anything else (no server, 5xx after the retries) ends the run.
+            const refusal = status !== undefined && status >= 400 && status < 500 && status !== 429
+            if (refusal && status !== 401 && status !== 403) {
+              let body: unknown
+              try {
+                body = JSON.parse(res!.getBody())
+              } catch {
+                body = { error: `HTTP ${status}`, error_details: { message: res!.getBody() } }
+              }
+              resolve(failureOf(status, body))
+            } else reject(err)
+          },
+        })
+        upload.start()
+      })
+    },
+  }
+}
