@@ -16,7 +16,7 @@ import type { DeletionRoutineService } from './media/deletion-routines.service.j
 import type { ImportService } from './media/import.service.js'
 import type { LibraryService } from './media/library.service.js'
 import type { TrashService } from './media/trash.service.js'
-import type { UploadDeps } from './media/upload/upload.wiring.js'
+import type { UploadDeps } from './deps-uploads.js'
 import { assetUrlOf } from './storage/asset-url.js'
 import type { ProjectStorage } from './storage/project-storage.js'
 

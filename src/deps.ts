@@ -49,8 +49,8 @@ import type { DeletionRoutineService } from './media/deletion-routines.service.j
 
 import { createEntryEventDeps } from './deps-events.js'
 import { createWorkerFactory, type WorkerOverrides } from './deps-workers.js'
-import { createVariantDeps, type VariantDeps } from './media/variant.wiring.js'
-import { createUploadDeps, type UploadDeps } from './media/upload/upload.wiring.js'
+import { createVariantDeps, type VariantDeps } from './deps-variants.js'
+import { createUploadDeps, type UploadDeps } from './deps-uploads.js'
 
 export type { WorkerOverrides } from './deps-workers.js'
 

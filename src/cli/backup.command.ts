@@ -11,7 +11,7 @@ import { UsageError } from '../errors.js'
 import { announceDatabase } from './database-target.js'
 import { configFrom, withCommonOptions, type AdminFlags } from './shared.js'
 
-/** The blob root of disk storage under the data directory (src/jobs/url-import.wiring.ts). */
+/** The blob root of disk storage under the data directory (src/storage/storage-config.ts). */
 /**
  * The disk blob trees under the data dir, copied as they are: `projects/` (each project's files and derived
  * files) and `blobs/` (the layout before project namespaces, until the server's start-up moves it).

@@ -214,7 +214,7 @@ describe.each(DIALECTS)('the upgrade resumes after a crash midway (%s, disk)', (
     for (const [i, bytes] of blobs.entries()) await legacy.put(keyOf(i), Readable.from([bytes]))
 
     // The first start dies after 5 blobs were stored in their namespaces.
-    const { createStorage } = await import('../../src/jobs/url-import.wiring.js')
+    const { createStorage } = await import('../../src/storage/storage-config.js')
     const { storage } = createStorage(db.config)
     let puts = 0
     const dying = {

@@ -4,7 +4,7 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_CONFIG } from '../../src/config.js'
 import { loadConfig } from '../../src/config-load.js'
-import { assetUrlOf } from '../../src/jobs/url-import.wiring.js'
+import { assetUrlOf } from '../../src/storage/asset-url.js'
 
 describe('loadConfig', () => {
   it('uses the defaults with an empty environment', () => {

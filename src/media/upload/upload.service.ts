@@ -23,6 +23,9 @@ import {
 import { PatchRejectedError, type Patch } from '../patch.service.js'
 import { assetOf, receiveToFile, tagMetadata } from './ingest.js'
 
+/** The resumable uploads in flight, as the tus routes see them: who owns one, its quota, its end. */
+export type TusUploadRegistry = Pick<UploadRepository, 'getTusUpload' | 'addTusUpload' | 'deleteTusUpload'>
+
 /** What comes with an uploaded file (multipart fields or tus metadata). */
 export interface UploadRequest {
   filename: string

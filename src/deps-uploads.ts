@@ -1,20 +1,22 @@
 import { FileStore } from '@tus/file-store'
 import { rm } from 'node:fs/promises'
 import path from 'node:path'
-import type { Config } from '../../config.js'
-import type { Database } from '../../db/database.js'
-import { createUploadRepository, type UploadRepository } from '../../db/upload.repository.js'
-import { processTmpDir, sweepTmpDir } from '../../jobs/tmp-dir.js'
-import { assetUrlOf } from '../../jobs/url-import.wiring.js'
-import type { ProjectStorage } from '../../storage/project-storage.js'
-import type { ImportService } from '../import.service.js'
-import type { LibraryService } from '../library.service.js'
-import type { CompiledMediaType } from '../media-types/metadata-validator.js'
-import { createUploadService, type UploadService } from './upload.service.js'
+import type { Config } from './config.js'
+import type { Database } from './db/database.js'
+import { createUploadRepository } from './db/upload.repository.js'
+import { processTmpDir, sweepTmpDir } from './jobs/tmp-dir.js'
+import { assetUrlOf } from './storage/asset-url.js'
+import type { ProjectStorage } from './storage/project-storage.js'
+import type { ImportService } from './media/import.service.js'
+import type { LibraryService } from './media/library.service.js'
+import type { CompiledMediaType } from './media/media-types/metadata-validator.js'
+import {
+  createUploadService,
+  type TusUploadRegistry,
+  type UploadService,
+} from './media/upload/upload.service.js'
 
 /** What uploads add to the dependencies (issue #18). */
-/** The resumable uploads in flight, as the tus routes see them: who owns one, its quota, its end. */
-export type TusUploadRegistry = Pick<UploadRepository, 'getTusUpload' | 'addTusUpload' | 'deleteTusUpload'>
 
 export interface UploadDeps {
   uploads: UploadService
