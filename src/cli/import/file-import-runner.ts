@@ -1,10 +1,15 @@
 // `medialib import FILE --files DIR`: entries whose `asset.path` names a file under DIR. Per batch: hash the
 // files, ask the server which hashes it holds, upload the missing ones (multipart, or tus above a size),
 // and record each entry's outcome in the ledger (report + checkpoint) as the entry import does.
-import type { ApiClient, EntryRecord } from '../../client/api-client.js'
+import type { EntryRecord } from '../../client/api-client.js'
 import type { UploadClient, UploadFields, UploadOutcome } from '../../client/upload-client.js'
 import type { ImportCounts } from './checkpoint.js'
-import { countOutcome, type ImportLedger, type ImportRunResult, type ReportLine } from './import-runner.js'
+import {
+  countOutcome,
+  type ImportRunOptions,
+  type ImportRunResult,
+  type ReportLine,
+} from './import-runner.js'
 import { entryOf, type InputItem } from './input-item.js'
 import { inPool, LocalPathError, resolveInside, sha256File, type LocalFile } from './local-files.js'
 
@@ -15,20 +20,17 @@ export interface ByteCounts {
   bytesHashed: number
 }
 
-export interface FileImportOptions {
-  client: ApiClient
+/** The entry import's options (same meaning), with the upload client, the root and the byte counts. */
+export interface FileImportOptions extends Pick<
+  ImportRunOptions,
+  'client' | 'items' | 'ledger' | 'batchSize' | 'concurrency' | 'shouldStop' | 'onFailure'
+> {
   uploads: UploadClient
-  items: AsyncIterable<InputItem>
-  ledger: ImportLedger
   /** The real path of `--files`. */
   root: string
-  batchSize: number
-  concurrency: number
   /** Files larger than this go by tus (resumable), the others by multipart. */
   resumableOver: number
   onProgress?: (counts: ImportCounts, bytes: ByteCounts) => void
-  shouldStop?: () => boolean
-  onFailure?: (line: ReportLine) => void
 }
 
 /** One entry of a batch on its way: its file, hash and, at the end, its report line. */
