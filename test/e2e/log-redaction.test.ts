@@ -38,12 +38,18 @@ describe.each(DIALECTS)('the server log carries no credentials (%s)', (dialect) 
       await fetch(`${base}/api/v1/mediaLibrary?access_token=${forged}`),
     ]
     expect(answers.map((r) => r.status)).toEqual([401, 401, 404, 200, 200, 200, 401, 401])
-    await new Promise((r) => setTimeout(r, 300))
+    // The serve process writes its log asynchronously: wait (up to 10 s, on a busy CI) for every request's line.
+    const logged = () =>
+      serve
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+    for (let waited = 0; waited < 10_000; waited += 100) {
+      if (logged().filter((l) => l.includes('"req"')).length >= answers.length) break
+      await new Promise((r) => setTimeout(r, 100))
+    }
 
-    const lines = serve
-      .output()
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
+    const lines = logged()
     const requestLines = lines.filter((l) => l.includes('"req"'))
     // The requests were logged (with their URLs), so the checks below look at real lines.
     expect(requestLines.length).toBeGreaterThanOrEqual(answers.length)
