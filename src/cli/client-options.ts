@@ -55,7 +55,7 @@ export function tokenFrom(options: TokenOptions, env: NodeJS.ProcessEnv = proces
 
 /** The upload client (`import --files`) from the same options. */
 export function uploadClientFrom(
-  options: TokenOptions & { server?: string; apiVersion: string; retries: number },
+  options: TokenOptions & { server?: string; apiVersion: string; retries: number; report?: string },
 ) {
   const token = tokenFrom(options) as string
   return createUploadClient({
@@ -63,6 +63,8 @@ export function uploadClientFrom(
     token,
     apiVersion: options.apiVersion,
     retry: { ...DEFAULT_RETRY, attempts: options.retries + 1 },
+    // Beside the report and its checkpoint: the unfinished tus uploads a `--resume` continues.
+    ...(options.report ? { resumeStore: `${options.report}.uploads` } : {}),
   })
 }
 

@@ -1,7 +1,8 @@
 // The upload side of the API client, for `medialib import --files`: the bulk hash question, a multipart
 // upload of one file (streamed from disk, retried as a whole), and a tus upload for large files.
 import { randomBytes } from 'node:crypto'
-import { createReadStream } from 'node:fs'
+import { createReadStream, statSync } from 'node:fs'
+import path from 'node:path'
 import { PassThrough } from 'node:stream'
 import * as tus from 'tus-js-client'
 import type { UploadRequest } from '../media/upload/upload.service.js'
@@ -15,7 +16,8 @@ export type UploadFields = Pick<
 
 /** One file's result: its entry (or the entry already holding its bytes), or the server's refusal. */
 export type UploadOutcome =
-  | { ok: true; id: string; duplicate: boolean }
+  /** `bytesSent`: what this call sent (less than the size when a tus upload resumed an earlier run's). */
+  | { ok: true; id: string; duplicate: boolean; bytesSent: number }
   | { ok: false; status: number; error: string; error_details?: Record<string, unknown> }
 
 export interface UploadClient {
@@ -23,9 +25,16 @@ export interface UploadClient {
   knownHashes(sha256s: readonly string[]): Promise<Map<string, string>>
   /** `POST /mediaLibrary/upload` with one file part. */
   uploadMultipart(file: string, size: number, fields: UploadFields): Promise<UploadOutcome>
-  /** A tus upload (`/uploads`), resumed within the run after network errors. */
+  /**
+   * A tus upload (`/uploads`), resumed within the run after network errors and, with `resumeStore`, across
+   * runs: a killed run's upload continues at the server's offset.
+   */
   uploadResumable(file: string, size: number, fields: UploadFields): Promise<UploadOutcome>
 }
+
+/** The URL storage tus-js-client's Node build has (its type declarations name only the interface). */
+type UrlStorage = NonNullable<tus.UploadOptions['urlStorage']>
+const { FileUrlStorage } = tus as unknown as { FileUrlStorage: new (file: string) => UrlStorage }
 
 /** Hashes per knownHashes request: the server's default `upload.hashesPerRequest`. */
 export const HASHES_PER_REQUEST = 1000
@@ -56,11 +65,32 @@ function failureOf(status: number, body: unknown): UploadOutcome {
   }
 }
 
+/**
+ * Which earlier tus upload a file continues: the file (absolute path, size, mtime), the endpoint and the entry
+ * it makes, so that two entries naming one file never share an upload, and a changed file starts anew.
+ */
+export function resumeFingerprint(file: string, endpoint: string, fields: UploadFields): string {
+  const { size, mtimeMs } = statSync(file)
+  const entry = fields.id ?? `${fields.systemName ?? ''}/${fields.externalId ?? ''}/${fields.filename}`
+  return ['medialib-file', path.resolve(file), size, Math.trunc(mtimeMs), endpoint, entry].join('\n')
+}
+
+/** Removes the stored URLs of a finished upload, so that no later run tries to resume it. */
+async function forget(storage: UrlStorage, fingerprint: string): Promise<void> {
+  for (const kept of await storage.findUploadsByFingerprint(fingerprint))
+    await storage.removeUpload(kept.urlStorageKey)
+}
+
 export function createUploadClient(options: {
   server: string
   token: string
   apiVersion?: string
   retry?: RetryOptions
+  /**
+   * A JSON file (tus-js-client's FileUrlStorage) that keeps the URL of each unfinished tus upload, so that a
+   * later run resumes it; `import --files --report R` uses `R.uploads`. Without it, tus resumes within a run.
+   */
+  resumeStore?: string
 }): UploadClient {
   const base = `${options.server.replace(/\/+$/, '')}/api/${options.apiVersion ?? 'v1'}`
   const retry = options.retry ?? DEFAULT_RETRY
@@ -123,32 +153,54 @@ export function createUploadClient(options: {
         { ok: boolean; id?: string; duplicate?: boolean; status: number } | undefined
       if (!item)
         throw new ApiError(200, { error: 'UnexpectedAnswer', error_details: { message: 'no result' } })
-      if (item.ok) return { ok: true, id: item.id as string, duplicate: item.duplicate === true }
+      if (item.ok)
+        return { ok: true, id: item.id as string, duplicate: item.duplicate === true, bytesSent: size }
       return failureOf(item.status, item)
     },
 
-    uploadResumable(file, size, fields) {
+    async uploadResumable(file, size, fields) {
       const metadata: Record<string, string> = {}
       for (const [name, value] of [['filename', fields.filename], ...fieldEntries(fields)] as const)
         metadata[name] = value
-      return new Promise((resolve, reject) => {
-        let entryId: string | undefined
-        let duplicate = false
-        const upload = new tus.Upload(createReadStream(file), {
-          endpoint: `${base}/uploads`,
+      const endpoint = `${base}/uploads`
+      const urlStorage = options.resumeStore ? new FileUrlStorage(options.resumeStore) : undefined
+      let entryId: string | undefined
+      let duplicate = false
+      /** The server's offset when this call began: 0 for a new upload, more when it resumed one. */
+      let resumedAt = 0
+      const outcome = new Promise<UploadOutcome>((resolve, reject) => {
+        const upload: tus.Upload = new tus.Upload(createReadStream(file), {
+          endpoint,
           headers: { authorization },
           metadata,
           uploadSize: size,
           chunkSize: TUS_CHUNK_BYTES,
           retryDelays: [250, 1000, 3000, 5000, 10_000],
-          onAfterResponse: (_req, res) => {
+          ...(urlStorage
+            ? {
+                urlStorage,
+                fingerprint: () => Promise.resolve(resumeFingerprint(file, endpoint, fields)),
+                storeFingerprintForResuming: true,
+                // Removed below, awaited: tus-js-client's own removal may not finish before the CLI exits.
+                removeFingerprintOnSuccess: false,
+              }
+            : { storeFingerprintForResuming: false }),
+          onAfterResponse: (req, res) => {
+            if (req.getMethod() === 'HEAD' && res.getStatus() === 200)
+              resumedAt = Number(res.getHeader('Upload-Offset') ?? 0) || 0
             entryId = res.getHeader('Medialib-Entry-Id') ?? entryId
             if (res.getHeader('Medialib-Duplicate') === 'true') duplicate = true
           },
-          onSuccess: () =>
-            entryId
-              ? resolve({ ok: true, id: entryId, duplicate })
-              : reject(new Error(`tus upload of ${file} finished without Medialib-Entry-Id`)),
+          onSuccess: () => {
+            if (!entryId) {
+              reject(new Error(`tus upload of ${file} finished without Medialib-Entry-Id`))
+              return
+            }
+            const done: UploadOutcome = { ok: true, id: entryId, duplicate, bytesSent: size - resumedAt }
+            if (!urlStorage) resolve(done)
+            else
+              forget(urlStorage, resumeFingerprint(file, endpoint, fields)).then(() => resolve(done), reject)
+          },
           onError: (err) => {
             const res = (err as tus.DetailedError).originalResponse
             const status = res?.getStatus()
@@ -165,8 +217,19 @@ export function createUploadClient(options: {
             } else reject(err)
           },
         })
-        upload.start()
+        // An earlier run's unfinished upload of this file for this entry: continue at the server's offset (an
+        // upload the server no longer has, expired or removed, makes tus-js-client start a new one).
+        const begin = urlStorage
+          ? upload.findPreviousUploads().then((previous) => {
+              if (previous[0]) upload.resumeFromPreviousUpload(previous[0])
+            })
+          : Promise.resolve()
+        begin.then(
+          () => upload.start(),
+          (err: unknown) => reject(err instanceof Error ? err : new Error(String(err))),
+        )
       })
+      return outcome
     },
   }
 }

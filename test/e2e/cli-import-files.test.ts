@@ -1,7 +1,17 @@
 import { spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { once } from 'node:events'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
+import { createServer, connect, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import sharp from 'sharp'
@@ -48,6 +58,54 @@ async function pool<T>(items: readonly T[], concurrency: number, job: (item: T) 
       while (next < items.length) await job(items[next++] as T)
     }),
   )
+}
+
+/**
+ * A TCP proxy in front of `target` that passes the client's bytes at about `bytesPerSecond` (the answers
+ * unthrottled): a slow line, so that a run can be killed in the middle of one upload. `cut()` drops every
+ * connection at once, with what the kernel still buffers for them (as a line that goes down).
+ */
+async function throttlingProxy(
+  target: URL,
+  bytesPerSecond: number,
+): Promise<{ url: string; cut(): void; unthrottle(): void; close(): void }> {
+  const open = new Set<Socket>()
+  let rate = bytesPerSecond
+  const server = createServer((client) => {
+    const upstream = connect(Number(target.port), target.hostname)
+    open.add(client).add(upstream)
+    upstream.pipe(client)
+    client.on('data', (chunk: Buffer) => {
+      upstream.write(chunk)
+      if (rate === Infinity) return
+      client.pause()
+      setTimeout(() => client.resume(), (chunk.length / rate) * 1000)
+    })
+    client.on('end', () => upstream.end())
+    const drop = () => {
+      client.destroy()
+      upstream.destroy()
+      open.delete(client)
+      open.delete(upstream)
+    }
+    client.on('error', drop)
+    client.on('close', drop)
+    upstream.on('error', drop)
+    upstream.on('close', drop)
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as { port: number }
+  const cut = () => {
+    for (const socket of open) socket.destroy()
+    open.clear()
+  }
+  return {
+    url: `http://127.0.0.1:${port}`,
+    cut,
+    unthrottle: () => void (rate = Infinity),
+    close: () => (cut(), server.close()),
+  }
 }
 
 const relPath = (i: number) => `d${i % 10}/photo ${i}.jpg`
@@ -291,5 +349,117 @@ describe.each(DIALECTS)('medialib import --files against a server process (%s)',
     expect(sha(Buffer.from(await served.arrayBuffer()))).toBe(
       sha(readFileSync(path.join(links, 'in', 'real.jpg'))),
     )
+  }, 120_000)
+
+  it('a tus upload killed with its CLI continues at the server offset on --resume, byte for byte', async () => {
+    // About 12 MB of noise PNG (under the image type's 15 MB), through a 4 MB/s line: 3 s of upload.
+    const big = path.join(cluster.dataDir, 'big', 'noise.png')
+    mkdirSync(path.dirname(big), { recursive: true })
+    const side = 2000
+    const png = await sharp(randomBytes(side * side * 3), { raw: { width: side, height: side, channels: 3 } })
+      .png({ compressionLevel: 0 })
+      .toBuffer()
+    writeFileSync(big, png)
+    const proxy = await throttlingProxy(new URL(serve.baseUrl), 1024 * 1024)
+    try {
+      const input = writeInput('big.ndjson', [
+        { systemName: 'big', externalId: 'noise', mediaType: 'image', asset: { path: 'noise.png' } },
+      ])
+      const report = path.join(cluster.dataDir, 'big-report.ndjson')
+      const args = [
+        'import',
+        input,
+        ...['--server', proxy.url, '--token', token, '--report', report],
+        ...['--files', path.dirname(big), '--resumable-over', '1000000'],
+      ]
+      const child = spawn(process.execPath, [CLI, ...args], { env: cleanEnv(), stdio: 'ignore' })
+      const exited = once(child, 'exit')
+      // The unfinished upload's URL, as the CLI keeps it beside the report; its offset, as the server has it.
+      const store = `${report}.uploads`
+      const offset = async (): Promise<number> => {
+        if (!existsSync(store)) return 0
+        const kept = Object.values(JSON.parse(readFileSync(store, 'utf8') || '{}') as object) as {
+          uploadUrl: string
+        }[]
+        if (!kept[0]) return 0
+        const res = await fetch(kept[0].uploadUrl.replace(proxy.url, serve.baseUrl), {
+          method: 'HEAD',
+          headers: { authorization: `Bearer ${token}`, 'tus-resumable': '1.0.0' },
+        })
+        return Number(res.headers.get('upload-offset') ?? 0)
+      }
+      const deadline = Date.now() + 60_000
+      let reached = 0
+      while (reached < 1_000_000 && Date.now() < deadline && child.exitCode === null) {
+        await new Promise((r) => setTimeout(r, 50))
+        reached = await offset()
+      }
+      expect(child.exitCode).toBeNull()
+      child.kill('SIGKILL')
+      await exited
+      expect(reached).toBeGreaterThanOrEqual(1_000_000)
+      expect(reached).toBeLessThan(png.length)
+      proxy.unthrottle()
+      // The server keeps what arrived; nothing is an entry yet.
+      await new Promise((r) => setTimeout(r, 200))
+      const kept = await offset()
+      expect(kept).toBeGreaterThanOrEqual(reached)
+      const client = createApiClient({ server: serve.baseUrl, token })
+      expect(await client.getByExternalIds('big', ['noise'])).toHaveLength(0)
+
+      const resumed = await runCli([...args, '--resume', '--json'])
+      expect(resumed.code, resumed.stderr).toBe(0)
+      const summary = summaryOf(resumed.stdout)
+      expect(summary).toMatchObject({ ok: 1, failed: 0, filesSent: 1 })
+      // Only the rest went over the line: the upload continued, it did not start anew.
+      expect(summary.bytesSent).toBe(png.length - kept)
+      expect(readReport(report)).toEqual([expect.objectContaining({ line: 1, result: 'ok' })])
+      // A finished upload leaves nothing to resume.
+      expect(Object.keys(JSON.parse(readFileSync(store, 'utf8') || '{}') as object)).toHaveLength(0)
+      const [stored] = await client.getByExternalIds('big', ['noise'])
+      const served = await fetch(
+        (stored!.asset as { url: string }).url.replace(/^https?:\/\/[^/]+/, serve.baseUrl),
+        { headers: { authorization: `Bearer ${token}` } },
+      )
+      expect(sha(Buffer.from(await served.arrayBuffer()))).toBe(sha(png))
+    } finally {
+      proxy.close()
+    }
+  }, 180_000)
+
+  it('reads a CSV with --map asset.path=Column: entries, metadata and bytes', async () => {
+    const n = Math.min(COUNT, 40)
+    const rows = Array.from({ length: n }, (_, i) => `csv-${i},"Harbour, no. ${i}",${relPath(i)}`)
+    const input = path.join(cluster.dataDir, 'legacy.csv')
+    writeFileSync(input, `Ref,Headline,File\n${rows.join('\n')}\n`)
+    const csvToken = await (async () => {
+      const created = await runCli(['projects', 'create', 'csv', ...cluster.dbArgs])
+      expect(created.code, created.stderr).toBe(0)
+      return cluster.cliToken('csv', ['public-api:read', 'public-api:write'])
+    })()
+    const res = await importCli([
+      input,
+      ...['--files', filesDir, '--token', csvToken, '--json'],
+      ...['--media-type', 'image', '--set', 'systemName=legacy'],
+      ...['--map', 'externalId=Ref', '--map', 'title=Headline', '--map', 'asset.path=File'],
+    ])
+    expect(res.code, res.stderr).toBe(0)
+    expect(summaryOf(res.stdout)).toMatchObject({ ok: n, failed: 0, filesSent: n })
+    const client = createApiClient({ server: serve.baseUrl, token: csvToken })
+    const stored = await client.getByExternalIds(
+      'legacy',
+      Array.from({ length: n }, (_, i) => `csv-${i}`),
+    )
+    expect(stored).toHaveLength(n)
+    await pool(stored, 4, async (record: EntryRecord) => {
+      const i = Number(record.externalId!.slice('csv-'.length))
+      expect(record.metadata).toMatchObject({ title: `Harbour, no. ${i}` })
+      const asset = record.asset as { url: string; filename: string }
+      expect(asset.filename).toBe(`photo ${i}.jpg`)
+      const served = await fetch(asset.url.replace(/^https?:\/\/[^/]+/, serve.baseUrl), {
+        headers: { authorization: `Bearer ${csvToken}` },
+      })
+      expect(sha(Buffer.from(await served.arrayBuffer()))).toBe(hashes[i])
+    })
   }, 120_000)
 })

@@ -150,7 +150,7 @@ export async function runFileImport(
           ? await uploads.uploadResumable(file, size, fields)
           : await uploads.uploadMultipart(file, size, fields)
       bytes.filesSent++
-      bytes.bytesSent += size
+      bytes.bytesSent += outcome.ok ? outcome.bytesSent : size
       p.outcome = lineOf(p.item, outcome)
       options.onProgress?.(counts, bytes)
     })
