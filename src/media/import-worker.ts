@@ -11,6 +11,7 @@
  *   with the counts {created, failed}; or {id, error} before any piece.
  * - `discard` {id}: the request went away before its import.
  */
+import { setPriority } from 'node:os'
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { sql } from 'kysely'
 import { openDatabase } from '../db/database.js'
@@ -47,6 +48,18 @@ function portOf(): MessagePort {
   return parentPort
 }
 const port = portOf()
+
+/**
+ * The nice value of this thread (Linux: a per-thread attribute; `setPriority(0, …)` sets the calling thread's
+ * only). Big batches are bulk work: on a busy machine the event loop (health, reads, small writes) gets the
+ * CPU first, and this thread takes what is left, which is most of it when the server is otherwise idle.
+ */
+export const IMPORT_WORKER_NICE = 10
+try {
+  setPriority(0, IMPORT_WORKER_NICE)
+} catch {
+  // Not permitted or not supported (some platforms, containers): the worker runs at the process's priority.
+}
 const { databaseUrl, dataDir } = workerData as ImportWorkerData
 
 // Its own connection (SQLite in WAL mode: the main thread keeps reading); the main thread migrated.

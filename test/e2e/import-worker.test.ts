@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { DIALECTS } from '../helpers/dialects.js'
 import { imageEntry, SEED_REQUEST } from '../helpers/fixtures.js'
@@ -86,6 +87,16 @@ const CASES: { name: string; body: string; version?: string }[] = [
   },
 ]
 
+/** The nice value of each thread of this process (Linux: field 19 of /proc/self/task/TID/stat). */
+function threadNices(): Map<number, number> {
+  const nices = new Map<number, number>()
+  for (const tid of readdirSync('/proc/self/task')) {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')
+    nices.set(Number(tid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]))
+  }
+  return nices
+}
+
 async function answer(server: TestServer, body: string, version = 'v1') {
   const res = await request(server, 'POST', `/api/${version}/import/mediaLibrary`, {
     token: server.token,
@@ -125,4 +136,15 @@ describe.each(DIALECTS)('imports in the worker answer as on the main thread (%s)
     }
     expect(await list(inWorker())).toEqual(await list(onMain()))
   })
+
+  it.runIf(process.platform === 'linux')(
+    'runs the worker thread below the event loop: nice 10, the main thread unchanged',
+    async () => {
+      // A body that went through the worker (above, or this one) started the thread.
+      expect((await answer(inWorker(), JSON.stringify(SEED_REQUEST))).chunked).toBe(true)
+      const nices = threadNices()
+      expect(nices.get(process.pid)).toBe(0)
+      expect([...nices.values()].filter((n) => n === 10).length).toBeGreaterThanOrEqual(1)
+    },
+  )
 })
