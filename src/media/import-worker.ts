@@ -129,6 +129,11 @@ port.on('message', (message: ImportWorkerRequest) => {
   }
   if (message.type === 'parse') {
     const parsed = parseImportBody(new Uint8Array(message.bytes, 0, message.length), message.maxEntries)
+    // The body is not needed past here, but the message event keeps its buffer reachable until the
+    // worker's next major GC, which a 64 MiB batch's import does not reach: moving the bytes out into a
+    // buffer that nothing references frees them at the next scavenge (bench:import-memory: the peak RSS of
+    // one 64 MiB body fell from 404–426 MB to 347–359 MB).
+    structuredClone(message.bytes, { transfer: [message.bytes] })
     if (parsed.kind === 'entries') pending.set(message.id, parsed.entries)
     port.postMessage(
       parsed.kind === 'shape'
