@@ -1,4 +1,4 @@
-/* global document, location */
+/* global document, location, performance */
 import { render } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
 import { api, ApiError } from './api.js'
@@ -139,8 +139,11 @@ function App({ start }) {
  * renders once both are in, so the first screen is the filled grid (no "Loading…" and "Searching…"
  * frames in between).
  */
+performance.mark('medialib:app-start')
 const firstPage = location.pathname === '/' ? prefetchFirstPage(location.search) : undefined
 const [start] = await Promise.all([fetchSession(), firstPage])
+performance.mark('medialib:start-data')
 const root = document.getElementById('app')
 root.textContent = '' // the "Loading medialib…" placeholder, which Preact would leave in place
 render(html`<${App} start=${start} />`, root)
+performance.mark('medialib:rendered')
