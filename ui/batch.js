@@ -92,11 +92,10 @@ export function BatchProgress({ progress }) {
 export function BatchSummary({ summary }) {
   if (!summary) return null
   const { verb, saved, failed } = summary
+  const failures = failed.length ? `; ${plural(failed.length, 'entry', 'entries')} failed:` : '.'
+  const text = `${verb} ${plural(saved, 'entry', 'entries')}${failures}`
   return html`<section class="batch-summary" aria-label="Batch result">
-    <p role="status">
-      ${verb}
-      ${plural(saved, 'entry', 'entries')}${failed.length ? `; ${plural(failed.length, 'entry', 'entries')} failed:` : '.'}
-    </p>
+    <p role="status">${text}</p>
     ${
       failed.length > 0 &&
       html`<ul class="batch-failures">
