@@ -90,11 +90,14 @@ export function BatchProgress({ progress }) {
 
 /** What a finished batch did: how many were saved, and each failed entry (a link) with the API's reason. */
 export function BatchSummary({ summary }) {
+  const ref = useRef(null)
+  // The result takes the focus (and scrolls into view): the selection bar that had it is gone.
+  useEffect(() => ref.current?.focus(), [summary])
   if (!summary) return null
   const { verb, saved, failed } = summary
   const failures = failed.length ? `; ${plural(failed.length, 'entry', 'entries')} failed:` : '.'
   const text = `${verb} ${plural(saved, 'entry', 'entries')}${failures}`
-  return html`<section class="batch-summary" aria-label="Batch result">
+  return html`<section ref=${ref} class="batch-summary" aria-label="Batch result" tabindex="-1">
     <p role="status">${text}</p>
     ${
       failed.length > 0 &&
