@@ -59,6 +59,9 @@ export function editableFields(mediaTypes, handles) {
 /** The bar under the grid while entries are selected: what is selected and what can be done with it. */
 export function SelectionBar({ count, total, allMatching, busy, onSelectAll, onClear, onEdit, onArchive }) {
   const n = allMatching ? total : count
+  // Archiving is two steps, as on the entry page: an archived entry leaves the default searches.
+  const [confirming, setConfirming] = useState(false)
+  useEffect(() => setConfirming(false), [n, allMatching])
   return html`<section class="selection-bar" aria-label="Selection">
     <p class="selection-count" aria-live="polite">
       ${allMatching ? `All ${plural(total, 'matching entry', 'matching entries')} selected` : `${plural(count, 'entry', 'entries')} selected`}
@@ -71,9 +74,16 @@ export function SelectionBar({ count, total, allMatching, busy, onSelectAll, onC
       </button>`
     }
     <button type="button" disabled=${busy} onClick=${onEdit}>Edit a field…</button>
-    <button type="button" disabled=${busy} onClick=${onArchive}>
-      Archive ${plural(n, 'entry', 'entries')}
-    </button>
+    ${
+      confirming
+        ? html`<button type="button" class="danger" disabled=${busy} onClick=${onArchive}>
+              Confirm: archive ${plural(n, 'entry', 'entries')}
+            </button>
+            <button type="button" class="secondary" onClick=${() => setConfirming(false)}>Keep them</button>`
+        : html`<button type="button" disabled=${busy} onClick=${() => setConfirming(true)}>
+            Archive ${plural(n, 'entry', 'entries')}…
+          </button>`
+    }
     <button type="button" class="secondary" disabled=${busy} onClick=${onClear}>Clear selection</button>
   </section>`
 }

@@ -308,8 +308,9 @@ describe.each(DIALECTS)('library selection and batch actions in Chromium (%s)', 
       .toBe('All 10,000 matching entries selected')
     expect(await b.page.locator('.tile.selected').count()).toBe(60)
     await shot('04-select-all-matching')
+    await b.page.getByRole('button', { name: 'Archive 10,000 entries…' }).click()
     const started = performance.now()
-    await b.page.getByRole('button', { name: 'Archive 10,000 entries' }).click()
+    await b.page.getByRole('button', { name: 'Confirm: archive 10,000 entries' }).click()
     await b.page.locator('.batch-progress progress').waitFor()
     await shot('05-archive-progress')
     const summary = b.page.locator('.batch-summary [role="status"]')
@@ -402,7 +403,7 @@ describe.each(DIALECTS)('library selection and batch actions in Chromium (%s)', 
         .click({ modifiers: ['Shift'] })
       const bar = b.page.locator('.selection-bar')
       await expect.poll(() => bar.locator('.selection-count').textContent()).toBe('4 entries selected')
-      for (const name of ['Edit a field…', 'Archive 4 entries', 'Clear selection']) {
+      for (const name of ['Edit a field…', 'Archive 4 entries…', 'Clear selection']) {
         const box = await bar.getByRole('button', { name }).boundingBox()
         expect(box!.x).toBeGreaterThanOrEqual(0)
         expect(box!.x + box!.width).toBeLessThanOrEqual(390)
