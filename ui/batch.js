@@ -133,10 +133,10 @@ function valueText(shared) {
 
 /**
  * The batch edit dialog: one field, its current value over the selection ("(mixed)" where the entries
- * differ, from the loaded entries), a new value (empty clears it). A native modal dialog: it keeps the
+ * differ, from the loaded entries; `partial` when more are selected than loaded), a new value (empty clears it). A native modal dialog: it keeps the
  * focus inside and Escape closes it.
  */
-export function BatchEditDialog({ fields, entries, count, onSave, onClose }) {
+export function BatchEditDialog({ fields, entries, count, partial, onSave, onClose }) {
   const ref = useRef(null)
   const [handle, setHandle] = useState(fields[0]?.handle ?? '')
   const [value, setValue] = useState('')
@@ -160,7 +160,9 @@ export function BatchEditDialog({ fields, entries, count, onSave, onClose }) {
           ${fields.map((f) => html`<option value=${f.handle}>${f.config?.label ?? f.handle}</option>`)}
         </select>
       </div>
-      <p class="batch-current">Now: <span>${valueText(shared)}</span></p>
+      <p class="batch-current">
+        ${partial ? 'Now, in the loaded entries: ' : 'Now: '}<span>${valueText(shared)}</span>
+      </p>
       <div class="field">
         <label for="batch-value">New value (empty clears the field)</label>
         ${

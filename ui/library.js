@@ -571,6 +571,7 @@ export function LibraryPage({ search, session }) {
         fields=${fields}
         entries=${allMatching ? entries : selectedEntries}
         count=${selectedCount}
+        partial=${allMatching && entries.length < selectedCount}
         onClose=${() => setEditing(false)}
         onSave=${(patch) => {
           setEditing(false)
