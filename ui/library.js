@@ -1,9 +1,19 @@
-/* global IntersectionObserver, performance, requestAnimationFrame, setTimeout, URLSearchParams */
+/* global CSS, document, IntersectionObserver, location, performance, requestAnimationFrame, setTimeout, URLSearchParams */
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks'
 import { API, api, queryString, thumbnailUrl, variantUrl } from './api.js'
+import {
+  BatchEditDialog,
+  BatchProgress,
+  BatchSummary,
+  collectTargets,
+  editableFields,
+  SelectionBar,
+  sendBatch,
+} from './batch.js'
 import { dateTime, stateOf, titleOf } from './format.js'
 import { html } from './html.js'
 import { linkClick, navigate } from './router.js'
+import { click, columnsOf, EMPTY_SELECTION, gridMove, toggle } from './selection.ts'
 import { UploadPanel } from './upload.js'
 
 const PAGE_SIZE = 60
@@ -108,6 +118,9 @@ function searchQuery(filters, after, limit = PAGE_SIZE) {
   })
 }
 
+/** What a finished batch says it did. */
+const DONE_VERBS = { Archiving: 'Archived', Saving: 'Saved' }
+
 const statusOf = (page) => (page.cursor ? 'more' : 'end')
 
 function shownText(shown, status, total) {
@@ -150,12 +163,60 @@ function Thumb({ entry }) {
   />`
 }
 
-function Tile({ entry }) {
+/**
+ * The tile last opened from the grid, with the search it was opened from: back on that search (Escape on
+ * the entry page, the browser's Back), the focus returns to it.
+ */
+let opened = null
+
+/* Escape on an entry page opened from the grid returns to the grid (unless a field or dialog took it). */
+document.addEventListener('keydown', (event) => {
+  if (event.key !== 'Escape' || event.defaultPrevented || !opened) return
+  if (!location.pathname.startsWith('/entries/')) return
+  if (event.target.closest?.('input, textarea, select, dialog, [contenteditable]')) return
+  navigate(`/${opened.search}`)
+})
+
+function Tile({ entry, selectable, selected, onPick }) {
   const state = stateOf(entry)
-  return html`<li class="tile">
-    <a href=${`/entries/${encodeURIComponent(entry.id)}`} onClick=${linkClick}>
+  const title = titleOf(entry)
+  // Ctrl/Cmd-click toggles and Shift-click ranges instead of opening; Space does the same from the keyboard.
+  const onClick = (e) => {
+    if (selectable && (e.ctrlKey || e.metaKey || e.shiftKey)) {
+      e.preventDefault()
+      onPick(entry.id, e)
+      return
+    }
+    opened = { search: location.search, id: entry.id }
+    linkClick(e)
+  }
+  const onKeyDown = (e) => {
+    if (selectable && e.key === ' ') {
+      e.preventDefault()
+      onPick(entry.id, e)
+    }
+  }
+  return html`<li class=${selected ? 'tile selected' : 'tile'}>
+    ${
+      selectable &&
+      html`<input
+        type="checkbox"
+        class="pick"
+        tabindex="-1"
+        aria-label=${`Select ${title}`}
+        checked=${selected}
+        onClick=${(e) => onPick(entry.id, e)}
+      />`
+    }
+    <a
+      href=${`/entries/${encodeURIComponent(entry.id)}`}
+      data-id=${entry.id}
+      onClick=${onClick}
+      onKeyDown=${onKeyDown}
+    >
       <${Thumb} entry=${entry} />
-      <span class="tile-title">${titleOf(entry)}</span>
+      <span class="tile-title">${title}</span>
+      ${selected && html`<span class="sr-only"> (selected)</span>`}
       <span class="tile-meta">${entry.mediaType}${entry.systemName ? ` · ${entry.systemName}` : ''}</span>
       ${state !== 'active' && html`<span class=${`badge state-${state}`}>${state}</span>`}
     </a>
@@ -175,6 +236,28 @@ function Row({ entry }) {
   </tr>`
 }
 
+/** ArrowDown in the search box moves the focus to the first entry. */
+function toFirstTile(event) {
+  if (event.key !== 'ArrowDown') return
+  const first = document.querySelector('.grid .tile a, table.list tbody a')
+  if (first) {
+    event.preventDefault()
+    first.focus()
+  }
+}
+
+/** Arrow keys, Home and End move the focus between the grid's tiles (their links). */
+function gridKeys(event) {
+  const links = [...event.currentTarget.querySelectorAll('.tile > a')]
+  const index = links.indexOf(event.target)
+  if (index < 0) return
+  const columns = columnsOf(links.map((a) => a.getBoundingClientRect().top))
+  const next = gridMove(index, event.key, columns, links.length)
+  if (next === null) return
+  event.preventDefault()
+  links[next].focus()
+}
+
 function FilterForm({ filters, mediaTypes, onApply }) {
   const [draft, setDraft] = useState(filters)
   useEffect(() => setDraft(filters), [JSON.stringify(filters)])
@@ -192,7 +275,9 @@ function FilterForm({ filters, mediaTypes, onApply }) {
         type="search"
         value=${draft.q}
         onInput=${set('q')}
+        onKeyDown=${toFirstTile}
         placeholder="words in titles, captions, filenames"
+        aria-keyshortcuts="ArrowDown"
       />
     </div>
     <div class="field">
@@ -259,6 +344,12 @@ export function LibraryPage({ search, session }) {
   const [error, setError] = useState('')
   const [total, setTotal] = useState(null)
   const [recount, setRecount] = useState(0)
+  const [selection, setSelection] = useState(EMPTY_SELECTION)
+  const [allMatching, setAllMatching] = useState(false)
+  const [progress, setProgress] = useState(null)
+  const [summary, setSummary] = useState(null)
+  const [editing, setEditing] = useState(false)
+  const canWrite = session.scopes.includes('public-api:write')
   const sentinel = useRef(null)
   const loading = useRef(false)
   const firstPainted = useRef(false)
@@ -295,8 +386,22 @@ export function LibraryPage({ search, session }) {
     }
     setEntries([])
     setCursor(null)
+    setSelection(EMPTY_SELECTION)
+    setAllMatching(false)
     load(undefined)
   }, [key])
+
+  // Back from an entry opened here: the focus returns to its tile once the grid holds it.
+  useEffect(() => {
+    if (!opened || opened.search !== search) return
+    const link = document.querySelector(
+      `.tile > a[data-id="${CSS.escape(opened.id)}"], table.list a[data-id="${CSS.escape(opened.id)}"]`,
+    )
+    if (link) {
+      opened = null
+      link.focus()
+    }
+  }, [entries])
 
   // The count is a request of its own, so that counting never delays the first page.
   useEffect(() => {
@@ -339,6 +444,56 @@ export function LibraryPage({ search, session }) {
     load(undefined)
     setRecount((n) => n + 1)
   }
+  const order = entries.map((e) => e.id)
+  const pick = (id, event) => {
+    setAllMatching(false)
+    setSelection((s) =>
+      event.ctrlKey || event.metaKey ? toggle(s, id) : click(s, order, id, { shift: event.shiftKey }),
+    )
+  }
+  const selectedEntries = entries.filter((e) => selection.ids.has(e.id))
+  const selectedCount = allMatching ? (total?.value ?? selection.ids.size) : selection.ids.size
+  const clearSelection = () => {
+    setSelection(EMPTY_SELECTION)
+    setAllMatching(false)
+  }
+
+  /** Runs `patches` over the selection (every matching entry, or the selected loaded ones), with progress. */
+  const runBatch = async (verb, patches) => {
+    setSummary(null)
+    let targets
+    try {
+      if (allMatching) {
+        const expected = total?.value ?? 0
+        setProgress({ verb: 'Finding the matching entries', done: 0, total: expected })
+        targets = await collectTargets(`${API}/mediaLibrary${searchQuery(filters, undefined, '')}`, (n) =>
+          setProgress({ verb: 'Finding the matching entries', done: n, total: Math.max(n, expected) }),
+        )
+      } else {
+        targets = selectedEntries.map((e) => ({ id: e.id, version: e.version }))
+      }
+      setProgress({ verb, done: 0, total: targets.length })
+      const result = await sendBatch(targets, patches, (done) =>
+        setProgress({ verb, done, total: targets.length }),
+      )
+      setSummary({ verb: DONE_VERBS[verb] ?? verb, ...result })
+    } catch (err) {
+      setSummary({
+        verb: DONE_VERBS[verb] ?? verb,
+        saved: 0,
+        failed: [{ id: '(search)', status: err.status ?? 0, reason: errorText(err) }],
+      })
+    } finally {
+      setProgress(null)
+    }
+    clearSelection()
+    reload()
+  }
+  const fields = editableFields(
+    session.mediaTypes,
+    new Set(allMatching ? session.mediaTypes.map((t) => t.handle) : selectedEntries.map((e) => e.mediaType)),
+  )
+
   const apply = (next) => navigate(`/${queryString(Object.fromEntries(FILTERS.map((k) => [k, next[k]])))}`)
   const kind = session.mediaTypes.find((t) => t.handle === filters.mediaType)?.type
   const view = filters.view || (kind && kind !== 'mediaImage' ? 'list' : 'grid')
@@ -348,14 +503,30 @@ export function LibraryPage({ search, session }) {
     <${UploadPanel} session=${session} onUploaded=${() => reload()} />
     <${FilterForm} filters=${filters} mediaTypes=${session.mediaTypes} onApply=${apply} />
     ${error && html`<p class="error" role="alert">The search was refused: ${error}</p>`}
+    <${BatchProgress} progress=${progress} />
+    <${BatchSummary} summary=${summary} />
     <p class="count" aria-live="polite">
       ${status === 'loading' && entries.length === 0 ? 'Searching…' : shownText(entries.length, status, total)}
     </p>
     ${status !== 'loading' && entries.length === 0 && !error && html`<p class="empty">No entries match these filters.</p>`}
     ${
       view === 'grid'
-        ? html`<ul class="grid" aria-label="Entries">
-            ${entries.map((e) => html`<${Tile} key=${e.id} entry=${e} />`)}
+        ? html`<ul
+            class="grid"
+            aria-label="Entries"
+            aria-keyshortcuts="ArrowLeft ArrowRight ArrowUp ArrowDown Home End Space"
+            onKeyDown=${gridKeys}
+          >
+            ${entries.map(
+              (e) =>
+                html`<${Tile}
+                  key=${e.id}
+                  entry=${e}
+                  selectable=${canWrite}
+                  selected=${allMatching || selection.ids.has(e.id)}
+                  onPick=${pick}
+                />`,
+            )}
           </ul>`
         : html`<table class="list">
             <caption class="sr-only">
@@ -382,6 +553,34 @@ export function LibraryPage({ search, session }) {
       html`<div ref=${sentinel} class="more">
         <button type="button" class="secondary" onClick=${() => load(cursor)}>Load more</button>
       </div>`
+    }
+    ${
+      canWrite &&
+      selectedCount > 0 &&
+      html`<${SelectionBar}
+        count=${selectedCount}
+        total=${total?.value ?? 0}
+        allMatching=${allMatching}
+        busy=${progress !== null}
+        onSelectAll=${() => setAllMatching(true)}
+        onClear=${clearSelection}
+        onEdit=${() => setEditing(true)}
+        onArchive=${() => runBatch('Archiving', [{ operation: 'archive' }])}
+      />`
+    }
+    ${
+      editing &&
+      html`<${BatchEditDialog}
+        fields=${fields}
+        entries=${allMatching ? entries : selectedEntries}
+        count=${selectedCount}
+        partial=${allMatching && entries.length < selectedCount}
+        onClose=${() => setEditing(false)}
+        onSave=${(patch) => {
+          setEditing(false)
+          runBatch('Saving', [patch])
+        }}
+      />`
     }
   </main>`
 }

@@ -27,8 +27,11 @@ export interface TestBrowser {
   close(): Promise<void>
 }
 
-/** Chromium with a fresh profile (its own --user-data-dir) per run, removed on close. */
-export async function launchBrowser(): Promise<TestBrowser> {
+/**
+ * Chromium with a fresh profile (its own --user-data-dir) per run, removed on close. `bypassCSP` lets a
+ * test inject a script of its own (axe-core) into the app's pages, whose CSP allows only their bundle.
+ */
+export async function launchBrowser(options: { bypassCSP?: boolean } = {}): Promise<TestBrowser> {
   const userDataDir = mkdtempSync(path.join(tmpdir(), 'medialib-chromium-'))
   mkdirSync(ARTIFACTS, { recursive: true })
   const context = await chromium.launchPersistentContext(userDataDir, {
@@ -37,6 +40,7 @@ export async function launchBrowser(): Promise<TestBrowser> {
     args: ARGS,
     viewport: { width: 1280, height: 900 },
     timeout: 30_000,
+    bypassCSP: options.bypassCSP ?? false,
   })
   context.setDefaultTimeout(10_000)
   const page = context.pages()[0] ?? (await context.newPage())
