@@ -384,6 +384,7 @@ describe.each(DIALECTS)('library selection and batch actions in Chromium (%s)', 
     await first.click({ modifiers: ['Control'] }).catch(() => undefined)
     expect(await b.page.locator('.selection-bar').count()).toBe(0)
     expect(await b.page.getByRole('button', { name: /Edit a field|Archive/ }).count()).toBe(0)
+    await b.page.getByText('read-only', { exact: true }).scrollIntoViewIfNeeded()
     await shot('07-read-only')
   })
 
