@@ -46,6 +46,7 @@ const ROW_UPDATES = new Set<string>([
   'revokeAsset',
   'unrevokeAsset',
   'archive',
+  'unarchive',
 ] satisfies (typeof PATCH_OPERATIONS)[number][])
 
 function outcomeOfError(id: string, err: unknown): BatchPatchOutcome {

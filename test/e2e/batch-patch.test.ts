@@ -161,4 +161,36 @@ describe.each(DIALECTS)('batch PATCH /mediaLibrary (%s)', (dialect) => {
       metadata: { title: `batch ${LIMIT - 1}` },
     })
   }, 60_000)
+
+  it(`archives and un-archives ${LIMIT} entries in one request each; an entry that is not archived is a 409 of its own`, async () => {
+    const recs = await importMany(LIMIT)
+    const op = (operation: string) => ({
+      entries: recs.map((r) => ({ id: r.id, patches: [{ operation }] })),
+    })
+    let started = performance.now()
+    const archived = await batch(op('archive'))
+    const archiveMs = performance.now() - started
+    expect(archived.status).toBe(200)
+    expect((archived.body as { results: Result[] }).results.every((r) => r.ok && r.record!.archivedAt)).toBe(
+      true,
+    )
+    // The last one is un-archived on its own first: in the batch it is not archived any more.
+    const last = recs[LIMIT - 1]!
+    expect((await batch({ entries: [{ id: last.id, patches: [{ operation: 'unarchive' }] }] })).status).toBe(
+      200,
+    )
+    started = performance.now()
+    const res = await batch(op('unarchive'))
+    const unarchiveMs = performance.now() - started
+    console.log(
+      `[${dialect}] batch archive of ${LIMIT} entries: ${archiveMs.toFixed(0)} ms; un-archive: ${unarchiveMs.toFixed(0)} ms`,
+    )
+    expect(res.status).toBe(200)
+    const results = (res.body as { results: Result[] }).results
+    expect(results.slice(0, -1).every((r) => r.ok && r.record!.archivedAt === undefined)).toBe(true)
+    expect(results[LIMIT - 1]).toMatchObject({ ok: false, status: 409, id: last.id })
+    const first = (await read(recs[0]!.id)) as Rec & { archivedAt?: string }
+    expect(first.version).toBe(3)
+    expect(first.archivedAt).toBeUndefined()
+  }, 60_000)
 })
