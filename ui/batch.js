@@ -8,10 +8,14 @@ import { batchBody, fieldPatch, runChunks, sharedValue } from './batch-model.ts'
 import { html } from './html.js'
 import { linkClick } from './router.js'
 
-/** Entries per `PATCH /mediaLibrary` request: the server's default `limits.patchEntriesPerRequest`. */
+/**
+ * Entries per `PATCH /mediaLibrary` request and per search page while collecting "all matching": the
+ * server's `limits.patchEntriesPerRequest` and largest search page, as `/ui/session` tells them; these
+ * defaults (the server's) when it does not.
+ */
 export const BATCH_CHUNK = 1000
-/** Entries per search page while collecting "all matching" (the search's largest page). */
 const COLLECT_PAGE = 1000
+const sizeOf = (value, fallback) => (Number.isInteger(value) && value > 0 ? value : fallback)
 
 const plural = (n, one, many) => `${n.toLocaleString('en')} ${n === 1 ? one : many}`
 
@@ -19,13 +23,14 @@ const plural = (n, one, many) => `${n.toLocaleString('en')} ${n === 1 ? one : ma
  * Every entry of the search (id and version), paging by its cursor, before anything is changed: an
  * archive would otherwise move entries out of the very search being paged.
  */
-export async function collectTargets(searchUrl, onProgress) {
+export async function collectTargets(searchUrl, onProgress, limits) {
+  const pageSize = sizeOf(limits?.searchPageMax, COLLECT_PAGE)
   const targets = []
   let after
   do {
     const sep = searchUrl.includes('?') ? '&' : '?'
     const cursor = after ? `&after=${encodeURIComponent(after)}` : ''
-    const page = await api('GET', `${searchUrl}${sep}limit=${COLLECT_PAGE}${cursor}`)
+    const page = await api('GET', `${searchUrl}${sep}limit=${pageSize}${cursor}`)
     for (const e of page.results) targets.push({ id: e.id, version: e.version })
     onProgress(targets.length)
     after = page.cursor
@@ -34,10 +39,10 @@ export async function collectTargets(searchUrl, onProgress) {
 }
 
 /** Sends `patches` to each target in chunks; `onProgress(done, summary)` after each chunk. */
-export function sendBatch(targets, patches, onProgress) {
+export function sendBatch(targets, patches, onProgress, limits) {
   return runChunks(
     targets,
-    BATCH_CHUNK,
+    sizeOf(limits?.patchEntriesPerRequest, BATCH_CHUNK),
     async (part) => (await api('PATCH', `${API}/mediaLibrary`, batchBody(part, patches))).results,
     onProgress,
   )

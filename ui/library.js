@@ -466,15 +466,20 @@ export function LibraryPage({ search, session }) {
       if (allMatching) {
         const expected = total?.value ?? 0
         setProgress({ verb: 'Finding the matching entries', done: 0, total: expected })
-        targets = await collectTargets(`${API}/mediaLibrary${searchQuery(filters, undefined, '')}`, (n) =>
-          setProgress({ verb: 'Finding the matching entries', done: n, total: Math.max(n, expected) }),
+        targets = await collectTargets(
+          `${API}/mediaLibrary${searchQuery(filters, undefined, '')}`,
+          (n) => setProgress({ verb: 'Finding the matching entries', done: n, total: Math.max(n, expected) }),
+          session.limits,
         )
       } else {
         targets = selectedEntries.map((e) => ({ id: e.id, version: e.version }))
       }
       setProgress({ verb, done: 0, total: targets.length })
-      const result = await sendBatch(targets, patches, (done) =>
-        setProgress({ verb, done, total: targets.length }),
+      const result = await sendBatch(
+        targets,
+        patches,
+        (done) => setProgress({ verb, done, total: targets.length }),
+        session.limits,
       )
       setSummary({ verb: DONE_VERBS[verb] ?? verb, ...result })
     } catch (err) {

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Type } from 'typebox'
+import { MAX_PAGE_SIZE } from '../../media/library.service.js'
 import type { Config } from '../../config.js'
 import { ForbiddenError } from '../../errors.js'
 import type { LibraryService } from '../../media/library.service.js'
@@ -170,7 +171,13 @@ export function uiRoutes(deps: UiRoutesDeps): RoutePlugin {
         // The entry page's usage-log form offers the project's purposes (issue #16).
         const usagePurposes = [...(await projects.usagePurposesOf(project)).values()].map((p) => p.purpose)
         reply.header('cache-control', 'no-store')
-        return { project, scopes: [...scopes], mediaTypes, usagePurposes }
+        // The batch actions size their requests by these (issue #19): a server set lower than the defaults
+        // would otherwise refuse whole chunks.
+        const limits = {
+          patchEntriesPerRequest: config.limits.patchEntriesPerRequest,
+          searchPageMax: MAX_PAGE_SIZE,
+        }
+        return { project, scopes: [...scopes], mediaTypes, usagePurposes, limits }
       },
     )
   }
