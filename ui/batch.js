@@ -5,6 +5,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { API, api } from './api.js'
 import { batchBody, fieldPatch, runChunks, sharedValue } from './batch-model.ts'
+import { grouped } from './format.js'
 import { html } from './html.js'
 import { linkClick } from './router.js'
 
@@ -17,7 +18,7 @@ export const BATCH_CHUNK = 1000
 const COLLECT_PAGE = 1000
 const sizeOf = (value, fallback) => (Number.isInteger(value) && value > 0 ? value : fallback)
 
-const plural = (n, one, many) => `${n.toLocaleString('en')} ${n === 1 ? one : many}`
+const plural = (n, one, many) => `${grouped(n)} ${n === 1 ? one : many}`
 
 /**
  * Every entry of the search (id and version), paging by its cursor, before anything is changed: an
@@ -75,7 +76,7 @@ export function SelectionBar({ count, total, allMatching, busy, onSelectAll, onC
       !allMatching &&
       total > count &&
       html`<button type="button" class="secondary" disabled=${busy} onClick=${onSelectAll}>
-        Select all ${total.toLocaleString('en')} matching
+        Select all ${grouped(total)} matching
       </button>`
     }
     <button type="button" disabled=${busy} onClick=${onEdit}>Edit a field…</button>
@@ -98,7 +99,7 @@ export function BatchProgress({ progress }) {
   if (!progress) return null
   const { verb, done, total } = progress
   return html`<div class="batch-progress" role="status">
-    <label for="batch-progress">${verb}: ${done.toLocaleString('en')} of ${total.toLocaleString('en')}</label>
+    <label for="batch-progress">${verb}: ${grouped(done)} of ${grouped(total)}</label>
     <progress id="batch-progress" max=${total} value=${done}></progress>
   </div>`
 }
@@ -126,7 +127,7 @@ export function BatchSummary({ summary }) {
         )}
       </ul>`
     }
-    ${failed.length > 200 && html`<p>…and ${(failed.length - 200).toLocaleString('en')} more.</p>`}
+    ${failed.length > 200 && html`<p>…and ${grouped(failed.length - 200)} more.</p>`}
   </section>`
 }
 

@@ -1,5 +1,15 @@
 /** Small formatting helpers shared by the views. */
 
+/**
+ * An integer with thousands separators, as `toLocaleString('en')` writes it (`12,345`). Not that call
+ * itself: its first use sets up the browser's number formatting, which cost the first grid page about 10 ms
+ * of a cold start (bench:ui-first-page --profile).
+ */
+export function grouped(n) {
+  const digits = String(Math.trunc(Math.abs(n)))
+  return `${n < 0 ? '-' : ''}${digits.replace(/\B(?=(\d{3})+$)/g, ',')}`
+}
+
 export function bytes(n) {
   if (typeof n !== 'number') return '—'
   const units = ['B', 'KB', 'MB', 'GB', 'TB']
@@ -9,7 +19,7 @@ export function bytes(n) {
     v /= 1024
     i++
   }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]} (${n.toLocaleString('en')} bytes)`
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]} (${grouped(n)} bytes)`
 }
 
 export function dateTime(iso) {

@@ -10,7 +10,7 @@ import {
   SelectionBar,
   sendBatch,
 } from './batch.js'
-import { dateTime, stateOf, titleOf } from './format.js'
+import { dateTime, grouped, stateOf, titleOf } from './format.js'
 import { html } from './html.js'
 import { linkClick, navigate } from './router.js'
 import { click, columnsOf, EMPTY_SELECTION, gridMove, toggle } from './selection.ts'
@@ -97,7 +97,7 @@ function sortOf(filters) {
 
 /** "1 entry", "2 entries", "about 1,200,000 entries" (an estimate). */
 export function countText(total, exact) {
-  const n = total.toLocaleString('en')
+  const n = grouped(total)
   return `${exact ? '' : 'About '}${n} ${total === 1 ? 'entry' : 'entries'}`
 }
 
@@ -126,7 +126,7 @@ const statusOf = (page) => (page.cursor ? 'more' : 'end')
 function shownText(shown, status, total) {
   const counted = total ? `${countText(total.value, total.exact)} · ` : ''
   const more = status === 'more' ? ', more below' : ''
-  return `${counted}${shown.toLocaleString('en')} shown${more}`
+  return `${counted}${grouped(shown)} shown${more}`
 }
 
 function errorText(err) {
