@@ -8,6 +8,7 @@
  *
  *   npm run bench:upload
  *   BENCH_FILES=2000 BENCH_TUS_MB=1024 npm run bench:upload
+ *   BENCH_CPU_PROF=DIR npm run bench:upload     the server writes a V8 CPU profile to DIR when it stops
  */
 import { spawn, spawnSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
@@ -74,7 +75,19 @@ function peakRssMb(pid: number): number {
 async function startServe(dataDir: string) {
   const child = spawn(
     process.execPath,
-    [CLI, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir],
+    [
+      ...(process.env.BENCH_CPU_PROF
+        ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(process.env.BENCH_CPU_PROF)]
+        : []),
+      CLI,
+      'serve',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--data-dir',
+      dataDir,
+    ],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, MEDIALIB_LOG_LEVEL: 'warn' },
@@ -201,7 +214,9 @@ async function main() {
     })
     const tusSeconds = (performance.now() - tusStarted) / 1000
     const rss = peakRssMb(server.child.pid!)
+    const exited = once(server.child, 'exit')
     server.child.kill('SIGTERM')
+    await exited
 
     const mb = bytes / MB
     const rows = [
