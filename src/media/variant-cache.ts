@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream'
 import type { ImageVariantRepository } from '../db/image-variant.repository.js'
+import type { BlobStore } from '../storage/blob-store.js'
 import type { ProjectStorage } from '../storage/project-storage.js'
 
 /**
@@ -25,6 +26,13 @@ export async function readAll(stream: Readable): Promise<Buffer> {
   for await (const chunk of stream)
     chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer))
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
+}
+
+/** A blob's bytes in one Buffer: one read where the store has `read`, else its stream collected. */
+export async function readBlob(store: BlobStore, key: string): Promise<Buffer | undefined> {
+  if (store.read) return store.read(key)
+  const stream = await store.get(key)
+  return stream && readAll(stream)
 }
 
 export function createVariantCache(deps: {
@@ -88,9 +96,8 @@ export function createVariantCache(deps: {
         memory.delete(slot)
         memory.set(slot, body)
       } else {
-        const stream = await blobs.derived(project).get(key)
-        if (!stream) return undefined
-        body = await readAll(stream)
+        body = await readBlob(blobs.derived(project), key)
+        if (!body) return undefined
         keepInMemory(slot, body)
       }
       const t = now()
