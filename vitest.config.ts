@@ -18,6 +18,7 @@ const SERIAL = [
   'test/e2e/limits.test.ts',
   'test/e2e/load-run.test.ts',
   'test/e2e/thumbnail-bounds.test.ts',
+  'test/e2e/token-cache.test.ts',
   'test/e2e/upload-tus-crash.test.ts',
   'test/e2e/url-import-serve-process.test.ts',
   'test/e2e/webhook-delivery.test.ts',

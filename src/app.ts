@@ -54,6 +54,8 @@ export async function buildApp(deps: Services, options: AppOptions = {}): Promis
       ),
     connectionTimeout: 120_000,
     return503OnClosing: true,
+    // One request line per request (written when it is answered, below), not Fastify's two.
+    disableRequestLogging: true,
   }) as unknown as FastifyInstance
 
   // Set per request by the auth hook (src/http/auth.ts) and the API-version hook (src/http/routes/context.ts);
@@ -82,6 +84,10 @@ export async function buildApp(deps: Services, options: AppOptions = {}): Promis
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched'
     metrics.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000)
+    request.log.info(
+      { req: request, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime },
+      'request completed',
+    )
   })
 
   await app.register(healthRoutes(deps.health))

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream'
 import type { ImageVariantRepository } from '../db/image-variant.repository.js'
+import type { BlobStore } from '../storage/blob-store.js'
 import type { ProjectStorage } from '../storage/project-storage.js'
 
 /**
@@ -16,6 +17,8 @@ export interface VariantCache {
 }
 
 const TOUCH_EVERY_MS = 60_000
+/** The in-memory tier in front of the files: hot variants, bounded in bytes (least recently used go first). */
+export const VARIANT_MEMORY_BYTES = 16 * 1024 * 1024
 
 /** A stream's bytes in one Buffer: the chunks concatenated once (stream/consumers' `buffer` goes through a Blob, a copy more). */
 export async function readAll(stream: Readable): Promise<Buffer> {
@@ -25,16 +28,45 @@ export async function readAll(stream: Readable): Promise<Buffer> {
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
 }
 
+/** A blob's bytes in one Buffer: one read where the store has `read`, else its stream collected. */
+export async function readBlob(store: BlobStore, key: string): Promise<Buffer | undefined> {
+  if (store.read) return store.read(key)
+  const stream = await store.get(key)
+  return stream && readAll(stream)
+}
+
 export function createVariantCache(deps: {
   blobs: Pick<ProjectStorage, 'derived'>
   repository: Pick<ImageVariantRepository, 'record' | 'touch' | 'totalBytes' | 'oldest' | 'forget'>
   maxBytes: number
+  /** The in-memory tier's bound (default VARIANT_MEMORY_BYTES; 0 turns it off). */
+  memoryBytes?: number
   now?: () => number
   onError?: (err: unknown) => void
 }): VariantCache {
   const { blobs, repository } = deps
   const now = deps.now ?? Date.now
   const touched = new Map<string, number>()
+  const memoryBytes = deps.memoryBytes ?? VARIANT_MEMORY_BYTES
+  // Insertion order is recency order: a hit moves its variant to the end, the front goes first.
+  const memory = new Map<string, Buffer>()
+  let memoryUsed = 0
+  const forgetInMemory = (slot: string) => {
+    const body = memory.get(slot)
+    if (!body) return
+    memory.delete(slot)
+    memoryUsed -= body.length
+  }
+  const keepInMemory = (slot: string, body: Buffer) => {
+    forgetInMemory(slot)
+    if (body.length > memoryBytes / 8) return
+    memory.set(slot, body)
+    memoryUsed += body.length
+    for (const [oldest] of memory) {
+      if (memoryUsed <= memoryBytes) break
+      forgetInMemory(oldest)
+    }
+  }
   let evicting: Promise<void> | undefined
 
   const evict = async () => {
@@ -48,6 +80,7 @@ export function createVariantCache(deps: {
         await blobs.derived(v.project).delete(v.key)
         await repository.forget(v.project, v.key)
         touched.delete(`${v.project}/${v.key}`)
+        forgetInMemory(`${v.project}/${v.key}`)
         total -= v.bytes
         if (total <= target) return
       }
@@ -56,10 +89,17 @@ export function createVariantCache(deps: {
 
   return {
     async get(project, key) {
-      const stream = await blobs.derived(project).get(key)
-      if (!stream) return undefined
-      const body = await readAll(stream)
       const slot = `${project}/${key}`
+      let body = memory.get(slot)
+      if (body) {
+        // Most recently used again.
+        memory.delete(slot)
+        memory.set(slot, body)
+      } else {
+        body = await readBlob(blobs.derived(project), key)
+        if (!body) return undefined
+        keepInMemory(slot, body)
+      }
       const t = now()
       if (t - (touched.get(slot) ?? 0) >= TOUCH_EVERY_MS) {
         touched.set(slot, t)
@@ -73,6 +113,7 @@ export function createVariantCache(deps: {
       const t = now()
       await repository.record({ project, key, bytes: body.length }, t)
       touched.set(`${project}/${key}`, t)
+      keepInMemory(`${project}/${key}`, body)
       // One eviction at a time per process; the next store checks again.
       if (!evicting) {
         evicting = evict().finally(() => (evicting = undefined))

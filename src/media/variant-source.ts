@@ -5,7 +5,7 @@ import { notFound } from '../errors.js'
 import type { SafeFetcher } from '../jobs/safe-fetcher.js'
 import type { ProjectStorage } from '../storage/project-storage.js'
 import type { MediaEntry } from './entry.js'
-import { readAll, type VariantCache } from './variant-cache.js'
+import { readBlob, type VariantCache } from './variant-cache.js'
 
 /** An original to make variants from: a tag that changes whenever its bytes do, and the bytes. */
 export interface VariantSource {
@@ -71,9 +71,9 @@ export function createVariantSources(deps: {
           tag: `f:${stat.etag}:${stat.size}`,
           lastModified: stat.lastModified,
           read: async () => {
-            const body = await files.get(key)
+            const body = await readBlob(files, key)
             if (!body) throw notFound('The original is no longer in storage')
-            return readAll(body)
+            return body
           },
         }
       }

@@ -46,11 +46,37 @@ const info = ({ secretHash: _secret, ...rest }: TokenRow): TokenInfo => rest
  * as its SHA-256 and compared with `timingSafeEqual`. A fast hash is right here: the secret has full
  * entropy, so there is nothing for a slow hash to protect against.
  */
+/**
+ * How long a looked-up token row is reused without asking the database again (docs/api.md): a token revoked
+ * by another process (the CLI, another server) is refused within this bound; revoked through this service,
+ * at once.
+ */
+export const TOKEN_CACHE_MS = 2_000
+const TOKEN_CACHE_ROWS = 1_000
+
 export function createTokenService(deps: {
   tokens: TokenRepository
   projects: ProjectService
+  /** Overrides TOKEN_CACHE_MS (0: no cache). */
+  cacheMs?: number
+  now?: () => number
 }): TokenService {
   const { tokens, projects } = deps
+  const cacheMs = deps.cacheMs ?? TOKEN_CACHE_MS
+  const now = deps.now ?? Date.now
+  // Token id → its row (or none) and when it was read; the secret is still hashed and compared every time.
+  const rows = new Map<string, { at: number; row: TokenRow | undefined }>()
+  const lookup = async (id: string) => {
+    const hit = rows.get(id)
+    if (hit && now() - hit.at < cacheMs) return hit.row
+    const row = await tokens.get(id)
+    if (cacheMs > 0) {
+      rows.delete(id)
+      if (rows.size >= TOKEN_CACHE_ROWS) rows.delete(rows.keys().next().value!)
+      rows.set(id, { at: now(), row })
+    }
+    return row
+  }
   return {
     async create({ project, scopes, name }) {
       if (!(await projects.get(project))) throw new UsageError(`No project '${project}'`)
@@ -78,7 +104,7 @@ export function createTokenService(deps: {
       const cut = body.indexOf('_')
       const id = cut > 0 ? body.slice(0, cut) : ''
       const secret = cut > 0 ? body.slice(cut + 1) : bearer
-      const row = id ? await tokens.get(id) : undefined
+      const row = id ? await lookup(id) : undefined
       const expected = row ? Buffer.from(row.secretHash, 'hex') : DUMMY_HASH
       const matches = expected.length === 32 && timingSafeEqual(sha256(secret), expected)
       if (!row || !matches || row.revokedAt !== undefined) {
@@ -88,7 +114,10 @@ export function createTokenService(deps: {
     },
 
     list: async (project) => (await tokens.list(project)).map(info),
-    revoke: (id) => tokens.revoke(id),
+    revoke: (id) => {
+      rows.delete(id)
+      return tokens.revoke(id)
+    },
     count: () => tokens.count(),
   }
 }

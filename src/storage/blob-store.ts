@@ -33,6 +33,11 @@ export interface BlobStore {
   putFile?(key: string, file: string, options?: { contentType?: string }): Promise<BlobStat>
   /** The blob's bytes (or the range of them); undefined when the key does not exist. */
   get(key: string, range?: ByteRange): Promise<Readable | undefined>
+  /**
+   * The whole blob in one Buffer, read at once (no stream): for callers that need all of it anyway (an
+   * original to render, a cached variant). Optional: without it, callers collect `get`'s stream.
+   */
+  read?(key: string): Promise<Buffer | undefined>
   stat(key: string): Promise<BlobStat | undefined>
   /** Removes the blob; removing a missing key is not an error. */
   delete(key: string): Promise<void>

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { createReadStream, createWriteStream, type Dirent } from 'node:fs'
-import { mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises'
+import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import type { BlobStat, BlobStore } from './blob-store.js'
@@ -85,6 +85,15 @@ export function createDiskBlobStore(root: string): BlobStore {
       const file = fileOf(key)
       if (!(await statOf(key))) return undefined
       return createReadStream(file, range ? { start: range.start, end: range.end } : {})
+    },
+    async read(key) {
+      try {
+        // One open, one fstat, one read of the known size.
+        return await readFile(fileOf(key))
+      } catch (err) {
+        if (isMissing(err) || (err as { code?: unknown }).code === 'EISDIR') return undefined
+        throw err
+      }
     },
     stat: statOf,
     async delete(key) {

@@ -53,12 +53,14 @@ export function scopedStore(root: BlobStore, prefix: string): BlobStore {
   const readable = (key: string) => keyProblem(key) === undefined
   const relative = (stat: BlobStat | undefined, key: string) => (stat ? { ...stat, key } : undefined)
   const putFile = root.putFile?.bind(root)
+  const read = root.read?.bind(root)
   return {
     put: async (key, body, options) => ({ ...(await root.put(full(key), body, options)), key }),
     ...(putFile
       ? { putFile: async (key, file, options) => ({ ...(await putFile(full(key), file, options)), key }) }
       : {}),
     get: async (key, range) => (readable(key) ? root.get(full(key), range) : undefined),
+    ...(read ? { read: async (key) => (readable(key) ? read(full(key)) : undefined) } : {}),
     stat: async (key) => (readable(key) ? relative(await root.stat(full(key)), key) : undefined),
     delete: (key) => root.delete(full(key)),
     list: async (start) => (await root.list(prefix + start)).map((k) => k.slice(prefix.length)),

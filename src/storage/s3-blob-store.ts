@@ -69,7 +69,9 @@ async function* piecesOf(body: Readable, size: number): AsyncGenerator<Buffer> {
 }
 
 /** A BlobStore in an S3 bucket; large blobs go up as multipart uploads, one part in memory at a time. */
-export function createS3BlobStore(options: S3StoreOptions): BlobStore & { client: S3Client } {
+export function createS3BlobStore(
+  options: S3StoreOptions,
+): BlobStore & { client: S3Client; read: NonNullable<BlobStore['read']> } {
   const client = new S3Client({
     region: options.region,
     forcePathStyle: options.forcePathStyle,
@@ -162,6 +164,16 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore & { client
           }),
         )
         return res.Body as Readable
+      } catch (err) {
+        if (isNotFound(err)) return undefined
+        throw err
+      }
+    },
+    async read(key) {
+      try {
+        const res = await client.send(new GetObjectCommand({ Bucket, Key: full(key) }))
+        const bytes = await res.Body!.transformToByteArray()
+        return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
       } catch (err) {
         if (isNotFound(err)) return undefined
         throw err

@@ -31,6 +31,7 @@ export function createStorage(config: Config): { storage: ProjectStorage; legacy
         root = {
           put: async (key, body, options) => (await store).put(key, body, options),
           get: async (key, range) => (await store).get(key, range),
+          read: async (key) => (await store).read(key),
           stat: async (key) => (await store).stat(key),
           delete: async (key) => (await store).delete(key),
           list: async (prefix) => (await store).list(prefix),

@@ -53,6 +53,9 @@ describe.each(DIALECTS)('the server log carries no credentials (%s)', (dialect) 
     const requestLines = lines.filter((l) => l.includes('"req"'))
     // The requests were logged (with their URLs), so the checks below look at real lines.
     expect(requestLines.length).toBeGreaterThanOrEqual(answers.length)
+    // One line per request, written when it is answered, with its status.
+    expect(lines.filter((l) => l.includes('"statusCode"')).length).toBe(answers.length)
+    expect(lines.filter((l) => l.includes('incoming request')).length).toBe(0)
     expect(lines.some((l) => l.includes('access_token=[redacted]'))).toBe(true)
     for (const line of lines) {
       expect(line).not.toContain(secret)

@@ -101,6 +101,18 @@ describe.each([
     expect(stat!.lastModified).toBeInstanceOf(Date)
   })
 
+  it('reads a whole blob in one Buffer (read), undefined for a missing key', async () => {
+    const bytes = randomBytes(300_000)
+    await t.store.put('read/whole.bin', chunked(bytes))
+    const read = t.store.read?.bind(t.store)
+    expect(read).toBeDefined()
+    expect(sha((await read!('read/whole.bin'))!)).toBe(sha(bytes))
+    await t.store.put('read/empty.bin', Readable.from([]))
+    expect((await read!('read/empty.bin'))?.length).toBe(0)
+    expect(await read!('read/missing.bin')).toBeUndefined()
+    expect(await read!('read')).toBeUndefined()
+  })
+
   it('gets an inclusive byte range', async () => {
     const bytes = randomBytes(10_000)
     await t.store.put('range/a.bin', chunked(bytes, 999))

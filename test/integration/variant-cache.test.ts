@@ -43,4 +43,31 @@ describe.each(DIALECTS)('variant cache: bounded size, least recently used out (%
     expect(await repository.totalBytes()).toBe(2_000)
     expect((await repository.oldest(10)).map((v) => v.key)).toEqual(['v/a/1.png', 'v/b/4.png'])
   })
+
+  it('keeps hot variants in memory, bounded in bytes, least recently used out', async () => {
+    const repository = createImageVariantRepository(opened.deps.database)
+    const cache = createVariantCache({
+      blobs: opened.deps.blobs,
+      repository,
+      maxBytes: 1_000_000,
+      memoryBytes: 16_000,
+    })
+    const files = opened.deps.blobs.derived('default')
+    const body = (n: number) => Buffer.alloc(1_000, n)
+    await cache.put('default', 'v/m/1.png', body(1), 'image/png')
+    await cache.put('default', 'v/m/2.png', body(2), 'image/png')
+    // The files go (as another process's eviction would remove them): the memory tier still answers.
+    await files.delete('v/m/1.png')
+    await files.delete('v/m/2.png')
+    expect((await cache.get('default', 'v/m/1.png'))?.equals(body(1))).toBe(true)
+    // Fifteen more 1,000-byte variants make 17,000 bytes: the least recently used (2; 1 was just read) goes.
+    for (let i = 3; i < 18; i++) await cache.put('default', `v/m/${i}.png`, body(i), 'image/png')
+    expect(await cache.get('default', 'v/m/2.png')).toBeUndefined()
+    expect((await cache.get('default', 'v/m/1.png'))?.equals(body(1))).toBe(true)
+    expect((await cache.get('default', 'v/m/17.png'))?.equals(body(17))).toBe(true)
+    // A variant over an eighth of the bound is served from its file, not kept in memory.
+    await cache.put('default', 'v/m/big.png', Buffer.alloc(4_000, 7), 'image/png')
+    await files.delete('v/m/big.png')
+    expect(await cache.get('default', 'v/m/big.png')).toBeUndefined()
+  })
 })
