@@ -145,8 +145,8 @@ export async function createDeps(
   const assetKeys = createAssetKeyRepository(database)
   const { storage: ownBlobs, legacy: legacyBlobs } = createStorage(config)
   // Source entries' keys (`@source/<handle>/…`) read their source in place (issue #22).
-  let sources: SourceService | undefined
-  const blobs = withSources(ownBlobs, async (project, handle) => sources?.readerOf(project, handle))
+  const late: { sources?: SourceService } = {}
+  const blobs = withSources(ownBlobs, async (project, handle) => late.sources?.readerOf(project, handle))
   try {
     const upgrade = await upgradeToProjectNamespaces({
       layout: createStorageLayoutRepository(database),
@@ -232,7 +232,7 @@ export async function createDeps(
     trash,
   })
 
-  sources = createSourceService({
+  const sources = createSourceService({
     sources: createSourceRepository(database),
     importer,
     library,
@@ -241,6 +241,7 @@ export async function createDeps(
     s3: config.storage.s3,
     tmpDir: path.join(config.dataDir, 'tmp', 'scans'),
   })
+  late.sources = sources
 
   // Workers.
   const newWorker = createWorkerFactory(config, {
