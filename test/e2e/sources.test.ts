@@ -9,6 +9,7 @@ import type { SourceReader } from '../../src/sources/source-reader.js'
 import { DIALECTS } from '../helpers/dialects.js'
 import { imageEntry } from '../helpers/fixtures.js'
 import { makeImage } from '../helpers/media-server.js'
+import { runCli } from '../helpers/process.js'
 import { startS3 } from '../helpers/s3.js'
 import { request, startTestServer, type TestServer } from '../helpers/server.js'
 
@@ -121,7 +122,14 @@ describe.each(DIALECTS)('sources: files indexed where they lie (%s)', (dialect) 
     expect(changed.id).toBe(a.id)
     expect(changed.asset).toMatchObject({ width: 80, height: 60 })
     expect(changed.metadata).toMatchObject({ title: 'Edited by hand' })
-    // The vanished file's entry stays.
+    // The vanished file's entry stays; its object is marked missing.
+    const states = await server.deps.database.db
+      .selectFrom('source_objects')
+      .select(['path', 'state'])
+      .where('source', '=', 'photos')
+      .where('state', '=', 'missing')
+      .execute()
+    expect(states).toEqual([{ path: '2024/summer/c.webp', state: 'missing' }])
     expect((await byExternalId('photos', '2024/summer/c.webp')).asset).toMatchObject({ width: 20 })
 
     // Nothing changed: nothing read.
@@ -139,6 +147,16 @@ describe.each(DIALECTS)('sources: files indexed where they lie (%s)', (dialect) 
     expect(served.equals(await import('node:fs').then((fs) => fs.readFileSync(files('2024/b.jpeg'))))).toBe(
       true,
     )
+
+    // A variant (imgix parameters) reads the source too.
+    const variant = await fetch(`${url}?w=32&fm=png`, {
+      headers: { authorization: `Bearer ${server.token}` },
+    })
+    expect(variant.status).toBe(200)
+    expect(await sharp(Buffer.from(await variant.arrayBuffer())).metadata()).toMatchObject({
+      format: 'png',
+      width: 32,
+    })
 
     const b = await byExternalId('photos', '2024/b.jpeg')
     const thumb = await fetch(`${server.baseUrl}${API}/mediaLibrary/${b.id}/thumbnail?w=160`, {
@@ -175,6 +193,43 @@ describe.each(DIALECTS)('sources: files indexed where they lie (%s)', (dialect) 
     })
     expect(res.status).toBe(400)
     expect(await res.json()).toMatchObject({ status: 400 })
+  })
+
+  it('medialib sources add/list/scan/remove from the CLI', async () => {
+    const { config, dataDir } = server.db
+    const dbArgs = ['--data-dir', dataDir, ...(config.databaseUrl ? ['--database', config.databaseUrl] : [])]
+    const cliDir = mkdtempSync(path.join(tmpdir(), 'medialib-cli-source-'))
+    try {
+      writeFileSync(path.join(cliDir, 'one.png'), await makeImage('png', 9, 7))
+      const both = await runCli(['sources', 'add', 'cli', '--project', 'default', ...dbArgs])
+      expect(both.code).toBe(1)
+      expect(both.stderr).toMatch(/exactly one of --disk DIR or --s3/)
+      const added = await runCli([
+        'sources',
+        'add',
+        'cli',
+        '--project',
+        'default',
+        '--disk',
+        cliDir,
+        ...dbArgs,
+      ])
+      expect(added.stderr + added.stdout).toMatch(/added source 'cli'/)
+      expect((await runCli(['sources', 'list', '--project', 'default', ...dbArgs])).stdout).toMatch(
+        /^cli\s+disk/m,
+      )
+      const scanned = await runCli(['sources', 'scan', 'cli', '--project', 'default', ...dbArgs])
+      expect(scanned.code).toBe(0)
+      expect(scanned.stdout).toMatch(/^added\s+1$/m)
+      expect((await byExternalId('cli', 'one.png')).asset).toMatchObject({ width: 9, height: 7 })
+      const removed = await runCli(['sources', 'remove', 'cli', '--project', 'default', ...dbArgs])
+      expect(removed.code).toBe(0)
+      expect((await runCli(['sources', 'scan', 'cli', '--project', 'default', ...dbArgs])).stderr).toMatch(
+        /No source 'cli'/,
+      )
+    } finally {
+      rmSync(cliDir, { recursive: true, force: true })
+    }
   })
 
   it('scans an S3 source under a prefix, and rescans by ETag', async () => {
