@@ -41,6 +41,10 @@ import { createTokenService, type TokenService } from './projects/token.service.
 import { upgradeToProjectNamespaces } from './storage/namespace-upgrade.js'
 import type { ProjectStorage } from './storage/project-storage.js'
 import { createStorage } from './storage/storage-config.js'
+import { assetUrlOf } from './storage/asset-url.js'
+import { createSourceRepository } from './db/source.repository.js'
+import { createSourceService, type SourceService } from './sources/source.service.js'
+import { withSources } from './sources/source-storage.js'
 import { createEntryEventRepository } from './db/entry-event.repository.js'
 import { createEntryWebhookRepository } from './db/entry-webhook.repository.js'
 import { createActorContext, type ActorContext } from './events/actor-context.js'
@@ -86,6 +90,8 @@ export interface Services extends VariantDeps, UploadDeps {
   eventFeed: EntryEventFeed
   /** The media types' deletion routines (issue #16): run by workers every `routineIntervalMinutes`. */
   deletionRoutines: DeletionRoutineService
+  /** Read-only sources whose files become entries in place (issue #22). */
+  sources: SourceService
   close(): Promise<void>
 }
 
@@ -137,12 +143,15 @@ export async function createDeps(
   const queue = createJobQueueRepository(database)
   const outbox = createWebhookOutboxRepository(database)
   const assetKeys = createAssetKeyRepository(database)
-  const { storage: blobs, legacy: legacyBlobs } = createStorage(config)
+  const { storage: ownBlobs, legacy: legacyBlobs } = createStorage(config)
+  // Source entries' keys (`@source/<handle>/…`) read their source in place (issue #22).
+  const late: { sources?: SourceService } = {}
+  const blobs = withSources(ownBlobs, async (project, handle) => late.sources?.readerOf(project, handle))
   try {
     const upgrade = await upgradeToProjectNamespaces({
       layout: createStorageLayoutRepository(database),
       legacy: legacyBlobs,
-      storage: blobs,
+      storage: ownBlobs,
     })
     if (upgrade) logger.warn(upgrade, 'blobs moved into per-project storage namespaces')
   } catch (err) {
@@ -223,6 +232,17 @@ export async function createDeps(
     trash,
   })
 
+  const sources = createSourceService({
+    sources: createSourceRepository(database),
+    importer,
+    library,
+    mediaTypesOf,
+    assetUrl: (key) => assetUrlOf(config, key),
+    s3: config.storage.s3,
+    tmpDir: path.join(config.dataDir, 'tmp', 'scans'),
+  })
+  late.sources = sources
+
   // Workers.
   const newWorker = createWorkerFactory(config, {
     queue,
@@ -265,6 +285,7 @@ export async function createDeps(
     entryWebhooks,
     eventFeed: { list: (project, after, limit) => entryEvents.listAfter(project, after, limit) },
     deletionRoutines,
+    sources,
     close: () => database.close(),
     database,
     blobs,

@@ -25,6 +25,7 @@ if (process.argv[2] === 'import' || process.argv[2] === 'export') {
   const { tokensCommand } = await import('./tokens.command.js')
   const { trashCommand } = await import('./trash.command.js')
   const { routinesCommand } = await import('./routines.command.js')
+  const { sourcesCommand } = await import('./sources.command.js')
   const { webhooksCommand, workerCommand } = await import('./worker.command.js')
   program
     .addCommand(serveCommand())
@@ -35,6 +36,7 @@ if (process.argv[2] === 'import' || process.argv[2] === 'export') {
     .addCommand(routinesCommand())
     .addCommand(workerCommand())
     .addCommand(webhooksCommand())
+    .addCommand(sourcesCommand())
     .addCommand(backupCommand())
     .addCommand(restoreCommand())
     .addCommand(importCommand())

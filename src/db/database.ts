@@ -26,6 +26,7 @@ import { entryEventsMigration } from './migrations/0008-entry-events.js'
 import { imageVariantsMigration } from './migrations/0009-image-variants.js'
 import { uploadsMigration } from './migrations/0010-uploads.js'
 import { variantAllowListsMigration } from './migrations/0011-variant-allow-lists.js'
+import { sourcesMigration } from './migrations/0012-sources.js'
 import { postgresCaps, sqliteCaps, type DialectCaps } from './dialect.js'
 import type { DatabaseSchema } from './schema.js'
 
@@ -232,6 +233,7 @@ function migrationProvider(caps: DialectCaps): MigrationProvider {
       '0009-image-variants': imageVariantsMigration(caps),
       '0010-uploads': uploadsMigration(caps),
       '0011-variant-allow-lists': variantAllowListsMigration(),
+      '0012-sources': sourcesMigration(caps),
     }),
   }
 }

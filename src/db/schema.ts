@@ -191,6 +191,8 @@ export interface DatabaseSchema {
   image_variants: ImageVariantTable
   image_signing: ImageSigningTable
   tus_uploads: TusUploadTable
+  sources: SourceTable
+  source_objects: SourceObjectTable
 }
 
 /** A resumable upload in flight (migration 0010). */
@@ -199,4 +201,30 @@ export interface TusUploadTable {
   project: string
   length: ColumnType<number | string, number, number>
   expires_at: Timestamp
+}
+
+/** A read-only source of a project (migration 0012, issue #22). */
+export interface SourceTable {
+  project: string
+  handle: string
+  kind: 'disk' | 's3'
+  /** The folder (disk) or the bucket (S3). */
+  root: string
+  /** JSON: the S3 prefix and connection options; `{}` for disk. */
+  options: string
+  created_at: Timestamp
+}
+
+/** What the last scan saw of one object of a source (migration 0012). */
+export interface SourceObjectTable {
+  project: string
+  source: string
+  path: string
+  size: ColumnType<number | string, number, number>
+  /** mtime in ms (disk) or the ETag (S3): unchanged size and version mean unchanged bytes. */
+  version: string
+  sha256: string | null
+  entry_id: string | null
+  state: 'present' | 'missing'
+  seen_at: Timestamp
 }

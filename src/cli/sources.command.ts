@@ -1,0 +1,107 @@
+import { Command } from 'commander'
+import { UsageError } from '../errors.js'
+import type { SourceSpec } from '../sources/source.service.js'
+import { printTable, withCommonOptions, withDeps, type AdminFlags } from './shared.js'
+
+type ProjectFlags = AdminFlags & { project: string }
+
+/** `medialib sources add|list|remove|scan`: a project's read-only sources (issue #22). */
+export function sourcesCommand(): Command {
+  const add = withCommonOptions(
+    new Command('add')
+      .description('add a read-only source: a folder (--disk) or a bucket and prefix (--s3 bucket[/prefix])')
+      .argument('<handle>', 'the source’s name in the project (entries get systemName = handle)')
+      .requiredOption('--project <handle>', 'project handle')
+      .option('--disk <dir>', 'a folder; its files stay where they are')
+      .option('--s3 <bucket[/prefix]>', 'an S3 bucket, optionally with a prefix')
+      .option('--s3-endpoint <url>', 'S3-compatible endpoint (default: storage.s3.endpoint)')
+      .option('--s3-region <region>', 'region (default: storage.s3.region)')
+      .option('--s3-force-path-style', 'path-style addressing (MinIO, s3rver)'),
+  ).action(
+    async (
+      handle: string,
+      options: ProjectFlags & {
+        disk?: string
+        s3?: string
+        s3Endpoint?: string
+        s3Region?: string
+        s3ForcePathStyle?: boolean
+      },
+    ) => {
+      if ((options.disk === undefined) === (options.s3 === undefined)) {
+        throw new UsageError('Name exactly one of --disk DIR or --s3 bucket[/prefix]')
+      }
+      let spec: SourceSpec
+      if (options.disk !== undefined) {
+        spec = { kind: 'disk', dir: options.disk }
+      } else {
+        const [bucket = '', ...rest] = options.s3!.split('/')
+        const prefix = rest.join('/')
+        spec = {
+          kind: 's3',
+          bucket,
+          prefix: prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`,
+          ...(options.s3Endpoint !== undefined ? { endpoint: options.s3Endpoint } : {}),
+          ...(options.s3Region !== undefined ? { region: options.s3Region } : {}),
+          ...(options.s3ForcePathStyle ? { forcePathStyle: true } : {}),
+        }
+      }
+      await withDeps(options, async ({ sources }) => {
+        const source = await sources.add(options.project, handle, spec)
+        process.stdout.write(`added source '${source.handle}' (${source.kind}: ${source.root})\n`)
+      })
+    },
+  )
+
+  const list = withCommonOptions(
+    new Command('list')
+      .description('list a project’s sources')
+      .requiredOption('--project <handle>', 'project handle'),
+  ).action(async (options: ProjectFlags) => {
+    await withDeps(options, async ({ sources }) => {
+      const rows = (await sources.list(options.project)).map((s) => ({
+        handle: s.handle,
+        kind: s.kind,
+        root: s.root,
+        prefix: typeof s.options.prefix === 'string' ? s.options.prefix : '',
+        created: s.createdAt,
+      }))
+      printTable(rows, ['handle', 'kind', 'root', 'prefix', 'created'])
+    })
+  })
+
+  const remove = withCommonOptions(
+    new Command('remove')
+      .description('remove a source (its entries stay; its files are never touched)')
+      .argument('<handle>', 'the source')
+      .requiredOption('--project <handle>', 'project handle'),
+  ).action(async (handle: string, options: ProjectFlags) => {
+    await withDeps(options, async ({ sources }) => {
+      await sources.remove(options.project, handle)
+      process.stdout.write(`removed source '${handle}'\n`)
+    })
+  })
+
+  const scan = withCommonOptions(
+    new Command('scan')
+      .description(
+        'scan a source: new files become entries, changed ones are re-probed, vanished ones marked',
+      )
+      .argument('<handle>', 'the source')
+      .requiredOption('--project <handle>', 'project handle'),
+  ).action(async (handle: string, options: ProjectFlags) => {
+    await withDeps(options, async ({ sources }) => {
+      const counts = await sources.scan(options.project, handle)
+      for (const [name, value] of Object.entries(counts)) {
+        process.stdout.write(`${name.padEnd(12)}${value}\n`)
+      }
+    })
+  })
+
+  return new Command('sources')
+    .description('read-only sources: folders or buckets whose files become entries where they lie')
+    .addCommand(add)
+    .addCommand(list)
+    .addCommand(remove)
+    .addCommand(scan)
+}

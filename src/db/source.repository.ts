@@ -1,0 +1,161 @@
+import type { Database } from './database.js'
+
+/** A read-only source of a project (issue #22). */
+export interface SourceRecord {
+  project: string
+  handle: string
+  kind: 'disk' | 's3'
+  /** The folder (disk) or the bucket (S3). */
+  root: string
+  /** The S3 prefix and connection options; `{}` for disk. */
+  options: Record<string, unknown>
+  createdAt: string
+}
+
+/** What the last scan saw of one object. */
+export interface SourceObjectRecord {
+  path: string
+  size: number
+  /** mtime in ms (disk) or the ETag (S3). */
+  version: string
+  sha256: string | null
+  entryId: string | null
+  state: 'present' | 'missing'
+}
+
+export interface SourceRepository {
+  /** Returns false when the project already has a source of that handle. */
+  add(source: Omit<SourceRecord, 'createdAt'>): Promise<boolean>
+  get(project: string, handle: string): Promise<SourceRecord | undefined>
+  list(project: string): Promise<SourceRecord[]>
+  /** Removes the source and what scans recorded of it (its entries stay); false when there was none. */
+  remove(project: string, handle: string): Promise<boolean>
+  /** Every recorded object of the source, by path. */
+  objects(project: string, source: string): Promise<Map<string, SourceObjectRecord>>
+  /** Records (inserts or replaces) objects as seen now. */
+  saveObjects(project: string, source: string, objects: readonly SourceObjectRecord[]): Promise<void>
+}
+
+const BATCH = 500
+
+const toIso = (value: Date | string): string =>
+  value instanceof Date ? value.toISOString() : new Date(value).toISOString()
+
+export function createSourceRepository({ db }: Database): SourceRepository {
+  const record = (row: {
+    project: string
+    handle: string
+    kind: 'disk' | 's3'
+    root: string
+    options: string
+    created_at: Date | string
+  }): SourceRecord => ({
+    project: row.project,
+    handle: row.handle,
+    kind: row.kind,
+    root: row.root,
+    options: JSON.parse(row.options) as Record<string, unknown>,
+    createdAt: toIso(row.created_at),
+  })
+  return {
+    async add(source) {
+      const result = await db
+        .insertInto('sources')
+        .values({
+          project: source.project,
+          handle: source.handle,
+          kind: source.kind,
+          root: source.root,
+          options: JSON.stringify(source.options),
+          created_at: new Date().toISOString(),
+        })
+        .onConflict((oc) => oc.columns(['project', 'handle']).doNothing())
+        .executeTakeFirst()
+      return Number(result.numInsertedOrUpdatedRows ?? 0) > 0
+    },
+    async get(project, handle) {
+      const row = await db
+        .selectFrom('sources')
+        .selectAll()
+        .where('project', '=', project)
+        .where('handle', '=', handle)
+        .executeTakeFirst()
+      return row ? record(row) : undefined
+    },
+    async list(project) {
+      const rows = await db
+        .selectFrom('sources')
+        .selectAll()
+        .where('project', '=', project)
+        .orderBy('handle')
+        .execute()
+      return rows.map(record)
+    },
+    async remove(project, handle) {
+      return db.transaction().execute(async (trx) => {
+        await trx
+          .deleteFrom('source_objects')
+          .where('project', '=', project)
+          .where('source', '=', handle)
+          .execute()
+        const result = await trx
+          .deleteFrom('sources')
+          .where('project', '=', project)
+          .where('handle', '=', handle)
+          .executeTakeFirst()
+        return Number(result.numDeletedRows) > 0
+      })
+    },
+    async objects(project, source) {
+      const rows = await db
+        .selectFrom('source_objects')
+        .select(['path', 'size', 'version', 'sha256', 'entry_id', 'state'])
+        .where('project', '=', project)
+        .where('source', '=', source)
+        .execute()
+      return new Map(
+        rows.map((r) => [
+          r.path,
+          {
+            path: r.path,
+            size: Number(r.size),
+            version: r.version,
+            sha256: r.sha256,
+            entryId: r.entry_id,
+            state: r.state,
+          },
+        ]),
+      )
+    },
+    async saveObjects(project, source, objects) {
+      const seenAt = new Date().toISOString()
+      for (let i = 0; i < objects.length; i += BATCH) {
+        const rows = objects.slice(i, i + BATCH).map((o) => ({
+          project,
+          source,
+          path: o.path,
+          size: o.size,
+          version: o.version,
+          sha256: o.sha256,
+          entry_id: o.entryId,
+          state: o.state,
+          seen_at: seenAt,
+        }))
+        await db
+          .insertInto('source_objects')
+          .values(rows)
+          .onConflict((oc) =>
+            oc.columns(['project', 'source', 'path']).doUpdateSet((eb) => ({
+              size: eb.ref('excluded.size'),
+              version: eb.ref('excluded.version'),
+              sha256: eb.ref('excluded.sha256'),
+              entry_id: eb.ref('excluded.entry_id'),
+              state: eb.ref('excluded.state'),
+              seen_at: eb.ref('excluded.seen_at'),
+            })),
+          )
+          .execute()
+      }
+    },
+  }
+}

@@ -1,0 +1,115 @@
+import { createReadStream } from 'node:fs'
+import { lstat, opendir, realpath, stat } from 'node:fs/promises'
+import path from 'node:path'
+import type { Readable } from 'node:stream'
+import { BadRequestError } from '../errors.js'
+import type { BlobStat, ByteRange } from '../storage/blob-store.js'
+import { keyProblem } from '../storage/key.js'
+
+/** One object a listing of a source yields. */
+export interface SourceObject {
+  /** Relative to the source's root, `/`-separated, in the key grammar. */
+  path: string
+  size: number
+  /** mtime in ms (disk) or the ETag (S3): with the size, what tells a changed object from an unchanged one. */
+  version: string
+}
+
+/** Read-only access to a source: listing for scans, reads for scans and for serving in place. */
+export interface SourceReader {
+  /** Throws with a clear message unless the source can be read and listed. */
+  check(): Promise<void>
+  /** Every object, in pages; nothing is read. */
+  list(): AsyncIterable<SourceObject>
+  stat(relative: string): Promise<BlobStat | undefined>
+  get(relative: string, range?: ByteRange): Promise<Readable | undefined>
+}
+
+/** A path that names nothing inside the source (`..`, absolute, a symlink out of the root): a 400. */
+export class SourcePathError extends BadRequestError {
+  constructor(relative: string, rule: string) {
+    super({ name: 'ValidationError', message: `Invalid source path ${JSON.stringify(relative)}: ${rule}` })
+  }
+}
+
+export function checkSourcePath(relative: string): string {
+  const problem = keyProblem(relative)
+  if (problem !== undefined) throw new SourcePathError(relative, problem)
+  return relative
+}
+
+const isMissing = (err: unknown) => {
+  const code = (err as NodeJS.ErrnoException).code
+  return code === 'ENOENT' || code === 'ENOTDIR'
+}
+
+/** A folder on disk. Listing never follows a symlink; a read through one that leaves the root is refused. */
+export function createDiskSourceReader(dir: string): SourceReader {
+  let rootReady: Promise<string> | undefined
+  const root = () => (rootReady ??= realpath(dir))
+
+  /** The real file of a relative path, inside the root; undefined when it does not exist. */
+  const resolve = async (relative: string): Promise<string | undefined> => {
+    checkSourcePath(relative)
+    const base = await root()
+    let real: string
+    try {
+      real = await realpath(path.join(base, ...relative.split('/')))
+    } catch (err) {
+      if (isMissing(err)) return undefined
+      throw err
+    }
+    if (!real.startsWith(base + path.sep)) throw new SourcePathError(relative, 'leaves the source root')
+    return real
+  }
+
+  async function* walk(base: string, prefix: string): AsyncGenerator<SourceObject> {
+    const entries: { name: string; dir: boolean }[] = []
+    for await (const entry of await opendir(path.join(base, ...prefix.split('/').filter(Boolean)))) {
+      // Symlinks are never followed: a link out of the root (or a loop) is not part of the source.
+      if (entry.isDirectory()) entries.push({ name: entry.name, dir: true })
+      else if (entry.isFile()) entries.push({ name: entry.name, dir: false })
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    for (const entry of entries) {
+      const relative = prefix + entry.name
+      if (keyProblem(relative) !== undefined) continue
+      if (entry.dir) {
+        yield* walk(base, `${relative}/`)
+      } else {
+        const s = await lstat(path.join(base, ...relative.split('/'))).catch(() => undefined)
+        if (s?.isFile()) yield { path: relative, size: s.size, version: String(Math.trunc(s.mtimeMs)) }
+      }
+    }
+  }
+
+  return {
+    async check() {
+      const s = await stat(dir).catch(() => undefined)
+      if (!s?.isDirectory()) throw new Error(`The source folder ${dir} does not exist or is not a folder`)
+      const handle = await opendir(dir)
+      await handle.close()
+    },
+    async *list() {
+      yield* walk(await root(), '')
+    },
+    async stat(relative) {
+      const file = await resolve(relative)
+      if (!file) return undefined
+      const s = await stat(file)
+      if (!s.isFile()) return undefined
+      const mtime = Math.trunc(s.mtimeMs)
+      return {
+        key: relative,
+        size: s.size,
+        etag: `"${s.size.toString(16)}-${mtime.toString(16)}"`,
+        lastModified: s.mtime,
+      }
+    },
+    async get(relative, range) {
+      const file = await resolve(relative)
+      if (!file) return undefined
+      return createReadStream(file, range ? { start: range.start, end: range.end } : {})
+    },
+  }
+}

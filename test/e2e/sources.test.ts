@@ -1,0 +1,274 @@
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import sharp from 'sharp'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DEFAULT_CONFIG } from '../../src/config.js'
+import type { SourceReader } from '../../src/sources/source-reader.js'
+import { DIALECTS } from '../helpers/dialects.js'
+import { imageEntry } from '../helpers/fixtures.js'
+import { makeImage } from '../helpers/media-server.js'
+import { runCli } from '../helpers/process.js'
+import { startS3 } from '../helpers/s3.js'
+import { request, startTestServer, type TestServer } from '../helpers/server.js'
+
+const API = '/api/v1'
+
+/** A scan's counts: added, changed, missing, unchanged, skipped. */
+const counts = (added: number, changed: number, missing: number, unchanged: number, skipped: number) => ({
+  added,
+  changed,
+  missing,
+  unchanged,
+  skipped,
+})
+
+/** The reader with every read counted by path. */
+function counting(reads: string[]): (reader: SourceReader) => SourceReader {
+  return (reader) => ({
+    ...reader,
+    list: () => reader.list(),
+    get: (relative, range) => {
+      reads.push(relative)
+      return reader.get(relative, range)
+    },
+  })
+}
+
+describe.each(DIALECTS)('sources: files indexed where they lie (%s)', (dialect) => {
+  let server: TestServer
+  let s3: Awaited<ReturnType<typeof startS3>>
+  let dir: string
+  let outside: string
+  const files = (rel: string) => path.join(dir, ...rel.split('/'))
+  const write = (rel: string, bytes: Buffer) => {
+    mkdirSync(path.dirname(files(rel)), { recursive: true })
+    writeFileSync(files(rel), bytes)
+  }
+  const byExternalId = async (systemName: string, externalId: string) => {
+    const res = await server.fetch(
+      `${API}/mediaLibrary?systemName=${systemName}&externalId=${encodeURIComponent(externalId)}`,
+      { headers: { authorization: `Bearer ${server.token}` } },
+    )
+    expect(res.status).toBe(200)
+    type Entry = { id: string; asset: Record<string, unknown>; metadata: Record<string, unknown> }
+    const body = (await res.json()) as { mediaLibraryEntries: Entry[] }
+    expect(body.mediaLibraryEntries).toHaveLength(1)
+    return body.mediaLibraryEntries[0]!
+  }
+
+  beforeAll(async () => {
+    s3 = await startS3('source-bucket')
+    dir = mkdtempSync(path.join(tmpdir(), 'medialib-source-'))
+    outside = mkdtempSync(path.join(tmpdir(), 'medialib-outside-'))
+    writeFileSync(path.join(outside, 'secret.png'), await makeImage('png', 10, 10))
+    write('a.png', await makeImage('png', 40, 30))
+    write('2024/b.jpeg', await makeImage('jpeg', 64, 48))
+    write('2024/summer/c.webp', await makeImage('webp', 20, 10))
+    write('notes.txt', Buffer.from('not a picture'))
+    // A symlink out of the root: never listed, refused when named.
+    symlinkSync(path.join(outside, 'secret.png'), files('escape.png'))
+    server = await startTestServer(
+      dialect,
+      { storage: { ...DEFAULT_CONFIG.storage, s3: s3.storage.s3 } },
+      { listen: true },
+    )
+  })
+
+  afterAll(async () => {
+    await server?.close()
+    await s3?.close()
+    rmSync(dir, { recursive: true, force: true })
+    rmSync(outside, { recursive: true, force: true })
+  })
+
+  it('scans a disk source into entries with probed sizes, and rescans only what changed', async () => {
+    const { sources } = server.deps
+    await expect(
+      sources.add('default', 'photos', { kind: 'disk', dir: path.join(dir, 'nope') }),
+    ).rejects.toThrow(/does not exist/)
+    await sources.add('default', 'photos', { kind: 'disk', dir })
+    expect((await sources.list('default')).map((s) => s.handle)).toEqual(['photos'])
+
+    const first = await sources.scan('default', 'photos')
+    expect(first).toEqual(counts(3, 0, 0, 0, 1))
+    const b = await byExternalId('photos', '2024/b.jpeg')
+    expect(b.asset).toMatchObject({
+      key: '@source/photos/2024/b.jpeg',
+      width: 64,
+      height: 48,
+      mimeType: 'image/jpeg',
+      filename: 'b.jpeg',
+    })
+
+    // An editor's metadata, which the rescan must keep.
+    const a = await byExternalId('photos', 'a.png')
+    await server.deps.library.patch('default', a.id, {
+      patches: [{ operation: 'setMetadataProperty', propertyName: 'title', value: 'Edited by hand' }],
+    })
+
+    write('new/d.png', await makeImage('png', 12, 12))
+    write('new/e.gif', await makeImage('gif', 8, 6))
+    write('a.png', await makeImage('png', 80, 60, [10, 200, 10]))
+    unlinkSync(files('2024/summer/c.webp'))
+
+    const reads: string[] = []
+    const second = await sources.scan('default', 'photos', { wrap: counting(reads) })
+    expect(second).toEqual(counts(2, 1, 1, 2, 0))
+    expect(reads.sort()).toEqual(['a.png', 'new/d.png', 'new/e.gif'])
+
+    const changed = await byExternalId('photos', 'a.png')
+    expect(changed.id).toBe(a.id)
+    expect(changed.asset).toMatchObject({ width: 80, height: 60 })
+    expect(changed.metadata).toMatchObject({ title: 'Edited by hand' })
+    // The vanished file's entry stays; its object is marked missing.
+    const states = await server.deps.database.db
+      .selectFrom('source_objects')
+      .select(['path', 'state'])
+      .where('source', '=', 'photos')
+      .where('state', '=', 'missing')
+      .execute()
+    expect(states).toEqual([{ path: '2024/summer/c.webp', state: 'missing' }])
+    expect((await byExternalId('photos', '2024/summer/c.webp')).asset).toMatchObject({ width: 20 })
+
+    // Nothing changed: nothing read.
+    const again: string[] = []
+    expect(await sources.scan('default', 'photos', { wrap: counting(again) })).toEqual(counts(0, 0, 0, 5, 0))
+    expect(again).toEqual([])
+  })
+
+  it('serves a source entry in place over real HTTP: original, thumbnail', async () => {
+    const url = `${server.baseUrl}${API}/mediaLibrary/serve-image/@source/photos/2024/b.jpeg`
+    const res = await fetch(url, { headers: { authorization: `Bearer ${server.token}` } })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toBe('image/jpeg')
+    const served = Buffer.from(await res.arrayBuffer())
+    expect(served.equals(await import('node:fs').then((fs) => fs.readFileSync(files('2024/b.jpeg'))))).toBe(
+      true,
+    )
+
+    // A variant (imgix parameters) reads the source too.
+    const variant = await fetch(`${url}?w=32&fm=png`, {
+      headers: { authorization: `Bearer ${server.token}` },
+    })
+    expect(variant.status).toBe(200)
+    expect(await sharp(Buffer.from(await variant.arrayBuffer())).metadata()).toMatchObject({
+      format: 'png',
+      width: 32,
+    })
+
+    const b = await byExternalId('photos', '2024/b.jpeg')
+    const thumb = await fetch(`${server.baseUrl}${API}/mediaLibrary/${b.id}/thumbnail?w=160`, {
+      headers: { authorization: `Bearer ${server.token}`, accept: 'image/webp' },
+    })
+    expect(thumb.status).toBe(200)
+    const meta = await sharp(Buffer.from(await thumb.arrayBuffer())).metadata()
+    expect(meta.width).toBeGreaterThan(0)
+  })
+
+  it('refuses a source key that leaves the root with 400', async () => {
+    const reader = (await server.deps.sources.readerOf('default', 'photos'))!
+    await expect(reader.get('../outside/secret.png')).rejects.toMatchObject({ status: 400 })
+    await expect(reader.get('/etc/passwd')).rejects.toMatchObject({ status: 400 })
+    await expect(reader.get('escape.png')).rejects.toMatchObject({ status: 400 })
+
+    // An entry naming the symlink out of the root is refused when served.
+    const asset = {
+      key: '@source/photos/escape.png',
+      url: 'http://x/escape.png',
+      size: 1,
+      width: 10,
+      height: 10,
+      filename: 'escape.png',
+      mimeType: 'image/png',
+    }
+    const imported = await request(server, 'POST', `${API}/import/mediaLibrary`, {
+      token: server.token,
+      body: { mediaLibraryEntries: [imageEntry({ id: 'escape-1', asset })] },
+    })
+    expect(imported.status).toBe(200)
+    const res = await fetch(`${server.baseUrl}${API}/mediaLibrary/serve-image/@source/photos/escape.png`, {
+      headers: { authorization: `Bearer ${server.token}` },
+    })
+    expect(res.status).toBe(400)
+    expect(await res.json()).toMatchObject({ status: 400 })
+  })
+
+  it('medialib sources add/list/scan/remove from the CLI', async () => {
+    const { config, dataDir } = server.db
+    const dbArgs = ['--data-dir', dataDir, ...(config.databaseUrl ? ['--database', config.databaseUrl] : [])]
+    const cliDir = mkdtempSync(path.join(tmpdir(), 'medialib-cli-source-'))
+    try {
+      writeFileSync(path.join(cliDir, 'one.png'), await makeImage('png', 9, 7))
+      const both = await runCli(['sources', 'add', 'cli', '--project', 'default', ...dbArgs])
+      expect(both.code).toBe(1)
+      expect(both.stderr).toMatch(/exactly one of --disk DIR or --s3/)
+      const added = await runCli([
+        'sources',
+        'add',
+        'cli',
+        '--project',
+        'default',
+        '--disk',
+        cliDir,
+        ...dbArgs,
+      ])
+      expect(added.stderr + added.stdout).toMatch(/added source 'cli'/)
+      expect((await runCli(['sources', 'list', '--project', 'default', ...dbArgs])).stdout).toMatch(
+        /^cli\s+disk/m,
+      )
+      const scanned = await runCli(['sources', 'scan', 'cli', '--project', 'default', ...dbArgs])
+      expect(scanned.code).toBe(0)
+      expect(scanned.stdout).toMatch(/^added\s+1$/m)
+      expect((await byExternalId('cli', 'one.png')).asset).toMatchObject({ width: 9, height: 7 })
+      const removed = await runCli(['sources', 'remove', 'cli', '--project', 'default', ...dbArgs])
+      expect(removed.code).toBe(0)
+      expect((await runCli(['sources', 'scan', 'cli', '--project', 'default', ...dbArgs])).stderr).toMatch(
+        /No source 'cli'/,
+      )
+    } finally {
+      rmSync(cliDir, { recursive: true, force: true })
+    }
+  })
+
+  it('scans an S3 source under a prefix, and rescans by ETag', async () => {
+    const client = new S3Client({
+      region: 'us-east-1',
+      endpoint: s3.storage.s3.endpoint,
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    })
+    const put = async (key: string, body: Buffer) =>
+      client.send(new PutObjectCommand({ Bucket: 'source-bucket', Key: key, Body: body }))
+    await put('archive/x/one.png', await makeImage('png', 30, 20))
+    await put('archive/x/y/two.jpeg', await makeImage('jpeg', 50, 40))
+    await put('elsewhere/three.png', await makeImage('png', 5, 5))
+    const { sources } = server.deps
+    await sources.add('default', 'bucket', {
+      kind: 's3',
+      bucket: 'source-bucket',
+      prefix: 'archive/',
+      endpoint: s3.storage.s3.endpoint,
+      forcePathStyle: true,
+    })
+    expect(await sources.scan('default', 'bucket')).toEqual(counts(2, 0, 0, 0, 0))
+    expect((await byExternalId('bucket', 'x/y/two.jpeg')).asset).toMatchObject({
+      key: '@source/bucket/x/y/two.jpeg',
+      width: 50,
+      height: 40,
+    })
+    await put('archive/x/one.png', await makeImage('png', 31, 21))
+    const reads: string[] = []
+    expect(await sources.scan('default', 'bucket', { wrap: counting(reads) })).toEqual(counts(0, 1, 0, 1, 0))
+    expect(reads).toEqual(['x/one.png'])
+    const res = await fetch(`${server.baseUrl}${API}/mediaLibrary/serve-image/@source/bucket/x/one.png`, {
+      headers: { authorization: `Bearer ${server.token}` },
+    })
+    expect(res.status).toBe(200)
+    expect((await sharp(Buffer.from(await res.arrayBuffer())).metadata()).width).toBe(31)
+    client.destroy()
+  })
+})
