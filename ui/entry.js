@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks'
 import { API, api, ApiError, variantSrcset, variantUrl } from './api.js'
+import { CropEditor, namedCropsDef } from './crop-editor.js'
 import { ProtectionSection, UsageLogSection } from './entry-lifecycle.js'
 import { bytes, dateTime, stateOf, titleOf } from './format.js'
 import { html } from './html.js'
@@ -19,6 +20,7 @@ function fieldErrors(body) {
 
 const DONE = {
   save: 'Saved',
+  crops: 'Crops saved',
   revokeAsset: 'Revoked',
   unrevokeAsset: 'Unrevoked',
   archive: 'Archived',
@@ -181,7 +183,10 @@ export function EntryPage({ id, session }) {
   const [previewFailed, setPreviewFailed] = useState(false)
   const canWrite = session.scopes.includes('public-api:write')
   const mediaType = entry && session.mediaTypes.find((t) => t.handle === entry.mediaType)
-  const defs = mediaType?.metadata.filter((d) => !d.config?.hideFromForm) ?? []
+  // With the crop editor (images with li-named-crops), the crops are not also a JSON field of the form.
+  const cropsDef =
+    entry?.asset.width && entry.asset.mimeType?.startsWith('image/') && namedCropsDef(mediaType)
+  const defs = mediaType?.metadata.filter((d) => !d.config?.hideFromForm && d !== cropsDef) ?? []
 
   const reload = async ({ keepEdits = false } = {}) => {
     try {
@@ -239,9 +244,12 @@ export function EntryPage({ id, session }) {
         const n = Object.keys(byField).length
         setMessage({
           kind: 'error',
-          text: n
-            ? `Not saved: ${n} ${n === 1 ? 'property is' : 'properties are'} not valid.`
-            : `Not saved: ${err.message}`,
+          text:
+            what === 'crops'
+              ? `Crops not saved: ${Object.values(byField).join('; ') || err.message}`
+              : n
+                ? `Not saved: ${n} ${n === 1 ? 'property is' : 'properties are'} not valid.`
+                : `Not saved: ${err.message}`,
         })
       } else {
         setMessage({ kind: 'error', text: `Not saved: ${err.message}` })
@@ -302,24 +310,39 @@ export function EntryPage({ id, session }) {
     }
     ${message && html`<p class=${message.kind === 'ok' ? 'ok' : 'error'} role=${message.kind === 'ok' ? 'status' : 'alert'}>${message.text}</p>`}
     <div class="entry-layout">
-      <figure class="preview">
+      <div class="entry-media">
+        <figure class="preview">
+          ${
+            isImage && !previewFailed
+              ? html`<img
+                  src=${variantUrl(entry, 1280, { v: entry.version })}
+                  srcset=${variantSrcset(entry, [640, 1280, 1920], { v: entry.version })}
+                  sizes="(max-width: 900px) 100vw, 60vw"
+                  alt=${`Preview of ${titleOf(entry)}`}
+                  width=${entry.asset.width}
+                  height=${entry.asset.height}
+                  onError=${() => setPreviewFailed(true)}
+                />`
+              : html`<div class="thumb placeholder big">
+                  <span
+                    >${isImage ? 'No preview: the original is not in storage' : entry.asset.mimeType}</span
+                  >
+                </div>`
+          }
+          ${isImage && !previewFailed && html`<${NamedCrops} entry=${entry} mediaType=${mediaType} />`}
+        </figure>
         ${
-          isImage && !previewFailed
-            ? html`<img
-                src=${variantUrl(entry, 1280)}
-                srcset=${variantSrcset(entry, [640, 1280, 1920])}
-                sizes="(max-width: 900px) 100vw, 60vw"
-                alt=${`Preview of ${titleOf(entry)}`}
-                width=${entry.asset.width}
-                height=${entry.asset.height}
-                onError=${() => setPreviewFailed(true)}
-              />`
-            : html`<div class="thumb placeholder big">
-                <span>${isImage ? 'No preview: the original is not in storage' : entry.asset.mimeType}</span>
-              </div>`
+          cropsDef &&
+          !previewFailed &&
+          html`<${CropEditor}
+            entry=${entry}
+            mediaType=${mediaType}
+            canWrite=${canWrite}
+            busy=${busy}
+            onSave=${(propertyName, value) => patch([{ operation: 'setMetadataProperty', propertyName, value }], 'crops')}
+          />`
         }
-        ${isImage && !previewFailed && html`<${NamedCrops} entry=${entry} mediaType=${mediaType} />`}
-      </figure>
+      </div>
       <div>
         <form class="metadata" onSubmit=${save} aria-labelledby="meta-h" novalidate>
           <h2 id="meta-h">Metadata <span class="type">${mediaType?.info?.label ?? entry.mediaType}</span></h2>
@@ -373,8 +396,8 @@ function NamedCrops({ entry, mediaType }) {
       (crop) =>
         html`<figure class="named-crop">
           <img
-            src=${variantUrl(entry, 320, { crop: crop.name })}
-            srcset=${variantSrcset(entry, [160, 320, 640], { crop: crop.name })}
+            src=${variantUrl(entry, 320, { crop: crop.name, v: entry.version })}
+            srcset=${variantSrcset(entry, [160, 320, 640], { crop: crop.name, v: entry.version })}
             sizes="160px"
             alt=${`Crop ${crop.name}`}
             loading="lazy"
