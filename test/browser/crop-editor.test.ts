@@ -1,10 +1,9 @@
 import path from 'node:path'
-import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DIALECTS } from '../helpers/dialects.js'
-import { makeImage } from '../helpers/media-server.js'
 import { request, startTestServer, type TestServer } from '../helpers/server.js'
 import { imagesComplete, launchBrowser, type TestBrowser } from './browser.js'
+import { storePhoto } from './stored-photo.js'
 
 /*
  * The entry page's crop editor (#19, docs/ui.md): real pointer drags and key presses in Chromium, saved
@@ -85,20 +84,11 @@ describe.each(DIALECTS)('crop editor on the entry page (%s)', (dialect) => {
     await server.deps.projects.create(PROJECT, MEDIA_TYPES as never)
     token = await server.createToken(PROJECT, ['public-api:read', 'public-api:write'])
     readToken = await server.createToken(PROJECT, ['public-api:read'])
-    const bytes = await makeImage('jpeg', 1200, 800, [200, 30, 30])
-    await server.deps.blobs.files(PROJECT).put('ui/photo.jpg', Readable.from([bytes]))
+    const asset = await storePhoto(server, PROJECT, { width: 1200, height: 800 }, [200, 30, 30])
     const entry = (id: string) => ({
       id,
       mediaType: 'photo',
-      asset: {
-        key: 'ui/photo.jpg',
-        url: 'http://127.0.0.1/ui/photo.jpg',
-        size: bytes.length,
-        width: 1200,
-        height: 800,
-        filename: 'photo.jpg',
-        mimeType: 'image/jpeg',
-      },
+      asset,
       metadata: { title: `Photo ${id}`, crops: { crops: [START], focalPoint: FOCAL } },
     })
     const res = await request(server, 'POST', `${API}/import/mediaLibrary`, {
