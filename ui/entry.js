@@ -1,11 +1,52 @@
+/* global window, document */
 import { useEffect, useState } from 'preact/hooks'
 import { API, api, ApiError, variantSrcset, variantUrl } from './api.js'
 import { CropEditor, namedCropsDef } from './crop-editor.js'
+import { fieldProblem, problemsSummary } from './form-model.ts'
 import { ProtectionSection, UsageLogSection } from './entry-lifecycle.js'
 import { bytes, dateTime, stateOf, titleOf } from './format.js'
 import { html } from './html.js'
 import { MetadataField, toText, toValue } from './metadata-form.js'
 import { linkClick } from './router.js'
+
+const LEAVE = 'This entry has unsaved changes. Leave and discard them?'
+
+/**
+ * While `dirty`, leaving the page asks first: in-app links (a capturing listener runs before their
+ * click handlers) and closing or reloading the tab (beforeunload).
+ */
+function useUnsavedGuard(dirty) {
+  useEffect(() => {
+    if (!dirty) return
+    const onClick = (e) => {
+      const a = e.target.closest?.('a[href]')
+      if (!a || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return
+      if (!window.confirm(LEAVE)) {
+        e.preventDefault()
+        e.stopPropagation()
+      }
+    }
+    const onUnload = (e) => {
+      e.preventDefault()
+      e.returnValue = LEAVE
+    }
+    document.addEventListener('click', onClick, true)
+    window.addEventListener('beforeunload', onUnload)
+    return () => {
+      document.removeEventListener('click', onClick, true)
+      window.removeEventListener('beforeunload', onUnload)
+    }
+  }, [dirty])
+}
+
+/** A field's problem before any save: its text does not parse, or its value breaks the config. */
+function localProblem(def, text) {
+  try {
+    return fieldProblem(def, toValue(def, text))
+  } catch (err) {
+    return err.message
+  }
+}
 
 /** Field errors of a refused PATCH, keyed by property, from either metadata error shape of the API. */
 function fieldErrors(body) {
@@ -188,6 +229,10 @@ export function EntryPage({ id, session }) {
     entry?.asset.width && entry.asset.mimeType?.startsWith('image/') && namedCropsDef(mediaType)
   const defs = mediaType?.metadata.filter((d) => !d.config?.hideFromForm && d !== cropsDef) ?? []
 
+  const dirty =
+    !!entry && defs.some((d) => (texts[d.handle] ?? '') !== (toText(d, entry.metadata[d.handle]) ?? ''))
+  useUnsavedGuard(dirty && canWrite)
+
   const reload = async ({ keepEdits = false } = {}) => {
     try {
       const fresh = await api('GET', `${API}/mediaLibrary/${encodeURIComponent(id)}`)
@@ -266,6 +311,8 @@ export function EntryPage({ id, session }) {
     for (const def of defs) {
       try {
         const value = toValue(def, texts[def.handle] ?? '')
+        const problem = fieldProblem(def, value)
+        if (problem) throw new Error(problem)
         if (JSON.stringify(value) !== JSON.stringify(entry.metadata[def.handle])) {
           patches.push({ operation: 'setMetadataProperty', propertyName: def.handle, value: value ?? null })
         }
@@ -274,8 +321,9 @@ export function EntryPage({ id, session }) {
       }
     }
     setErrors(localErrors)
-    if (Object.keys(localErrors).length)
-      return setMessage({ kind: 'error', text: 'Not saved: fix the marked fields.' })
+    const n = Object.keys(localErrors).length
+    if (n)
+      return setMessage({ kind: 'error', text: `Not saved: ${problemsSummary(n)}; fix the marked fields.` })
     if (!patches.length) return setMessage({ kind: 'ok', text: 'Nothing changed.' })
     patch(patches, 'save')
   }
@@ -355,12 +403,16 @@ export function EntryPage({ id, session }) {
                 text=${texts[def.handle]}
                 error=${errors[def.handle]}
                 readOnly=${!canWrite || busy}
-                onChange=${(v) => setTexts((t) => ({ ...t, [def.handle]: v }))}
+                onChange=${(v) => {
+                  setTexts((t) => ({ ...t, [def.handle]: v }))
+                  setErrors((e) => ({ ...e, [def.handle]: localProblem(def, v) }))
+                }}
               />`,
           )}
           ${
             canWrite
-              ? html`<button type="submit" disabled=${busy}>Save</button>`
+              ? html`<button type="submit" disabled=${busy}>Save</button>
+                  ${dirty && html` <span class="hint unsaved">Unsaved changes</span>`}`
               : html`<p class="hint">Your token is read-only: you can look, not change.</p>`
           }
         </form>
