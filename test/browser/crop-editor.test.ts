@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DIALECTS } from '../helpers/dialects.js'
 import { request, startTestServer, type TestServer } from '../helpers/server.js'
 import { imagesComplete, launchBrowser, type TestBrowser } from './browser.js'
+import { signIn } from './sign-in.js'
 import { storePhoto } from './stored-photo.js'
 
 /*
@@ -51,13 +52,6 @@ describe.each(DIALECTS)('crop editor on the entry page (%s)', (dialect) => {
     const entry = res.body as { version: number; metadata: { crops: Crops } }
     return { version: entry.version, crops: entry.metadata.crops }
   }
-  const signIn = async (with_: string) => {
-    await b.context.clearCookies()
-    await b.page.goto(`${server.baseUrl}/`)
-    await b.page.getByLabel('Project token').fill(with_)
-    await b.page.getByRole('button', { name: 'Sign in' }).click()
-    await b.page.getByRole('heading', { name: 'Library' }).waitFor()
-  }
   const openEntry = async (id: string) => {
     await b.page.goto(`${server.baseUrl}/entries/${id}`)
     await b.page.locator('.crop-rect').waitFor()
@@ -97,7 +91,7 @@ describe.each(DIALECTS)('crop editor on the entry page (%s)', (dialect) => {
     })
     expect(res.status).toBe(200)
     b = await launchBrowser()
-    await signIn(token)
+    await signIn(b, server.baseUrl, token)
   })
   afterAll(async () => {
     await b?.close()
@@ -217,7 +211,7 @@ describe.each(DIALECTS)('crop editor on the entry page (%s)', (dialect) => {
   })
 
   it('a read-only session sees the crop and focal point without handles, and the form read-only; 390 px wide', async () => {
-    await signIn(readToken)
+    await signIn(b, server.baseUrl, readToken)
     await openEntry('dragged')
     expect(await b.page.locator('.crop-rect').isVisible()).toBe(true)
     expect(await b.page.locator('.focal-point').isVisible()).toBe(true)
@@ -231,7 +225,7 @@ describe.each(DIALECTS)('crop editor on the entry page (%s)', (dialect) => {
     await shot(b, `read-only-${dialect}`)
 
     await b.page.setViewportSize({ width: 390, height: 844 })
-    await signIn(token)
+    await signIn(b, server.baseUrl, token)
     await openEntry('dragged')
     // The editor's image fits the narrow screen, and the rect still follows it.
     const img = (await b.page.locator('.crop-stage img').boundingBox())!
