@@ -1,10 +1,52 @@
+/* global window, document */
 import { useEffect, useState } from 'preact/hooks'
 import { API, api, ApiError, variantSrcset, variantUrl } from './api.js'
+import { CropEditor, namedCropsDef } from './crop-editor.js'
+import { fieldProblem, problemsSummary } from './form-model.ts'
 import { ProtectionSection, UsageLogSection } from './entry-lifecycle.js'
 import { bytes, dateTime, stateOf, titleOf } from './format.js'
 import { html } from './html.js'
 import { MetadataField, toText, toValue } from './metadata-form.js'
 import { linkClick } from './router.js'
+
+const LEAVE = 'This entry has unsaved changes. Leave and discard them?'
+
+/**
+ * While `dirty`, leaving the page asks first: in-app links (a capturing listener runs before their
+ * click handlers) and closing or reloading the tab (beforeunload).
+ */
+function useUnsavedGuard(dirty) {
+  useEffect(() => {
+    if (!dirty) return
+    const onClick = (e) => {
+      const a = e.target.closest?.('a[href]')
+      if (!a || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return
+      if (!window.confirm(LEAVE)) {
+        e.preventDefault()
+        e.stopPropagation()
+      }
+    }
+    const onUnload = (e) => {
+      e.preventDefault()
+      e.returnValue = LEAVE
+    }
+    document.addEventListener('click', onClick, true)
+    window.addEventListener('beforeunload', onUnload)
+    return () => {
+      document.removeEventListener('click', onClick, true)
+      window.removeEventListener('beforeunload', onUnload)
+    }
+  }, [dirty])
+}
+
+/** A field's problem before any save: its text does not parse, or its value breaks the config. */
+function localProblem(def, text) {
+  try {
+    return fieldProblem(def, toValue(def, text))
+  } catch (err) {
+    return err.message
+  }
+}
 
 /** Field errors of a refused PATCH, keyed by property, from either metadata error shape of the API. */
 function fieldErrors(body) {
@@ -19,6 +61,7 @@ function fieldErrors(body) {
 
 const DONE = {
   save: 'Saved',
+  crops: 'Crops saved',
   revokeAsset: 'Revoked',
   unrevokeAsset: 'Unrevoked',
   archive: 'Archived',
@@ -181,7 +224,14 @@ export function EntryPage({ id, session }) {
   const [previewFailed, setPreviewFailed] = useState(false)
   const canWrite = session.scopes.includes('public-api:write')
   const mediaType = entry && session.mediaTypes.find((t) => t.handle === entry.mediaType)
-  const defs = mediaType?.metadata.filter((d) => !d.config?.hideFromForm) ?? []
+  // With the crop editor (images with li-named-crops), the crops are not also a JSON field of the form.
+  const cropsDef =
+    entry?.asset.width && entry.asset.mimeType?.startsWith('image/') && namedCropsDef(mediaType)
+  const defs = mediaType?.metadata.filter((d) => !d.config?.hideFromForm && d !== cropsDef) ?? []
+
+  const dirty =
+    !!entry && defs.some((d) => (texts[d.handle] ?? '') !== (toText(d, entry.metadata[d.handle]) ?? ''))
+  useUnsavedGuard(dirty && canWrite)
 
   const reload = async ({ keepEdits = false } = {}) => {
     try {
@@ -239,9 +289,12 @@ export function EntryPage({ id, session }) {
         const n = Object.keys(byField).length
         setMessage({
           kind: 'error',
-          text: n
-            ? `Not saved: ${n} ${n === 1 ? 'property is' : 'properties are'} not valid.`
-            : `Not saved: ${err.message}`,
+          text:
+            what === 'crops'
+              ? `Crops not saved: ${Object.values(byField).join('; ') || err.message}`
+              : n
+                ? `Not saved: ${n} ${n === 1 ? 'property is' : 'properties are'} not valid.`
+                : `Not saved: ${err.message}`,
         })
       } else {
         setMessage({ kind: 'error', text: `Not saved: ${err.message}` })
@@ -258,6 +311,8 @@ export function EntryPage({ id, session }) {
     for (const def of defs) {
       try {
         const value = toValue(def, texts[def.handle] ?? '')
+        const problem = fieldProblem(def, value)
+        if (problem) throw new Error(problem)
         if (JSON.stringify(value) !== JSON.stringify(entry.metadata[def.handle])) {
           patches.push({ operation: 'setMetadataProperty', propertyName: def.handle, value: value ?? null })
         }
@@ -266,8 +321,9 @@ export function EntryPage({ id, session }) {
       }
     }
     setErrors(localErrors)
-    if (Object.keys(localErrors).length)
-      return setMessage({ kind: 'error', text: 'Not saved: fix the marked fields.' })
+    const n = Object.keys(localErrors).length
+    if (n)
+      return setMessage({ kind: 'error', text: `Not saved: ${problemsSummary(n)}; fix the marked fields.` })
     if (!patches.length) return setMessage({ kind: 'ok', text: 'Nothing changed.' })
     patch(patches, 'save')
   }
@@ -302,24 +358,39 @@ export function EntryPage({ id, session }) {
     }
     ${message && html`<p class=${message.kind === 'ok' ? 'ok' : 'error'} role=${message.kind === 'ok' ? 'status' : 'alert'}>${message.text}</p>`}
     <div class="entry-layout">
-      <figure class="preview">
+      <div class="entry-media">
+        <figure class="preview">
+          ${
+            isImage && !previewFailed
+              ? html`<img
+                  src=${variantUrl(entry, 1280, { v: entry.version })}
+                  srcset=${variantSrcset(entry, [640, 1280, 1920], { v: entry.version })}
+                  sizes="(max-width: 900px) 100vw, 60vw"
+                  alt=${`Preview of ${titleOf(entry)}`}
+                  width=${entry.asset.width}
+                  height=${entry.asset.height}
+                  onError=${() => setPreviewFailed(true)}
+                />`
+              : html`<div class="thumb placeholder big">
+                  <span
+                    >${isImage ? 'No preview: the original is not in storage' : entry.asset.mimeType}</span
+                  >
+                </div>`
+          }
+          ${isImage && !previewFailed && html`<${NamedCrops} entry=${entry} mediaType=${mediaType} />`}
+        </figure>
         ${
-          isImage && !previewFailed
-            ? html`<img
-                src=${variantUrl(entry, 1280)}
-                srcset=${variantSrcset(entry, [640, 1280, 1920])}
-                sizes="(max-width: 900px) 100vw, 60vw"
-                alt=${`Preview of ${titleOf(entry)}`}
-                width=${entry.asset.width}
-                height=${entry.asset.height}
-                onError=${() => setPreviewFailed(true)}
-              />`
-            : html`<div class="thumb placeholder big">
-                <span>${isImage ? 'No preview: the original is not in storage' : entry.asset.mimeType}</span>
-              </div>`
+          cropsDef &&
+          !previewFailed &&
+          html`<${CropEditor}
+            entry=${entry}
+            mediaType=${mediaType}
+            canWrite=${canWrite}
+            busy=${busy}
+            onSave=${(propertyName, value) => patch([{ operation: 'setMetadataProperty', propertyName, value }], 'crops')}
+          />`
         }
-        ${isImage && !previewFailed && html`<${NamedCrops} entry=${entry} mediaType=${mediaType} />`}
-      </figure>
+      </div>
       <div>
         <form class="metadata" onSubmit=${save} aria-labelledby="meta-h" novalidate>
           <h2 id="meta-h">Metadata <span class="type">${mediaType?.info?.label ?? entry.mediaType}</span></h2>
@@ -332,12 +403,16 @@ export function EntryPage({ id, session }) {
                 text=${texts[def.handle]}
                 error=${errors[def.handle]}
                 readOnly=${!canWrite || busy}
-                onChange=${(v) => setTexts((t) => ({ ...t, [def.handle]: v }))}
+                onChange=${(v) => {
+                  setTexts((t) => ({ ...t, [def.handle]: v }))
+                  setErrors((e) => ({ ...e, [def.handle]: localProblem(def, v) }))
+                }}
               />`,
           )}
           ${
             canWrite
-              ? html`<button type="submit" disabled=${busy}>Save</button>`
+              ? html`<button type="submit" disabled=${busy}>Save</button>
+                  ${dirty && html` <span class="hint unsaved">Unsaved changes</span>`}`
               : html`<p class="hint">Your token is read-only: you can look, not change.</p>`
           }
         </form>
@@ -373,8 +448,8 @@ function NamedCrops({ entry, mediaType }) {
       (crop) =>
         html`<figure class="named-crop">
           <img
-            src=${variantUrl(entry, 320, { crop: crop.name })}
-            srcset=${variantSrcset(entry, [160, 320, 640], { crop: crop.name })}
+            src=${variantUrl(entry, 320, { crop: crop.name, v: entry.version })}
+            srcset=${variantSrcset(entry, [160, 320, 640], { crop: crop.name, v: entry.version })}
             sizes="160px"
             alt=${`Crop ${crop.name}`}
             loading="lazy"

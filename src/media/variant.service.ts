@@ -178,7 +178,8 @@ export function createVariantService(deps: VariantServiceDeps): VariantService {
       return answer(request, entry, params, undefined)
     },
     async byEntry(request) {
-      const { crop, ...rest } = request.query
+      // `v` (the entry version) only busts browser caches: the cache key holds the version anyway.
+      const { crop, v: _version, ...rest } = request.query
       if (crop !== undefined && typeof crop !== 'string')
         throw new BadRequestError({ message: "Invalid image parameter 'crop': is given more than once" })
       const params = parseVariantParams(

@@ -25,7 +25,11 @@ export const ServeImageQuery = Type.Object(
 
 /** The entry route's query: `crop` names one of the entry's crops (li-named-crops). */
 export const EntryImageQuery = Type.Object(
-  { ...VARIANT_PROPERTIES, crop: param("The name of one of the entry's named crops (li-named-crops)") },
+  {
+    ...VARIANT_PROPERTIES,
+    crop: param("The name of one of the entry's named crops (li-named-crops)"),
+    v: param('The entry version the URL was made for: a cache-buster for browsers, otherwise ignored'),
+  },
   { additionalProperties: false },
 )
 
