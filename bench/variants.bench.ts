@@ -10,7 +10,7 @@
  *   npm run bench:variants [-- --sources 12 --hits 2000 --big 8 --cpu-prof DIR]
  */
 import { spawn } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import path from 'node:path'
 import sharp from 'sharp'
@@ -34,6 +34,39 @@ const load = () =>
 const quantile = (values: number[], q: number) => {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))]!
+}
+
+/**
+ * CPU seconds (user + system) of a process by thread kind, from /proc/<pid>/task/<tid>/stat: `main` (the
+ * event loop), then by thread name (`libuv-worker`, the libvips threads, V8's helpers…), so that a ratio can
+ * be read as where each side spends its time.
+ */
+function cpuByThread(pid: number | 'self'): Map<string, number> {
+  const byKind = new Map<string, number>()
+  const self = pid === 'self' ? String(process.pid) : String(pid)
+  for (const tid of readdirSync(`/proc/${self}/task`)) {
+    let stat: string
+    try {
+      stat = readFileSync(`/proc/${self}/task/${tid}/stat`, 'utf8')
+    } catch {
+      continue // the thread ended meanwhile
+    }
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const kind = tid === self ? 'main' : name.replace(/[\d-]+$/, '') || 'other'
+    byKind.set(kind, (byKind.get(kind) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100)
+  }
+  return byKind
+}
+
+/** CPU milliseconds per operation by thread kind between two `cpuByThread` snapshots (kinds under 0.05 ms left out). */
+function cpuPer(before: Map<string, number>, after: Map<string, number>, operations: number): string {
+  const parts = [...after]
+    .map(([kind, seconds]) => [kind, ((seconds - (before.get(kind) ?? 0)) * 1000) / operations] as const)
+    .filter(([, ms]) => ms >= 0.05)
+    .sort((a, b) => b[1] - a[1])
+  const total = parts.reduce((sum, [, ms]) => sum + ms, 0)
+  return `${total.toFixed(2)} ms (${parts.map(([kind, ms]) => `${kind} ${ms.toFixed(2)}`).join(', ')})`
 }
 
 /** A photo-like JPEG: gradients plus noise, so it neither compresses nor decodes like a flat colour. */
@@ -124,7 +157,7 @@ async function timedGets(
 }
 
 /** @fastify/static in a process of its own, serving `dir` (the ceiling of a cache hit). */
-async function startStatic(dir: string): Promise<{ baseUrl: string; stop(): void }> {
+async function startStatic(dir: string): Promise<{ baseUrl: string; pid: number; stop(): void }> {
   const script = `
     import Fastify from 'fastify'
     import fastifyStatic from '@fastify/static'
@@ -144,7 +177,7 @@ async function startStatic(dir: string): Promise<{ baseUrl: string; stop(): void
     })
     child.once('exit', (code) => reject(new Error(`static server exited with ${code}`)))
   })
-  return { baseUrl, stop: () => child.kill('SIGINT') }
+  return { baseUrl, pid: child.pid!, stop: () => child.kill('SIGINT') }
 }
 
 async function main() {
@@ -174,8 +207,12 @@ async function main() {
         if (res.status !== 200) throw new Error(`variant ${key} w=${w}: ${res.status}`)
       }),
     )
+    const pid = server.child.pid!
+    const serverBefore = cpuByThread(pid)
     const served = jobs.length / (await runAll(jobs, 2))
+    const serverCpu = cpuPer(serverBefore, cpuByThread(pid), jobs.length)
     sharp.cache(false)
+    const selfBefore = cpuByThread('self')
     const ceilingJobs = small.flatMap((body) =>
       widths.map((w) => async () => {
         await sharp(body)
@@ -186,10 +223,12 @@ async function main() {
       }),
     )
     const ceiling = ceilingJobs.length / (await runAll(ceilingJobs, 2))
+    const ceilingCpu = cpuPer(selfBefore, cpuByThread('self'), ceilingJobs.length)
     console.log(
       `generation: ${served.toFixed(1)} variants/s; sharp in-process ${ceiling.toFixed(1)}/s; ` +
         `ratio ${(served / ceiling).toFixed(2)} (goal ≥ 0.7); load average ${load()}`,
     )
+    console.log(`  CPU per variant: server ${serverCpu}; sharp in-process ${ceilingCpu}`)
 
     // 2. Cache hits.
     const hitUrl = `${server.baseUrl}/api/v1/mediaLibrary/serve-image/${keys[0]}?w=640&fm=webp`
@@ -205,9 +244,18 @@ async function main() {
       // Ten rounds, the two sides taking turns, so that both see the same load from other work.
       const hitTimes: number[] = []
       const bareTimes: number[] = []
+      const hitCpu = { before: new Map<string, number>(), after: new Map<string, number>() }
+      const bareCpu = { before: new Map<string, number>(), after: new Map<string, number>() }
+      const add = (into: Map<string, number>, from: Map<string, number>) => {
+        for (const [kind, seconds] of from) into.set(kind, (into.get(kind) ?? 0) + seconds)
+      }
       for (let round = 0; round < 10; round++) {
+        add(hitCpu.before, cpuByThread(pid))
         await timedGets(hitUrl, auth, HITS / 10, 4, hitTimes)
+        add(hitCpu.after, cpuByThread(pid))
+        add(bareCpu.before, cpuByThread(statics.pid))
         await timedGets(`${statics.baseUrl}/variant.webp`, {}, HITS / 10, 4, bareTimes)
+        add(bareCpu.after, cpuByThread(statics.pid))
       }
       const percentiles = (times: number[]) => ({ p50: quantile(times, 0.5), p99: quantile(times, 0.99) })
       const hit = percentiles(hitTimes)
@@ -216,6 +264,10 @@ async function main() {
         `cache hit (${bytes.length} bytes, ${HITS} requests, 4 clients): p50 ${hit.p50.toFixed(2)} ms, ` +
           `p99 ${hit.p99.toFixed(2)} ms; @fastify/static p50 ${bare.p50.toFixed(2)} ms, p99 ${bare.p99.toFixed(2)} ms; ` +
           `ratio p50 ${(hit.p50 / bare.p50).toFixed(2)}, p99 ${(hit.p99 / bare.p99).toFixed(2)} (goal ≤ 1.5); load average ${load()}`,
+      )
+      console.log(
+        `  CPU per hit: server ${cpuPer(hitCpu.before, hitCpu.after, HITS)}; ` +
+          `@fastify/static ${cpuPer(bareCpu.before, bareCpu.after, HITS)}`,
       )
     } finally {
       statics.stop()
