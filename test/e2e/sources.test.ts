@@ -137,6 +137,11 @@ describe.each(DIALECTS)('sources: files indexed where they lie (%s)', (dialect) 
     const again: string[] = []
     expect(await sources.scan('default', 'photos', { wrap: counting(again) })).toEqual(counts(0, 0, 0, 5, 0))
     expect(again).toEqual([])
+
+    // A changed file whose entry is in the trash is skipped; the scan goes on.
+    await server.deps.trash.delete('default', (await byExternalId('photos', 'new/d.png')).id)
+    write('new/d.png', await makeImage('png', 14, 14))
+    expect(await sources.scan('default', 'photos')).toEqual(counts(0, 0, 0, 4, 1))
   })
 
   it('serves a source entry in place over real HTTP: original, thumbnail', async () => {
