@@ -154,7 +154,9 @@ export function createSourceService(deps: {
       ])
       return result?.ok ? { entryId: result.entry.id, sha256: read.sha256 } : undefined
     } catch (err) {
-      if (err instanceof ProbeError) return undefined
+      // A file that is no media, or an entry that can no longer take the asset (trashed, refused): skipped.
+      const status = (err as { status?: unknown }).status
+      if (err instanceof ProbeError || (typeof status === 'number' && status < 500)) return undefined
       throw err
     } finally {
       await rm(tmp, { force: true })

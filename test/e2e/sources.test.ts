@@ -1,7 +1,8 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { Readable } from 'node:stream'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEFAULT_CONFIG } from '../../src/config.js'
@@ -136,6 +137,11 @@ describe.each(DIALECTS)('sources: files indexed where they lie (%s)', (dialect) 
     const again: string[] = []
     expect(await sources.scan('default', 'photos', { wrap: counting(again) })).toEqual(counts(0, 0, 0, 5, 0))
     expect(again).toEqual([])
+
+    // A changed file whose entry is in the trash is skipped; the scan goes on.
+    await server.deps.trash.delete('default', (await byExternalId('photos', 'new/d.png')).id)
+    write('new/d.png', await makeImage('png', 14, 14))
+    expect(await sources.scan('default', 'photos')).toEqual(counts(0, 0, 0, 4, 1))
   })
 
   it('serves a source entry in place over real HTTP: original, thumbnail', async () => {
@@ -172,6 +178,14 @@ describe.each(DIALECTS)('sources: files indexed where they lie (%s)', (dialect) 
     await expect(reader.get('../outside/secret.png')).rejects.toMatchObject({ status: 400 })
     await expect(reader.get('/etc/passwd')).rejects.toMatchObject({ status: 400 })
     await expect(reader.get('escape.png')).rejects.toMatchObject({ status: 400 })
+
+    // The view is read-only: writing a source key is refused, deleting one (a trash purge) leaves the file.
+    const view = server.deps.blobs.files('default')
+    await expect(view.put('@source/photos/a.png', Readable.from([Buffer.from('x')]))).rejects.toThrow(
+      /read-only/,
+    )
+    await view.delete('@source/photos/2024/b.jpeg')
+    expect(existsSync(files('2024/b.jpeg'))).toBe(true)
 
     // An entry naming the symlink out of the root is refused when served.
     const asset = {
