@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DIALECTS } from '../helpers/dialects.js'
 import { request, startTestServer, type TestServer } from '../helpers/server.js'
 import { imagesComplete, launchBrowser, type TestBrowser } from './browser.js'
-import { signIn } from './sign-in.js'
+import { pageWidth, signIn } from './sign-in.js'
 import { storePhoto } from './stored-photo.js'
 
 /*
@@ -227,6 +227,10 @@ describe.each(DIALECTS)('crop editor on the entry page (%s)', (dialect) => {
     await b.page.setViewportSize({ width: 390, height: 844 })
     await signIn(b, server.baseUrl, token)
     await openEntry('dragged')
+    // Nothing is wider than the screen (no sideways scrolling), "Sign out" is on it.
+    expect(await b.page.evaluate(pageWidth)).toBeLessThanOrEqual(390)
+    const signOut = (await b.page.getByRole('button', { name: 'Sign out' }).boundingBox())!
+    expect(signOut.x + signOut.width).toBeLessThanOrEqual(390)
     // The editor's image fits the narrow screen, and the rect still follows it.
     const img = (await b.page.locator('.crop-stage img').boundingBox())!
     expect(img.x).toBeGreaterThanOrEqual(0)
