@@ -22,7 +22,7 @@ const MEDIA_TYPES = [
       {
         handle: 'crops',
         type: 'li-named-crops',
-        config: { namedCrops: [{ name: 'square' }, { name: 'wide', isOptional: true }] },
+        config: { namedCrops: [{ name: 'square' }, { name: 'wide', isOptional: true, ratio: '3:1' }] },
       },
     ],
   },
@@ -129,13 +129,14 @@ describe.each(DIALECTS)('crop editor on the entry page (%s)', (dialect) => {
       [after.crops.focalPoint.y, fp.y],
     ] as const)
       expect(Math.abs(got - want)).toBeLessThanOrEqual(slack)
-    // The optional crop the entry did not have is saved at its default (the whole image).
+    // The optional crop the entry did not have is saved at its default: its ratio (3:1), centred.
     expect(after.crops.crops.find((c) => c.name === 'wide')).toMatchObject({
       x: 0,
-      y: 0,
+      y: 200,
       width: 1200,
-      height: 800,
+      height: 400,
     })
+    expect(await b.page.getByRole('button', { name: 'wide (3:1)' }).count()).toBe(1)
 
     await b.page.reload()
     await b.page.locator('.crop-rect').waitFor()
