@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DIALECTS } from '../helpers/dialects.js'
 import { request, startTestServer, type TestServer } from '../helpers/server.js'
 import { imagesComplete, launchBrowser, type TestBrowser } from './browser.js'
-import { signIn } from './sign-in.js'
+import { pageWidth, signIn } from './sign-in.js'
 import { storePhoto } from './stored-photo.js'
 
 /*
@@ -22,7 +22,7 @@ const MEDIA_TYPES = [
       {
         handle: 'crops',
         type: 'li-named-crops',
-        config: { namedCrops: [{ name: 'square' }, { name: 'wide', isOptional: true }] },
+        config: { namedCrops: [{ name: 'square' }, { name: 'wide', isOptional: true, ratio: '3:1' }] },
       },
     ],
   },
@@ -129,13 +129,14 @@ describe.each(DIALECTS)('crop editor on the entry page (%s)', (dialect) => {
       [after.crops.focalPoint.y, fp.y],
     ] as const)
       expect(Math.abs(got - want)).toBeLessThanOrEqual(slack)
-    // The optional crop the entry did not have is saved at its default (the whole image).
+    // The optional crop the entry did not have is saved at its default: its ratio (3:1), centred.
     expect(after.crops.crops.find((c) => c.name === 'wide')).toMatchObject({
       x: 0,
-      y: 0,
+      y: 200,
       width: 1200,
-      height: 800,
+      height: 400,
     })
+    expect(await b.page.getByRole('button', { name: 'wide (3:1)' }).count()).toBe(1)
 
     await b.page.reload()
     await b.page.locator('.crop-rect').waitFor()
@@ -227,6 +228,10 @@ describe.each(DIALECTS)('crop editor on the entry page (%s)', (dialect) => {
     await b.page.setViewportSize({ width: 390, height: 844 })
     await signIn(b, server.baseUrl, token)
     await openEntry('dragged')
+    // Nothing is wider than the screen (no sideways scrolling), "Sign out" is on it.
+    expect(await b.page.evaluate(pageWidth)).toBeLessThanOrEqual(390)
+    const signOut = (await b.page.getByRole('button', { name: 'Sign out' }).boundingBox())!
+    expect(signOut.x + signOut.width).toBeLessThanOrEqual(390)
     // The editor's image fits the narrow screen, and the rect still follows it.
     const img = (await b.page.locator('.crop-stage img').boundingBox())!
     expect(img.x).toBeGreaterThanOrEqual(0)

@@ -8,3 +8,9 @@ export async function signIn(b: TestBrowser, baseUrl: string, token: string) {
   await b.page.getByRole('button', { name: 'Sign in' }).click()
   await b.page.getByRole('heading', { name: 'Library' }).waitFor()
 }
+
+/** The page's scroll width in CSS pixels (runs in the page). */
+export function pageWidth(): number {
+  return (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document
+    .documentElement.scrollWidth
+}
