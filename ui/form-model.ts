@@ -1,8 +1,9 @@
 /**
  * The metadata form's model (pure, no DOM): the checks a media type's config implies for each field,
  * run in the browser as the editor types, so that most mistakes are named before a save. They mirror
- * the server's schemas (src/media/media-types/metadata-plugins.ts); the server stays the judge, and its
- * errors are mapped to the same fields.
+ * the server's schemas (src/media/media-types/metadata-plugins.ts) in the API's own wording (`The value
+ * of '/title' must NOT have more than 20 characters`), so a field reads the same before and after a
+ * save; the server stays the judge, and its errors are mapped to the same fields.
  */
 export interface FieldConfig {
   required?: boolean
@@ -22,41 +23,40 @@ export interface FieldDef {
 
 const empty = (v: unknown) =>
   v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0)
-const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`
 
 function oneOf(def: FieldDef, v: unknown): string | undefined {
   const items = def.config?.dataProvider?.items
   if (!items?.length || items.some((i) => i.value === v)) return undefined
-  return `must be one of: ${items.map((i) => i.label ?? String(i.value)).join(', ')}`
+  return `must be one of: ${items.map((i) => JSON.stringify(i.value)).join(', ')}`
 }
 
 function textProblem(def: FieldDef, v: unknown): string | undefined {
-  if (typeof v !== 'string') return 'must be text'
+  if (typeof v !== 'string') return 'must be string'
   const c = def.config ?? {}
   const length = [...v].length
   if (c.minLength !== undefined && length < c.minLength)
-    return `must have at least ${plural(c.minLength, 'character')} (has ${length})`
+    return `must NOT have fewer than ${c.minLength} characters`
   if (c.maxLength !== undefined && length > c.maxLength)
-    return `must have at most ${plural(c.maxLength, 'character')} (has ${length})`
+    return `must NOT have more than ${c.maxLength} characters`
   if (c.allowNewlines === false && /[\r\n]/.test(v)) return 'must not contain line breaks'
   return oneOf(def, v)
 }
 
 function integerProblem(def: FieldDef, v: unknown): string | undefined {
-  if (typeof v !== 'number' || !Number.isInteger(v)) return 'must be a whole number'
+  if (typeof v !== 'number' || !Number.isInteger(v)) return 'must be integer'
   const c = def.config ?? {}
-  if (c.minValue !== undefined && v < c.minValue) return `must be at least ${c.minValue}`
-  if (c.maxValue !== undefined && v > c.maxValue) return `must be at most ${c.maxValue}`
+  if (c.minValue !== undefined && v < c.minValue) return `must be >= ${c.minValue}`
+  if (c.maxValue !== undefined && v > c.maxValue) return `must be <= ${c.maxValue}`
   return oneOf(def, v)
 }
 
 function listProblem(def: FieldDef, v: unknown): string | undefined {
-  if (!Array.isArray(v)) return 'must be a list'
+  if (!Array.isArray(v)) return 'must be array'
   const max = def.config?.maxItems
-  if (max !== undefined && v.length > max) return `must have at most ${plural(max, 'item')} (has ${v.length})`
+  if (max !== undefined && v.length > max) return `must NOT have more than ${max} items`
   for (const item of v) {
     const p = oneOf(def, item)
-    if (p) return `'${String(item)}' ${p}`
+    if (p) return p
   }
   return undefined
 }
@@ -66,17 +66,22 @@ function dateProblem(v: unknown): string | undefined {
   const m = typeof v === 'string' ? DATE.exec(v) : null
   const d = m && new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])))
   const ok = m && d && d.getUTCMonth() === Number(m[2]) - 1 && d.getUTCDate() === Number(m[3])
-  return ok ? undefined : 'must be a date (YYYY-MM-DD)'
+  return ok ? undefined : 'must be an ISO-8601 date (YYYY-MM-DD)'
 }
 
 const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/
 function dateTimeProblem(v: unknown): string | undefined {
   const ok = typeof v === 'string' && DATETIME.test(v) && !Number.isNaN(Date.parse(v))
-  return ok ? undefined : 'must be an ISO-8601 date-time such as 2026-01-31T12:00:00Z'
+  return ok ? undefined : 'must be an ISO-8601 date-time string'
 }
 
-/** What is wrong with a field's value (the API value the form would send), or undefined. */
+/** What is wrong with a field's value (the API value the form would send), as the API words it. */
 export function fieldProblem(def: FieldDef, value: unknown): string | undefined {
+  const rule = fieldRule(def, value)
+  return rule && `The value of '/${def.handle}' ${rule}`
+}
+
+function fieldRule(def: FieldDef, value: unknown): string | undefined {
   if (empty(value)) return def.config?.required ? 'is required' : undefined
   switch (def.type) {
     case 'li-text':
@@ -85,7 +90,7 @@ export function fieldProblem(def: FieldDef, value: unknown): string | undefined 
     case 'li-system-integer':
       return integerProblem(def, value)
     case 'li-enum':
-      return typeof value === 'string' ? oneOf(def, value) : 'must be text'
+      return typeof value === 'string' ? oneOf(def, value) : 'must be string'
     case 'li-string-list':
       return listProblem(def, value)
     case 'li-date':

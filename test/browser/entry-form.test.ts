@@ -60,12 +60,16 @@ describe.each(DIALECTS)('metadata form on the entry page (%s)', (dialect) => {
     await title.fill('x'.repeat(21))
     await expect
       .poll(() => b.page.locator('#m-title-error').textContent())
-      .toBe('must have at most 20 characters (has 21)')
+      .toBe("The value of '/title' must NOT have more than 20 characters")
     expect(await title.getAttribute('aria-invalid')).toBe('true')
     await b.page.locator('#m-count').fill('abc')
-    await expect.poll(() => b.page.locator('#m-count-error').textContent()).toBe('must be a whole number')
+    await expect
+      .poll(() => b.page.locator('#m-count-error').textContent())
+      .toBe("The value of '/count' must be integer")
     await b.page.locator('#m-count').fill('11')
-    await expect.poll(() => b.page.locator('#m-count-error').textContent()).toBe('must be at most 10')
+    await expect
+      .poll(() => b.page.locator('#m-count-error').textContent())
+      .toBe("The value of '/count' must be <= 10")
     await b.page.getByRole('button', { name: 'Save', exact: true }).click()
     await b.page.getByRole('alert').filter({ hasText: 'Not saved: 2 fields are not valid' }).waitFor()
     expect(patches).toEqual([])
