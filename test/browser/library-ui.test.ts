@@ -217,11 +217,11 @@ describe.each(DIALECTS)('the library UI in Chromium (%s)', (dialect) => {
     const title = b.page.getByLabel(/^title/)
     await title.fill('A title far longer than twenty characters')
     await b.page.getByRole('button', { name: 'Save' }).click()
-    // The form checks the media type's rules itself (ui/form-model.ts) and sends nothing; the server's own
-    // refusal, mapped to its field, is checked in entry-form.test.ts.
+    // The form checks the media type's rules itself (ui/form-model.ts, in the API's wording) and sends
+    // nothing; the server's own refusal, mapped to its field, is checked in entry-form.test.ts.
     await expect
       .poll(() => b.page.locator('.meta.invalid .error').textContent())
-      .toBe('must have at most 20 characters (has 41)')
+      .toBe("The value of '/title' must NOT have more than 20 characters")
     expect(await title.getAttribute('aria-invalid')).toBe('true')
     expect((await entry('photo-1')).metadata.title).toBe('Harbour sunset')
     await imagesLoaded(b)
