@@ -69,6 +69,16 @@ function cpuPer(before: Map<string, number>, after: Map<string, number>, operati
   return `${total.toFixed(2)} ms (${parts.map(([kind, ms]) => `${kind} ${ms.toFixed(2)}`).join(', ')})`
 }
 
+/** CPU by thread kind of one process, summed over several intervals (`start`…`stop`), per operation. */
+function cpuMeter(pid: number | 'self') {
+  const before = new Map<string, number>()
+  const after = new Map<string, number>()
+  const add = (into: Map<string, number>) => {
+    for (const [kind, seconds] of cpuByThread(pid)) into.set(kind, (into.get(kind) ?? 0) + seconds)
+  }
+  return { start: () => add(before), stop: () => add(after), per: (n: number) => cpuPer(before, after, n) }
+}
+
 /** A photo-like JPEG: gradients plus noise, so it neither compresses nor decodes like a flat colour. */
 async function photo(width: number, height: number, seed: number): Promise<Buffer> {
   const noise = await sharp({
@@ -208,11 +218,7 @@ async function main() {
       }),
     )
     const pid = server.child.pid!
-    const serverBefore = cpuByThread(pid)
-    const served = jobs.length / (await runAll(jobs, 2))
-    const serverCpu = cpuPer(serverBefore, cpuByThread(pid), jobs.length)
     sharp.cache(false)
-    const selfBefore = cpuByThread('self')
     const ceilingJobs = small.flatMap((body) =>
       widths.map((w) => async () => {
         await sharp(body)
@@ -222,13 +228,29 @@ async function main() {
           .toBuffer()
       }),
     )
-    const ceiling = ceilingJobs.length / (await runAll(ceilingJobs, 2))
-    const ceilingCpu = cpuPer(selfBefore, cpuByThread('self'), ceilingJobs.length)
+    // Four rounds, the two sides taking turns (a quarter of the variants each), so both see the same load.
+    const serverCpu = cpuMeter(pid)
+    const ceilingCpu = cpuMeter('self')
+    let servedSeconds = 0
+    let ceilingSeconds = 0
+    for (let round = 0; round < 4; round++) {
+      const quarter = <T>(list: T[]) => list.filter((_, i) => i % 4 === round)
+      serverCpu.start()
+      servedSeconds += await runAll(quarter(jobs), 2)
+      serverCpu.stop()
+      ceilingCpu.start()
+      ceilingSeconds += await runAll(quarter(ceilingJobs), 2)
+      ceilingCpu.stop()
+    }
+    const served = jobs.length / servedSeconds
+    const ceiling = ceilingJobs.length / ceilingSeconds
     console.log(
       `generation: ${served.toFixed(1)} variants/s; sharp in-process ${ceiling.toFixed(1)}/s; ` +
         `ratio ${(served / ceiling).toFixed(2)} (goal ≥ 0.7); load average ${load()}`,
     )
-    console.log(`  CPU per variant: server ${serverCpu}; sharp in-process ${ceilingCpu}`)
+    console.log(
+      `  CPU per variant: server ${serverCpu.per(jobs.length)}; sharp in-process ${ceilingCpu.per(ceilingJobs.length)}`,
+    )
 
     // 2. Cache hits.
     const hitUrl = `${server.baseUrl}/api/v1/mediaLibrary/serve-image/${keys[0]}?w=640&fm=webp`
@@ -244,18 +266,15 @@ async function main() {
       // Ten rounds, the two sides taking turns, so that both see the same load from other work.
       const hitTimes: number[] = []
       const bareTimes: number[] = []
-      const hitCpu = { before: new Map<string, number>(), after: new Map<string, number>() }
-      const bareCpu = { before: new Map<string, number>(), after: new Map<string, number>() }
-      const add = (into: Map<string, number>, from: Map<string, number>) => {
-        for (const [kind, seconds] of from) into.set(kind, (into.get(kind) ?? 0) + seconds)
-      }
+      const hitCpu = cpuMeter(pid)
+      const bareCpu = cpuMeter(statics.pid)
       for (let round = 0; round < 10; round++) {
-        add(hitCpu.before, cpuByThread(pid))
+        hitCpu.start()
         await timedGets(hitUrl, auth, HITS / 10, 4, hitTimes)
-        add(hitCpu.after, cpuByThread(pid))
-        add(bareCpu.before, cpuByThread(statics.pid))
+        hitCpu.stop()
+        bareCpu.start()
         await timedGets(`${statics.baseUrl}/variant.webp`, {}, HITS / 10, 4, bareTimes)
-        add(bareCpu.after, cpuByThread(statics.pid))
+        bareCpu.stop()
       }
       const percentiles = (times: number[]) => ({ p50: quantile(times, 0.5), p99: quantile(times, 0.99) })
       const hit = percentiles(hitTimes)
@@ -265,10 +284,7 @@ async function main() {
           `p99 ${hit.p99.toFixed(2)} ms; @fastify/static p50 ${bare.p50.toFixed(2)} ms, p99 ${bare.p99.toFixed(2)} ms; ` +
           `ratio p50 ${(hit.p50 / bare.p50).toFixed(2)}, p99 ${(hit.p99 / bare.p99).toFixed(2)} (goal ≤ 1.5); load average ${load()}`,
       )
-      console.log(
-        `  CPU per hit: server ${cpuPer(hitCpu.before, hitCpu.after, HITS)}; ` +
-          `@fastify/static ${cpuPer(bareCpu.before, bareCpu.after, HITS)}`,
-      )
+      console.log(`  CPU per hit: server ${hitCpu.per(HITS)}; @fastify/static ${bareCpu.per(HITS)}`)
     } finally {
       statics.stop()
     }
