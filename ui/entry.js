@@ -13,7 +13,8 @@ const LEAVE = 'This entry has unsaved changes. Leave and discard them?'
 
 /**
  * While `dirty`, leaving the page asks first: in-app links (a capturing listener runs before their
- * click handlers) and closing or reloading the tab (beforeunload).
+ * click handlers), Escape back to the grid (library.js leaves on an Escape nobody prevented) and closing or
+ * reloading the tab (beforeunload).
  */
 function useUnsavedGuard(dirty) {
   useEffect(() => {
@@ -26,14 +27,21 @@ function useUnsavedGuard(dirty) {
         e.stopPropagation()
       }
     }
+    const onKey = (e) => {
+      if (e.key !== 'Escape' || e.defaultPrevented) return
+      if (e.target.closest?.('input, textarea, select, dialog, [contenteditable]')) return
+      if (!window.confirm(LEAVE)) e.preventDefault()
+    }
     const onUnload = (e) => {
       e.preventDefault()
       e.returnValue = LEAVE
     }
     document.addEventListener('click', onClick, true)
+    document.addEventListener('keydown', onKey, true)
     window.addEventListener('beforeunload', onUnload)
     return () => {
       document.removeEventListener('click', onClick, true)
+      document.removeEventListener('keydown', onKey, true)
       window.removeEventListener('beforeunload', onUnload)
     }
   }, [dirty])

@@ -130,4 +130,32 @@ describe.each(DIALECTS)('metadata form on the entry page (%s)', (dialect) => {
     await b.page.getByRole('heading', { name: 'Library' }).waitFor()
     expect(asked).toHaveLength(2)
   })
+
+  it('asks before Escape takes an entry opened from the grid back with unsaved edits', async () => {
+    await b.page.goto(`${server.baseUrl}/`)
+    await b.page.locator('.tile a').first().click()
+    await b.page.waitForURL(/\/entries\/form$/)
+    await b.page.locator('#m-title').fill('Edited again')
+    await b.page.getByText('Unsaved changes').waitFor()
+    // Out of the field (Escape in a field is the field's), then Escape: asked, dismissed, still here.
+    await b.page.locator('h1').click()
+    const asked: string[] = []
+    b.page.once('dialog', (d) => {
+      asked.push(d.message())
+      void d.dismiss()
+    })
+    await b.page.keyboard.press('Escape')
+    await expect.poll(() => asked).toHaveLength(1)
+    expect(new URL(b.page.url()).pathname).toBe('/entries/form')
+    expect(await b.page.locator('#m-title').inputValue()).toBe('Edited again')
+    // Accepted: back on the grid.
+    b.page.once('dialog', (d) => {
+      asked.push(d.message())
+      void d.accept()
+    })
+    await b.page.keyboard.press('Escape')
+    await b.page.getByRole('heading', { name: 'Library' }).waitFor()
+    expect(asked).toHaveLength(2)
+    expect(new URL(b.page.url()).pathname).toBe('/')
+  })
 })
