@@ -1,6 +1,6 @@
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import { createServer } from 'node:http'
 import type { Logger } from 'pino'
 import type { Services } from './deps.js'
@@ -55,7 +55,7 @@ export async function buildApp(deps: Services, options: AppOptions = {}): Promis
     connectionTimeout: 120_000,
     return503OnClosing: true,
     // One request line per request (written when it is answered, below), not Fastify's two.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   }) as unknown as FastifyInstance
 
   // Set per request by the auth hook (src/http/auth.ts) and the API-version hook (src/http/routes/context.ts);
