@@ -44,6 +44,7 @@ import { createStorage } from './storage/storage-config.js'
 import { assetUrlOf } from './storage/asset-url.js'
 import { createSourceRepository } from './db/source.repository.js'
 import { createSourceService, type SourceService } from './sources/source.service.js'
+import { createSourceReaders } from './sources/source-readers.js'
 import { withSources } from './sources/source-storage.js'
 import { createEntryEventRepository } from './db/entry-event.repository.js'
 import { createEntryWebhookRepository } from './db/entry-webhook.repository.js'
@@ -145,8 +146,9 @@ export async function createDeps(
   const assetKeys = createAssetKeyRepository(database)
   const { storage: ownBlobs, legacy: legacyBlobs } = createStorage(config)
   // Source entries' keys (`@source/<handle>/…`) read their source in place (issue #22).
-  const late: { sources?: SourceService } = {}
-  const blobs = withSources(ownBlobs, async (project, handle) => late.sources?.readerOf(project, handle))
+  const sourceRepository = createSourceRepository(database)
+  const sourceReaders = createSourceReaders({ sources: sourceRepository, s3: config.storage.s3 })
+  const blobs = withSources(ownBlobs, sourceReaders.readerOf)
   try {
     const upgrade = await upgradeToProjectNamespaces({
       layout: createStorageLayoutRepository(database),
@@ -233,15 +235,14 @@ export async function createDeps(
   })
 
   const sources = createSourceService({
-    sources: createSourceRepository(database),
+    sources: sourceRepository,
     importer,
     library,
     mediaTypesOf,
     assetUrl: (key) => assetUrlOf(config, key),
-    s3: config.storage.s3,
+    readers: sourceReaders,
     tmpDir: path.join(config.dataDir, 'tmp', 'scans'),
   })
-  late.sources = sources
 
   // Workers.
   const newWorker = createWorkerFactory(config, {

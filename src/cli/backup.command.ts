@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto'
 import { createReadStream, createWriteStream, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import SQLite from 'better-sqlite3'
 import { Command } from 'commander'
 import { SQLITE_FILE_NAME } from '../config.js'
 import { UsageError } from '../errors.js'
+import { hashingTap } from '../storage/hashing-tap.js'
 import { announceDatabase } from './database-target.js'
 import { configFrom, withCommonOptions, type AdminFlags } from './shared.js'
 
@@ -39,19 +39,11 @@ interface Manifest {
 /** Streams `from` to `to` (through a temporary file, renamed at the end), returning size and SHA-256. */
 async function copyHashed(from: string, to: string): Promise<{ size: number; sha256: string }> {
   await mkdir(path.dirname(to), { recursive: true })
-  const hash = createHash('sha256')
-  let size = 0
-  const tap = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      hash.update(chunk)
-      size += chunk.length
-      done(null, chunk)
-    },
-  })
+  const { tap, result } = hashingTap()
   const part = `${to}.part`
   await pipeline(createReadStream(from), tap, createWriteStream(part, { flush: true }))
   await rename(part, to)
-  return { size, sha256: hash.digest('hex') }
+  return result()
 }
 
 async function hashFile(file: string): Promise<string> {

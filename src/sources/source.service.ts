@@ -1,10 +1,8 @@
-import { createHash, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import path from 'node:path'
-import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import type { Config } from '../config.js'
 import type { SourceObjectRecord, SourceRecord, SourceRepository } from '../db/source.repository.js'
 import { UsageError } from '../errors.js'
 import { probeFile, ProbeError, sniffType } from '../jobs/probe.js'
@@ -12,7 +10,9 @@ import type { ImportService } from '../media/import.service.js'
 import type { LibraryService } from '../media/library.service.js'
 import type { CompiledMediaType } from '../media/media-types/metadata-validator.js'
 import { assetOf, tagMetadata } from '../media/upload/ingest.js'
-import { createDiskSourceReader, type SourceReader } from './source-reader.js'
+import { hashingTap } from '../storage/hashing-tap.js'
+import type { SourceReader } from './source-reader.js'
+import type { SourceReaders } from './source-readers.js'
 import { sourceKey } from './source-storage.js'
 
 /** What a scan did, object by object, summed. */
@@ -62,54 +62,18 @@ export function createSourceService(deps: {
   library: Pick<LibraryService, 'patch'>
   mediaTypesOf(project: string): Promise<ReadonlyMap<string, CompiledMediaType>>
   assetUrl(key: string): string
-  s3: Config['storage']['s3']
+  readers: SourceReaders
   tmpDir: string
 }): SourceService {
-  const readers = new Map<string, SourceReader>()
-  const open = async (record: Pick<SourceRecord, 'kind' | 'root' | 'options'>): Promise<SourceReader> => {
-    const id = JSON.stringify([record.kind, record.root, record.options])
-    let reader = readers.get(id)
-    if (!reader) {
-      if (record.kind === 'disk') {
-        reader = createDiskSourceReader(record.root)
-      } else {
-        // The AWS SDK loads only when an S3 source is used.
-        const { createS3SourceReader } = await import('./s3-source-reader.js')
-        const o = record.options as {
-          prefix?: string
-          endpoint?: string
-          region?: string
-          forcePathStyle?: boolean
-        }
-        reader = createS3SourceReader({
-          ...deps.s3,
-          bucket: record.root,
-          prefix: o.prefix ?? '',
-          region: o.region ?? deps.s3.region,
-          forcePathStyle: o.forcePathStyle ?? deps.s3.forcePathStyle,
-          ...((o.endpoint ?? deps.s3.endpoint) ? { endpoint: o.endpoint ?? deps.s3.endpoint } : {}),
-        })
-      }
-      readers.set(id, reader)
-    }
-    return reader
-  }
+  const { open } = deps.readers
 
   /** Copies the object to a temporary file, hashing it on the way. */
   const fetchToTmp = async (reader: SourceReader, relative: string, tmp: string) => {
     const body = await reader.get(relative)
     if (!body) return undefined
-    const hash = createHash('sha256')
-    let size = 0
-    const tap = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        hash.update(chunk)
-        size += chunk.length
-        done(null, chunk)
-      },
-    })
+    const { tap, result } = hashingTap()
     await pipeline(body, tap, createWriteStream(tmp))
-    return { size, sha256: hash.digest('hex') }
+    return result()
   }
 
   /** Reads, probes and creates or updates the entry of one new or changed object. */
@@ -238,9 +202,6 @@ export function createSourceService(deps: {
       await deps.sources.saveObjects(project, handle, batch)
       return counts
     },
-    async readerOf(project, handle) {
-      const source = await deps.sources.get(project, handle)
-      return source ? open(source) : undefined
-    },
+    readerOf: (project, handle) => deps.readers.readerOf(project, handle),
   }
 }
