@@ -7,7 +7,7 @@
  *    the same bytes from a file in a process of its own (ratio ≤ 1.5 is the goal).
  * 3. Memory: the server's peak RSS while 8 clients ask for cold variants of 24-megapixel JPEGs (goal < 300 MB).
  *
- *   npm run bench:variants [-- --sources 12 --hits 2000 --big 8 --cpu-prof DIR]
+ *   npm run bench:variants [-- --sources 32 --clients 2 --hits 2000 --big 8 --cpu-prof DIR --cpu-time user]
  */
 import { spawn } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -21,11 +21,15 @@ const option = (name: string, fallback: string) => {
   const i = args.indexOf(`--${name}`)
   return i >= 0 && args[i + 1] ? args[i + 1]! : fallback
 }
-const SOURCES = Number(option('sources', '12'))
+const SOURCES = Number(option('sources', '32'))
 const HITS = Number(option('hits', '2000'))
 const BIG = Number(option('big', '8'))
+/** Concurrent clients of the generation measure; the ceiling runs as many sharp pipelines at once. */
+const CLIENTS = Number(option('clients', '2'))
 /** `--cpu-prof DIR`: the server writes a V8 CPU profile there when it stops (where its time goes). */
 const PROFILE_DIR = option('cpu-prof', '')
+/** `--cpu-time user|system`: the CPU figures count only that part (default: both). */
+const CPU_TIME = option('cpu-time', 'all')
 
 const load = () =>
   loadavg()
@@ -54,7 +58,10 @@ function cpuByThread(pid: number | 'self'): Map<string, number> {
     const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
     const kind = tid === self ? 'main' : name.replace(/[\d-]+$/, '') || 'other'
-    byKind.set(kind, (byKind.get(kind) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100)
+    const user = Number(fields[11])
+    const system = Number(fields[12])
+    const ticks = CPU_TIME === 'user' ? user : CPU_TIME === 'system' ? system : user + system
+    byKind.set(kind, (byKind.get(kind) ?? 0) + ticks / 100)
   }
   return byKind
 }
@@ -236,10 +243,10 @@ async function main() {
     for (let round = 0; round < 4; round++) {
       const quarter = <T>(list: T[]) => list.filter((_, i) => i % 4 === round)
       serverCpu.start()
-      servedSeconds += await runAll(quarter(jobs), 2)
+      servedSeconds += await runAll(quarter(jobs), CLIENTS)
       serverCpu.stop()
       ceilingCpu.start()
-      ceilingSeconds += await runAll(quarter(ceilingJobs), 2)
+      ceilingSeconds += await runAll(quarter(ceilingJobs), CLIENTS)
       ceilingCpu.stop()
     }
     const served = jobs.length / servedSeconds

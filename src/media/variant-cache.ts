@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream'
 import type { ImageVariantRepository } from '../db/image-variant.repository.js'
-import type { BlobStore } from '../storage/blob-store.js'
+import { readBlob } from '../storage/blob-store.js'
 import type { ProjectStorage } from '../storage/project-storage.js'
 
 /**
@@ -19,21 +19,6 @@ export interface VariantCache {
 const TOUCH_EVERY_MS = 60_000
 /** The in-memory tier in front of the files: hot variants, bounded in bytes (least recently used go first). */
 export const VARIANT_MEMORY_BYTES = 16 * 1024 * 1024
-
-/** A stream's bytes in one Buffer: the chunks concatenated once (stream/consumers' `buffer` goes through a Blob, a copy more). */
-export async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  for await (const chunk of stream)
-    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer))
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
-}
-
-/** A blob's bytes in one Buffer: one read where the store has `read`, else its stream collected. */
-export async function readBlob(store: BlobStore, key: string): Promise<Buffer | undefined> {
-  if (store.read) return store.read(key)
-  const stream = await store.get(key)
-  return stream && readAll(stream)
-}
 
 export function createVariantCache(deps: {
   blobs: Pick<ProjectStorage, 'derived'>

@@ -82,7 +82,8 @@ function encode(img: Pipeline, format: VariantFormat, quality: number | undefine
  * 422 when the source cannot be decoded or takes longer than the time limit.
  */
 export async function renderVariant(
-  source: Buffer,
+  /** The original's bytes, or the path of a local file holding them. */
+  source: Buffer | string,
   params: VariantParams,
   format: VariantFormat,
   options: RenderOptions,

@@ -5,7 +5,8 @@ import { notFound } from '../errors.js'
 import type { SafeFetcher } from '../jobs/safe-fetcher.js'
 import type { ProjectStorage } from '../storage/project-storage.js'
 import type { MediaEntry } from './entry.js'
-import { readBlob, type VariantCache } from './variant-cache.js'
+import { readBlob } from '../storage/blob-store.js'
+import type { VariantCache } from './variant-cache.js'
 
 /** An original to make variants from: a tag that changes whenever its bytes do, and the bytes. */
 export interface VariantSource {
@@ -13,6 +14,11 @@ export interface VariantSource {
   tag: string
   lastModified: Date
   read(): Promise<Buffer>
+  /**
+   * What to render from: the path of the local file that holds the original where the store has one (libvips
+   * decodes it straight from the file, without a copy through the JS heap), else its bytes.
+   */
+  input(): Promise<Buffer | string>
 }
 
 export interface VariantSources {
@@ -67,14 +73,16 @@ export function createVariantSources(deps: {
       const files = blobs.files(project)
       const stat = await files.stat(key)
       if (stat) {
+        const read = async () => {
+          const body = await readBlob(files, key)
+          if (!body) throw notFound('The original is no longer in storage')
+          return body
+        }
         return {
           tag: `f:${stat.etag}:${stat.size}`,
           lastModified: stat.lastModified,
-          read: async () => {
-            const body = await readBlob(files, key)
-            if (!body) throw notFound('The original is no longer in storage')
-            return body
-          },
+          read,
+          input: async () => (await files.localFile?.(key)) ?? read(),
         }
       }
       const url = entry.asset.url
@@ -84,15 +92,12 @@ export function createVariantSources(deps: {
       const copyKey = externalCopyKey(url)
       const copy = await blobs.derived(project).stat(copyKey)
       if (copy) {
-        return {
-          tag: `u:${copy.etag}:${copy.size}`,
-          lastModified: copy.lastModified,
-          read: async () => {
-            const body = await cache.get(project, copyKey)
-            if (!body) throw notFound('The fetched copy of the original was evicted')
-            return body
-          },
+        const read = async () => {
+          const body = await cache.get(project, copyKey)
+          if (!body) throw notFound('The fetched copy of the original was evicted')
+          return body
         }
+        return { tag: `u:${copy.etag}:${copy.size}`, lastModified: copy.lastModified, read, input: read }
       }
       const slot = `${project}/${copyKey}`
       const failedAt = failures.get(slot)
@@ -123,6 +128,7 @@ export function createVariantSources(deps: {
         tag: `u:${fetched?.etag ?? createHash('sha256').update(body).digest('hex')}:${body.length}`,
         lastModified: fetched?.lastModified ?? new Date(now()),
         read: async () => body,
+        input: async () => body,
       }
     },
   }

@@ -129,7 +129,7 @@ export function createVariantService(deps: VariantServiceDeps): VariantService {
     // The original is read inside the pool too: the pool bounds how many originals are in memory at once.
     const render = () =>
       deps.pool.run(request.project, async () => {
-        const rendered = await renderVariant(await source.read(), params, format, {
+        const rendered = await renderVariant(await source.input(), params, format, {
           timeoutSeconds: deps.timeoutSeconds,
           maxInputPixels: deps.maxInputPixels,
         })

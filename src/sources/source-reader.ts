@@ -23,6 +23,8 @@ export interface SourceReader {
   list(): AsyncIterable<SourceObject>
   stat(relative: string): Promise<BlobStat | undefined>
   get(relative: string, range?: ByteRange): Promise<Readable | undefined>
+  /** The real local file of a path inside the root (disk sources only; symlinks out refused as by `get`). */
+  localFile?(relative: string): Promise<string | undefined>
 }
 
 /** A path that names nothing inside the source (`..`, absolute, a symlink out of the root): a 400. */
@@ -110,6 +112,10 @@ export function createDiskSourceReader(dir: string): SourceReader {
       const file = await resolve(relative)
       if (!file) return undefined
       return createReadStream(file, range ? { start: range.start, end: range.end } : {})
+    },
+    async localFile(relative) {
+      const file = await resolve(relative)
+      return file && (await stat(file)).isFile() ? file : undefined
     },
   }
 }

@@ -1,4 +1,4 @@
-import type { BlobStore } from '../storage/blob-store.js'
+import { readBlob, type BlobStore } from '../storage/blob-store.js'
 import type { ProjectStorage } from '../storage/project-storage.js'
 import type { SourceReader } from './source-reader.js'
 
@@ -51,6 +51,18 @@ export function withSources(
         const s = await source(key)
         if (!s) return own.get(key, range)
         return s.reader ? s.reader.get(s.relative, range) : undefined
+      },
+      // The project's own keys keep the store's one-read path (originals to render, cached variants);
+      // a source key is collected from its reader's stream.
+      read: async (key) => {
+        const s = await source(key)
+        if (!s) return own.read ? own.read(key) : readBlob(own, key)
+        return s.reader ? readBlob(s.reader, s.relative) : undefined
+      },
+      localFile: async (key) => {
+        const s = await source(key)
+        if (!s) return own.localFile?.(key)
+        return s.reader?.localFile?.(s.relative)
       },
       stat: async (key) => {
         const s = await source(key)

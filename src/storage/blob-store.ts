@@ -38,6 +38,12 @@ export interface BlobStore {
    * original to render, a cached variant). Optional: without it, callers collect `get`'s stream.
    */
   read?(key: string): Promise<Buffer | undefined>
+  /**
+   * The local file that holds the blob, for readers that open files themselves (libvips decodes an original
+   * straight from it: no copy through the JS heap). Only stores whose blobs are local files have it;
+   * undefined when the key does not exist.
+   */
+  localFile?(key: string): Promise<string | undefined>
   stat(key: string): Promise<BlobStat | undefined>
   /** Removes the blob; removing a missing key is not an error. */
   delete(key: string): Promise<void>
@@ -52,4 +58,19 @@ export function newBlobKey(extension: string, now: Date = new Date()): string {
   const dd = String(now.getUTCDate()).padStart(2, '0')
   const ext = extension.replace(/[^a-z0-9]/gi, '').toLowerCase() || 'bin'
   return `${yyyy}/${mm}/${dd}/${randomUUID()}.${ext}`
+}
+
+/** A stream's bytes in one Buffer: the chunks concatenated once (stream/consumers' `buffer` goes through a Blob, a copy more). */
+export async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  for await (const chunk of stream)
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer))
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
+}
+
+/** A blob's bytes in one Buffer: one read where the store has `read`, else its stream collected. */
+export async function readBlob(store: Pick<BlobStore, 'get' | 'read'>, key: string): Promise<Buffer | undefined> {
+  if (store.read) return store.read(key)
+  const stream = await store.get(key)
+  return stream && readAll(stream)
 }

@@ -95,6 +95,9 @@ export function createDiskBlobStore(root: string): BlobStore {
         throw err
       }
     },
+    async localFile(key) {
+      return (await statOf(key)) ? fileOf(key) : undefined
+    },
     stat: statOf,
     async delete(key) {
       const file = fileOf(key)

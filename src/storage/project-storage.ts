@@ -54,6 +54,7 @@ export function scopedStore(root: BlobStore, prefix: string): BlobStore {
   const relative = (stat: BlobStat | undefined, key: string) => (stat ? { ...stat, key } : undefined)
   const putFile = root.putFile?.bind(root)
   const read = root.read?.bind(root)
+  const localFile = root.localFile?.bind(root)
   return {
     put: async (key, body, options) => ({ ...(await root.put(full(key), body, options)), key }),
     ...(putFile
@@ -61,6 +62,9 @@ export function scopedStore(root: BlobStore, prefix: string): BlobStore {
       : {}),
     get: async (key, range) => (readable(key) ? root.get(full(key), range) : undefined),
     ...(read ? { read: async (key) => (readable(key) ? read(full(key)) : undefined) } : {}),
+    ...(localFile
+      ? { localFile: async (key) => (readable(key) ? localFile(full(key)) : undefined) }
+      : {}),
     stat: async (key) => (readable(key) ? relative(await root.stat(full(key)), key) : undefined),
     delete: (key) => root.delete(full(key)),
     list: async (start) => (await root.list(prefix + start)).map((k) => k.slice(prefix.length)),

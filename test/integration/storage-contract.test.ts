@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Readable } from 'node:stream'
@@ -111,6 +111,22 @@ describe.each([
     expect((await read!('read/empty.bin'))?.length).toBe(0)
     expect(await read!('read/missing.bin')).toBeUndefined()
     expect(await read!('read')).toBeUndefined()
+  })
+
+  it('names the local file of a blob where the store keeps files (disk), nothing for a missing key', async () => {
+    const bytes = randomBytes(50_000)
+    await t.store.put('local/photo.bin', chunked(bytes))
+    if (_name !== 'disk') {
+      // An S3 blob is no local file: callers read its bytes instead.
+      expect(t.store.localFile).toBeUndefined()
+      return
+    }
+    const file = await t.store.localFile!('local/photo.bin')
+    expect(file).toBeDefined()
+    expect(sha(readFileSync(file!))).toBe(sha(bytes))
+    expect(await t.store.localFile!('local/missing.bin')).toBeUndefined()
+    expect(await t.store.localFile!('local')).toBeUndefined()
+    await expect(t.store.localFile!('../outside')).rejects.toThrow()
   })
 
   it('gets an inclusive byte range', async () => {
