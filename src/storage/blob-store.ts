@@ -69,7 +69,10 @@ export async function readAll(stream: Readable): Promise<Buffer> {
 }
 
 /** A blob's bytes in one Buffer: one read where the store has `read`, else its stream collected. */
-export async function readBlob(store: Pick<BlobStore, 'get' | 'read'>, key: string): Promise<Buffer | undefined> {
+export async function readBlob(
+  store: Pick<BlobStore, 'get' | 'read'>,
+  key: string,
+): Promise<Buffer | undefined> {
   if (store.read) return store.read(key)
   const stream = await store.get(key)
   return stream && readAll(stream)

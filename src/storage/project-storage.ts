@@ -62,9 +62,7 @@ export function scopedStore(root: BlobStore, prefix: string): BlobStore {
       : {}),
     get: async (key, range) => (readable(key) ? root.get(full(key), range) : undefined),
     ...(read ? { read: async (key) => (readable(key) ? read(full(key)) : undefined) } : {}),
-    ...(localFile
-      ? { localFile: async (key) => (readable(key) ? localFile(full(key)) : undefined) }
-      : {}),
+    ...(localFile ? { localFile: async (key) => (readable(key) ? localFile(full(key)) : undefined) } : {}),
     stat: async (key) => (readable(key) ? relative(await root.stat(full(key)), key) : undefined),
     delete: (key) => root.delete(full(key)),
     list: async (start) => (await root.list(prefix + start)).map((k) => k.slice(prefix.length)),
