@@ -17,6 +17,8 @@ export interface VariantCache {
 }
 
 const TOUCH_EVERY_MS = 60_000
+/** How long a summed total of the cache's size is trusted (plus this process's own stores). */
+const TOTAL_EVERY_MS = 5_000
 /** The in-memory tier in front of the files: hot variants, bounded in bytes (least recently used go first). */
 export const VARIANT_MEMORY_BYTES = 16 * 1024 * 1024
 
@@ -53,9 +55,20 @@ export function createVariantCache(deps: {
     }
   }
   let evicting: Promise<void> | undefined
+  /**
+   * The cache's total size as last summed from the database, plus what this process stored since. The sum
+   * (a scan of every row) is taken again once TOTAL_EVERY_MS has passed, so a store costs no scan while the
+   * cache is under its bound; what other processes stored meanwhile is counted at the next sum.
+   */
+  let estimate: { total: number; at: number } | undefined
 
-  const evict = async () => {
+  const evict = async (added: number) => {
+    if (estimate && now() - estimate.at < TOTAL_EVERY_MS) {
+      estimate.total += added
+      if (estimate.total <= deps.maxBytes) return
+    }
     let total = await repository.totalBytes()
+    estimate = { total, at: now() }
     const target = Math.floor(deps.maxBytes * 0.9)
     if (total <= deps.maxBytes) return
     while (total > target) {
@@ -67,6 +80,7 @@ export function createVariantCache(deps: {
         touched.delete(`${v.project}/${v.key}`)
         forgetInMemory(`${v.project}/${v.key}`)
         total -= v.bytes
+        estimate.total = total
         if (total <= target) return
       }
     }
@@ -101,8 +115,8 @@ export function createVariantCache(deps: {
       keepInMemory(`${project}/${key}`, body)
       // One eviction at a time per process; the next store checks again.
       if (!evicting) {
-        evicting = evict().finally(() => (evicting = undefined))
-      }
+        evicting = evict(body.length).finally(() => (evicting = undefined))
+      } else if (estimate) estimate.total += body.length
       await evicting
     },
   }

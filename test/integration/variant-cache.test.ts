@@ -70,4 +70,25 @@ describe.each(DIALECTS)('variant cache: bounded size, least recently used out (%
     await files.delete('v/m/big.png')
     expect(await cache.get('default', 'v/m/big.png')).toBeUndefined()
   })
+
+  it('sums the size from the database at most every 5 s, counting its own stores between sums', async () => {
+    const repository = createImageVariantRepository(opened.deps.database)
+    const base = await repository.totalBytes()
+    const maxBytes = base + 5_000
+    let clockA = Date.now() + 10_000_000
+    const clockB = clockA
+    const a = createVariantCache({ blobs: opened.deps.blobs, repository, maxBytes, now: () => clockA })
+    const b = createVariantCache({ blobs: opened.deps.blobs, repository, maxBytes, now: () => clockB })
+    const body = (n: number, size: number) => Buffer.alloc(size, n)
+    await a.put('default', 'v/t/a1.png', body(1, 1_000), 'image/png')
+    await b.put('default', 'v/t/b1.png', body(2, 3_000), 'image/png') // another process: A does not see it yet
+    clockA += 1_000
+    await a.put('default', 'v/t/a2.png', body(3, 2_000), 'image/png')
+    // A's estimate is base + 3,000 (under the bound); the real total is over it until A sums again.
+    expect(await repository.totalBytes()).toBe(base + 6_000)
+    clockA += 5_000
+    await a.put('default', 'v/t/a3.png', body(4, 500), 'image/png')
+    expect(await repository.totalBytes()).toBeLessThanOrEqual(Math.floor(maxBytes * 0.9))
+    expect((await a.get('default', 'v/t/a3.png'))?.equals(body(4, 500))).toBe(true)
+  })
 })
