@@ -171,10 +171,14 @@ export function createItemProcessor(deps: ItemProcessorDeps): ItemProcessor {
           result: presentResult(job.kind, existing, item.url),
         }
       }
+      // Read before the blob is stored: a disk store moves the downloaded file in (below).
+      const metadata = await metadataFor(item, mediaType, tmp)
       const key = newBlobKey(probe.extension, now())
       await queue.setBlobKey(item, worker, key)
       try {
-        await blobs.put(key, createReadStream(tmp), { contentType: probe.mimeType })
+        // A disk store takes the downloaded file as it is (flushed, then renamed into place: no copy).
+        if (blobs.putFile) await blobs.putFile(key, tmp, { contentType: probe.mimeType })
+        else await blobs.put(key, createReadStream(tmp), { contentType: probe.mimeType })
       } catch (err) {
         // A put that failed late (S3 stored it, the answer was lost) may have left the blob: remove it now;
         // if that fails too, the recorded key lets the next attempt remove it.
@@ -198,7 +202,6 @@ export function createItemProcessor(deps: ItemProcessorDeps): ItemProcessor {
         probe,
       )
 
-      const metadata = await metadataFor(item, mediaType, tmp)
       try {
         let entry: MediaEntry
         if (existing) {
