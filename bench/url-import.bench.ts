@@ -7,6 +7,8 @@
  *   npm run bench:url-import                 # 2,000 images per run
  *   BENCH_IMAGES=500 npm run bench:url-import
  *   BENCH_POLL_MS=500 npm run bench:url-import   # the worker's poll interval (default here 20 ms)
+ *   BENCH_LARGE=16 BENCH_LARGE_MB=100 npm run bench:url-import   # then 16 files of 100 MB at once through a
+ *                                            # real serve process: its peak RSS (BENCH_LARGE=0 skips it)
  */
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -16,6 +18,7 @@ import { createDeps } from '../src/deps.js'
 import { DEFAULT_PROJECT } from '../src/projects/project.service.js'
 import { freshDatabase } from './import-server.js'
 import { measureUrlCeiling } from './url-import-ceiling.js'
+import { measureLargeUrlImport } from './url-import-large.js'
 
 const COUNT = Number(process.env.BENCH_IMAGES ?? 2000)
 const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? '1,4,16').split(',').map(Number)
@@ -24,6 +27,8 @@ const POSTGRES = process.env.MEDIALIB_BENCH_POSTGRES_URL
 const POLL_MS = Number(process.env.BENCH_POLL_MS ?? 20)
 /** No run may take longer than this. */
 const RUN_LIMIT_MS = 300_000
+const LARGE = Number(process.env.BENCH_LARGE ?? 16)
+const LARGE_MB = Number(process.env.BENCH_LARGE_MB ?? 100)
 
 async function main() {
   process.stdout.write(`generating ${COUNT} distinct PNGs…\n`)
@@ -116,6 +121,11 @@ async function main() {
     process.stdout.write(`${line}\n`)
   }
   server.close()
+  if (LARGE > 0) {
+    const line = await measureLargeUrlImport(POSTGRES ? 'postgres' : 'sqlite', POSTGRES, LARGE, LARGE_MB)
+    rows.push(line)
+    process.stdout.write(`${line}\n`)
+  }
   process.stdout.write(
     `\nURL import (${POSTGRES ? 'PostgreSQL' : 'SQLite'}, disk blobs):\n${rows.join('\n')}\n`,
   )
