@@ -1,0 +1,205 @@
+/**
+ * Source scans (issue #22), against a real `medialib serve` process whose in-process worker runs the scan:
+ *
+ * 1. First scan of N small files (default 100,000 distinct 1×1 PNGs in 10,000 nested folders): files/s against
+ *    the raw ceiling of the bare job on the same disk, in the same run: walk the folder, stat + read + SHA-256 +
+ *    image-size each file (4 at once, as the worker's 4 slots), and one INSERT per 1,000 rows with the driver's
+ *    fastest plain statement into a table holding only the keys (SQLite: a prepared statement in a transaction;
+ *    PostgreSQL: a multi-row INSERT). Goal: ratio ≥ 0.5.
+ * 2. Rescan of the same files, unchanged: seconds, and that nothing was created, updated or failed. Goal: 1,000,000
+ *    unchanged files in ≤ 60 s (`--files 1000000`).
+ * 3. The server's peak RSS over both (goal < 300 MB).
+ *
+ *   npm run bench:scan [-- --files 100000 --dialect sqlite|postgres]
+ */
+import { createHash } from 'node:crypto'
+import { mkdirSync, readdirSync, rmSync, writeFileSync, type Dirent } from 'node:fs'
+import { readFile, stat } from 'node:fs/promises'
+import { loadavg, tmpdir } from 'node:os'
+import path from 'node:path'
+import { crc32, deflateSync } from 'node:zlib'
+import { imageSize } from 'image-size'
+import pg from 'pg'
+import { openRawSqlite } from './import-ceiling.js'
+import { dbArgs, freshDatabase, PG_URL, runCli, startServe, type Dialect } from './import-server.js'
+
+const args = process.argv.slice(2)
+const option = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`)
+  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback
+}
+const FILES = Number(option('files', '100000'))
+const DIALECT = option('dialect', 'sqlite') as Dialect
+const CONCURRENCY = 4
+const BATCH = 1000
+
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')
+
+/** A valid 1×1 grey PNG whose tEXt chunk holds `n`: every file distinct, each about 90 bytes. */
+function tinyPng(n: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const head = Buffer.alloc(8)
+    head.writeUInt32BE(data.length, 0)
+    head.write(type, 4, 'latin1')
+    const crc = Buffer.alloc(4)
+    crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0)
+    return Buffer.concat([head, data, crc])
+  }
+  const ihdr = Buffer.from([0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0]) // 1×1, 8-bit greyscale
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('tEXt', Buffer.from(`n\0${n}`, 'latin1')),
+    chunk('IDAT', deflateSync(Buffer.from([0, n % 256]))),
+    chunk('IEND', Buffer.alloc(0)),
+  ])
+}
+
+const relativeOf = (i: number) => `d${i % 100}/e${Math.floor(i / 100) % 100}/img-${i}.png`
+
+function generate(dir: string, count: number) {
+  for (let i = 0; i < count; i++) {
+    const file = path.join(dir, relativeOf(i))
+    if (i < 10_000) mkdirSync(path.dirname(file), { recursive: true })
+    writeFileSync(file, tinyPng(i))
+  }
+}
+
+/** The bare job: walk, stat + read + SHA-256 + image-size (CONCURRENCY at once), one INSERT per BATCH rows. */
+async function ceiling(dir: string, dialect: Dialect): Promise<number> {
+  const db = await freshDatabase(dialect)
+  const create =
+    'CREATE TABLE scan_ceiling (project TEXT NOT NULL, id TEXT NOT NULL, system_name TEXT NOT NULL, ' +
+    'external_id TEXT NOT NULL, sha256 TEXT NOT NULL, size INTEGER NOT NULL, width INTEGER, height INTEGER, ' +
+    'PRIMARY KEY (project, id), UNIQUE (project, system_name, external_id))'
+  let insertBatch: (rows: unknown[][]) => Promise<void>
+  let close: () => Promise<void>
+  if (dialect === 'sqlite') {
+    const sqlite = openRawSqlite(db.sqliteFile)
+    sqlite.exec(create)
+    const statement = sqlite.prepare('INSERT INTO scan_ceiling VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+    const many = sqlite.transaction((rows: unknown[][]) => {
+      for (const row of rows) statement.run(row)
+    })
+    insertBatch = async (rows) => {
+      many(rows)
+    }
+    close = async () => {
+      sqlite.close()
+    }
+  } else {
+    const client = new pg.Client({ connectionString: db.url })
+    await client.connect()
+    await client.query(create)
+    insertBatch = async (rows) => {
+      const values = rows.map(
+        (_, r) => `(${Array.from({ length: 8 }, (_, c) => `$${r * 8 + c + 1}`).join(', ')})`,
+      )
+      await client.query(`INSERT INTO scan_ceiling VALUES ${values.join(', ')}`, rows.flat())
+    }
+    close = () => client.end()
+  }
+  try {
+    const start = performance.now()
+    const files = (readdirSync(dir, { recursive: true, withFileTypes: true }) as Dirent[])
+      .filter((d) => d.isFile())
+      .map((d) => path.relative(dir, path.join(d.parentPath, d.name)))
+    let next = 0
+    let rows: unknown[][] = []
+    let flushing = Promise.resolve()
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        for (let i = next++; i < files.length; i = next++) {
+          const relative = files[i]!
+          const file = path.join(dir, relative)
+          const s = await stat(file)
+          const bytes = await readFile(file)
+          const sha = createHash('sha256').update(bytes).digest('hex')
+          const { width, height } = imageSize(bytes)
+          rows.push(['default', `c${i}`, 'files', relative, sha, s.size, width, height])
+          if (rows.length >= BATCH) {
+            const batch = rows
+            rows = []
+            flushing = flushing.then(() => insertBatch(batch))
+            await flushing
+          }
+        }
+      }),
+    )
+    if (rows.length > 0) await insertBatch(rows)
+    await flushing
+    return files.length / ((performance.now() - start) / 1000)
+  } finally {
+    await close()
+    await db.drop()
+  }
+}
+
+interface ScanStatus {
+  state: string
+  counts: Record<string, number>
+}
+
+async function main() {
+  if (DIALECT === 'postgres' && !PG_URL)
+    throw new Error('set MEDIALIB_TEST_POSTGRES_URL for --dialect postgres')
+  const dir = path.join(tmpdir(), `medialib-bench-scan-${process.pid}`)
+  rmSync(dir, { recursive: true, force: true })
+  const t0 = performance.now()
+  generate(dir, FILES)
+  console.log(
+    `scan bench (${DIALECT}): ${FILES} files generated in ${((performance.now() - t0) / 1000).toFixed(1)} s; load average ${load()}`,
+  )
+  const db = await freshDatabase(DIALECT)
+  const serve = await startServe(db)
+  try {
+    const auth = { authorization: `Bearer ${serve.token}` }
+    await runCli(['sources', 'add', 'files', '--project', 'default', '--disk', dir, ...dbArgs(db)])
+    const scan = async (): Promise<{ seconds: number; status: ScanStatus }> => {
+      const started = performance.now()
+      // The CLI queues the scan and follows it until done; serve's in-process worker runs it.
+      const out = await runCli(['sources', 'scan', 'files', '--project', 'default', ...dbArgs(db)])
+      const seconds = (performance.now() - started) / 1000
+      const id = /scan (\S+)/.exec(out)?.[1]
+      if (!id) throw new Error(`no scan id in: ${out}`)
+      const res = await fetch(`${serve.baseUrl}/api/v1/mediaLibrary/sources/files/scans/${id}`, {
+        headers: auth,
+      })
+      if (res.status !== 200) throw new Error(`scan status: ${res.status} ${await res.text()}`)
+      return { seconds, status: (await res.json()) as ScanStatus }
+    }
+
+    const first = await scan()
+    if (first.status.counts.created !== FILES)
+      throw new Error(`first scan: ${JSON.stringify(first.status)} (expected ${FILES} created)`)
+    const scanned = FILES / first.seconds
+    const raw = await ceiling(dir, DIALECT)
+    console.log(
+      `first scan: ${FILES} files in ${first.seconds.toFixed(1)} s = ${scanned.toFixed(0)} files/s; raw ceiling ` +
+        `${raw.toFixed(0)} files/s; ratio ${(scanned / raw).toFixed(2)} (goal ≥ 0.5); load average ${load()}`,
+    )
+    const again = await scan()
+    const { unchanged = 0, created = 0, updated = 0, failed = 0 } = again.status.counts
+    if (unchanged !== FILES || created + updated + failed !== 0)
+      throw new Error(`rescan: ${JSON.stringify(again.status)} (expected ${FILES} unchanged)`)
+    console.log(
+      `rescan: ${FILES} unchanged files in ${again.seconds.toFixed(1)} s = ${(FILES / again.seconds).toFixed(0)} files/s ` +
+        `(goal: 1,000,000 in ≤ 60 s); load average ${load()}`,
+    )
+    console.log(
+      `server peak RSS (VmHWM) over both scans: ${(serve.peakRss() / 2 ** 20).toFixed(0)} MB (goal < 300 MB)`,
+    )
+  } finally {
+    await serve.stop()
+    await db.drop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
+  process.exit(1)
+})
