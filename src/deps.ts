@@ -43,6 +43,7 @@ import type { ProjectStorage } from './storage/project-storage.js'
 import { createStorage } from './storage/storage-config.js'
 import { assetUrlOf } from './storage/asset-url.js'
 import { createSourceRepository } from './db/source.repository.js'
+import { createSourceScanRepository } from './db/source-scan.repository.js'
 import { createSourceService, type SourceService } from './sources/source.service.js'
 import { createSourceReaders } from './sources/source-readers.js'
 import { withSources } from './sources/source-storage.js'
@@ -242,6 +243,12 @@ export async function createDeps(
     assetUrl: (key) => assetUrlOf(config, key),
     readers: sourceReaders,
     tmpDir: path.join(config.dataDir, 'tmp', 'scans'),
+    scans: createSourceScanRepository(database),
+    isConnectionError: (err) => database.caps.isConnectionError(err),
+    jobs: config.jobs,
+    onQueued: () => {
+      for (const w of workers) w.notify()
+    },
   })
 
   // Workers.
@@ -262,6 +269,7 @@ export async function createDeps(
     deletionRoutines,
     entryWebhookDeliverer,
     workers,
+    scans: sources.tasks,
   })
 
   return {

@@ -16,20 +16,20 @@ import { request, startTestServer, type TestServer } from '../helpers/server.js'
 
 const API = '/api/v1'
 
-/** A scan's counts: added, changed, missing, unchanged, skipped. */
-const counts = (added: number, changed: number, missing: number, unchanged: number, skipped: number) => ({
-  added,
-  changed,
+/** A scan's counts: created, updated, missing, unchanged, failed. */
+const counts = (created: number, updated: number, missing: number, unchanged: number, failed: number) => ({
+  created,
+  updated,
   missing,
   unchanged,
-  skipped,
+  failed,
 })
 
 /** The reader with every read counted by path. */
 function counting(reads: string[]): (reader: SourceReader) => SourceReader {
   return (reader) => ({
     ...reader,
-    list: () => reader.list(),
+    list: (options) => reader.list(options),
     get: (relative, range) => {
       reads.push(relative)
       return reader.get(relative, range)
@@ -93,7 +93,8 @@ describe.each(DIALECTS)('sources: files indexed where they lie (%s)', (dialect) 
     expect((await sources.list('default')).map((s) => s.handle)).toEqual(['photos'])
 
     const first = await sources.scan('default', 'photos')
-    expect(first).toEqual(counts(3, 0, 0, 0, 1))
+    expect(first.counts).toEqual(counts(3, 0, 0, 0, 1))
+    expect(first.failures).toEqual([{ path: 'notes.txt', reason: 'not an image or a video (unknown type)' }])
     const b = await byExternalId('photos', '2024/b.jpeg')
     expect(b.asset).toMatchObject({
       key: '@source/photos/2024/b.jpeg',
@@ -116,7 +117,7 @@ describe.each(DIALECTS)('sources: files indexed where they lie (%s)', (dialect) 
 
     const reads: string[] = []
     const second = await sources.scan('default', 'photos', { wrap: counting(reads) })
-    expect(second).toEqual(counts(2, 1, 1, 2, 0))
+    expect(second.counts).toEqual(counts(2, 1, 1, 2, 0))
     expect(reads.sort()).toEqual(['a.png', 'new/d.png', 'new/e.gif'])
 
     const changed = await byExternalId('photos', 'a.png')
@@ -135,13 +136,15 @@ describe.each(DIALECTS)('sources: files indexed where they lie (%s)', (dialect) 
 
     // Nothing changed: nothing read.
     const again: string[] = []
-    expect(await sources.scan('default', 'photos', { wrap: counting(again) })).toEqual(counts(0, 0, 0, 5, 0))
+    expect((await sources.scan('default', 'photos', { wrap: counting(again) })).counts).toEqual(
+      counts(0, 0, 0, 5, 0),
+    )
     expect(again).toEqual([])
 
     // A changed file whose entry is in the trash is skipped; the scan goes on.
     await server.deps.trash.delete('default', (await byExternalId('photos', 'new/d.png')).id)
     write('new/d.png', await makeImage('png', 14, 14))
-    expect(await sources.scan('default', 'photos')).toEqual(counts(0, 0, 0, 4, 1))
+    expect((await sources.scan('default', 'photos')).counts).toEqual(counts(0, 0, 0, 4, 1))
   })
 
   it('serves a source entry in place over real HTTP: original, thumbnail', async () => {
@@ -232,9 +235,17 @@ describe.each(DIALECTS)('sources: files indexed where they lie (%s)', (dialect) 
       expect((await runCli(['sources', 'list', '--project', 'default', ...dbArgs])).stdout).toMatch(
         /^cli\s+disk/m,
       )
-      const scanned = await runCli(['sources', 'scan', 'cli', '--project', 'default', ...dbArgs])
+      const scanned = await runCli([
+        'sources',
+        'scan',
+        'cli',
+        '--project',
+        'default',
+        '--in-process',
+        ...dbArgs,
+      ])
       expect(scanned.code).toBe(0)
-      expect(scanned.stdout).toMatch(/^added\s+1$/m)
+      expect(scanned.stdout).toMatch(/^created\s+1$/m)
       expect((await byExternalId('cli', 'one.png')).asset).toMatchObject({ width: 9, height: 7 })
       const removed = await runCli(['sources', 'remove', 'cli', '--project', 'default', ...dbArgs])
       expect(removed.code).toBe(0)
@@ -268,7 +279,7 @@ describe.each(DIALECTS)('sources: files indexed where they lie (%s)', (dialect) 
       endpoint: s3.storage.s3.endpoint,
       forcePathStyle: true,
     })
-    expect(await sources.scan('default', 'bucket')).toEqual(counts(2, 0, 0, 0, 0))
+    expect((await sources.scan('default', 'bucket')).counts).toEqual(counts(2, 0, 0, 0, 0))
     expect((await byExternalId('bucket', 'x/y/two.jpeg')).asset).toMatchObject({
       key: '@source/bucket/x/y/two.jpeg',
       width: 50,
@@ -276,7 +287,9 @@ describe.each(DIALECTS)('sources: files indexed where they lie (%s)', (dialect) 
     })
     await put('archive/x/one.png', await makeImage('png', 31, 21))
     const reads: string[] = []
-    expect(await sources.scan('default', 'bucket', { wrap: counting(reads) })).toEqual(counts(0, 1, 0, 1, 0))
+    expect((await sources.scan('default', 'bucket', { wrap: counting(reads) })).counts).toEqual(
+      counts(0, 1, 0, 1, 0),
+    )
     expect(reads).toEqual(['x/one.png'])
     const res = await fetch(`${server.baseUrl}${API}/mediaLibrary/serve-image/@source/bucket/x/one.png`, {
       headers: { authorization: `Bearer ${server.token}` },
