@@ -120,6 +120,8 @@ export function sourcesCommand(): Command {
         const running = options.inProcess ? sources.runScan(started) : Promise.resolve()
         let status = started
         let shown = ''
+        let hinted = false
+        const since = Date.now()
         for (;;) {
           status = (await sources.scanStatus(options.project, handle, started.id)) ?? status
           const line = Object.entries(status.counts)
@@ -128,6 +130,13 @@ export function sourcesCommand(): Command {
           if (line !== shown) process.stderr.write(`${status.state}: ${line}\n`)
           shown = line
           if (status.state !== 'running') break
+          if (!hinted && !options.inProcess && status.pending.running === 0 && Date.now() - since > 5_000) {
+            hinted = true
+            process.stderr.write(
+              'waiting for a worker to take the scan (`medialib worker`, or `medialib serve` with its ' +
+                'in-process worker); or run it here with --in-process\n',
+            )
+          }
           await new Promise((r) => setTimeout(r, 500))
         }
         await running

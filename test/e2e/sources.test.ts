@@ -147,6 +147,96 @@ describe.each(DIALECTS)('sources: files indexed where they lie (%s)', (dialect) 
     expect((await sources.scan('default', 'photos')).counts).toEqual(counts(0, 0, 0, 4, 1))
   })
 
+  it('scan status in the API; --dry-run reads and writes nothing; --retry-failed reads failures again', async () => {
+    const { sources } = server.deps
+    const apiDir = mkdtempSync(path.join(tmpdir(), 'medialib-source-api-'))
+    try {
+      writeFileSync(path.join(apiDir, 'one.png'), await makeImage('png', 11, 9))
+      writeFileSync(path.join(apiDir, 'two.png'), await makeImage('png', 13, 9))
+      writeFileSync(path.join(apiDir, 'bad.png'), Buffer.from('no png at all'))
+      await sources.add('default', 'api', { kind: 'disk', dir: apiDir })
+      const get = (url: string, token = server.token) => request(server, 'GET', `${API}${url}`, { token })
+
+      // A dry run: counts what a scan would do, reads nothing, writes no entry and records no object.
+      const reads: string[] = []
+      const dry = await sources.scan('default', 'api', { dryRun: true, wrap: counting(reads) })
+      expect(dry).toMatchObject({ state: 'done', dryRun: true, counts: counts(3, 0, 0, 0, 0) })
+      expect(reads).toEqual([])
+      const none = await server.deps.library.search('default', { systemName: 'api', limit: 10 })
+      expect(none.entries).toHaveLength(0)
+
+      const real = await sources.scan('default', 'api')
+      expect(real.counts).toEqual(counts(2, 0, 0, 0, 1))
+
+      // The status API (scope read), as the OpenAPI document describes it (the response check).
+      const reader = await server.createToken('default', ['public-api:read'])
+      const listed = await get('/mediaLibrary/sources', reader)
+      expect(listed.status).toBe(200)
+      const body = listed.body as { sources: { handle: string; lastScan: { id: string } | null }[] }
+      const api = body.sources.find((x) => x.handle === 'api')!
+      expect(api).toMatchObject({ kind: 'disk', prefix: '', lastScan: { id: real.id, state: 'done' } })
+      const one = await get(`/mediaLibrary/sources/api/scans/${real.id}`, reader)
+      expect(one.status).toBe(200)
+      expect(one.body).toMatchObject({
+        id: real.id,
+        source: 'api',
+        state: 'done',
+        dryRun: false,
+        counts: counts(2, 0, 0, 0, 1),
+        pending: { queued: 0, running: 0 },
+        failures: [{ path: 'bad.png', reason: 'not an image or a video (unknown type)' }],
+      })
+      const scans = await get('/mediaLibrary/sources/api/scans', reader)
+      expect(scans.status).toBe(200)
+      expect((scans.body as { scans: { id: string }[] }).scans.map((x) => x.id)).toEqual([real.id, dry.id])
+      expect((await get('/mediaLibrary/sources/nope/scans')).status).toBe(404)
+      expect((await get(`/mediaLibrary/sources/api/scans/no-such-scan`)).body).toMatchObject({
+        status: 404,
+        error_details: { name: 'NotFound' },
+      })
+      expect((await get('/mediaLibrary/sources/Bad_Handle/scans')).status).toBe(400)
+      expect((await get('/mediaLibrary/sources', 'not-a-token')).status).toBe(401)
+
+      // Unchanged files are not read, a failed one neither, unless --retry-failed.
+      const again: string[] = []
+      expect((await sources.scan('default', 'api', { wrap: counting(again) })).counts).toEqual(
+        counts(0, 0, 0, 3, 0),
+      )
+      expect(again).toEqual([])
+      const retried: string[] = []
+      const retry = await sources.scan('default', 'api', { retryFailed: true, wrap: counting(retried) })
+      expect(retry.counts).toEqual(counts(0, 0, 0, 2, 1))
+      expect(retried).toEqual(['bad.png'])
+    } finally {
+      rmSync(apiDir, { recursive: true, force: true })
+    }
+  })
+
+  it('adopts the entry a killed attempt (or an earlier import) made for an object, never a second one', async () => {
+    const { sources } = server.deps
+    const adoptDir = mkdtempSync(path.join(tmpdir(), 'medialib-source-adopt-'))
+    try {
+      writeFileSync(path.join(adoptDir, 'kept.png'), await makeImage('png', 21, 17))
+      await sources.add('default', 'adopt', { kind: 'disk', dir: adoptDir })
+      // What a batch killed after creating the entry and before recording its results leaves behind.
+      const before = await request(server, 'POST', `${API}/import/mediaLibrary`, {
+        token: server.token,
+        body: {
+          mediaLibraryEntries: [imageEntry({ systemName: 'adopt', externalId: 'kept.png' })],
+        },
+      })
+      expect(before.status).toBe(200)
+      const made = await byExternalId('adopt', 'kept.png')
+      const scanned = await sources.scan('default', 'adopt')
+      expect(scanned.counts).toEqual(counts(1, 0, 0, 0, 0))
+      const adopted = await byExternalId('adopt', 'kept.png')
+      expect(adopted.id).toBe(made.id)
+      expect(adopted.asset).toMatchObject({ key: '@source/adopt/kept.png', width: 21, height: 17 })
+    } finally {
+      rmSync(adoptDir, { recursive: true, force: true })
+    }
+  })
+
   it('serves a source entry in place over real HTTP: original, thumbnail', async () => {
     const url = `${server.baseUrl}${API}/mediaLibrary/serve-image/@source/photos/2024/b.jpeg`
     const res = await fetch(url, { headers: { authorization: `Bearer ${server.token}` } })

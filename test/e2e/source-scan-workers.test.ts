@@ -1,0 +1,139 @@
+import type { ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createDeps, type Deps } from '../../src/deps.js'
+import { DEFAULT_PROJECT } from '../../src/projects/project.service.js'
+import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/dialects.js'
+import { makeImage } from '../helpers/media-server.js'
+import { startWorkerProcess } from '../helpers/process.js'
+
+/** Files of the source: enough batches that a kill lands while some are done and others in progress. */
+const FILES = 120
+
+/**
+ * Scans run by `medialib worker` processes (issue #22): a worker killed with SIGKILL mid-scan and a new one
+ * finish the scan with each object once; two workers on PostgreSQL split one scan without duplicates.
+ */
+describe.each(DIALECTS)('source scans run by worker processes (%s)', (dialect) => {
+  let db: TestDatabase
+  let deps: Deps
+  let dir: string
+  const children: ChildProcess[] = []
+
+  beforeAll(async () => {
+    db = await createTestDatabase(dialect)
+    deps = await createDeps(db.config, { warn: () => undefined })
+    await deps.projects.ensure(DEFAULT_PROJECT)
+    dir = mkdtempSync(path.join(tmpdir(), 'medialib-scan-workers-'))
+    for (let i = 0; i < FILES; i++) {
+      const rel = path.join(`folder-${i % 7}`, `sub-${i % 3}`, `img-${String(i).padStart(3, '0')}.png`)
+      mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true })
+      writeFileSync(path.join(dir, rel), await makeImage('png', 16 + i, 12))
+    }
+  })
+  afterAll(async () => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
+    await deps?.close()
+    await db?.drop()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  const startWorker = (concurrency: number) => {
+    const child = startWorkerProcess(db, { args: ['--concurrency', String(concurrency)] })
+    children.push(child)
+    return child
+  }
+
+  const tasks = async (scanId: string) => {
+    const rows = await deps.database.db
+      .selectFrom('source_scan_tasks')
+      .select(['state', 'worker'])
+      .where('job_id', '=', scanId)
+      .execute()
+    const states: Record<string, number> = {}
+    for (const r of rows) states[r.state] = (states[r.state] ?? 0) + 1
+    return { states, workers: new Set(rows.map((r) => r.worker)) }
+  }
+
+  const waitDone = async (handle: string, scanId: string) => {
+    const deadline = Date.now() + 90_000
+    for (;;) {
+      const status = (await deps.sources.scanStatus(DEFAULT_PROJECT, handle, scanId))!
+      if (status.state !== 'running') return status
+      if (Date.now() > deadline) throw new Error(`scan not finished: ${JSON.stringify(status)}`)
+      await new Promise((r) => setTimeout(r, 50))
+    }
+  }
+
+  /** The source's entries: each object's once, and nothing else. */
+  const expectEachObjectOnce = async (handle: string) => {
+    const page = await deps.library.search(DEFAULT_PROJECT, { systemName: handle, limit: 1000 })
+    const externalIds = page.entries.map((e) => e.externalId)
+    expect(externalIds).toHaveLength(FILES)
+    expect(new Set(externalIds).size).toBe(FILES)
+    const objects = await deps.database.db
+      .selectFrom('source_objects')
+      .select(['path', 'entry_id'])
+      .where('source', '=', handle)
+      .execute()
+    expect(objects).toHaveLength(FILES)
+    const ids = new Set(page.entries.map((e) => e.id))
+    for (const o of objects) expect(ids.has(o.entry_id!)).toBe(true)
+    for (const e of page.entries) {
+      const i = Number(/img-(\d+)/.exec(String(e.externalId))![1])
+      expect(e.asset.width).toBe(16 + i)
+    }
+  }
+
+  it('a worker killed mid-scan: a new one finishes it, each object exactly once', async () => {
+    await deps.sources.add(DEFAULT_PROJECT, 'killed', { kind: 'disk', dir })
+    const scan = await deps.sources.startScan(DEFAULT_PROJECT, 'killed', { pageSize: 40, batchSize: 4 })
+    const first = startWorker(2)
+    const until = Date.now() + 30_000
+    for (;;) {
+      const { states } = await tasks(scan.id)
+      const status = (await deps.sources.scanStatus(DEFAULT_PROJECT, 'killed', scan.id))!
+      if (status.counts.created >= 12 && (states.running ?? 0) > 0) break
+      if (Date.now() > until) throw new Error(`no progress: ${JSON.stringify(states)}`)
+      await new Promise((r) => setTimeout(r, 10))
+    }
+    first.kill('SIGKILL')
+    await once(first, 'exit')
+    const atKill = await deps.sources.scanStatus(DEFAULT_PROJECT, 'killed', scan.id)
+    expect(atKill!.state).toBe('running')
+    expect(atKill!.counts.created).toBeLessThan(FILES)
+
+    const second = startWorker(2)
+    const done = await waitDone('killed', scan.id)
+    second.kill('SIGTERM')
+    await once(second, 'exit')
+    expect(done.state).toBe('done')
+    // Objects of the batches in progress at the kill were read again and their entries adopted, not made
+    // twice: every object is reported once, as created.
+    expect(done.counts).toEqual({ created: FILES, updated: 0, unchanged: 0, missing: 0, failed: 0 })
+    await expectEachObjectOnce('killed')
+    expect(Object.keys((await tasks(scan.id)).states)).toEqual(['done'])
+  })
+
+  it.runIf(dialect === 'postgres')(
+    'two workers scanning one source split the work without duplicates',
+    async () => {
+      await deps.sources.add(DEFAULT_PROJECT, 'shared', { kind: 'disk', dir })
+      const a = startWorker(2)
+      const b = startWorker(2)
+      const scan = await deps.sources.startScan(DEFAULT_PROJECT, 'shared', { pageSize: 30, batchSize: 3 })
+      const done = await waitDone('shared', scan.id)
+      a.kill('SIGTERM')
+      b.kill('SIGTERM')
+      await Promise.all([once(a, 'exit'), once(b, 'exit')])
+      expect(done.state).toBe('done')
+      expect(done.counts).toEqual({ created: FILES, updated: 0, unchanged: 0, missing: 0, failed: 0 })
+      await expectEachObjectOnce('shared')
+      // Both workers took tasks of the scan.
+      expect((await tasks(scan.id)).workers.size).toBe(2)
+    },
+  )
+})
