@@ -47,6 +47,7 @@ import { createSourceScanRepository } from './db/source-scan.repository.js'
 import { createSourceService, type SourceService } from './sources/source.service.js'
 import { createSourceReaders } from './sources/source-readers.js'
 import { withSources } from './sources/source-storage.js'
+import { refuseSourceKeys } from './sources/reserved-keys.js'
 import { createEntryEventRepository } from './db/entry-event.repository.js'
 import { createEntryWebhookRepository } from './db/entry-webhook.repository.js'
 import { createActorContext, type ActorContext } from './events/actor-context.js'
@@ -167,7 +168,12 @@ export async function createDeps(
   const projects = createProjectService({ projects: createProjectRepository(database), ajv })
   const mediaTypesOf = (project: string) => projects.mediaTypesOf(project)
   const tokens = createTokenService({ tokens: createTokenRepository(database), projects })
-  const importer = createImportService({ entries, validator: createEntryValidator(ajv) })
+  // Clients may not name source keys (`@source/…`): only scans make such entries, with their own importer.
+  const importer = createImportService({
+    entries,
+    validator: createEntryValidator(ajv),
+    refuse: refuseSourceKeys,
+  })
   const entryRules = {
     entries,
     validator: createEntryValidator(ajv),
@@ -237,7 +243,7 @@ export async function createDeps(
 
   const sources = createSourceService({
     sources: sourceRepository,
-    importer,
+    importer: createImportService({ entries, validator: createEntryValidator(ajv) }),
     library,
     mediaTypesOf,
     assetUrl: (key) => assetUrlOf(config, key),

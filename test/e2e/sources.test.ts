@@ -290,16 +290,79 @@ describe.each(DIALECTS)('sources: files indexed where they lie (%s)', (dialect) 
       filename: 'escape.png',
       mimeType: 'image/png',
     }
+    // Clients cannot name source keys (only scans make such entries); a scan-made entry's asset is set here
+    // through the service, as a scan sets it.
     const imported = await request(server, 'POST', `${API}/import/mediaLibrary`, {
       token: server.token,
-      body: { mediaLibraryEntries: [imageEntry({ id: 'escape-1', asset })] },
+      body: { mediaLibraryEntries: [imageEntry({ id: 'escape-1' })] },
     })
     expect(imported.status).toBe(200)
+    await server.deps.library.patch('default', 'escape-1', {
+      patches: [{ operation: 'replaceAsset', value: asset }],
+    })
     const res = await fetch(`${server.baseUrl}${API}/mediaLibrary/serve-image/@source/photos/escape.png`, {
       headers: { authorization: `Bearer ${server.token}` },
     })
     expect(res.status).toBe(400)
     expect(await res.json()).toMatchObject({ status: 400 })
+  })
+
+  it('refuses client imports and patches that name a source key (@source/…) with 400', async () => {
+    const asset = {
+      key: '@source/photos/a.png',
+      url: 'http://x/a.png',
+      size: 1,
+      width: 10,
+      height: 10,
+      filename: 'a.png',
+      mimeType: 'image/png',
+    }
+    const imported = await request(server, 'POST', `${API}/import/mediaLibrary`, {
+      token: server.token,
+      body: {
+        mediaLibraryEntries: [
+          imageEntry({ id: 'claims-source-1', asset }),
+          imageEntry({
+            id: 'claims-source-2',
+            translations: [
+              {
+                locale: 'de',
+                metadata: { title: 'Titel' },
+                asset: { ...asset, key: '@source/photos/2024/b.jpeg' },
+              },
+            ],
+          }),
+          imageEntry({ id: 'plain-1' }),
+        ],
+      },
+    })
+    expect(imported.status).toBe(200)
+    const results = (imported.body as { mediaLibraryEntries: Record<string, unknown>[] }).mediaLibraryEntries
+    expect(results.map((r) => r.status)).toEqual([400, 400, 200])
+    expect(JSON.stringify(results[0])).toContain("must not start with '@source/'")
+    expect(JSON.stringify(results[1])).toContain('/translations/0/asset/key')
+    const found = await server.deps.library.listByIds('default', ['claims-source-1', 'claims-source-2'])
+    expect(found).toHaveLength(0)
+
+    const patched = await request(server, 'PATCH', `${API}/mediaLibrary/plain-1`, {
+      token: server.token,
+      body: { patches: [{ operation: 'replaceAsset', value: asset }] },
+    })
+    expect(patched.status).toBe(400)
+    expect(patched.body).toMatchObject({
+      error_details: { 'patches.0.value.key': expect.stringContaining("must not start with '@source/'") },
+    })
+    const batch = await request(server, 'PATCH', `${API}/mediaLibrary`, {
+      token: server.token,
+      body: { entries: [{ id: 'plain-1', patches: [{ operation: 'replaceAsset', value: asset }] }] },
+    })
+    expect(batch.status).toBe(200)
+    expect(
+      (batch.body as { mediaLibraryEntries: Record<string, unknown>[] }).mediaLibraryEntries[0],
+    ).toMatchObject({
+      status: 400,
+    })
+    expect((await server.deps.library.getOrFail('default', 'plain-1')).asset.key).not.toMatch(/^@source/)
   })
 
   it('medialib sources add/list/scan/remove from the CLI', async () => {
