@@ -7,9 +7,10 @@ import { probeFile, ProbeError, sniffType } from '../jobs/probe.js'
 import type { ImportService } from '../media/import.service.js'
 import type { LibraryService } from '../media/library.service.js'
 import type { CompiledMediaType } from '../media/media-types/metadata-validator.js'
-import { assetOf, tagMetadata } from '../media/upload/ingest.js'
+import { assetOf, exifMappingsOf, tagMetadata } from '../media/upload/ingest.js'
 import { hashingTap } from '../storage/hashing-tap.js'
 import type { SourceReader } from './source-reader.js'
+import { readSidecarTags } from './sidecar.js'
 import { sourceKey } from './source-storage.js'
 
 /** The media type a sniffed type goes to, as uploads choose it. */
@@ -72,7 +73,12 @@ export function createIngest(deps: IngestDeps) {
           externalId: relative,
           mediaType: mediaType.handle,
           asset,
-          metadata: await tagMetadata(mediaType, tmp),
+          // Embedded EXIF/IPTC/XMP and an XMP sidecar through the media type's mappings; the sidecar wins.
+          metadata: await tagMetadata(
+            mediaType,
+            tmp,
+            exifMappingsOf(mediaType).length > 0 ? await readSidecarTags(reader, relative) : {},
+          ),
         },
       ])
       if (made?.ok) return { ok: true, entryId: made.entry.id, sha256: read.sha256 }

@@ -11,6 +11,7 @@ import type {
 import type { LibraryService } from '../media/library.service.js'
 import type { CompiledMediaType } from '../media/media-types/metadata-validator.js'
 import type { createIngest } from './scan-ingest.js'
+import { isSidecar } from './sidecar.js'
 import type { SourceReader } from './source-reader.js'
 
 /** A scan as the API and the CLI show it. */
@@ -115,7 +116,9 @@ export function createScanTaskRunner(deps: ScanTaskDeps): ScanTaskRunner {
       if (page.length >= pageSize) break
     }
     const next = page.length >= pageSize ? page[page.length - 1]!.path : null
-    return scans.completeList(task, worker, now(), chunks(page, batchSize), next)
+    // Sidecars are read beside the files they describe, not scanned as objects.
+    const objects = page.filter((o) => !isSidecar(o.path))
+    return scans.completeList(task, worker, now(), chunks(objects, batchSize), next)
   }
 
   const runBatch = async (

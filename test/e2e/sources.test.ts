@@ -6,6 +6,7 @@ import { Readable } from 'node:stream'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEFAULT_CONFIG } from '../../src/config.js'
+import { defaultMediaTypes } from '../../src/media/media-types/media-type.js'
 import type { SourceReader } from '../../src/sources/source-reader.js'
 import { DIALECTS } from '../helpers/dialects.js'
 import { imageEntry } from '../helpers/fixtures.js'
@@ -234,6 +235,68 @@ describe.each(DIALECTS)('sources: files indexed where they lie (%s)', (dialect) 
       expect(adopted.asset).toMatchObject({ key: '@source/adopt/kept.png', width: 21, height: 17 })
     } finally {
       rmSync(adoptDir, { recursive: true, force: true })
+    }
+  })
+
+  it('metadata from beside the files: embedded EXIF and XMP sidecars through exifExtraction, the sidecar winning', async () => {
+    const xmp = (fields: string) =>
+      `<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">` +
+      `<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" ` +
+      `xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/">` +
+      `${fields}</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>`
+    const alt = (tag: string, text: string) =>
+      `<${tag}><rdf:Alt><rdf:li xml:lang="x-default">${text}</rdf:li></rdf:Alt></${tag}>`
+    const metaDir = mkdtempSync(path.join(tmpdir(), 'medialib-source-meta-'))
+    const put = (rel: string, bytes: Buffer | string) => {
+      mkdirSync(path.dirname(path.join(metaDir, rel)), { recursive: true })
+      writeFileSync(path.join(metaDir, rel), bytes)
+    }
+    try {
+      const mappings = [
+        { field: 'Headline', metadataPropertyName: 'title' },
+        { field: 'title', metadataPropertyName: 'title' },
+        { field: 'ImageDescription', metadataPropertyName: 'caption' },
+        { field: 'description', metadataPropertyName: 'caption' },
+        { field: 'Artist', metadataPropertyName: 'source' },
+      ]
+      const types = defaultMediaTypes().map((t) =>
+        t.handle === 'image' ? { ...t, exifExtraction: { mappings } } : t,
+      )
+      await server.deps.projects.create('meta', types)
+      put(
+        'a/one.jpg',
+        await makeImage('jpeg', 20, 10, [1, 2, 3], {
+          ImageDescription: 'Embedded one',
+          Artist: 'Embedded artist',
+        }),
+      )
+      put(
+        'a/one.jpg.xmp',
+        xmp(
+          `${alt('dc:description', 'Sidecar caption')}<photoshop:Headline>Sidecar headline</photoshop:Headline>`,
+        ),
+      )
+      put('b/two.jpg', await makeImage('jpeg', 20, 10, [1, 2, 3], { ImageDescription: 'Embedded two' }))
+      put('b/two.xmp', xmp(alt('dc:title', 'Stem title')))
+      put('c/three.jpg', await makeImage('jpeg', 20, 10, [1, 2, 3], { ImageDescription: 'Embedded three' }))
+      await server.deps.sources.add('meta', 'side', { kind: 'disk', dir: metaDir })
+      const scanned = await server.deps.sources.scan('meta', 'side')
+      // The sidecars are no objects of their own.
+      expect(scanned.counts).toEqual(counts(3, 0, 0, 0, 0))
+      const [one, two, three] = await server.deps.library.listByExternalIds('meta', 'side', [
+        'a/one.jpg',
+        'b/two.jpg',
+        'c/three.jpg',
+      ])
+      expect(one!.metadata).toEqual({
+        title: 'Sidecar headline',
+        caption: 'Sidecar caption',
+        source: 'Embedded artist',
+      })
+      expect(two!.metadata).toEqual({ title: 'Stem title', caption: 'Embedded two' })
+      expect(three!.metadata).toEqual({ caption: 'Embedded three' })
+    } finally {
+      rmSync(metaDir, { recursive: true, force: true })
     }
   })
 
