@@ -118,6 +118,44 @@ describe.each(DIALECTS)('source scans run by worker processes (%s)', (dialect) =
     expect(Object.keys((await tasks(scan.id)).states)).toEqual(['done'])
   })
 
+  it('fair across projects: a small scan of one project finishes while a big one of another is queued', async () => {
+    await deps.projects.create('other')
+    const small = mkdtempSync(path.join(tmpdir(), 'medialib-scan-small-'))
+    try {
+      writeFileSync(path.join(small, 'only.png'), await makeImage('png', 9, 9))
+      await deps.sources.add(DEFAULT_PROJECT, 'big', { kind: 'disk', dir })
+      await deps.sources.add('other', 'small', { kind: 'disk', dir: small })
+      // The big scan is queued first and lists its pages before the small one is queued.
+      const big = await deps.sources.startScan(DEFAULT_PROJECT, 'big', { pageSize: 200, batchSize: 1 })
+      const worker = deps.createWorker({ concurrency: 1, pollMs: 20 })
+      worker.start()
+      try {
+        for (const until = Date.now() + 20_000; ;) {
+          if ((await deps.sources.scanStatus(DEFAULT_PROJECT, 'big', big.id))!.counts.created >= 3) break
+          if (Date.now() > until) throw new Error('the big scan did not start')
+          await new Promise((r) => setTimeout(r, 10))
+        }
+        const other = await deps.sources.startScan('other', 'small')
+        for (const until = Date.now() + 20_000; ;) {
+          const status = (await deps.sources.scanStatus('other', 'small', other.id))!
+          if (status.state === 'done') break
+          if (Date.now() > until) throw new Error(`the small scan did not finish: ${JSON.stringify(status)}`)
+          await new Promise((r) => setTimeout(r, 10))
+        }
+        // Its two tasks (a page, a batch) took turns with the big scan's batches: most of those still wait.
+        const bigNow = (await deps.sources.scanStatus(DEFAULT_PROJECT, 'big', big.id))!
+        expect(bigNow.state).toBe('running')
+        expect(bigNow.counts.created).toBeLessThan(FILES / 2)
+      } finally {
+        await worker.stop()
+        // The rest of the big scan goes with its source (its tasks, its results).
+        await deps.sources.remove(DEFAULT_PROJECT, 'big')
+      }
+    } finally {
+      rmSync(small, { recursive: true, force: true })
+    }
+  })
+
   it.runIf(dialect === 'postgres')(
     'two workers scanning one source split the work without duplicates',
     async () => {
