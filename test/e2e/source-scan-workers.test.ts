@@ -8,7 +8,7 @@ import { createDeps, type Deps } from '../../src/deps.js'
 import { DEFAULT_PROJECT } from '../../src/projects/project.service.js'
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/dialects.js'
 import { makeImage } from '../helpers/media-server.js'
-import { startWorkerProcess } from '../helpers/process.js'
+import { databaseArgs, runCli, startWorkerProcess } from '../helpers/process.js'
 
 /** Files of the source: enough batches that a kill lands while some are done and others in progress. */
 const FILES = 120
@@ -116,6 +116,33 @@ describe.each(DIALECTS)('source scans run by worker processes (%s)', (dialect) =
     expect(done.counts).toEqual({ created: FILES, updated: 0, unchanged: 0, missing: 0, failed: 0 })
     await expectEachObjectOnce('killed')
     expect(Object.keys((await tasks(scan.id)).states)).toEqual(['done'])
+  })
+
+  it('medialib sources scan queues the scan and follows it while a worker runs it', async () => {
+    const one = mkdtempSync(path.join(tmpdir(), 'medialib-scan-cli-'))
+    const worker = startWorker(1)
+    try {
+      writeFileSync(path.join(one, 'one.png'), await makeImage('png', 7, 5))
+      writeFileSync(path.join(one, 'note.txt'), 'not an image')
+      await deps.sources.add(DEFAULT_PROJECT, 'followed', { kind: 'disk', dir: one })
+      const run = await runCli([
+        'sources',
+        'scan',
+        'followed',
+        '--project',
+        DEFAULT_PROJECT,
+        ...databaseArgs(db),
+      ])
+      expect(run.code).toBe(0)
+      expect(run.stdout).toMatch(/^scan [0-9a-f-]{36}$/m)
+      expect(run.stdout).toMatch(/^created\s+1$/m)
+      expect(run.stdout).toMatch(/^failed\s+note\.txt: not an image or a video/m)
+      expect(run.stderr).toMatch(/^done: created 1, updated 0, unchanged 0, missing 0, failed 1$/m)
+    } finally {
+      worker.kill('SIGTERM')
+      await once(worker, 'exit')
+      rmSync(one, { recursive: true, force: true })
+    }
   })
 
   it('fair across projects: a small scan of one project finishes while a big one of another is queued', async () => {
