@@ -25,6 +25,7 @@ import { registerStandardResponses, swaggerOptions } from './http/openapi.js'
 import { registerQueryCheck } from './http/query-check.js'
 import { registerActorContext } from './http/actor.js'
 import { eventRoutes } from './http/routes/events.routes.js'
+import { sourceRoutes } from './http/routes/sources.routes.js'
 import { mediaLibraryBatchDeleteRoutes } from './http/routes/media-library-batch-delete.routes.js'
 import { tusRoutes } from './http/routes/tus.routes.js'
 import { uploadRoutes } from './http/routes/upload.routes.js'
@@ -115,6 +116,8 @@ export async function buildApp(deps: Services, options: AppOptions = {}): Promis
       budget,
     ),
   )
+  // Read-only sources and their scans (issue #22), before `mediaLibrary/:id` would take `sources`.
+  await app.register(sourceRoutes(deps))
   await app.register(mediaLibraryRoutes(deps))
   await app.register(mediaLibraryLifecycleRoutes(deps))
   await app.register(urlImportRoutes(deps, budget))

@@ -58,6 +58,8 @@ export function createWorkerFactory(
     deletionRoutines: DeletionRoutineService
     entryWebhookDeliverer: WorkerOptions['entryWebhooks']
     workers: Set<Worker>
+    /** Source scans' tasks (issue #22), run in the same slots as URL-import items. */
+    scans: WorkerOptions['scans']
   },
 ) {
   const {
@@ -77,6 +79,7 @@ export function createWorkerFactory(
     deletionRoutines,
     entryWebhookDeliverer,
     workers,
+    scans,
   } = parts
   let lastRoutines = 0
   // URL imports change entries as the importer.
@@ -130,6 +133,7 @@ export function createWorkerFactory(
         }
       },
       entryWebhooks: entryWebhookDeliverer,
+      scans,
       ...overrides,
     })
     workers.add(worker)

@@ -43,9 +43,11 @@ import type { ProjectStorage } from './storage/project-storage.js'
 import { createStorage } from './storage/storage-config.js'
 import { assetUrlOf } from './storage/asset-url.js'
 import { createSourceRepository } from './db/source.repository.js'
+import { createSourceScanRepository } from './db/source-scan.repository.js'
 import { createSourceService, type SourceService } from './sources/source.service.js'
 import { createSourceReaders } from './sources/source-readers.js'
 import { withSources } from './sources/source-storage.js'
+import { refuseSourceKeys } from './sources/reserved-keys.js'
 import { createEntryEventRepository } from './db/entry-event.repository.js'
 import { createEntryWebhookRepository } from './db/entry-webhook.repository.js'
 import { createActorContext, type ActorContext } from './events/actor-context.js'
@@ -166,7 +168,12 @@ export async function createDeps(
   const projects = createProjectService({ projects: createProjectRepository(database), ajv })
   const mediaTypesOf = (project: string) => projects.mediaTypesOf(project)
   const tokens = createTokenService({ tokens: createTokenRepository(database), projects })
-  const importer = createImportService({ entries, validator: createEntryValidator(ajv) })
+  // Clients may not name source keys (`@source/…`): only scans make such entries, with their own importer.
+  const importer = createImportService({
+    entries,
+    validator: createEntryValidator(ajv),
+    refuse: refuseSourceKeys,
+  })
   const entryRules = {
     entries,
     validator: createEntryValidator(ajv),
@@ -236,12 +243,18 @@ export async function createDeps(
 
   const sources = createSourceService({
     sources: sourceRepository,
-    importer,
+    importer: createImportService({ entries, validator: createEntryValidator(ajv) }),
     library,
     mediaTypesOf,
     assetUrl: (key) => assetUrlOf(config, key),
     readers: sourceReaders,
     tmpDir: path.join(config.dataDir, 'tmp', 'scans'),
+    scans: createSourceScanRepository(database),
+    isConnectionError: (err) => database.caps.isConnectionError(err),
+    jobs: config.jobs,
+    onQueued: () => {
+      for (const w of workers) w.notify()
+    },
   })
 
   // Workers.
@@ -262,6 +275,7 @@ export async function createDeps(
     deletionRoutines,
     entryWebhookDeliverer,
     workers,
+    scans: sources.tasks,
   })
 
   return {

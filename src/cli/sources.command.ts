@@ -85,18 +85,69 @@ export function sourcesCommand(): Command {
   const scan = withCommonOptions(
     new Command('scan')
       .description(
-        'scan a source: new files become entries, changed ones are re-probed, vanished ones marked',
+        'queue a scan of a source (new files become entries, changed ones are re-probed, vanished ones ' +
+          'marked missing) and follow it until done; `medialib worker` or serve’s worker runs it',
       )
       .argument('<handle>', 'the source')
-      .requiredOption('--project <handle>', 'project handle'),
-  ).action(async (handle: string, options: ProjectFlags) => {
-    await withDeps(options, async ({ sources }) => {
-      const counts = await sources.scan(options.project, handle)
-      for (const [name, value] of Object.entries(counts)) {
-        process.stdout.write(`${name.padEnd(12)}${value}\n`)
-      }
-    })
-  })
+      .requiredOption('--project <handle>', 'project handle')
+      .option('--retry-failed', 'read again the files that failed before, even unchanged')
+      .option('--dry-run', 'only report what a scan would do: nothing is read or written')
+      .option('--in-process', 'run the scan in this process (no worker needed); still resumable')
+      .option('--no-follow', 'print the scan id and return at once')
+      .option('--page-size <n>', 'objects listed per list task (default 1000)')
+      .option('--batch-size <n>', 'objects per batch task (default 100)'),
+  ).action(
+    async (
+      handle: string,
+      options: ProjectFlags & {
+        retryFailed?: boolean
+        dryRun?: boolean
+        inProcess?: boolean
+        follow: boolean
+        pageSize?: string
+        batchSize?: string
+      },
+    ) => {
+      await withDeps(options, async ({ sources }) => {
+        const started = await sources.startScan(options.project, handle, {
+          dryRun: options.dryRun ?? false,
+          retryFailed: options.retryFailed ?? false,
+          ...(options.pageSize !== undefined ? { pageSize: Number(options.pageSize) } : {}),
+          ...(options.batchSize !== undefined ? { batchSize: Number(options.batchSize) } : {}),
+        })
+        process.stdout.write(`scan ${started.id}\n`)
+        if (!options.follow && !options.inProcess) return
+        const running = options.inProcess ? sources.runScan(started) : Promise.resolve()
+        let status = started
+        let shown = ''
+        let hinted = false
+        const since = Date.now()
+        for (;;) {
+          status = (await sources.scanStatus(options.project, handle, started.id)) ?? status
+          const line = Object.entries(status.counts)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')
+          if (line !== shown) process.stderr.write(`${status.state}: ${line}\n`)
+          shown = line
+          if (status.state !== 'running') break
+          if (!hinted && !options.inProcess && status.pending.running === 0 && Date.now() - since > 5_000) {
+            hinted = true
+            process.stderr.write(
+              'waiting for a worker to take the scan (`medialib worker`, or `medialib serve` with its ' +
+                'in-process worker); or run it here with --in-process\n',
+            )
+          }
+          await new Promise((r) => setTimeout(r, 500))
+        }
+        await running
+        for (const [name, value] of Object.entries(status.counts)) {
+          process.stdout.write(`${name.padEnd(12)}${value}\n`)
+        }
+        for (const f of status.failures) process.stdout.write(`failed      ${f.path}: ${f.reason}\n`)
+        if (status.state === 'failed') throw new Error(`The scan failed: ${status.error ?? 'unknown error'}`)
+      })
+    },
+  )
 
   return new Command('sources')
     .description('read-only sources: folders or buckets whose files become entries where they lie')

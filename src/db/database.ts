@@ -27,6 +27,7 @@ import { imageVariantsMigration } from './migrations/0009-image-variants.js'
 import { uploadsMigration } from './migrations/0010-uploads.js'
 import { variantAllowListsMigration } from './migrations/0011-variant-allow-lists.js'
 import { sourcesMigration } from './migrations/0012-sources.js'
+import { sourceScansMigration } from './migrations/0014-source-scans.js'
 import { postgresCaps, sqliteCaps, type DialectCaps } from './dialect.js'
 import type { DatabaseSchema } from './schema.js'
 
@@ -234,6 +235,7 @@ function migrationProvider(caps: DialectCaps): MigrationProvider {
       '0010-uploads': uploadsMigration(caps),
       '0011-variant-allow-lists': variantAllowListsMigration(),
       '0012-sources': sourcesMigration(caps),
+      '0014-source-scans': sourceScansMigration(caps),
     }),
   }
 }

@@ -12,6 +12,9 @@ export interface ClaimFairness {
 
 type ItemRef = { job_id: string; idx: number }
 
+/** The tables claimed this way: URL-import items and source-scan tasks (issue #22). */
+export type ClaimQueue = 'import_items' | 'source_scan_tasks'
+
 /**
  * Picks the items a claim takes, fairly: first items whose lease expired (their worker died), then
  * round-robin across the projects that have queued items (starting after `afterProject`), one item per
@@ -25,11 +28,16 @@ export async function pickFairly(
   limit: number,
   now: Date,
   fairness: ClaimFairness,
+  queue: ClaimQueue = 'import_items',
 ): Promise<ItemRef[]> {
   const t = caps.toTime(now)
+  // Both queues have the claim columns this reads (job_id, idx, project, state, next_attempt_at,
+  // lease_until), so the typed builder of one serves the other.
+  const table = queue as 'import_items'
+  const tableRef = sql.table(queue)
   const locking = caps.name === 'postgres'
   const picked: ItemRef[] = await db
-    .selectFrom('import_items')
+    .selectFrom(table)
     .select(['job_id', 'idx'])
     .where('state', '=', 'running')
     .where('lease_until', '<', t)
@@ -42,9 +50,9 @@ export async function pickFairly(
   const projects = (
     await sql<{ project: string }>`
       with recursive p(project) as (
-        select (select min(project) from import_items where state = 'queued')
+        select (select min(project) from ${tableRef} where state = 'queued')
         union all
-        select (select min(i.project) from import_items i where i.state = 'queued' and i.project > p.project)
+        select (select min(i.project) from ${tableRef} i where i.state = 'queued' and i.project > p.project)
         from p where p.project is not null
       )
       select project from p where project is not null`.execute(db)
@@ -58,7 +66,7 @@ export async function pickFairly(
   const allowance = new Map<string, number>(order.map((p) => [p, limit]))
   if (fairness.maxInFlightPerProject > 0) {
     const running = await db
-      .selectFrom('import_items')
+      .selectFrom(table)
       .select(['project', (eb) => eb.fn.countAll<number>().as('n')])
       .where('state', '=', 'running')
       .where('lease_until', '>=', t)
@@ -78,7 +86,7 @@ export async function pickFairly(
       let queue = queues.get(project)
       if (!queue) {
         queue = await db
-          .selectFrom('import_items')
+          .selectFrom(table)
           .select(['job_id', 'idx'])
           .where('state', '=', 'queued')
           .where('project', '=', project)
@@ -100,4 +108,44 @@ export async function pickFairly(
     active = again
   }
   return picked
+}
+
+/**
+ * Marks picked items (or tasks) running under `worker` until `leaseUntil` and counts the attempt, unless
+ * another claim took them between the pick and this update (they are no longer due); returns the rows taken.
+ */
+export async function markClaimed(
+  db: Kysely<DatabaseSchema>,
+  caps: Database['caps'],
+  queue: ClaimQueue,
+  picked: readonly ItemRef[],
+  worker: string,
+  now: Date,
+  leaseUntil: Date,
+) {
+  const t = caps.toTime(now)
+  return db
+    .updateTable(queue as 'import_items')
+    .set((eb) => ({
+      state: 'running',
+      worker,
+      lease_until: caps.toTime(leaseUntil),
+      attempts: eb('attempts', '+', 1),
+      updated_at: t,
+    }))
+    .where((eb) =>
+      eb.and([
+        eb(
+          eb.refTuple('job_id', 'idx'),
+          'in',
+          picked.map((p) => eb.tuple(p.job_id, p.idx)),
+        ),
+        eb.or([
+          eb.and([eb('state', '=', 'queued'), eb('next_attempt_at', '<=', t)]),
+          eb.and([eb('state', '=', 'running'), eb('lease_until', '<', t)]),
+        ]),
+      ]),
+    )
+    .returningAll()
+    .execute() as Promise<Record<string, unknown>[]>
 }

@@ -1,7 +1,7 @@
 import { sql } from 'kysely'
 import type { ImportItem, ItemOutcome } from '../jobs/import-job.js'
 import type { Database } from './database.js'
-import { pickFairly, type ClaimFairness } from './import-item-claim.js'
+import { markClaimed, pickFairly, type ClaimFairness } from './import-item-claim.js'
 import { itemFromRow, jsonOrNull as json } from './import-job.rows.js'
 
 /** The work queue over `import_items`: workers claim, renew, finish items and finish their jobs. */
@@ -46,41 +46,17 @@ export function createJobQueueRepository({ db, caps }: Database): JobQueueReposi
 
   return {
     async claim(worker, limit, now, leaseUntil, fairness = { maxInFlightPerProject: 0 }) {
-      const t = caps.toTime(now)
       // PostgreSQL: the picks are locked (SKIP LOCKED) until the update, so concurrent workers pick
       // different items. SQLite has one writer; the update's own conditions drop an item another process
       // took between the pick and the update.
       const claimWith = async (q: typeof db) => {
         const picked = await pickFairly(q, caps, limit, now, fairness)
         if (picked.length === 0) return []
-        const rows = await q
-          .updateTable('import_items')
-          .set((eb) => ({
-            state: 'running',
-            worker,
-            lease_until: caps.toTime(leaseUntil),
-            attempts: eb('attempts', '+', 1),
-            updated_at: t,
-          }))
-          .where((eb) =>
-            eb.and([
-              eb(
-                eb.refTuple('job_id', 'idx'),
-                'in',
-                picked.map((p) => eb.tuple(p.job_id, p.idx)),
-              ),
-              eb.or([
-                eb.and([eb('state', '=', 'queued'), eb('next_attempt_at', '<=', t)]),
-                eb.and([eb('state', '=', 'running'), eb('lease_until', '<', t)]),
-              ]),
-            ]),
-          )
-          .returningAll()
-          .execute()
+        const rows = await markClaimed(q, caps, 'import_items', picked, worker, now, leaseUntil)
         // In the order picked, so the worker's round-robin continues after the last project served.
         const position = new Map(picked.map((p, i) => [`${p.job_id}\u0000${p.idx}`, i]))
         return rows
-          .map((r) => toItem(r as unknown as Record<string, unknown>))
+          .map((r) => toItem(r))
           .sort(
             (a, b) =>
               (position.get(`${a.jobId}\u0000${a.idx}`) ?? 0) -

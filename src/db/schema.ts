@@ -193,6 +193,9 @@ export interface DatabaseSchema {
   tus_uploads: TusUploadTable
   sources: SourceTable
   source_objects: SourceObjectTable
+  source_scans: SourceScanTable
+  source_scan_tasks: SourceScanTaskTable
+  source_scan_results: SourceScanResultTable
 }
 
 /** A resumable upload in flight (migration 0010). */
@@ -227,4 +230,48 @@ export interface SourceObjectTable {
   entry_id: string | null
   state: 'present' | 'missing'
   seen_at: Timestamp
+}
+
+/** One scan of a source (migration 0014). */
+export interface SourceScanTable {
+  id: string
+  project: string
+  source: string
+  /** JSON: `{dryRun, retryFailed, pageSize, batchSize}`. */
+  options: string
+  /** `running`, `done` or `failed`. */
+  state: string
+  error: string | null
+  created_at: Timestamp
+  finished_at: Timestamp | null
+}
+
+/** The work queue of scans (migration 0014): the claim columns are `import_items`'s. */
+export interface SourceScanTaskTable {
+  /** The scan's id. */
+  job_id: string
+  idx: number
+  project: string
+  /** `list` or `batch`. */
+  kind: string
+  /** JSON: `{after}` for a list task, the objects for a batch task. */
+  payload: string
+  /** `queued`, `running`, `done` or `failed`. */
+  state: string
+  reason: string | null
+  attempts: ColumnType<number, number | undefined, number>
+  next_attempt_at: Timestamp
+  lease_until: Timestamp | null
+  worker: string | null
+  updated_at: Timestamp
+}
+
+/** What a scan did to one object (migration 0014). */
+export interface SourceScanResultTable {
+  scan_id: string
+  path: string
+  /** `created`, `updated`, `unchanged`, `missing` or `failed`. */
+  outcome: string
+  reason: string | null
+  entry_id: string | null
 }

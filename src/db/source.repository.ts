@@ -1,4 +1,6 @@
+import type { Kysely } from 'kysely'
 import type { Database } from './database.js'
+import type { DatabaseSchema } from './schema.js'
 
 /** A read-only source of a project (issue #22). */
 export interface SourceRecord {
@@ -32,6 +34,12 @@ export interface SourceRepository {
   remove(project: string, handle: string): Promise<boolean>
   /** Every recorded object of the source, by path. */
   objects(project: string, source: string): Promise<Map<string, SourceObjectRecord>>
+  /** The recorded objects among `paths` (one statement per 500 paths), by path. */
+  objectsAt(
+    project: string,
+    source: string,
+    paths: readonly string[],
+  ): Promise<Map<string, SourceObjectRecord>>
   /** Records (inserts or replaces) objects as seen now. */
   saveObjects(project: string, source: string, objects: readonly SourceObjectRecord[]): Promise<void>
 }
@@ -40,6 +48,30 @@ const BATCH = 500
 
 const toIso = (value: Date | string): string =>
   value instanceof Date ? value.toISOString() : new Date(value).toISOString()
+
+const objectMap = (
+  rows: readonly {
+    path: string
+    size: number | string
+    version: string
+    sha256: string | null
+    entry_id: string | null
+    state: 'present' | 'missing'
+  }[],
+) =>
+  new Map(
+    rows.map((r): [string, SourceObjectRecord] => [
+      r.path,
+      {
+        path: r.path,
+        size: Number(r.size),
+        version: r.version,
+        sha256: r.sha256,
+        entryId: r.entry_id,
+        state: r.state,
+      },
+    ]),
+  )
 
 export function createSourceRepository({ db }: Database): SourceRepository {
   const record = (row: {
@@ -113,49 +145,59 @@ export function createSourceRepository({ db }: Database): SourceRepository {
         .where('project', '=', project)
         .where('source', '=', source)
         .execute()
-      return new Map(
-        rows.map((r) => [
-          r.path,
-          {
-            path: r.path,
-            size: Number(r.size),
-            version: r.version,
-            sha256: r.sha256,
-            entryId: r.entry_id,
-            state: r.state,
-          },
-        ]),
-      )
+      return objectMap(rows)
     },
-    async saveObjects(project, source, objects) {
-      const seenAt = new Date().toISOString()
-      for (let i = 0; i < objects.length; i += BATCH) {
-        const rows = objects.slice(i, i + BATCH).map((o) => ({
-          project,
-          source,
-          path: o.path,
-          size: o.size,
-          version: o.version,
-          sha256: o.sha256,
-          entry_id: o.entryId,
-          state: o.state,
-          seen_at: seenAt,
-        }))
-        await db
-          .insertInto('source_objects')
-          .values(rows)
-          .onConflict((oc) =>
-            oc.columns(['project', 'source', 'path']).doUpdateSet((eb) => ({
-              size: eb.ref('excluded.size'),
-              version: eb.ref('excluded.version'),
-              sha256: eb.ref('excluded.sha256'),
-              entry_id: eb.ref('excluded.entry_id'),
-              state: eb.ref('excluded.state'),
-              seen_at: eb.ref('excluded.seen_at'),
-            })),
-          )
+    async objectsAt(project, source, paths) {
+      const found = new Map<string, SourceObjectRecord>()
+      for (let i = 0; i < paths.length; i += BATCH) {
+        const rows = await db
+          .selectFrom('source_objects')
+          .select(['path', 'size', 'version', 'sha256', 'entry_id', 'state'])
+          .where('project', '=', project)
+          .where('source', '=', source)
+          .where('path', 'in', paths.slice(i, i + BATCH))
           .execute()
+        for (const [p, o] of objectMap(rows)) found.set(p, o)
       }
+      return found
     },
+    saveObjects: (project, source, objects) => saveSourceObjects(db, project, source, objects),
+  }
+}
+
+/** Inserts or replaces objects as seen now, 500 rows a statement (also inside a scan batch's transaction). */
+export async function saveSourceObjects(
+  db: Kysely<DatabaseSchema>,
+  project: string,
+  source: string,
+  objects: readonly SourceObjectRecord[],
+): Promise<void> {
+  const seenAt = new Date().toISOString()
+  for (let i = 0; i < objects.length; i += BATCH) {
+    const rows = objects.slice(i, i + BATCH).map((o) => ({
+      project,
+      source,
+      path: o.path,
+      size: o.size,
+      version: o.version,
+      sha256: o.sha256,
+      entry_id: o.entryId,
+      state: o.state,
+      seen_at: seenAt,
+    }))
+    await db
+      .insertInto('source_objects')
+      .values(rows)
+      .onConflict((oc) =>
+        oc.columns(['project', 'source', 'path']).doUpdateSet((eb) => ({
+          size: eb.ref('excluded.size'),
+          version: eb.ref('excluded.version'),
+          sha256: eb.ref('excluded.sha256'),
+          entry_id: eb.ref('excluded.entry_id'),
+          state: eb.ref('excluded.state'),
+          seen_at: eb.ref('excluded.seen_at'),
+        })),
+      )
+      .execute()
   }
 }

@@ -17,6 +17,7 @@ export const TAGS = [
   { name: 'Imports', description: 'The synchronous import and the asynchronous imports from URLs' },
   { name: 'Project', description: "Extension: the token's project" },
   { name: 'Events', description: 'Extension: entry events as a feed (the same events webhooks get)' },
+  { name: 'Sources', description: 'Extension: read-only sources and their scans (docs/sources.md)' },
   {
     name: 'Uploads',
     description: 'Extension: file uploads, multipart and resumable (tus 1.0), docs/upload.md',

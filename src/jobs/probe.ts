@@ -118,9 +118,18 @@ export async function readImageTags(path: string): Promise<Record<string, unknow
   }
 }
 
+/** An XMP language alternative (`{lang, value}`, or a list of them): the `x-default` text, else the first. */
+const altText = (value: unknown): string | undefined => {
+  const alts = (Array.isArray(value) ? value : [value]).filter(
+    (v): v is { lang?: unknown; value: string } =>
+      v !== null && typeof v === 'object' && typeof (v as { value?: unknown }).value === 'string',
+  )
+  return (alts.find((a) => a.lang === 'x-default') ?? alts[0])?.value
+}
+
 /**
  * Metadata from tags per mappings: for each property the first mapping with a non-empty value wins.
- * Arrays become comma-joined text; dates ISO strings.
+ * Arrays become comma-joined text; dates ISO strings; XMP language alternatives their default text.
  */
 export function metadataFromTags(
   tags: Record<string, unknown>,
@@ -134,6 +143,7 @@ export function metadataFromTags(
     if (typeof value === 'string') text = value.trim()
     else if (typeof value === 'number') text = String(value)
     else if (value instanceof Date) text = value.toISOString()
+    else if (altText(value) !== undefined) text = altText(value)!.trim()
     else if (Array.isArray(value))
       text = value.filter((v) => typeof v === 'string' || typeof v === 'number').join(', ')
     if (text) out[metadataPropertyName] = text

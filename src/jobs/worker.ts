@@ -7,6 +7,8 @@ import type { ItemProcessor } from './item-processor.js'
 import { deliverWebhook } from './webhook.js'
 import type { SafeFetcher } from './safe-fetcher.js'
 import type { EntryWebhookDeliverer } from '../events/webhook-delivery.js'
+import type { ScanTask } from '../db/source-scan.repository.js'
+import type { ScanTaskRunner } from '../sources/scan-tasks.js'
 
 const SWEEP_EVERY_MS = 1_000
 /** Webhook deliveries one worker runs at once, beside its items. */
@@ -41,6 +43,11 @@ export interface WorkerOptions {
   housekeepingMs?: number
   /** Entry webhooks (issue #16), delivered in the same slots as the URL-import webhooks. */
   entryWebhooks?: EntryWebhookDeliverer
+  /**
+   * Source scans' tasks (issue #22): claimed in the same slots as URL-import items, with the same leases
+   * and the same fairness across projects; the two queues take turns at being claimed first.
+   */
+  scans?: ScanTaskRunner
 }
 
 /** A URL-import worker: claims due items from the jobs table, processes them, finishes jobs, sends webhooks. */
@@ -63,6 +70,9 @@ export function createWorker(options: WorkerOptions): Worker {
   const deliveries = new Set<Promise<void>>()
   /** Where the last claim's round-robin over projects stopped (see JobQueueRepository.claim). */
   let lastProject: string | undefined
+  let lastScanProject: string | undefined
+  /** Which queue is claimed first this tick: they alternate, so neither starves the other. */
+  let scansFirst = false
   const jobCache = new Map<string, ImportJob>()
   let running = false
   let wake: (() => void) | undefined
@@ -179,30 +189,73 @@ export function createWorker(options: WorkerOptions): Worker {
       wake = done
     })
 
+  /** A claimed scan task, run with its lease renewed while in progress. */
+  const handleScanTask = async (scans: ScanTaskRunner, task: ScanTask) => {
+    const renew = setInterval(
+      () => {
+        scans.renew(id, task, new Date(now().getTime() + options.leaseMs)).catch(() => undefined)
+      },
+      Math.max(50, options.leaseMs / 3),
+    )
+    try {
+      await scans.run(task, id)
+    } catch (err) {
+      options.logger?.error(
+        { err, scan: task.scanId, task: task.idx },
+        'scan task crashed; its lease will lapse',
+      )
+    } finally {
+      clearInterval(renew)
+    }
+  }
+
+  const track = (key: string, work: Promise<void>) => {
+    const p = work.finally(() => {
+      inFlight.delete(key)
+      poke()
+    })
+    inFlight.set(key, p)
+  }
+
+  const claimItems = async (free: number) => {
+    if (free <= 0) return 0
+    const claimed = await queue.claim(id, free, now(), new Date(now().getTime() + options.leaseMs), {
+      afterProject: lastProject,
+      maxInFlightPerProject: options.maxInFlightPerProject ?? 0,
+    })
+    if (claimed.length > 0) lastProject = claimed[claimed.length - 1]!.project
+    for (const item of claimed) track(`${item.jobId}/${item.idx}`, handle(item))
+    return claimed.length
+  }
+
+  const claimScanTasks = async (free: number) => {
+    const scans = options.scans
+    if (!scans || free <= 0) return 0
+    const claimed = await scans.claim(id, free, now(), new Date(now().getTime() + options.leaseMs), {
+      afterProject: lastScanProject,
+      maxInFlightPerProject: options.maxInFlightPerProject ?? 0,
+    })
+    if (claimed.length > 0) lastScanProject = claimed[claimed.length - 1]!.project
+    for (const task of claimed) track(`scan:${task.scanId}/${task.idx}`, handleScanTask(scans, task))
+    return claimed.length
+  }
+
   const tick = async (): Promise<boolean> => {
     let didWork = false
     const free = options.concurrency - inFlight.size
     // Busy, with fewer free slots than a claim batch: wait for more to finish (each finish wakes the loop).
     const gathering = inFlight.size > 0 && free < claimBatch
     if (free > 0 && !gathering) {
-      const claimed = await queue.claim(id, free, now(), new Date(now().getTime() + options.leaseMs), {
-        afterProject: lastProject,
-        maxInFlightPerProject: options.maxInFlightPerProject ?? 0,
-      })
-      if (claimed.length > 0) lastProject = claimed[claimed.length - 1]!.project
-      for (const item of claimed) {
-        const key = `${item.jobId}/${item.idx}`
-        const p = handle(item).finally(() => {
-          inFlight.delete(key)
-          poke()
-        })
-        inFlight.set(key, p)
+      scansFirst = !scansFirst
+      const order = scansFirst ? [claimScanTasks, claimItems] : [claimItems, claimScanTasks]
+      for (const claim of order) {
+        if ((await claim(options.concurrency - inFlight.size)) > 0) didWork = true
       }
-      didWork = claimed.length > 0
     }
     if (!didWork && !gathering && Date.now() - lastSweep > SWEEP_EVERY_MS) {
       lastSweep = Date.now()
       for (const jobId of await queue.listDoneUnfinished(100)) await queue.finishJobIfDone(jobId, now())
+      await options.scans?.sweep()
     }
     if (
       !didWork &&

@@ -26,6 +26,7 @@ import { createAjv } from './ajv.js'
 import { createEntryValidator } from './entry-validator.js'
 import { parseImportBody } from './import-body.js'
 import { createImportService, type ImportResult } from './import.service.js'
+import { refuseSourceKeys } from '../sources/reserved-keys.js'
 
 export interface ImportWorkerData {
   databaseUrl: string | undefined
@@ -75,6 +76,7 @@ const importer = createImportService({
     outbox: createEntryEventRepository(database, { actor: actors.current }),
   }),
   validator: createEntryValidator(ajv),
+  refuse: refuseSourceKeys,
 })
 const pending = new Map<number, unknown[]>()
 

@@ -38,6 +38,11 @@ export function createImportService(deps: {
   entries: MediaEntryRepository
   validator: EntryValidator
   now?: () => Date
+  /**
+   * Refuses a valid entry anyway, naming the path and the rule (the client importers refuse the source keys
+   * `@source/…`, which only scans make: issue #22).
+   */
+  refuse?: (entry: ValidEntry) => { path: string; message: string } | undefined
 }): ImportService {
   const { entries, validator } = deps
   const now = deps.now ?? (() => new Date())
@@ -57,6 +62,14 @@ export function createImportService(deps: {
         const check = validator.check(raw, mediaTypes)
         if (!check.ok) return fail(i, check.failure)
         const valid: ValidEntry = check.entry
+        const refused = deps.refuse?.(valid)
+        if (refused) {
+          return fail(i, {
+            kind: 'validation',
+            message: `Invalid entry: '${refused.path}' ${refused.message}`,
+            errors: [refused],
+          })
+        }
         // The first of two entries with the same key inside one batch wins, as it would across batches.
         if (valid.id !== undefined && seenIds.has(valid.id)) {
           return fail(i, { kind: 'unique', field: 'id', value: valid.id })

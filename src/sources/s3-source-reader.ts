@@ -17,12 +17,14 @@ export function createS3SourceReader(
       : {}),
   })
   const store = createS3BlobStore({ partSizeBytes: 8 * 1024 * 1024, ...options })
-  const page = (token: string | undefined) =>
+  const page = (token: string | undefined, after?: string, maxKeys?: number) =>
     client.send(
       new ListObjectsV2Command({
         Bucket: options.bucket,
         Prefix: options.prefix,
         ...(token ? { ContinuationToken: token } : {}),
+        ...(!token && after !== undefined ? { StartAfter: options.prefix + after } : {}),
+        ...(maxKeys !== undefined ? { MaxKeys: maxKeys } : {}),
       }),
     )
   return {
@@ -33,10 +35,12 @@ export function createS3SourceReader(
         )
       })
     },
-    async *list() {
+    async *list({ after, pageSize } = {}) {
+      // A page per call when the caller takes one page (a scan's list task resumes with StartAfter).
+      const maxKeys = pageSize === undefined ? undefined : Math.min(1000, pageSize)
       let token: string | undefined
       do {
-        const answer = await page(token)
+        const answer = await page(token, after, maxKeys)
         for (const object of answer.Contents ?? []) {
           const key = object.Key ?? ''
           if (!key.startsWith(options.prefix) || key.endsWith('/')) continue

@@ -19,8 +19,11 @@ export interface SourceObject {
 export interface SourceReader {
   /** Throws with a clear message unless the source can be read and listed. */
   check(): Promise<void>
-  /** Every object, in pages; nothing is read. */
-  list(): AsyncIterable<SourceObject>
+  /**
+   * Every object, in the reader's fixed order, from just after `after` (a path an earlier listing yielded:
+   * a scan's list tasks resume there); nothing is read. `pageSize` hints how many the caller will take.
+   */
+  list(options?: { after?: string; pageSize?: number }): AsyncIterable<SourceObject>
   stat(relative: string): Promise<BlobStat | undefined>
   get(relative: string, range?: ByteRange): Promise<Readable | undefined>
   /** The real local file of a path inside the root (disk sources only; symlinks out refused as by `get`). */
@@ -45,6 +48,20 @@ const isMissing = (err: unknown) => {
   return code === 'ENOENT' || code === 'ENOTDIR'
 }
 
+/**
+ * The disk walk's order: folder by folder, names sorted within each (a folder's files come where its name
+ * sorts), i.e. paths compared segment by segment.
+ */
+export function compareSegments(a: string, b: string): number {
+  const x = a.split('/')
+  const y = b.split('/')
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    if (x[i]! < y[i]!) return -1
+    if (x[i]! > y[i]!) return 1
+  }
+  return x.length - y.length
+}
+
 /** A folder on disk. Listing never follows a symlink; a read through one that leaves the root is refused. */
 export function createDiskSourceReader(dir: string): SourceReader {
   let rootReady: Promise<string> | undefined
@@ -65,7 +82,7 @@ export function createDiskSourceReader(dir: string): SourceReader {
     return real
   }
 
-  async function* walk(base: string, prefix: string): AsyncGenerator<SourceObject> {
+  async function* walk(base: string, prefix: string, after?: string): AsyncGenerator<SourceObject> {
     const entries: { name: string; dir: boolean }[] = []
     for await (const entry of await opendir(path.join(base, ...prefix.split('/').filter(Boolean)))) {
       // Symlinks are never followed: a link out of the root (or a loop) is not part of the source.
@@ -76,8 +93,13 @@ export function createDiskSourceReader(dir: string): SourceReader {
     for (const entry of entries) {
       const relative = prefix + entry.name
       if (keyProblem(relative) !== undefined) continue
+      if (after !== undefined) {
+        // Resuming: whatever the walk yields before `after` (folders included whole) is skipped unread.
+        const order = compareSegments(relative, after)
+        if (entry.dir ? order < 0 && !after.startsWith(`${relative}/`) : order <= 0) continue
+      }
       if (entry.dir) {
-        yield* walk(base, `${relative}/`)
+        yield* walk(base, `${relative}/`, after)
       } else {
         const s = await lstat(path.join(base, ...relative.split('/'))).catch(() => undefined)
         if (s?.isFile()) yield { path: relative, size: s.size, version: String(Math.trunc(s.mtimeMs)) }
@@ -92,8 +114,8 @@ export function createDiskSourceReader(dir: string): SourceReader {
       const handle = await opendir(dir)
       await handle.close()
     },
-    async *list() {
-      yield* walk(await root(), '')
+    async *list(options = {}) {
+      yield* walk(await root(), '', options.after)
     },
     async stat(relative) {
       const file = await resolve(relative)

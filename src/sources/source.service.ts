@@ -1,31 +1,17 @@
 import { randomUUID } from 'node:crypto'
-import { createWriteStream } from 'node:fs'
-import { mkdir, rm } from 'node:fs/promises'
 import path from 'node:path'
-import { pipeline } from 'node:stream/promises'
-import type { SourceObjectRecord, SourceRecord, SourceRepository } from '../db/source.repository.js'
+import type { SourceRecord, SourceRepository } from '../db/source.repository.js'
+import type { ScanOptions, SourceScanRepository } from '../db/source-scan.repository.js'
 import { UsageError } from '../errors.js'
-import { probeFile, ProbeError, sniffType } from '../jobs/probe.js'
 import type { ImportService } from '../media/import.service.js'
 import type { LibraryService } from '../media/library.service.js'
 import type { CompiledMediaType } from '../media/media-types/metadata-validator.js'
-import { assetOf, tagMetadata } from '../media/upload/ingest.js'
-import { hashingTap } from '../storage/hashing-tap.js'
+import { createIngest } from './scan-ingest.js'
+import { createScanTaskRunner, scanStatusOf, type ScanStatus, type ScanTaskRunner } from './scan-tasks.js'
 import type { SourceReader } from './source-reader.js'
 import type { SourceReaders } from './source-readers.js'
-import { sourceKey } from './source-storage.js'
 
-/** What a scan did, object by object, summed. */
-export interface ScanCounts {
-  added: number
-  changed: number
-  /** Objects present at the last scan and gone now (their entries stay, marked in source_objects). */
-  missing: number
-  /** Same size and mtime/ETag as at the last scan: not read at all. */
-  unchanged: number
-  /** Files that are no image or video, or that failed to probe or import. */
-  skipped: number
-}
+export type { ScanStatus } from './scan-tasks.js'
 
 export type SourceSpec =
   | { kind: 'disk'; dir: string }
@@ -42,90 +28,65 @@ export interface SourceService {
   add(project: string, handle: string, spec: SourceSpec): Promise<SourceRecord>
   list(project: string): Promise<SourceRecord[]>
   remove(project: string, handle: string): Promise<void>
-  /** `wrap` sees the reader the scan uses (tests count its reads). */
+  /** Queues a scan: a durable job that workers run (`medialib worker`, or serve's own worker). */
+  startScan(project: string, handle: string, options?: Partial<ScanOptions>): Promise<ScanStatus>
+  /** A scan's state, counts and failures; undefined when the source has no such scan. */
+  scanStatus(project: string, handle: string, id: string): Promise<ScanStatus | undefined>
+  /** The source's latest scans, newest first. */
+  scans(project: string, handle: string, limit?: number): Promise<ScanStatus[]>
+  /**
+   * Runs a queued scan's tasks in this process until it is finished (workers may take some of them too).
+   * `wrap` sees the reader the tasks use (tests count its reads).
+   */
+  runScan(
+    status: Pick<ScanStatus, 'id'>,
+    options?: { wrap?: (reader: SourceReader) => SourceReader },
+  ): Promise<void>
+  /** `startScan` then `runScan`: the scan's status once finished. */
   scan(
     project: string,
     handle: string,
-    options?: { wrap?: (reader: SourceReader) => SourceReader },
-  ): Promise<ScanCounts>
+    options?: Partial<ScanOptions> & { wrap?: (reader: SourceReader) => SourceReader },
+  ): Promise<ScanStatus>
+  /** What a worker needs to run scan tasks beside URL-import items. */
+  readonly tasks: ScanTaskRunner
   /** The reader of a project's source, or undefined when there is none (serving in place). */
   readerOf(project: string, handle: string): Promise<SourceReader | undefined>
 }
 
 const HANDLE = /^[a-z][a-z0-9-]*$/
-/** The media type a sniffed type goes to, as uploads choose it. */
-const DEFAULT_HANDLE: Record<string, string> = { image: 'image', video: 'video' }
+export const DEFAULT_SCAN_OPTIONS: ScanOptions = {
+  dryRun: false,
+  retryFailed: false,
+  pageSize: 1000,
+  batchSize: 100,
+}
 
 export function createSourceService(deps: {
   sources: SourceRepository
+  scans: SourceScanRepository
   importer: Pick<ImportService, 'importEntries'>
-  library: Pick<LibraryService, 'patch'>
+  library: Pick<LibraryService, 'patch' | 'listByExternalIds'>
   mediaTypesOf(project: string): Promise<ReadonlyMap<string, CompiledMediaType>>
   assetUrl(key: string): string
   readers: SourceReaders
   tmpDir: string
+  isConnectionError(err: unknown): boolean
+  jobs: { leaseMs: number; maxRetries: number; retryBaseMs: number }
+  /** A scan was queued: wake the workers of this process. */
+  onQueued?: () => void
 }): SourceService {
   const { open } = deps.readers
-
-  /** Copies the object to a temporary file, hashing it on the way. */
-  const fetchToTmp = async (reader: SourceReader, relative: string, tmp: string) => {
-    const body = await reader.get(relative)
-    if (!body) return undefined
-    const { tap, result } = hashingTap()
-    await pipeline(body, tap, createWriteStream(tmp))
-    return result()
-  }
-
-  /** Reads, probes and creates or updates the entry of one new or changed object. */
-  const ingest = async (
-    project: string,
-    handle: string,
-    reader: SourceReader,
-    relative: string,
-    known: SourceObjectRecord | undefined,
-    mediaTypes: ReadonlyMap<string, CompiledMediaType>,
-  ): Promise<{ entryId: string; sha256: string } | undefined> => {
-    await mkdir(deps.tmpDir, { recursive: true })
-    const tmp = path.join(deps.tmpDir, `${randomUUID()}.scan`)
-    try {
-      const read = await fetchToTmp(reader, relative, tmp)
-      if (!read) return undefined
-      const sniffed = await sniffType(tmp)
-      const mediaType = mediaTypes.get(DEFAULT_HANDLE[(sniffed?.mime ?? '').split('/')[0]!] ?? '')
-      if (!mediaType) return undefined
-      const probe = await probeFile(tmp, mediaType.kind)
-      const key = sourceKey(handle, relative)
-      const asset = assetOf(
-        mediaType.kind,
-        { key, url: deps.assetUrl(key), size: read.size, filename: path.posix.basename(relative) },
-        probe,
-      )
-      if (known?.entryId) {
-        // Only the asset: metadata (editors' edits included) is never overwritten by a rescan.
-        await deps.library.patch(project, known.entryId, {
-          patches: [{ operation: 'replaceAsset', value: asset }],
-        })
-        return { entryId: known.entryId, sha256: read.sha256 }
-      }
-      const [result] = await deps.importer.importEntries(project, mediaTypes, [
-        {
-          systemName: handle,
-          externalId: relative,
-          mediaType: mediaType.handle,
-          asset,
-          metadata: await tagMetadata(mediaType, tmp),
-        },
-      ])
-      return result?.ok ? { entryId: result.entry.id, sha256: read.sha256 } : undefined
-    } catch (err) {
-      // A file that is no media, or an entry that can no longer take the asset (trashed, refused): skipped.
-      const status = (err as { status?: unknown }).status
-      if (err instanceof ProbeError || (typeof status === 'number' && status < 500)) return undefined
-      throw err
-    } finally {
-      await rm(tmp, { force: true })
-    }
-  }
+  const tasks = createScanTaskRunner({
+    scans: deps.scans,
+    sources: deps.sources,
+    open,
+    library: deps.library,
+    mediaTypesOf: deps.mediaTypesOf,
+    ingest: createIngest({ ...deps, isFatal: deps.isConnectionError }),
+    maxRetries: deps.jobs.maxRetries,
+    retryBaseMs: deps.jobs.retryBaseMs,
+  })
 
   const getOrFail = async (project: string, handle: string) => {
     const source = await deps.sources.get(project, handle)
@@ -133,7 +94,7 @@ export function createSourceService(deps: {
     return source
   }
 
-  return {
+  const service: SourceService = {
     async add(project, handle, spec) {
       if (!HANDLE.test(handle))
         throw new UsageError(`A source handle must match ${HANDLE.source}: '${handle}'`)
@@ -162,46 +123,71 @@ export function createSourceService(deps: {
         throw new UsageError(`No source '${handle}' in project '${project}'`)
       }
     },
-    async scan(project, handle, options = {}) {
-      const source = await getOrFail(project, handle)
-      const opened = await open(source)
-      const reader = options.wrap ? options.wrap(opened) : opened
-      const mediaTypes = await deps.mediaTypesOf(project)
-      const known = await deps.sources.objects(project, handle)
-      const counts: ScanCounts = { added: 0, changed: 0, missing: 0, unchanged: 0, skipped: 0 }
-      const seen = new Set<string>()
-      let batch: SourceObjectRecord[] = []
-      for await (const object of reader.list()) {
-        seen.add(object.path)
-        const before = known.get(object.path)
-        if (before?.state === 'present' && before.size === object.size && before.version === object.version) {
-          counts.unchanged++
+    async startScan(project, handle, options = {}) {
+      await getOrFail(project, handle)
+      const chosen = { ...DEFAULT_SCAN_OPTIONS, ...options }
+      for (const size of [chosen.pageSize, chosen.batchSize]) {
+        if (!Number.isInteger(size) || size < 1 || size > 10_000)
+          throw new UsageError('Page and batch sizes must be integers from 1 to 10000')
+      }
+      const id = randomUUID()
+      await deps.scans.create({ id, project, source: handle, options: chosen }, new Date())
+      deps.onQueued?.()
+      return (await service.scanStatus(project, handle, id))!
+    },
+    async scanStatus(project, handle, id) {
+      const scan = await deps.scans.get(project, handle, id)
+      return scan ? scanStatusOf(deps.scans, scan) : undefined
+    },
+    async scans(project, handle, limit = 20) {
+      await getOrFail(project, handle)
+      return Promise.all(
+        (await deps.scans.list(project, handle, limit)).map((s) => scanStatusOf(deps.scans, s)),
+      )
+    },
+    async runScan(status, options = {}) {
+      const worker = `${process.pid}-scan-${randomUUID().slice(0, 8)}`
+      const { leaseMs } = deps.jobs
+      for (;;) {
+        const scan = await deps.scans.getById(status.id)
+        if (!scan || scan.state !== 'running') return
+        const [task] = await deps.scans.claim(
+          worker,
+          1,
+          new Date(),
+          new Date(Date.now() + leaseMs),
+          {
+            maxInFlightPerProject: 0,
+          },
+          status.id,
+        )
+        if (!task) {
+          // Another process holds the remaining tasks (or the last one just ended): wait for it.
+          await tasks.sweep()
+          await new Promise((r) => setTimeout(r, 100))
           continue
         }
-        const made = await ingest(project, handle, reader, object.path, before, mediaTypes)
-        if (!made) counts.skipped++
-        else if (before?.entryId) counts.changed++
-        else counts.added++
-        // A skipped file is recorded too, so that the next scan does not read it again while it is unchanged.
-        batch.push({
-          ...object,
-          sha256: made?.sha256 ?? null,
-          entryId: made?.entryId ?? null,
-          state: 'present',
-        })
-        if (batch.length >= 500) {
-          await deps.sources.saveObjects(project, handle, batch)
-          batch = []
+        const renew = setInterval(
+          () => {
+            tasks.renew(worker, task, new Date(Date.now() + leaseMs)).catch(() => undefined)
+          },
+          Math.max(50, leaseMs / 3),
+        )
+        try {
+          await tasks.run(task, worker, options.wrap)
+        } finally {
+          clearInterval(renew)
         }
       }
-      for (const [p, before] of known) {
-        if (seen.has(p) || before.state === 'missing') continue
-        counts.missing++
-        batch.push({ ...before, state: 'missing' })
-      }
-      await deps.sources.saveObjects(project, handle, batch)
-      return counts
     },
+    async scan(project, handle, options = {}) {
+      const { wrap, ...scanOptions } = options
+      const started = await service.startScan(project, handle, scanOptions)
+      await service.runScan(started, wrap ? { wrap } : {})
+      return (await service.scanStatus(project, handle, started.id))!
+    },
+    tasks,
     readerOf: (project, handle) => deps.readers.readerOf(project, handle),
   }
+  return service
 }

@@ -6,6 +6,7 @@ import { Readable } from 'node:stream'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEFAULT_CONFIG } from '../../src/config.js'
+import { defaultMediaTypes } from '../../src/media/media-types/media-type.js'
 import type { SourceReader } from '../../src/sources/source-reader.js'
 import { DIALECTS } from '../helpers/dialects.js'
 import { imageEntry } from '../helpers/fixtures.js'
@@ -16,20 +17,20 @@ import { request, startTestServer, type TestServer } from '../helpers/server.js'
 
 const API = '/api/v1'
 
-/** A scan's counts: added, changed, missing, unchanged, skipped. */
-const counts = (added: number, changed: number, missing: number, unchanged: number, skipped: number) => ({
-  added,
-  changed,
+/** A scan's counts: created, updated, missing, unchanged, failed. */
+const counts = (created: number, updated: number, missing: number, unchanged: number, failed: number) => ({
+  created,
+  updated,
   missing,
   unchanged,
-  skipped,
+  failed,
 })
 
 /** The reader with every read counted by path. */
 function counting(reads: string[]): (reader: SourceReader) => SourceReader {
   return (reader) => ({
     ...reader,
-    list: () => reader.list(),
+    list: (options) => reader.list(options),
     get: (relative, range) => {
       reads.push(relative)
       return reader.get(relative, range)
@@ -93,7 +94,8 @@ describe.each(DIALECTS)('sources: files indexed where they lie (%s)', (dialect) 
     expect((await sources.list('default')).map((s) => s.handle)).toEqual(['photos'])
 
     const first = await sources.scan('default', 'photos')
-    expect(first).toEqual(counts(3, 0, 0, 0, 1))
+    expect(first.counts).toEqual(counts(3, 0, 0, 0, 1))
+    expect(first.failures).toEqual([{ path: 'notes.txt', reason: 'not an image or a video (unknown type)' }])
     const b = await byExternalId('photos', '2024/b.jpeg')
     expect(b.asset).toMatchObject({
       key: '@source/photos/2024/b.jpeg',
@@ -116,7 +118,7 @@ describe.each(DIALECTS)('sources: files indexed where they lie (%s)', (dialect) 
 
     const reads: string[] = []
     const second = await sources.scan('default', 'photos', { wrap: counting(reads) })
-    expect(second).toEqual(counts(2, 1, 1, 2, 0))
+    expect(second.counts).toEqual(counts(2, 1, 1, 2, 0))
     expect(reads.sort()).toEqual(['a.png', 'new/d.png', 'new/e.gif'])
 
     const changed = await byExternalId('photos', 'a.png')
@@ -135,13 +137,167 @@ describe.each(DIALECTS)('sources: files indexed where they lie (%s)', (dialect) 
 
     // Nothing changed: nothing read.
     const again: string[] = []
-    expect(await sources.scan('default', 'photos', { wrap: counting(again) })).toEqual(counts(0, 0, 0, 5, 0))
+    expect((await sources.scan('default', 'photos', { wrap: counting(again) })).counts).toEqual(
+      counts(0, 0, 0, 5, 0),
+    )
     expect(again).toEqual([])
 
     // A changed file whose entry is in the trash is skipped; the scan goes on.
     await server.deps.trash.delete('default', (await byExternalId('photos', 'new/d.png')).id)
     write('new/d.png', await makeImage('png', 14, 14))
-    expect(await sources.scan('default', 'photos')).toEqual(counts(0, 0, 0, 4, 1))
+    expect((await sources.scan('default', 'photos')).counts).toEqual(counts(0, 0, 0, 4, 1))
+  })
+
+  it('scan status in the API; --dry-run reads and writes nothing; --retry-failed reads failures again', async () => {
+    const { sources } = server.deps
+    const apiDir = mkdtempSync(path.join(tmpdir(), 'medialib-source-api-'))
+    try {
+      writeFileSync(path.join(apiDir, 'one.png'), await makeImage('png', 11, 9))
+      writeFileSync(path.join(apiDir, 'two.png'), await makeImage('png', 13, 9))
+      writeFileSync(path.join(apiDir, 'bad.png'), Buffer.from('no png at all'))
+      await sources.add('default', 'api', { kind: 'disk', dir: apiDir })
+      const get = (url: string, token = server.token) => request(server, 'GET', `${API}${url}`, { token })
+
+      // A dry run: counts what a scan would do, reads nothing, writes no entry and records no object.
+      const reads: string[] = []
+      const dry = await sources.scan('default', 'api', { dryRun: true, wrap: counting(reads) })
+      expect(dry).toMatchObject({ state: 'done', dryRun: true, counts: counts(3, 0, 0, 0, 0) })
+      expect(reads).toEqual([])
+      const none = await server.deps.library.search('default', { systemName: 'api', limit: 10 })
+      expect(none.entries).toHaveLength(0)
+
+      const real = await sources.scan('default', 'api')
+      expect(real.counts).toEqual(counts(2, 0, 0, 0, 1))
+
+      // The status API (scope read), as the OpenAPI document describes it (the response check).
+      const reader = await server.createToken('default', ['public-api:read'])
+      const listed = await get('/mediaLibrary/sources', reader)
+      expect(listed.status).toBe(200)
+      const body = listed.body as { sources: { handle: string; lastScan: { id: string } | null }[] }
+      const api = body.sources.find((x) => x.handle === 'api')!
+      expect(api).toMatchObject({ kind: 'disk', prefix: '', lastScan: { id: real.id, state: 'done' } })
+      const one = await get(`/mediaLibrary/sources/api/scans/${real.id}`, reader)
+      expect(one.status).toBe(200)
+      expect(one.body).toMatchObject({
+        id: real.id,
+        source: 'api',
+        state: 'done',
+        dryRun: false,
+        counts: counts(2, 0, 0, 0, 1),
+        pending: { queued: 0, running: 0 },
+        failures: [{ path: 'bad.png', reason: 'not an image or a video (unknown type)' }],
+      })
+      const scans = await get('/mediaLibrary/sources/api/scans', reader)
+      expect(scans.status).toBe(200)
+      expect((scans.body as { scans: { id: string }[] }).scans.map((x) => x.id)).toEqual([real.id, dry.id])
+      expect((await get('/mediaLibrary/sources/nope/scans')).status).toBe(404)
+      expect((await get(`/mediaLibrary/sources/api/scans/no-such-scan`)).body).toMatchObject({
+        status: 404,
+        error_details: { name: 'NotFound' },
+      })
+      expect((await get('/mediaLibrary/sources/Bad_Handle/scans')).status).toBe(400)
+      expect((await get('/mediaLibrary/sources', 'not-a-token')).status).toBe(401)
+
+      // Unchanged files are not read, a failed one neither, unless --retry-failed.
+      const again: string[] = []
+      expect((await sources.scan('default', 'api', { wrap: counting(again) })).counts).toEqual(
+        counts(0, 0, 0, 3, 0),
+      )
+      expect(again).toEqual([])
+      const retried: string[] = []
+      const retry = await sources.scan('default', 'api', { retryFailed: true, wrap: counting(retried) })
+      expect(retry.counts).toEqual(counts(0, 0, 0, 2, 1))
+      expect(retried).toEqual(['bad.png'])
+    } finally {
+      rmSync(apiDir, { recursive: true, force: true })
+    }
+  })
+
+  it('adopts the entry a killed attempt (or an earlier import) made for an object, never a second one', async () => {
+    const { sources } = server.deps
+    const adoptDir = mkdtempSync(path.join(tmpdir(), 'medialib-source-adopt-'))
+    try {
+      writeFileSync(path.join(adoptDir, 'kept.png'), await makeImage('png', 21, 17))
+      await sources.add('default', 'adopt', { kind: 'disk', dir: adoptDir })
+      // What a batch killed after creating the entry and before recording its results leaves behind.
+      const before = await request(server, 'POST', `${API}/import/mediaLibrary`, {
+        token: server.token,
+        body: {
+          mediaLibraryEntries: [imageEntry({ systemName: 'adopt', externalId: 'kept.png' })],
+        },
+      })
+      expect(before.status).toBe(200)
+      const made = await byExternalId('adopt', 'kept.png')
+      const scanned = await sources.scan('default', 'adopt')
+      expect(scanned.counts).toEqual(counts(1, 0, 0, 0, 0))
+      const adopted = await byExternalId('adopt', 'kept.png')
+      expect(adopted.id).toBe(made.id)
+      expect(adopted.asset).toMatchObject({ key: '@source/adopt/kept.png', width: 21, height: 17 })
+    } finally {
+      rmSync(adoptDir, { recursive: true, force: true })
+    }
+  })
+
+  it('metadata from beside the files: embedded EXIF and XMP sidecars through exifExtraction, the sidecar winning', async () => {
+    const xmp = (fields: string) =>
+      `<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">` +
+      `<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" ` +
+      `xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/">` +
+      `${fields}</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>`
+    const alt = (tag: string, text: string) =>
+      `<${tag}><rdf:Alt><rdf:li xml:lang="x-default">${text}</rdf:li></rdf:Alt></${tag}>`
+    const metaDir = mkdtempSync(path.join(tmpdir(), 'medialib-source-meta-'))
+    const put = (rel: string, bytes: Buffer | string) => {
+      mkdirSync(path.dirname(path.join(metaDir, rel)), { recursive: true })
+      writeFileSync(path.join(metaDir, rel), bytes)
+    }
+    try {
+      const mappings = [
+        { field: 'Headline', metadataPropertyName: 'title' },
+        { field: 'title', metadataPropertyName: 'title' },
+        { field: 'ImageDescription', metadataPropertyName: 'caption' },
+        { field: 'description', metadataPropertyName: 'caption' },
+        { field: 'Artist', metadataPropertyName: 'source' },
+      ]
+      const types = defaultMediaTypes().map((t) =>
+        t.handle === 'image' ? { ...t, exifExtraction: { mappings } } : t,
+      )
+      await server.deps.projects.create('meta', types)
+      put(
+        'a/one.jpg',
+        await makeImage('jpeg', 20, 10, [1, 2, 3], {
+          ImageDescription: 'Embedded one',
+          Artist: 'Embedded artist',
+        }),
+      )
+      put(
+        'a/one.jpg.xmp',
+        xmp(
+          `${alt('dc:description', 'Sidecar caption')}<photoshop:Headline>Sidecar headline</photoshop:Headline>`,
+        ),
+      )
+      put('b/two.jpg', await makeImage('jpeg', 20, 10, [1, 2, 3], { ImageDescription: 'Embedded two' }))
+      put('b/two.xmp', xmp(alt('dc:title', 'Stem title')))
+      put('c/three.jpg', await makeImage('jpeg', 20, 10, [1, 2, 3], { ImageDescription: 'Embedded three' }))
+      await server.deps.sources.add('meta', 'side', { kind: 'disk', dir: metaDir })
+      const scanned = await server.deps.sources.scan('meta', 'side')
+      // The sidecars are no objects of their own.
+      expect(scanned.counts).toEqual(counts(3, 0, 0, 0, 0))
+      const [one, two, three] = await server.deps.library.listByExternalIds('meta', 'side', [
+        'a/one.jpg',
+        'b/two.jpg',
+        'c/three.jpg',
+      ])
+      expect(one!.metadata).toEqual({
+        title: 'Sidecar headline',
+        caption: 'Sidecar caption',
+        source: 'Embedded artist',
+      })
+      expect(two!.metadata).toEqual({ title: 'Stem title', caption: 'Embedded two' })
+      expect(three!.metadata).toEqual({ caption: 'Embedded three' })
+    } finally {
+      rmSync(metaDir, { recursive: true, force: true })
+    }
   })
 
   it('serves a source entry in place over real HTTP: original, thumbnail', async () => {
@@ -197,16 +353,79 @@ describe.each(DIALECTS)('sources: files indexed where they lie (%s)', (dialect) 
       filename: 'escape.png',
       mimeType: 'image/png',
     }
+    // Clients cannot name source keys (only scans make such entries); a scan-made entry's asset is set here
+    // through the service, as a scan sets it.
     const imported = await request(server, 'POST', `${API}/import/mediaLibrary`, {
       token: server.token,
-      body: { mediaLibraryEntries: [imageEntry({ id: 'escape-1', asset })] },
+      body: { mediaLibraryEntries: [imageEntry({ id: 'escape-1' })] },
     })
     expect(imported.status).toBe(200)
+    await server.deps.library.patch('default', 'escape-1', {
+      patches: [{ operation: 'replaceAsset', value: asset }],
+    })
     const res = await fetch(`${server.baseUrl}${API}/mediaLibrary/serve-image/@source/photos/escape.png`, {
       headers: { authorization: `Bearer ${server.token}` },
     })
     expect(res.status).toBe(400)
     expect(await res.json()).toMatchObject({ status: 400 })
+  })
+
+  it('refuses client imports and patches that name a source key (@source/…) with 400', async () => {
+    const asset = {
+      key: '@source/photos/a.png',
+      url: 'http://x/a.png',
+      size: 1,
+      width: 10,
+      height: 10,
+      filename: 'a.png',
+      mimeType: 'image/png',
+    }
+    const imported = await request(server, 'POST', `${API}/import/mediaLibrary`, {
+      token: server.token,
+      body: {
+        mediaLibraryEntries: [
+          imageEntry({ id: 'claims-source-1', asset }),
+          imageEntry({
+            id: 'claims-source-2',
+            translations: [
+              {
+                locale: 'de',
+                metadata: { title: 'Titel' },
+                asset: { ...asset, key: '@source/photos/2024/b.jpeg' },
+              },
+            ],
+          }),
+          imageEntry({ id: 'plain-1' }),
+        ],
+      },
+    })
+    expect(imported.status).toBe(200)
+    const results = (imported.body as { mediaLibraryEntries: Record<string, unknown>[] }).mediaLibraryEntries
+    expect(results.map((r) => r.status)).toEqual([400, 400, 200])
+    expect(JSON.stringify(results[0])).toContain("must not start with '@source/'")
+    expect(JSON.stringify(results[1])).toContain('/translations/0/asset/key')
+    const found = await server.deps.library.listByIds('default', ['claims-source-1', 'claims-source-2'])
+    expect(found).toHaveLength(0)
+
+    const patched = await request(server, 'PATCH', `${API}/mediaLibrary/plain-1`, {
+      token: server.token,
+      body: { patches: [{ operation: 'replaceAsset', value: asset }] },
+    })
+    expect(patched.status).toBe(400)
+    expect(patched.body).toMatchObject({
+      error_details: { 'patches.0.value.key': expect.stringContaining("must not start with '@source/'") },
+    })
+    const batch = await request(server, 'PATCH', `${API}/mediaLibrary`, {
+      token: server.token,
+      body: { entries: [{ id: 'plain-1', patches: [{ operation: 'replaceAsset', value: asset }] }] },
+    })
+    expect(batch.status).toBe(200)
+    expect(
+      (batch.body as { mediaLibraryEntries: Record<string, unknown>[] }).mediaLibraryEntries[0],
+    ).toMatchObject({
+      status: 400,
+    })
+    expect((await server.deps.library.getOrFail('default', 'plain-1')).asset.key).not.toMatch(/^@source/)
   })
 
   it('medialib sources add/list/scan/remove from the CLI', async () => {
@@ -232,9 +451,17 @@ describe.each(DIALECTS)('sources: files indexed where they lie (%s)', (dialect) 
       expect((await runCli(['sources', 'list', '--project', 'default', ...dbArgs])).stdout).toMatch(
         /^cli\s+disk/m,
       )
-      const scanned = await runCli(['sources', 'scan', 'cli', '--project', 'default', ...dbArgs])
+      const scanned = await runCli([
+        'sources',
+        'scan',
+        'cli',
+        '--project',
+        'default',
+        '--in-process',
+        ...dbArgs,
+      ])
       expect(scanned.code).toBe(0)
-      expect(scanned.stdout).toMatch(/^added\s+1$/m)
+      expect(scanned.stdout).toMatch(/^created\s+1$/m)
       expect((await byExternalId('cli', 'one.png')).asset).toMatchObject({ width: 9, height: 7 })
       const removed = await runCli(['sources', 'remove', 'cli', '--project', 'default', ...dbArgs])
       expect(removed.code).toBe(0)
@@ -268,7 +495,7 @@ describe.each(DIALECTS)('sources: files indexed where they lie (%s)', (dialect) 
       endpoint: s3.storage.s3.endpoint,
       forcePathStyle: true,
     })
-    expect(await sources.scan('default', 'bucket')).toEqual(counts(2, 0, 0, 0, 0))
+    expect((await sources.scan('default', 'bucket')).counts).toEqual(counts(2, 0, 0, 0, 0))
     expect((await byExternalId('bucket', 'x/y/two.jpeg')).asset).toMatchObject({
       key: '@source/bucket/x/y/two.jpeg',
       width: 50,
@@ -276,7 +503,9 @@ describe.each(DIALECTS)('sources: files indexed where they lie (%s)', (dialect) 
     })
     await put('archive/x/one.png', await makeImage('png', 31, 21))
     const reads: string[] = []
-    expect(await sources.scan('default', 'bucket', { wrap: counting(reads) })).toEqual(counts(0, 1, 0, 1, 0))
+    expect((await sources.scan('default', 'bucket', { wrap: counting(reads) })).counts).toEqual(
+      counts(0, 1, 0, 1, 0),
+    )
     expect(reads).toEqual(['x/one.png'])
     const res = await fetch(`${server.baseUrl}${API}/mediaLibrary/serve-image/@source/bucket/x/one.png`, {
       headers: { authorization: `Bearer ${server.token}` },

@@ -1,13 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { writeFileSync } from 'node:fs'
-import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDeps, type Deps } from '../../src/deps.js'
 import { DEFAULT_PROJECT } from '../../src/projects/project.service.js'
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/dialects.js'
 import { makeImage, startMediaServer, type MediaServer } from '../helpers/media-server.js'
-import { CLI, cleanEnv } from '../helpers/process.js'
+import { startWorkerProcess } from '../helpers/process.js'
 
 const ITEMS = 40
 
@@ -39,30 +37,9 @@ describe.each(DIALECTS)('a URL-import worker killed mid-job (%s)', (dialect) => 
   })
 
   const startWorker = () => {
-    const configFile = path.join(db.dataDir, 'worker.yaml')
-    writeFileSync(
-      configFile,
-      JSON.stringify({
-        jobs: {
-          leaseMs: 1_500,
-          pollMs: 50,
-          retryBaseMs: 50,
-          maxRetries: 3,
-          workerConcurrency: 4,
-          inProcessWorker: false,
-        },
-      }),
-    )
-    const env: Record<string, string> = {
-      MEDIALIB_DATA_DIR: db.dataDir,
-      MEDIALIB_CONFIG: configFile,
-      MEDIALIB_FETCH_ALLOW_CIDRS: '127.0.0.1/32',
-      MEDIALIB_LOG_LEVEL: 'warn',
-    }
-    if (db.config.databaseUrl) env.MEDIALIB_DATABASE_URL = db.config.databaseUrl
-    const child = spawn(process.execPath, [CLI, 'worker'], {
-      env: cleanEnv(env),
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const child = startWorkerProcess(db, {
+      args: ['--concurrency', '4'],
+      env: { MEDIALIB_FETCH_ALLOW_CIDRS: '127.0.0.1/32' },
     })
     children.push(child)
     return child

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { createTestDatabase, type DialectName, type TestDatabase } from './dialects.js'
 
@@ -165,4 +166,38 @@ export async function startServeCluster(
     cliToken: (project, scopes) => cliToken(dbArgs, project, scopes),
     close,
   }
+}
+
+/**
+ * Starts `medialib worker` as a real process over a test database, with short leases and polls (a killed
+ * worker's claims lapse fast), and no in-process worker elsewhere.
+ */
+export function startWorkerProcess(
+  db: TestDatabase,
+  options: { leaseMs?: number; args?: string[]; env?: Record<string, string> } = {},
+): ChildProcess {
+  const configFile = path.join(db.dataDir, 'worker.yaml')
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      jobs: {
+        leaseMs: options.leaseMs ?? 1_500,
+        pollMs: 50,
+        retryBaseMs: 50,
+        maxRetries: 3,
+        inProcessWorker: false,
+      },
+    }),
+  )
+  const env: Record<string, string> = {
+    MEDIALIB_DATA_DIR: db.dataDir,
+    MEDIALIB_CONFIG: configFile,
+    MEDIALIB_LOG_LEVEL: 'warn',
+    ...options.env,
+  }
+  if (db.config.databaseUrl) env.MEDIALIB_DATABASE_URL = db.config.databaseUrl
+  return spawn(process.execPath, [CLI, 'worker', ...(options.args ?? [])], {
+    env: cleanEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
 }

@@ -12,6 +12,7 @@ import { bearerSecurity, described, errorResponses } from '../schemas/common.js'
 import { EntryIdParams, KeysDoc } from '../schemas/entry.schemas.js'
 import { PatchBody, PatchOk } from '../schemas/patch.schemas.js'
 import { checkApiVersion, versionOf } from './context.js'
+import { isReservedKey, RESERVED_KEY_RULE } from '../../sources/reserved-keys.js'
 import type { RoutePlugin } from '../type-provider.js'
 
 export interface MediaLibraryWriteRoutesDeps {
@@ -76,6 +77,10 @@ function toPatch(raw: RawPatch, i: number): Patch {
     case 'replaceAsset':
       if (raw.value === null || typeof raw.value !== 'object' || Array.isArray(raw.value)) {
         throw new BadRequestError({ [`patches.${i}.value`]: 'must be an asset object for replaceAsset' })
+      }
+      // Source keys are the scans' own (issue #22).
+      if (isReservedKey((raw.value as { key?: unknown }).key)) {
+        throw new BadRequestError({ [`patches.${i}.value.key`]: RESERVED_KEY_RULE })
       }
       return { operation: 'replaceAsset', value: raw.value as Asset }
     case 'removeAsset':

@@ -108,9 +108,19 @@ export function assetOf(
 export async function tagMetadata(
   mediaType: CompiledMediaType,
   file: string,
+  sidecarTags: Record<string, unknown> = {},
 ): Promise<Record<string, unknown>> {
-  const mappings = (mediaType.config as { exifExtraction?: { mappings?: ExifMapping[] } }).exifExtraction
-    ?.mappings
-  if (mediaType.kind !== 'mediaImage' || !mappings || mappings.length === 0) return {}
-  return metadataFromTags(await readImageTags(file), mappings)
+  const mappings = exifMappingsOf(mediaType)
+  if (mappings.length === 0) return {}
+  const embedded =
+    mediaType.kind === 'mediaImage' ? metadataFromTags(await readImageTags(file), mappings) : {}
+  // A sidecar's values win over the embedded ones (sources, issue #22).
+  return { ...embedded, ...metadataFromTags(sidecarTags, mappings) }
+}
+
+/** The media type's `exifExtraction.mappings` (none: `[]`). */
+export function exifMappingsOf(mediaType: CompiledMediaType): readonly ExifMapping[] {
+  return (
+    (mediaType.config as { exifExtraction?: { mappings?: ExifMapping[] } }).exifExtraction?.mappings ?? []
+  )
 }

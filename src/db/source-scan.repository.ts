@@ -1,0 +1,431 @@
+import { sql, type Selectable } from 'kysely'
+import type { Database } from './database.js'
+import { markClaimed, pickFairly, type ClaimFairness } from './import-item-claim.js'
+import type { SourceScanTable, SourceScanTaskTable } from './schema.js'
+import { saveSourceObjects, type SourceObjectRecord } from './source.repository.js'
+
+/** What a scan may be asked (issue #22). */
+export interface ScanOptions {
+  /** Classifies without reading, writing entries or recording objects. */
+  dryRun: boolean
+  /** Reads again the objects that failed before, even unchanged. */
+  retryFailed: boolean
+  /** Objects listed per list task. */
+  pageSize: number
+  /** Objects per batch task (the unit of a claim and of one transaction of results). */
+  batchSize: number
+}
+
+export type ScanState = 'running' | 'done' | 'failed'
+export type ObjectOutcome = 'created' | 'updated' | 'unchanged' | 'missing' | 'failed'
+
+export interface ScanRecord {
+  id: string
+  project: string
+  source: string
+  options: ScanOptions
+  state: ScanState
+  error: string | null
+  createdAt: string
+  finishedAt: string | null
+}
+
+/** One listed object, as a batch task carries it. */
+export interface ListedObject {
+  path: string
+  size: number
+  version: string
+}
+
+export type ScanTask =
+  | { scanId: string; idx: number; project: string; kind: 'list'; after: string | null; attempts: number }
+  | { scanId: string; idx: number; project: string; kind: 'batch'; objects: ListedObject[]; attempts: number }
+
+export interface ObjectResult {
+  path: string
+  outcome: ObjectOutcome
+  reason?: string
+  entryId?: string | null
+}
+
+export interface SourceScanRepository {
+  /** The scan and its first list task, in one transaction. */
+  create(
+    scan: { id: string; project: string; source: string; options: ScanOptions },
+    now: Date,
+  ): Promise<void>
+  get(project: string, source: string, id: string): Promise<ScanRecord | undefined>
+  getById(id: string): Promise<ScanRecord | undefined>
+  /** The latest scans of a source, newest first. */
+  list(project: string, source: string, limit: number): Promise<ScanRecord[]>
+  /**
+   * Claims due or lease-expired tasks, fairly across projects as URL-import items are claimed (one mechanism,
+   * `pickFairly`); with `scanId`, only that scan's tasks, in order.
+   */
+  claim(
+    worker: string,
+    limit: number,
+    now: Date,
+    leaseUntil: Date,
+    fairness: ClaimFairness,
+    scanId?: string,
+  ): Promise<ScanTask[]>
+  renew(worker: string, task: Pick<ScanTask, 'scanId' | 'idx'>, leaseUntil: Date): Promise<void>
+  /**
+   * A list task's page: queues its batch tasks and the next list task (when `next` is set) and marks the task
+   * done, in one transaction; false (nothing written) when this worker lost the task's lease.
+   */
+  completeList(
+    task: Pick<ScanTask, 'scanId' | 'idx' | 'project'>,
+    worker: string,
+    now: Date,
+    batches: readonly ListedObject[][],
+    next: string | null,
+  ): Promise<boolean>
+  /** A batch's results and the objects it saw, with the task marked done, in one transaction. */
+  completeBatch(
+    task: Pick<ScanTask, 'scanId' | 'idx'>,
+    worker: string,
+    now: Date,
+    source: { project: string; source: string },
+    save: readonly SourceObjectRecord[],
+    results: readonly ObjectResult[],
+  ): Promise<boolean>
+  /** Queues the task again at `retryAt`, or fails it for good (`retryAt` null). */
+  fail(
+    task: Pick<ScanTask, 'scanId' | 'idx'>,
+    worker: string,
+    now: Date,
+    reason: string,
+    retryAt: Date | null,
+  ): Promise<void>
+  /**
+   * Finishes the scan when no task is open: `failed` if a task failed (nothing marked missing: the listing
+   * may be incomplete), else the recorded objects it did not see are reported (and, unless a dry run,
+   * marked) missing, and the scan is `done`. True for the one call that finished it.
+   */
+  finishIfDone(scanId: string, now: Date): Promise<boolean>
+  /** Running scans without an open task (a worker died between a task and the scan's end). */
+  listDoneUnfinished(limit: number): Promise<string[]>
+  counts(scanId: string): Promise<Record<ObjectOutcome, number>>
+  /** Objects of an outcome, by path. */
+  results(scanId: string, outcome: ObjectOutcome, limit: number): Promise<ObjectResult[]>
+  /** Tasks not done yet, by state. */
+  openTasks(scanId: string): Promise<{ queued: number; running: number }>
+}
+
+const OUTCOMES: ObjectOutcome[] = ['created', 'updated', 'unchanged', 'missing', 'failed']
+const ROWS = 500
+
+export function createSourceScanRepository({ db, caps }: Database): SourceScanRepository {
+  const toScan = (r: Selectable<SourceScanTable>): ScanRecord => ({
+    id: r.id,
+    project: r.project,
+    source: r.source,
+    options: JSON.parse(r.options) as ScanOptions,
+    state: r.state as ScanState,
+    error: r.error,
+    createdAt: caps.fromTime(r.created_at),
+    finishedAt: r.finished_at === null ? null : caps.fromTime(r.finished_at),
+  })
+  const toTask = (
+    r: Pick<Selectable<SourceScanTaskTable>, 'job_id' | 'idx' | 'project' | 'kind' | 'payload' | 'attempts'>,
+  ): ScanTask => {
+    const base = { scanId: r.job_id, idx: Number(r.idx), project: r.project, attempts: Number(r.attempts) }
+    const payload = JSON.parse(r.payload) as { after?: string | null; objects?: ListedObject[] }
+    return r.kind === 'list'
+      ? { ...base, kind: 'list', after: payload.after ?? null }
+      : { ...base, kind: 'batch', objects: payload.objects ?? [] }
+  }
+  const taskKey = (task: Pick<ScanTask, 'scanId' | 'idx'>) =>
+    db.updateTable('source_scan_tasks').where('job_id', '=', task.scanId).where('idx', '=', task.idx)
+  const newTask = (
+    scanId: string,
+    idx: number,
+    project: string,
+    kind: string,
+    payload: unknown,
+    now: Date,
+  ) => ({
+    job_id: scanId,
+    idx,
+    project,
+    kind,
+    payload: JSON.stringify(payload),
+    state: 'queued',
+    next_attempt_at: caps.toTime(now),
+    updated_at: caps.toTime(now),
+  })
+  /** Marks the task done if this worker still holds it (inside the caller's transaction). */
+  const markDone = async (
+    q: typeof db,
+    task: Pick<ScanTask, 'scanId' | 'idx'>,
+    worker: string,
+    now: Date,
+  ) => {
+    const res = await q
+      .updateTable('source_scan_tasks')
+      .set({ state: 'done', lease_until: null, reason: null, updated_at: caps.toTime(now) })
+      .where('job_id', '=', task.scanId)
+      .where('idx', '=', task.idx)
+      .where('worker', '=', worker)
+      .where('state', '=', 'running')
+      .executeTakeFirst()
+    return Number(res.numUpdatedRows) === 1
+  }
+
+  return {
+    async create(scan, now) {
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('source_scans')
+          .values({
+            id: scan.id,
+            project: scan.project,
+            source: scan.source,
+            options: JSON.stringify(scan.options),
+            state: 'running',
+            created_at: caps.toTime(now),
+          })
+          .execute()
+        await trx
+          .insertInto('source_scan_tasks')
+          .values(newTask(scan.id, 0, scan.project, 'list', { after: null }, now))
+          .execute()
+      })
+    },
+    async get(project, source, id) {
+      const row = await db
+        .selectFrom('source_scans')
+        .selectAll()
+        .where('id', '=', id)
+        .where('project', '=', project)
+        .where('source', '=', source)
+        .executeTakeFirst()
+      return row ? toScan(row) : undefined
+    },
+    async getById(id) {
+      const row = await db.selectFrom('source_scans').selectAll().where('id', '=', id).executeTakeFirst()
+      return row ? toScan(row) : undefined
+    },
+    async list(project, source, limit) {
+      const rows = await db
+        .selectFrom('source_scans')
+        .selectAll()
+        .where('project', '=', project)
+        .where('source', '=', source)
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(limit)
+        .execute()
+      return rows.map(toScan)
+    },
+    async claim(worker, limit, now, leaseUntil, fairness, scanId) {
+      const t = caps.toTime(now)
+      const claimWith = async (q: typeof db) => {
+        const picked =
+          scanId === undefined
+            ? await pickFairly(q, caps, limit, now, fairness, 'source_scan_tasks')
+            : await q
+                .selectFrom('source_scan_tasks')
+                .select(['job_id', 'idx'])
+                .where('job_id', '=', scanId)
+                .where((eb) =>
+                  eb.or([
+                    eb.and([eb('state', '=', 'queued'), eb('next_attempt_at', '<=', t)]),
+                    eb.and([eb('state', '=', 'running'), eb('lease_until', '<', t)]),
+                  ]),
+                )
+                .orderBy('idx')
+                .limit(limit)
+                .$if(caps.name === 'postgres', (s) => s.forUpdate().skipLocked())
+                .execute()
+        if (picked.length === 0) return []
+        const rows = await markClaimed(q, caps, 'source_scan_tasks', picked, worker, now, leaseUntil)
+        return rows
+          .map((r) => toTask(r as unknown as Selectable<SourceScanTaskTable>))
+          .sort((a, b) => a.idx - b.idx)
+      }
+      return caps.name === 'postgres' ? db.transaction().execute(claimWith) : claimWith(db)
+    },
+    async renew(worker, task, leaseUntil) {
+      await taskKey(task)
+        .set({ lease_until: caps.toTime(leaseUntil) })
+        .where('worker', '=', worker)
+        .where('state', '=', 'running')
+        .execute()
+    },
+    async completeList(task, worker, now, batches, next) {
+      return db.transaction().execute(async (trx) => {
+        if (!(await markDone(trx, task, worker, now))) return false
+        // Only one list task of a scan is open at a time, so the indexes taken here are free.
+        const top = await trx
+          .selectFrom('source_scan_tasks')
+          .select((eb) => eb.fn.max('idx').as('top'))
+          .where('job_id', '=', task.scanId)
+          .executeTakeFirst()
+        let idx = Number(top?.top ?? task.idx)
+        const rows = batches.map((objects) =>
+          newTask(task.scanId, ++idx, task.project, 'batch', { objects }, now),
+        )
+        if (next !== null) rows.push(newTask(task.scanId, ++idx, task.project, 'list', { after: next }, now))
+        for (let i = 0; i < rows.length; i += 100) {
+          await trx
+            .insertInto('source_scan_tasks')
+            .values(rows.slice(i, i + 100))
+            .execute()
+        }
+        return true
+      })
+    },
+    async completeBatch(task, worker, now, source, save, results) {
+      return db.transaction().execute(async (trx) => {
+        if (!(await markDone(trx, task, worker, now))) return false
+        await saveSourceObjects(trx, source.project, source.source, save)
+        for (let i = 0; i < results.length; i += ROWS) {
+          await trx
+            .insertInto('source_scan_results')
+            .values(
+              results.slice(i, i + ROWS).map((r) => ({
+                scan_id: task.scanId,
+                path: r.path,
+                outcome: r.outcome,
+                reason: r.reason ?? null,
+                entry_id: r.entryId ?? null,
+              })),
+            )
+            .onConflict((oc) =>
+              oc.columns(['scan_id', 'path']).doUpdateSet((eb) => ({
+                outcome: eb.ref('excluded.outcome'),
+                reason: eb.ref('excluded.reason'),
+                entry_id: eb.ref('excluded.entry_id'),
+              })),
+            )
+            .execute()
+        }
+        return true
+      })
+    },
+    async fail(task, worker, now, reason, retryAt) {
+      await taskKey(task)
+        .set(
+          retryAt
+            ? {
+                state: 'queued',
+                reason,
+                next_attempt_at: caps.toTime(retryAt),
+                lease_until: null,
+                updated_at: caps.toTime(now),
+              }
+            : { state: 'failed', reason, lease_until: null, updated_at: caps.toTime(now) },
+        )
+        .where('worker', '=', worker)
+        .where('state', '=', 'running')
+        .execute()
+    },
+    async finishIfDone(scanId, now) {
+      return db.transaction().execute(async (trx) => {
+        const open = await trx
+          .selectFrom('source_scan_tasks')
+          .select('idx')
+          .where('job_id', '=', scanId)
+          .where('state', 'in', ['queued', 'running'])
+          .limit(1)
+          .executeTakeFirst()
+        if (open) return false
+        const failedTask = await trx
+          .selectFrom('source_scan_tasks')
+          .select('reason')
+          .where('job_id', '=', scanId)
+          .where('state', '=', 'failed')
+          .limit(1)
+          .executeTakeFirst()
+        const claimed = await trx
+          .updateTable('source_scans')
+          .set({
+            state: failedTask ? 'failed' : 'done',
+            error: failedTask ? (failedTask.reason ?? 'a task failed') : null,
+            finished_at: caps.toTime(now),
+          })
+          .where('id', '=', scanId)
+          .where('state', '=', 'running')
+          .returning(['project', 'source', 'options'])
+          .executeTakeFirst()
+        if (!claimed || failedTask) return Boolean(claimed)
+        await sql`
+          insert into source_scan_results (scan_id, path, outcome, reason, entry_id)
+          select ${scanId}, o.path, 'missing', null, o.entry_id from source_objects o
+          where o.project = ${claimed.project} and o.source = ${claimed.source} and o.state = 'present'
+            and not exists (select 1 from source_scan_results r where r.scan_id = ${scanId} and r.path = o.path)`.execute(
+          trx,
+        )
+        if (!(JSON.parse(claimed.options) as ScanOptions).dryRun) {
+          await sql`
+            update source_objects set state = 'missing'
+            where project = ${claimed.project} and source = ${claimed.source} and state = 'present'
+              and path in (select path from source_scan_results where scan_id = ${scanId} and outcome = 'missing')`.execute(
+            trx,
+          )
+        }
+        return true
+      })
+    },
+    async listDoneUnfinished(limit) {
+      const rows = await db
+        .selectFrom('source_scans as s')
+        .select('s.id')
+        .where('s.state', '=', 'running')
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('source_scan_tasks as t')
+                .select('t.idx')
+                .whereRef('t.job_id', '=', 's.id')
+                .where('t.state', 'in', ['queued', 'running']),
+            ),
+          ),
+        )
+        .limit(limit)
+        .execute()
+      return rows.map((r) => r.id)
+    },
+    async counts(scanId) {
+      const rows = await db
+        .selectFrom('source_scan_results')
+        .select(['outcome', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('scan_id', '=', scanId)
+        .groupBy('outcome')
+        .execute()
+      const counts = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<ObjectOutcome, number>
+      for (const r of rows) counts[r.outcome as ObjectOutcome] = Number(r.n)
+      return counts
+    },
+    async results(scanId, outcome, limit) {
+      const rows = await db
+        .selectFrom('source_scan_results')
+        .select(['path', 'outcome', 'reason', 'entry_id'])
+        .where('scan_id', '=', scanId)
+        .where('outcome', '=', outcome)
+        .orderBy('path')
+        .limit(limit)
+        .execute()
+      return rows.map((r) => ({
+        path: r.path,
+        outcome: r.outcome as ObjectOutcome,
+        ...(r.reason !== null ? { reason: r.reason } : {}),
+        entryId: r.entry_id,
+      }))
+    },
+    async openTasks(scanId) {
+      const rows = await db
+        .selectFrom('source_scan_tasks')
+        .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('job_id', '=', scanId)
+        .where('state', 'in', ['queued', 'running'])
+        .groupBy('state')
+        .execute()
+      const n = (s: string) => Number(rows.find((r) => r.state === s)?.n ?? 0)
+      return { queued: n('queued'), running: n('running') }
+    },
+  }
+}

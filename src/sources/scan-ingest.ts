@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
+import { mkdir, rm } from 'node:fs/promises'
+import path from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import { probeFile, ProbeError, sniffType } from '../jobs/probe.js'
+import type { ImportService } from '../media/import.service.js'
+import type { LibraryService } from '../media/library.service.js'
+import type { CompiledMediaType } from '../media/media-types/metadata-validator.js'
+import { assetOf, exifMappingsOf, tagMetadata } from '../media/upload/ingest.js'
+import { hashingTap } from '../storage/hashing-tap.js'
+import type { SourceReader } from './source-reader.js'
+import { readSidecarTags } from './sidecar.js'
+import { sourceKey } from './source-storage.js'
+
+/** The media type a sniffed type goes to, as uploads choose it. */
+const DEFAULT_HANDLE: Record<string, string> = { image: 'image', video: 'video' }
+
+export type IngestResult = { ok: true; entryId: string; sha256: string } | { ok: false; reason: string }
+
+export interface IngestDeps {
+  importer: Pick<ImportService, 'importEntries'>
+  library: Pick<LibraryService, 'patch'>
+  assetUrl(key: string): string
+  tmpDir: string
+  /** Errors that must fail the task (retried later), not the object: the database is unreachable. */
+  isFatal(err: unknown): boolean
+}
+
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err))
+
+/**
+ * Reads one new or changed object to a temporary file (hashing it), sniffs and probes it, and creates its
+ * entry, or, when it has one (`entryId`: recorded, or found by `(systemName, externalId)` after a killed
+ * attempt or an earlier import), replaces only its asset: metadata is never overwritten by a rescan.
+ */
+export function createIngest(deps: IngestDeps) {
+  return async (
+    project: string,
+    handle: string,
+    reader: SourceReader,
+    relative: string,
+    entryId: string | undefined,
+    mediaTypes: ReadonlyMap<string, CompiledMediaType>,
+  ): Promise<IngestResult> => {
+    await mkdir(deps.tmpDir, { recursive: true })
+    const tmp = path.join(deps.tmpDir, `${randomUUID()}.scan`)
+    try {
+      const body = await reader.get(relative)
+      if (!body) return { ok: false, reason: 'vanished before it was read' }
+      const { tap, result } = hashingTap()
+      await pipeline(body, tap, createWriteStream(tmp))
+      const read = result()
+      const sniffed = await sniffType(tmp)
+      const mediaType = mediaTypes.get(DEFAULT_HANDLE[(sniffed?.mime ?? '').split('/')[0]!] ?? '')
+      if (!mediaType) {
+        return { ok: false, reason: `not an image or a video (${sniffed?.mime ?? 'unknown type'})` }
+      }
+      const probe = await probeFile(tmp, mediaType.kind)
+      const key = sourceKey(handle, relative)
+      const asset = assetOf(
+        mediaType.kind,
+        { key, url: deps.assetUrl(key), size: read.size, filename: path.posix.basename(relative) },
+        probe,
+      )
+      if (entryId) {
+        await deps.library.patch(project, entryId, { patches: [{ operation: 'replaceAsset', value: asset }] })
+        return { ok: true, entryId, sha256: read.sha256 }
+      }
+      const [made] = await deps.importer.importEntries(project, mediaTypes, [
+        {
+          systemName: handle,
+          externalId: relative,
+          mediaType: mediaType.handle,
+          asset,
+          // Embedded EXIF/IPTC/XMP and an XMP sidecar through the media type's mappings; the sidecar wins.
+          metadata: await tagMetadata(
+            mediaType,
+            tmp,
+            exifMappingsOf(mediaType).length > 0 ? await readSidecarTags(reader, relative) : {},
+          ),
+        },
+      ])
+      if (made?.ok) return { ok: true, entryId: made.entry.id, sha256: read.sha256 }
+      return {
+        ok: false,
+        reason: `refused: ${made && !made.ok ? JSON.stringify(made.failure) : 'no result'}`,
+      }
+    } catch (err) {
+      if (deps.isFatal(err)) throw err
+      if (err instanceof ProbeError) return { ok: false, reason: `probe failed: ${message(err)}` }
+      // An entry that can no longer take the asset (trashed: 404), a read error: the object fails, the scan goes on.
+      return { ok: false, reason: message(err) }
+    } finally {
+      await rm(tmp, { force: true })
+    }
+  }
+}

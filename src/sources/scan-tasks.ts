@@ -1,0 +1,215 @@
+import type { SourceObjectRecord, SourceRepository } from '../db/source.repository.js'
+import type {
+  ListedObject,
+  ObjectOutcome,
+  ObjectResult,
+  ScanOptions,
+  ScanRecord,
+  ScanTask,
+  SourceScanRepository,
+} from '../db/source-scan.repository.js'
+import type { LibraryService } from '../media/library.service.js'
+import type { CompiledMediaType } from '../media/media-types/metadata-validator.js'
+import type { createIngest } from './scan-ingest.js'
+import { isSidecar } from './sidecar.js'
+import type { SourceReader } from './source-reader.js'
+
+/** A scan as the API and the CLI show it. */
+export interface ScanStatus {
+  id: string
+  source: string
+  state: ScanRecord['state']
+  dryRun: boolean
+  retryFailed: boolean
+  createdAt: string
+  finishedAt: string | null
+  error: string | null
+  counts: Record<ObjectOutcome, number>
+  /** Tasks not done yet (list pages and batches). */
+  pending: { queued: number; running: number }
+  /** The failed objects and why (the first `FAILURES_SHOWN` by path). */
+  failures: { path: string; reason: string }[]
+}
+
+export const FAILURES_SHOWN = 100
+
+export async function scanStatusOf(scans: SourceScanRepository, scan: ScanRecord): Promise<ScanStatus> {
+  const [counts, pending, failed] = await Promise.all([
+    scans.counts(scan.id),
+    scans.openTasks(scan.id),
+    scans.results(scan.id, 'failed', FAILURES_SHOWN),
+  ])
+  return {
+    id: scan.id,
+    source: scan.source,
+    state: scan.state,
+    dryRun: scan.options.dryRun,
+    retryFailed: scan.options.retryFailed,
+    createdAt: scan.createdAt,
+    finishedAt: scan.finishedAt,
+    error: scan.error,
+    counts,
+    pending,
+    failures: failed.map((f) => ({ path: f.path, reason: f.reason ?? 'failed' })),
+  }
+}
+
+/** What the worker calls to run scan tasks beside URL-import items. */
+export interface ScanTaskRunner {
+  /** Claims due tasks fairly across projects (`SourceScanRepository.claim`, without a scan filter). */
+  claim: SourceScanRepository['claim']
+  renew(worker: string, task: ScanTask, leaseUntil: Date): Promise<void>
+  /** Runs one claimed task to its end: done (results written), queued again with a delay, or failed. */
+  run(task: ScanTask, worker: string, wrap?: (reader: SourceReader) => SourceReader): Promise<void>
+  /** Finishes scans whose last task's worker died before finishing the scan. */
+  sweep(): Promise<void>
+}
+
+export interface ScanTaskDeps {
+  scans: SourceScanRepository
+  sources: SourceRepository
+  open(source: NonNullable<Awaited<ReturnType<SourceRepository['get']>>>): Promise<SourceReader>
+  library: Pick<LibraryService, 'listByExternalIds'>
+  mediaTypesOf(project: string): Promise<ReadonlyMap<string, CompiledMediaType>>
+  ingest: ReturnType<typeof createIngest>
+  maxRetries: number
+  retryBaseMs: number
+  logger?: { error(o: object, m: string): void }
+  now?: () => Date
+}
+
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err))
+
+/** Splits a page into batches of `size`. */
+const chunks = <T>(items: readonly T[], size: number): T[][] => {
+  const out: T[][] = []
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
+  return out
+}
+
+export function createScanTaskRunner(deps: ScanTaskDeps): ScanTaskRunner {
+  const now = deps.now ?? (() => new Date())
+  const { scans } = deps
+
+  /** The scan and its source's reader; undefined when the source was removed (the scan went with it). */
+  const context = async (task: ScanTask) => {
+    const scan = await scans.getById(task.scanId)
+    if (!scan) return undefined
+    const source = await deps.sources.get(scan.project, scan.source)
+    if (!source) return undefined
+    return { scan, source, reader: await deps.open(source) }
+  }
+
+  const runList = async (
+    task: Extract<ScanTask, { kind: 'list' }>,
+    worker: string,
+    scan: ScanRecord,
+    reader: SourceReader,
+  ) => {
+    const { pageSize, batchSize } = scan.options
+    const page: ListedObject[] = []
+    for await (const object of reader.list({
+      ...(task.after !== null ? { after: task.after } : {}),
+      pageSize,
+    })) {
+      page.push({ path: object.path, size: object.size, version: object.version })
+      if (page.length >= pageSize) break
+    }
+    const next = page.length >= pageSize ? page[page.length - 1]!.path : null
+    // Sidecars are read beside the files they describe, not scanned as objects.
+    const objects = page.filter((o) => !isSidecar(o.path))
+    return scans.completeList(task, worker, now(), chunks(objects, batchSize), next)
+  }
+
+  const runBatch = async (
+    task: Extract<ScanTask, { kind: 'batch' }>,
+    worker: string,
+    scan: ScanRecord,
+    reader: SourceReader,
+  ) => {
+    const { project, source: handle, options } = scan
+    const paths = task.objects.map((o) => o.path)
+    // One statement each for what the batch needs to know: the recorded objects, the entries by identity.
+    const known = await deps.sources.objectsAt(project, handle, paths)
+    const toRead = task.objects.filter((o) => {
+      const before = known.get(o.path)
+      const same = before?.state === 'present' && before.size === o.size && before.version === o.version
+      return !same || (options.retryFailed && !before.entryId)
+    })
+    const existing = toRead.length
+      ? new Map(
+          (
+            await deps.library.listByExternalIds(
+              project,
+              handle,
+              toRead.map((o) => o.path),
+            )
+          ).map((e) => [e.externalId as string, e.id]),
+        )
+      : new Map<string, string>()
+    const reading = new Set(toRead.map((o) => o.path))
+    const mediaTypes = toRead.length && !options.dryRun ? await deps.mediaTypesOf(project) : new Map()
+    const save: SourceObjectRecord[] = []
+    const results: ObjectResult[] = []
+    for (const object of task.objects) {
+      const before = known.get(object.path)
+      if (!reading.has(object.path)) {
+        results.push({ path: object.path, outcome: 'unchanged', entryId: before?.entryId ?? null })
+        continue
+      }
+      const entryId = before?.entryId ?? existing.get(object.path)
+      // Created or updated as the source's record knew the object: an entry adopted by identity (left by a
+      // killed attempt of this batch, or an earlier import) counts as created.
+      const outcome: ObjectOutcome = before?.entryId ? 'updated' : 'created'
+      if (options.dryRun) {
+        results.push({ path: object.path, outcome, entryId: entryId ?? null })
+        continue
+      }
+      const made = await deps.ingest(project, handle, reader, object.path, entryId, mediaTypes)
+      // A failed object is recorded too, so that the next scan does not read it again while it is unchanged
+      // (unless `retryFailed`).
+      save.push({
+        ...object,
+        sha256: made.ok ? made.sha256 : null,
+        entryId: made.ok ? made.entryId : null,
+        state: 'present',
+      })
+      results.push(
+        made.ok
+          ? { path: object.path, outcome, entryId: made.entryId }
+          : { path: object.path, outcome: 'failed', reason: made.reason, entryId: null },
+      )
+    }
+    return scans.completeBatch(task, worker, now(), { project, source: handle }, save, results)
+  }
+
+  return {
+    claim: (worker, limit, at, leaseUntil, fairness) => scans.claim(worker, limit, at, leaseUntil, fairness),
+    renew: (worker, task, leaseUntil) => scans.renew(worker, task, leaseUntil),
+    async run(task, worker, wrap) {
+      try {
+        const found = await context(task)
+        if (!found) return
+        const reader = wrap ? wrap(found.reader) : found.reader
+        const done =
+          task.kind === 'list'
+            ? await runList(task, worker, found.scan, reader)
+            : await runBatch(task, worker, found.scan, reader)
+        if (done) await scans.finishIfDone(task.scanId, now())
+      } catch (err) {
+        deps.logger?.error({ err, scan: task.scanId, task: task.idx }, 'scan task failed')
+        const retry =
+          task.attempts < deps.maxRetries
+            ? new Date(now().getTime() + deps.retryBaseMs * 2 ** (task.attempts - 1))
+            : null
+        await scans.fail(task, worker, now(), message(err), retry)
+        if (!retry) await scans.finishIfDone(task.scanId, now())
+      }
+    },
+    async sweep() {
+      for (const id of await scans.listDoneUnfinished(100)) await scans.finishIfDone(id, now())
+    },
+  }
+}
+
+export type { ScanOptions }
