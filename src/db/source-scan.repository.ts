@@ -1,7 +1,7 @@
-import { sql, type Selectable } from 'kysely'
+import { sql, type Kysely, type Selectable } from 'kysely'
 import type { Database } from './database.js'
 import { markClaimed, pickFairly, type ClaimFairness } from './import-item-claim.js'
-import type { SourceScanTable, SourceScanTaskTable } from './schema.js'
+import type { DatabaseSchema, SourceScanTable, SourceScanTaskTable } from './schema.js'
 import { saveSourceObjects, type SourceObjectRecord } from './source.repository.js'
 
 /** What a scan may be asked (issue #22). */
@@ -72,8 +72,9 @@ export interface SourceScanRepository {
   ): Promise<ScanTask[]>
   renew(worker: string, task: Pick<ScanTask, 'scanId' | 'idx'>, leaseUntil: Date): Promise<void>
   /**
-   * A list task's page: queues its batch tasks and the next list task (when `next` is set) and marks the task
-   * done, in one transaction; false (nothing written) when this worker lost the task's lease.
+   * A list task's page: records the results of its unchanged objects, queues batch tasks for the others and
+   * the next list task (when `next` is set), and marks the task done, in one transaction; false (nothing
+   * written) when this worker lost the task's lease.
    */
   completeList(
     task: Pick<ScanTask, 'scanId' | 'idx' | 'project'>,
@@ -81,6 +82,7 @@ export interface SourceScanRepository {
     now: Date,
     batches: readonly ListedObject[][],
     next: string | null,
+    unchanged: readonly ObjectResult[],
   ): Promise<boolean>
   /** A batch's results and the objects it saw, with the task marked done, in one transaction. */
   completeBatch(
@@ -255,9 +257,10 @@ export function createSourceScanRepository({ db, caps }: Database): SourceScanRe
         .where('state', '=', 'running')
         .execute()
     },
-    async completeList(task, worker, now, batches, next) {
+    async completeList(task, worker, now, batches, next, unchanged) {
       return db.transaction().execute(async (trx) => {
         if (!(await markDone(trx, task, worker, now))) return false
+        await saveResults(trx, task.scanId, unchanged)
         // Only one list task of a scan is open at a time, so the indexes taken here are free.
         const top = await trx
           .selectFrom('source_scan_tasks')
@@ -282,27 +285,7 @@ export function createSourceScanRepository({ db, caps }: Database): SourceScanRe
       return db.transaction().execute(async (trx) => {
         if (!(await markDone(trx, task, worker, now))) return false
         await saveSourceObjects(trx, source.project, source.source, save)
-        for (let i = 0; i < results.length; i += ROWS) {
-          await trx
-            .insertInto('source_scan_results')
-            .values(
-              results.slice(i, i + ROWS).map((r) => ({
-                scan_id: task.scanId,
-                path: r.path,
-                outcome: r.outcome,
-                reason: r.reason ?? null,
-                entry_id: r.entryId ?? null,
-              })),
-            )
-            .onConflict((oc) =>
-              oc.columns(['scan_id', 'path']).doUpdateSet((eb) => ({
-                outcome: eb.ref('excluded.outcome'),
-                reason: eb.ref('excluded.reason'),
-                entry_id: eb.ref('excluded.entry_id'),
-              })),
-            )
-            .execute()
-        }
+        await saveResults(trx, task.scanId, results)
         return true
       })
     },
@@ -427,5 +410,30 @@ export function createSourceScanRepository({ db, caps }: Database): SourceScanRe
       const n = (s: string) => Number(rows.find((r) => r.state === s)?.n ?? 0)
       return { queued: n('queued'), running: n('running') }
     },
+  }
+}
+
+/** Inserts or replaces per-object results, 500 rows a statement (a task run twice reports each object once). */
+async function saveResults(db: Kysely<DatabaseSchema>, scanId: string, results: readonly ObjectResult[]) {
+  for (let i = 0; i < results.length; i += ROWS) {
+    await db
+      .insertInto('source_scan_results')
+      .values(
+        results.slice(i, i + ROWS).map((r) => ({
+          scan_id: scanId,
+          path: r.path,
+          outcome: r.outcome,
+          reason: r.reason ?? null,
+          entry_id: r.entryId ?? null,
+        })),
+      )
+      .onConflict((oc) =>
+        oc.columns(['scan_id', 'path']).doUpdateSet((eb) => ({
+          outcome: eb.ref('excluded.outcome'),
+          reason: eb.ref('excluded.reason'),
+          entry_id: eb.ref('excluded.entry_id'),
+        })),
+      )
+      .execute()
   }
 }

@@ -87,6 +87,16 @@ const chunks = <T>(items: readonly T[], size: number): T[][] => {
   return out
 }
 
+/** Whether a listed object must be read: new, changed, missing before, or failed before with `retryFailed`. */
+function needsRead(
+  object: ListedObject,
+  before: SourceObjectRecord | undefined,
+  options: ScanOptions,
+): boolean {
+  const same = before?.state === 'present' && before.size === object.size && before.version === object.version
+  return !same || (options.retryFailed && !before.entryId)
+}
+
 export function createScanTaskRunner(deps: ScanTaskDeps): ScanTaskRunner {
   const now = deps.now ?? (() => new Date())
   const { scans } = deps
@@ -118,7 +128,20 @@ export function createScanTaskRunner(deps: ScanTaskDeps): ScanTaskRunner {
     const next = page.length >= pageSize ? page[page.length - 1]!.path : null
     // Sidecars are read beside the files they describe, not scanned as objects.
     const objects = page.filter((o) => !isSidecar(o.path))
-    return scans.completeList(task, worker, now(), chunks(objects, batchSize), next)
+    // Unchanged objects are settled here, with one lookup for the page: only the others make batches.
+    const known = await deps.sources.objectsAt(
+      scan.project,
+      scan.source,
+      objects.map((o) => o.path),
+    )
+    const unchanged: ObjectResult[] = []
+    const toRead = objects.filter((o) => {
+      const before = known.get(o.path)
+      if (needsRead(o, before, scan.options)) return true
+      unchanged.push({ path: o.path, outcome: 'unchanged', entryId: before?.entryId ?? null })
+      return false
+    })
+    return scans.completeList(task, worker, now(), chunks(toRead, batchSize), next, unchanged)
   }
 
   const runBatch = async (
@@ -131,11 +154,7 @@ export function createScanTaskRunner(deps: ScanTaskDeps): ScanTaskRunner {
     const paths = task.objects.map((o) => o.path)
     // One statement each for what the batch needs to know: the recorded objects, the entries by identity.
     const known = await deps.sources.objectsAt(project, handle, paths)
-    const toRead = task.objects.filter((o) => {
-      const before = known.get(o.path)
-      const same = before?.state === 'present' && before.size === o.size && before.version === o.version
-      return !same || (options.retryFailed && !before.entryId)
-    })
+    const toRead = task.objects.filter((o) => needsRead(o, known.get(o.path), options))
     const existing = toRead.length
       ? new Map(
           (
