@@ -5,9 +5,9 @@
  * src/http/routes/ui.routes.ts and ui-imports.routes.ts write them.
  */
 import type { components, operations, paths } from '../dist/openapi.js'
-import type { FieldDef } from './form-model.js'
+import type { PropertyDef } from './field-model.js'
 
-export type { paths }
+export type { paths, PropertyDef }
 export type Schemas = components['schemas']
 export type Entry = Schemas['MediaLibraryEntry']
 export type EntryState = NonNullable<Entry['state']> | 'active'
@@ -44,18 +44,6 @@ export interface MediaType {
   uploadRestrictions?: { maxFileSize?: string | number; allowedMimeTypes?: string[] }
 }
 
-/** A metadata property of a media type: the form model's view plus the config's label and UI hints. */
-export interface PropertyDef extends FieldDef {
-  config?: FieldDef['config'] & {
-    label?: string
-    description?: string
-    hideFromForm?: boolean
-    namedCrops?: { name: string; ratio?: string; isOptional?: boolean }[]
-    [other: string]: unknown
-  }
-  ui?: { label?: string; [other: string]: unknown }
-}
-
 /** A usage purpose of the project (`GET /ui/session`; src/media/usage-log.ts): its params are fields. */
 export interface UsagePurpose {
   handle: string
@@ -69,7 +57,7 @@ export interface Session {
   scopes: string[]
   mediaTypes: MediaType[]
   usagePurposes?: UsagePurpose[]
-  limits?: { patchEntriesPerRequest?: number; searchPageMax?: number }
+  limits?: { patchEntriesPerRequest?: number; deleteEntriesPerRequest?: number; searchPageMax?: number }
 }
 
 /** `GET /ui/entries/{id}/facts`. */

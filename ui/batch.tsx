@@ -4,7 +4,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { TargetedEvent } from 'preact'
 import { api, client, ok, version } from './api.js'
-import type { Entry, Patch, PropertyDef, SearchPage, Session } from './api-types.js'
+import type { Entry, ImportResult, Patch, PropertyDef, SearchPage, Session } from './api-types.js'
 import {
   batchBody,
   type BatchResult,
@@ -14,7 +14,8 @@ import {
   type Summary,
   type Target,
 } from './batch-model.js'
-import { grouped } from './format.js'
+import { RevokeNoteField } from './entry-lifecycle.js'
+import { grouped, plural } from './format.js'
 import { linkClick } from './router.js'
 
 /**
@@ -27,9 +28,6 @@ const COLLECT_PAGE = 1000
 type Limits = Session['limits']
 const sizeOf = (value: number | undefined, fallback: number): number =>
   value !== undefined && Number.isInteger(value) && value > 0 ? value : fallback
-
-export const plural = (n: number, one: string, many: string): string =>
-  `${grouped(n)} ${n === 1 ? one : many}`
 
 /**
  * Every entry of the search (id and version), paging by its cursor, before anything is changed: an
@@ -64,16 +62,52 @@ export function sendBatch(
   return runChunks(
     targets,
     sizeOf(limits?.patchEntriesPerRequest, BATCH_CHUNK),
-    async (part): Promise<BatchResult[]> => {
-      const answer = await ok(
-        client.PATCH('/api/{apiVersion}/mediaLibrary', {
-          params: { path: version },
-          body: batchBody(part, patches),
-        }),
-      )
-      const results = 'results' in answer ? answer.results : answer.mediaLibraryEntries
-      return results.map((r, i) => ({ ...r, id: r.id ?? part[i]?.id ?? '' }))
-    },
+    async (part) =>
+      resultsOf(
+        part,
+        await ok(
+          client.PATCH('/api/{apiVersion}/mediaLibrary', {
+            params: { path: version },
+            body: batchBody(part, patches),
+          }),
+        ),
+      ),
+    onProgress,
+  )
+}
+
+/** One result per entry of a batch answer, each with its id (the request's, where the answer has none). */
+function resultsOf(
+  part: Target[],
+  answer: { results: ImportResult[] } | { mediaLibraryEntries: ImportResult[] },
+): BatchResult[] {
+  const results = 'results' in answer ? answer.results : answer.mediaLibraryEntries
+  return results.map((r, i) => ({ ...r, id: r.id ?? part[i]?.id ?? '' }))
+}
+
+/**
+ * Moves each target to the trash (`POST /mediaLibrary/delete`) in chunks of the server's
+ * `limits.deleteEntriesPerRequest`; `onProgress(done, summary)` after each chunk. A used or protected entry
+ * is refused on its own (409, the API's reason).
+ */
+export function sendDelete(
+  targets: Target[],
+  onProgress: (done: number, summary: Summary) => void,
+  limits: Limits,
+): Promise<Summary> {
+  return runChunks(
+    targets,
+    sizeOf(limits?.deleteEntriesPerRequest, BATCH_CHUNK),
+    async (part) =>
+      resultsOf(
+        part,
+        await ok(
+          client.POST('/api/{apiVersion}/mediaLibrary/delete', {
+            params: { path: version },
+            body: { ids: part.map((t) => t.id) },
+          }),
+        ),
+      ),
     onProgress,
   )
 }
@@ -100,26 +134,38 @@ interface SelectionBarProps {
   total: number
   allMatching: boolean
   busy: boolean
+  /** The session may delete (`media-library:delete`). */
+  canDelete: boolean
   onSelectAll: () => void
   onClear: () => void
   onEdit: () => void
   onArchive: () => void
+  onRevoke: (note: string) => void
+  onUnrevoke: () => void
+  onUnarchive: () => void
+  onDelete: () => void
 }
 
-export function SelectionBar({
-  count,
-  total,
-  allMatching,
-  busy,
-  onSelectAll,
-  onClear,
-  onEdit,
-  onArchive,
-}: SelectionBarProps) {
+/** The actions that ask before they run. */
+type Confirming = 'archive' | 'revoke' | 'delete' | null
+
+export function SelectionBar(props: SelectionBarProps) {
+  const { count, total, allMatching, busy, canDelete, onSelectAll, onClear, onEdit } = props
   const n = allMatching ? total : count
-  // Archiving is two steps, as on the entry page: an archived entry leaves the default searches.
-  const [confirming, setConfirming] = useState(false)
-  useEffect(() => setConfirming(false), [n, allMatching])
+  const entries = plural(n, 'entry', 'entries')
+  // Archiving, revoking and deleting are two steps, as on the entry page.
+  const [confirming, setConfirming] = useState<Confirming>(null)
+  const [note, setNote] = useState('')
+  useEffect(() => setConfirming(null), [n, allMatching])
+  const confirm = (action: Confirming) => {
+    setNote('')
+    setConfirming(action)
+  }
+  const keep = (
+    <button type="button" class="secondary" onClick={() => setConfirming(null)}>
+      Keep them
+    </button>
+  )
   return (
     <section class="selection-bar" aria-label="Selection">
       <p class="selection-count" aria-live="polite">
@@ -135,23 +181,67 @@ export function SelectionBar({
       <button type="button" disabled={busy} onClick={onEdit}>
         Edit a field…
       </button>
-      {confirming ? (
+      {confirming === 'archive' ? (
         <>
-          <button type="button" class="danger" disabled={busy} onClick={onArchive}>
-            Confirm: archive {plural(n, 'entry', 'entries')}
+          <button type="button" class="danger" disabled={busy} onClick={props.onArchive}>
+            Confirm: archive {entries}
           </button>
-          <button type="button" class="secondary" onClick={() => setConfirming(false)}>
-            Keep them
-          </button>
+          {keep}
         </>
       ) : (
-        <button type="button" disabled={busy} onClick={() => setConfirming(true)}>
-          Archive {plural(n, 'entry', 'entries')}…
+        <button type="button" disabled={busy} onClick={() => confirm('archive')}>
+          Archive {entries}…
         </button>
       )}
+      <details class="more-actions">
+        <summary>More actions</summary>
+        <div class="more-actions-list">
+          <button type="button" class="secondary" disabled={busy} onClick={() => confirm('revoke')}>
+            Revoke {entries}…
+          </button>
+          <button type="button" class="secondary" disabled={busy} onClick={props.onUnrevoke}>
+            Un-revoke {entries}
+          </button>
+          <button type="button" class="secondary" disabled={busy} onClick={props.onUnarchive}>
+            Un-archive {entries}
+          </button>
+          {canDelete && (
+            <button type="button" class="secondary" disabled={busy} onClick={() => confirm('delete')}>
+              Delete {entries}…
+            </button>
+          )}
+        </div>
+      </details>
       <button type="button" class="secondary" disabled={busy} onClick={onClear}>
         Clear selection
       </button>
+      {confirming === 'revoke' && (
+        <form
+          class="confirm-line"
+          onSubmit={(e) => {
+            e.preventDefault()
+            props.onRevoke(note.trim())
+          }}
+        >
+          <RevokeNoteField id="batch-revoke-note" note={note} onNote={setNote} />
+          <button type="submit" class="danger" disabled={busy}>
+            Confirm: revoke {entries}
+          </button>
+          {keep}
+        </form>
+      )}
+      {confirming === 'delete' && (
+        <div class="confirm-line" role="group" aria-label="Delete">
+          <p class="hint">
+            They go to the trash: hidden from the library and the API, restorable from the Trash page until
+            the worker purges them. A used or protected entry is refused and listed.
+          </p>
+          <button type="button" class="danger" disabled={busy} onClick={props.onDelete}>
+            Confirm: move {entries} to the trash
+          </button>
+          {keep}
+        </div>
+      )}
     </section>
   )
 }

@@ -24,6 +24,24 @@ export function problemText(err: unknown): string {
   return messageOf(err)
 }
 
+/** The optional note of a revoke (the API takes up to 200 characters). */
+export function RevokeNoteField({
+  id,
+  note,
+  onNote,
+}: {
+  id: string
+  note: string
+  onNote: (note: string) => void
+}) {
+  return (
+    <div class="field grow">
+      <label for={id}>Revoke note (optional, at most 200 characters)</label>
+      <input id={id} maxlength={200} value={note} onInput={(e) => onNote(e.currentTarget.value)} />
+    </div>
+  )
+}
+
 /** A line saying how an action went. */
 export interface Notice {
   kind: 'ok' | 'error'
@@ -410,7 +428,7 @@ export function UsageLogSection({ entry, session, onChanged }: SectionProps) {
               idPrefix="u-"
               text={form.params[def.handle] ?? (def.type === 'li-boolean' ? false : '')}
               error={errors[def.handle]}
-              readOnly={busy}
+              disabled={busy}
               onChange={(v) => setForm((f) => ({ ...f, params: { ...f.params, [def.handle]: v } }))}
             />
           ))}

@@ -12,13 +12,21 @@ import {
   variantUrl,
   version,
 } from './api.js'
-import type { Entry, EntryFacts, MediaType, Patch, PropertyDef, Session } from './api-types.js'
+import type { Entry, EntryFacts, MediaType, Patch, PropertyDef, SearchPage, Session } from './api-types.js'
 import { CropEditor, namedCropsDef } from './crop-editor.js'
 import { fieldProblem, problemsSummary } from './form-model.js'
-import { type Notice, ProtectionSection, UsageLogSection } from './entry-lifecycle.js'
+import { type Notice, ProtectionSection, RevokeNoteField, UsageLogSection } from './entry-lifecycle.js'
 import { bytes, dateTime, stateOf, titleOf } from './format.js'
 import { type FieldText, MetadataField, toText, toValue } from './metadata-form.js'
-import { linkClick } from './router.js'
+import { inField, linkClick, navigate } from './router.js'
+import {
+  lastOpened,
+  neighbours,
+  requestSearchFocus,
+  searchContext,
+  setOpened,
+  setSearchContext,
+} from './search-context.js'
 
 const LEAVE = 'This entry has unsaved changes. Leave and discard them?'
 
@@ -218,15 +226,7 @@ function StateSection({ entry, canWrite, onAction, busy }: StateSectionProps) {
             </button>
           ) : (
             <>
-              <div class="field">
-                <label for="revoke-note">Revoke note (optional, at most 200 characters)</label>
-                <input
-                  id="revoke-note"
-                  maxlength={200}
-                  value={note}
-                  onInput={(e) => setNote(e.currentTarget.value)}
-                />
-              </div>
+              <RevokeNoteField id="revoke-note" note={note} onNote={setNote} />
               <button
                 type="button"
                 class="danger"
@@ -270,6 +270,91 @@ function StateSection({ entry, canWrite, onAction, busy }: StateSectionProps) {
         </div>
       )}
     </section>
+  )
+}
+
+const entryHref = (id: string) => `/entries/${encodeURIComponent(id)}`
+
+/**
+ * Previous / next entry of the search the entry was opened from (←/→ or k/j outside fields; `/` goes back
+ * to the search box). At the last loaded entry it asks for the search's next page, so stepping goes on
+ * through the whole search. The steps are links, so the unsaved-changes guard asks first.
+ */
+function EntryNav({ id }: { id: string }) {
+  const [context, setContext] = useState(searchContext)
+  const here = context ? neighbours(context.ids, id) : null
+  useEffect(() => {
+    if (!context || !here || here.next || !context.cursor) return
+    let current = true
+    const { cursor } = context
+    api<SearchPage>('GET', context.pageUrl(cursor)).then(
+      (page) => {
+        if (!current) return
+        const next = {
+          ...context,
+          ids: [...context.ids, ...page.results.map((e) => e.id)],
+          cursor: page.cursor ?? null,
+        }
+        setSearchContext(next)
+        setContext(next)
+      },
+      () => undefined,
+    )
+    return () => {
+      current = false
+    }
+  }, [id, context])
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || e.shiftKey || inField(e.target)) return
+      const rel =
+        e.key === 'ArrowLeft' || e.key === 'k'
+          ? 'prev'
+          : e.key === 'ArrowRight' || e.key === 'j'
+            ? 'next'
+            : ''
+      if (rel) {
+        const link = document.querySelector<HTMLAnchorElement>(`.entry-nav a[rel="${rel}"]`)
+        if (!link) return
+        e.preventDefault()
+        link.click()
+      } else if (e.key === '/' && context) {
+        e.preventDefault()
+        setOpened(null) // the focus goes to the search box, not back to a tile
+        requestSearchFocus()
+        navigate(`/${context.search}`)
+      }
+    }
+    document.addEventListener('keydown', onKey)
+    return () => document.removeEventListener('keydown', onKey)
+  }, [context])
+  if (!context || !here) return null
+  // A step keeps Escape's way back: the grid, with the focus on the entry stepped to.
+  const step = (to: string) => (e: MouseEvent) => {
+    setOpened({ search: context.search, id: to })
+    linkClick(e)
+  }
+  const count = `${context.ids.length}${context.cursor ? '+' : ''}`
+  return (
+    <nav class="entry-nav" aria-label="Search results" aria-keyshortcuts="ArrowLeft ArrowRight k j /">
+      {here.prev ? (
+        <a href={entryHref(here.prev)} rel="prev" onClick={step(here.prev)}>
+          ← Previous
+        </a>
+      ) : (
+        <span class="hint">← Previous</span>
+      )}
+      <span>
+        Entry {here.index + 1} of {count} in the search
+      </span>
+      {here.next ? (
+        <a href={entryHref(here.next)} rel="next" onClick={step(here.next)}>
+          Next →
+        </a>
+      ) : (
+        <span class="hint">Next →</span>
+      )}
+    </nav>
   )
 }
 
@@ -384,7 +469,10 @@ export function EntryPage({ id, session }: { id: string; session: Session }) {
         const value = toValue(def, texts[def.handle] ?? '')
         const problem = fieldProblem(def, value)
         if (problem) throw new Error(problem)
-        if (JSON.stringify(value) !== JSON.stringify(entry.metadata[def.handle])) {
+        // Unedited: nothing to send, even where the text is not the stored spelling (a date-time shown in
+        // local time reads back as another ISO string of the same instant).
+        const unedited = (texts[def.handle] ?? '') === toText(def, entry.metadata[def.handle])
+        if (!unedited && JSON.stringify(value) !== JSON.stringify(entry.metadata[def.handle])) {
           patches.push({ operation: 'setMetadataProperty', propertyName: def.handle, value: value ?? null })
         }
       } catch (err) {
@@ -431,6 +519,7 @@ export function EntryPage({ id, session }: { id: string; session: Session }) {
           ← Library
         </a>
       </p>
+      {lastOpened() && <EntryNav id={id} />}
       <h1>{titleOf(entry)}</h1>
       {conflict && (
         <div class="conflict" role="alert">
@@ -495,6 +584,7 @@ export function EntryPage({ id, session }: { id: string; session: Session }) {
             <h2 id="meta-h">
               Metadata <span class="type">{mediaType?.info?.label ?? entry.mediaType}</span>
             </h2>
+            {mediaType?.info?.description && <p class="hint">{mediaType.info.description}</p>}
             {!mediaType && (
               <p class="error">The media type '{entry.mediaType}' is not configured in this project.</p>
             )}
@@ -504,7 +594,8 @@ export function EntryPage({ id, session }: { id: string; session: Session }) {
                 def={def}
                 text={texts[def.handle] ?? ''}
                 error={errors[def.handle]}
-                readOnly={!canWrite || busy}
+                readOnly={!canWrite}
+                disabled={busy}
                 onChange={(v) => {
                   setTexts((t) => ({ ...t, [def.handle]: v }))
                   setErrors((e) => ({ ...e, [def.handle]: localProblem(def, v) }))

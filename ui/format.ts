@@ -11,6 +11,11 @@ export function grouped(n: number): string {
   return `${n < 0 ? '-' : ''}${digits.replace(/\B(?=(\d{3})+$)/g, ',')}`
 }
 
+/** `1 entry`, `2 entries`, `1,000 entries`: the count with the word in its number. */
+export function plural(n: number, one: string, many: string): string {
+  return `${grouped(n)} ${n === 1 ? one : many}`
+}
+
 export function bytes(n: unknown): string {
   if (typeof n !== 'number') return '—'
   const units = ['B', 'KB', 'MB', 'GB', 'TB']

@@ -3,7 +3,7 @@ import type { TargetedEvent } from 'preact'
 import type { JobProgressView } from '../src/jobs/job-views.js'
 import { api, ApiError, client, messageOf, ok, version } from './api.js'
 import type { Schemas, Session } from './api-types.js'
-import { dateTime } from './format.js'
+import { dateTime, plural } from './format.js'
 import { linkClick } from './router.js'
 
 type ImportKind = JobProgressView['kind']
@@ -138,7 +138,7 @@ function JobView({ job, open }: { job: Job; open: boolean }) {
         <p class="job-line">
           <span>Webhook delivery</span>
           <strong class="webhook-state">{job.webhook.state}</strong>
-          <span>{`after ${job.webhook.attempts} attempt(s)`}</span>
+          <span>{`after ${plural(job.webhook.attempts, 'attempt', 'attempts')}`}</span>
           {job.webhook.lastError && <span class="error">{job.webhook.lastError}</span>}
         </p>
       )}

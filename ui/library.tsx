@@ -12,11 +12,13 @@ import {
   type Progress,
   SelectionBar,
   sendBatch,
+  sendDelete,
 } from './batch.js'
-import type { Target } from './batch-model.js'
+import type { Summary, Target } from './batch-model.js'
 import { dateTime, grouped, stateOf, titleOf } from './format.js'
-import { linkClick, navigate } from './router.js'
+import { inField, linkClick, navigate } from './router.js'
 import { click, columnsOf, EMPTY_SELECTION, gridMove, toggle } from './selection.js'
+import { lastOpened, setOpened, setSearchContext, takeSearchFocus } from './search-context.js'
 import { UploadPanel } from './upload.js'
 
 const PAGE_SIZE = 60
@@ -132,7 +134,14 @@ function searchQuery(filters: Filters, after?: string, limit: number | '' = PAGE
 }
 
 /** What a finished batch says it did. */
-const DONE_VERBS: Record<string, string> = { Archiving: 'Archived', Saving: 'Saved' }
+const DONE_VERBS: Record<string, string> = {
+  Archiving: 'Archived',
+  Saving: 'Saved',
+  Revoking: 'Revoked',
+  'Un-revoking': 'Un-revoked',
+  'Un-archiving': 'Un-archived',
+  'Moving to the trash': 'Moved to the trash',
+}
 
 type Status = 'loading' | 'more' | 'end' | 'error'
 interface Total {
@@ -186,14 +195,13 @@ function Thumb({ entry }: { entry: Entry }) {
   )
 }
 
-/**
- * The tile last opened from the grid, with the search it was opened from: back on that search (Escape on
- * the entry page, the browser's Back), the focus returns to it.
+/*
+ * Escape on an entry page opened from the grid returns to the grid (unless a field or dialog took it); back
+ * on that search (Escape, or the browser's Back), the focus returns to the tile last opened
+ * (ui/search-context.ts).
  */
-let opened: { search: string; id: string } | null = null
-
-/* Escape on an entry page opened from the grid returns to the grid (unless a field or dialog took it). */
 document.addEventListener('keydown', (event) => {
+  const opened = lastOpened()
   if (event.key !== 'Escape' || event.defaultPrevented || !opened) return
   if (!location.pathname.startsWith('/entries/')) return
   if ((event.target as Element | null)?.closest?.('input, textarea, select, dialog, [contenteditable]'))
@@ -221,7 +229,7 @@ function Tile({ entry, selectable, selected, onPick }: TileProps) {
       onPick(entry.id, e)
       return
     }
-    opened = { search: location.search, id: entry.id }
+    setOpened({ search: location.search, id: entry.id })
     linkClick(e)
   }
   const onKeyDown = (e: KeyboardEvent) => {
@@ -450,14 +458,38 @@ export function LibraryPage({ search, session }: { search: string; session: Sess
     load(undefined)
   }, [key])
 
+  // The entry page steps through what the grid shows (and pages on by the cursor).
+  useEffect(() => {
+    setSearchContext({
+      search,
+      ids: entries.map((e) => e.id),
+      cursor,
+      pageUrl: (after) => `${API}/mediaLibrary${searchQuery(filters, after)}`,
+    })
+  }, [entries, cursor])
+
+  // `/` puts the focus in the search box (outside fields); so does `/` on an entry page, coming back.
+  useEffect(() => {
+    if (takeSearchFocus()) document.getElementById('f-q')?.focus()
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== '/' || e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || inField(e.target))
+        return
+      e.preventDefault()
+      document.getElementById('f-q')?.focus()
+    }
+    document.addEventListener('keydown', onKey)
+    return () => document.removeEventListener('keydown', onKey)
+  }, [])
+
   // Back from an entry opened here: the focus returns to its tile once the grid holds it.
   useEffect(() => {
+    const opened = lastOpened()
     if (!opened || opened.search !== search) return
     const link = document.querySelector<HTMLElement>(
       `.tile > a[data-id="${CSS.escape(opened.id)}"], table.list a[data-id="${CSS.escape(opened.id)}"]`,
     )
     if (link) {
-      opened = null
+      setOpened(null)
       link.focus()
     }
   }, [entries])
@@ -517,8 +549,13 @@ export function LibraryPage({ search, session }: { search: string; session: Sess
     setAllMatching(false)
   }
 
-  /** Runs `patches` over the selection (every matching entry, or the selected loaded ones), with progress. */
-  const runBatch = async (verb: string, patches: Patch[]) => {
+  const runBatch = (verb: string, patches: Patch[]) =>
+    runOnSelection(verb, (targets, onProgress) => sendBatch(targets, patches, onProgress, session.limits))
+  /** Runs `send` over the selection (every matching entry, or the selected loaded ones), with progress. */
+  const runOnSelection = async (
+    verb: string,
+    send: (targets: Target[], onProgress: (done: number) => void) => Promise<Summary>,
+  ) => {
     setSummary(null)
     let targets: Target[]
     try {
@@ -534,12 +571,8 @@ export function LibraryPage({ search, session }: { search: string; session: Sess
         targets = selectedEntries.map((e) => ({ id: e.id, version: e.version }))
       }
       setProgress({ verb, done: 0, total: targets.length })
-      const result = await sendBatch(
-        targets,
-        patches,
-        (done) => setProgress({ verb, done, total: targets.length }),
-        session.limits,
-      )
+      const all = targets
+      const result = await send(all, (done) => setProgress({ verb, done, total: all.length }))
       setSummary({ verb: DONE_VERBS[verb] ?? verb, ...result })
     } catch (err) {
       setSummary({
@@ -639,7 +672,18 @@ export function LibraryPage({ search, session }: { search: string; session: Sess
           onSelectAll={() => setAllMatching(true)}
           onClear={clearSelection}
           onEdit={() => setEditing(true)}
+          canDelete={session.scopes.includes('media-library:delete')}
           onArchive={() => runBatch('Archiving', [{ operation: 'archive' }])}
+          onRevoke={(note) =>
+            runBatch('Revoking', [note ? { operation: 'revokeAsset', note } : { operation: 'revokeAsset' }])
+          }
+          onUnrevoke={() => runBatch('Un-revoking', [{ operation: 'unrevokeAsset' }])}
+          onUnarchive={() => runBatch('Un-archiving', [{ operation: 'unarchive' }])}
+          onDelete={() =>
+            runOnSelection('Moving to the trash', (targets, onProgress) =>
+              sendDelete(targets, onProgress, session.limits),
+            )
+          }
         />
       )}
       {editing && (

@@ -1,112 +1,186 @@
 /**
- * Form fields generated from a media type's metadata config. Values are kept as the API stores them;
- * `toValue` turns a field's text back into the API value (or throws a message for unparseable input).
- * The validation itself is the server's: its messages are shown next to the fields.
+ * A form field generated from a media type's metadata config (docs/ui.md): labelled and explained by the
+ * config, with the control its `li-*` plugin calls for (ui/field-model.ts). Values are kept as the API
+ * stores them; `toValue` turns a field's text back into the API value (or throws a message for unparseable
+ * input). A read-only session sees the value as text, not a disabled control.
  */
-import type { JSX } from 'preact'
-import type { PropertyDef } from './api-types.js'
+import { useState } from 'preact/hooks'
+import {
+  chipsOf,
+  fieldKind,
+  type FieldText,
+  helpOf,
+  labelOf,
+  type PropertyDef,
+  readText,
+  toValue,
+} from './field-model.js'
 
-/** What a field holds while it is edited: its text, or a checkbox's state. */
-export type FieldText = string | boolean
-export type FieldKind = 'text' | 'textarea' | 'checkbox' | 'number' | 'select' | 'lines' | 'date' | 'json'
+export { fieldKind, toText, toValue, type FieldText } from './field-model.js'
 
-export function fieldKind(def: PropertyDef): FieldKind {
-  switch (def.type) {
-    case 'li-text':
-      return def.config?.allowNewlines ? 'textarea' : 'text'
-    case 'li-boolean':
-    case 'li-invalid':
-      return 'checkbox'
-    case 'li-integer':
-    case 'li-system-integer':
-      return 'number'
-    case 'li-enum':
-      return def.config?.dataProvider?.items ? 'select' : 'text'
-    case 'li-string-list':
-      return 'lines'
-    case 'li-date':
-      return 'date'
-    case 'li-datetime':
-    case 'li-system-datetime':
-    case 'li-external-id':
-    case 'li-media-handle':
-    case 'li-color':
-      return 'text'
-    default:
-      return 'json'
-  }
-}
-
-/** The text a field shows for a stored value. */
-export function toText(def: PropertyDef, value: unknown): FieldText {
-  const kind = fieldKind(def)
-  if (value === undefined || value === null) return kind === 'checkbox' ? false : ''
-  if (kind === 'checkbox') return value === true
-  if (kind === 'lines') return Array.isArray(value) ? value.join('\n') : JSON.stringify(value)
-  if (kind === 'json') return JSON.stringify(value, null, 2)
-  return String(value)
-}
-
-/** The API value of a field's text; undefined removes the property. */
-export function toValue(def: PropertyDef, text: FieldText): unknown {
-  const kind = fieldKind(def)
-  if (kind === 'checkbox') return text === true ? true : undefined
-  if (typeof text !== 'string' || text === '') return undefined
-  if (kind === 'number') return /^-?\d+$/.test(text.trim()) ? Number(text) : text
-  if (kind === 'select') {
-    const item = def.config?.dataProvider?.items?.find((i) => String(i.value) === text)
-    return item ? item.value : text
-  }
-  if (kind === 'lines')
-    return text
-      .split('\n')
-      .map((s) => s.trim())
-      .filter(Boolean)
-  if (kind === 'json') {
-    try {
-      return JSON.parse(text)
-    } catch {
-      throw new Error('is not valid JSON')
-    }
-  }
-  return text
-}
-
-/** `idPrefix` keeps ids apart when a page shows two forms (the usage log's params use `u-`). */
 export interface MetadataFieldProps {
   def: PropertyDef
   text: FieldText
   error?: string | undefined
+  /** The session cannot write: the value is shown as text. */
   readOnly?: boolean
+  /** A save is under way: the control stays, disabled. */
+  disabled?: boolean
   onChange: (text: FieldText) => void
   idPrefix?: string
 }
 
-export function MetadataField({ def, text, error, readOnly, onChange, idPrefix = 'm-' }: MetadataFieldProps) {
+/** The control's own props: id, name, state and what describes it. */
+interface Common {
+  id: string
+  name: string
+  disabled: boolean | undefined
+  'aria-invalid': boolean | undefined
+  'aria-describedby': string | undefined
+  'aria-required': boolean | undefined
+}
+
+/**
+ * A string list as chips: each item with its remove button, and an input that adds what is typed on Enter
+ * (or on leaving it; Backspace in the empty input removes the last). The field's text stays one item per line.
+ */
+function Chips({
+  common,
+  text,
+  label,
+  options,
+  onChange,
+}: {
+  common: Common
+  text: FieldText
+  label: string
+  /** The config's items, offered as the input's suggestions. */
+  options: (string | number)[]
+  onChange: (text: string) => void
+}) {
+  const items = chipsOf(text)
+  const [draft, setDraft] = useState('')
+  const add = (value: string) => {
+    const more = value
+      .split('\n')
+      .map((s) => s.trim())
+      .filter(Boolean)
+    if (more.length) onChange([...items, ...more].join('\n'))
+    setDraft('')
+  }
+  return (
+    <div class="chips">
+      <ul
+        class="chip-list"
+        aria-label={`${label}: ${items.length === 1 ? '1 item' : `${items.length} items`}`}
+      >
+        {items.map((item, i) => (
+          <li class="chip" key={`${i}:${item}`}>
+            <span>{item}</span>
+            <button
+              type="button"
+              class="chip-remove"
+              disabled={common.disabled}
+              aria-label={`Remove ${item}`}
+              onClick={() => onChange(items.filter((_, j) => j !== i).join('\n'))}
+            >
+              ×
+            </button>
+          </li>
+        ))}
+      </ul>
+      <input
+        {...common}
+        value={draft}
+        placeholder="Add: type, then Enter"
+        list={options.length ? `${common.id}-options` : undefined}
+        onInput={(e) => {
+          const v = e.currentTarget.value
+          if (v.includes('\n')) add(v)
+          else setDraft(v)
+        }}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter') {
+            e.preventDefault()
+            add(draft)
+          } else if (e.key === 'Backspace' && draft === '' && items.length) {
+            onChange(items.slice(0, -1).join('\n'))
+          }
+        }}
+        onBlur={() => draft.trim() && add(draft)}
+      />
+      {options.length > 0 && (
+        <datalist id={`${common.id}-options`}>
+          {options.map((o) => (
+            <option value={String(o)} />
+          ))}
+        </datalist>
+      )}
+    </div>
+  )
+}
+
+/** `idPrefix` keeps ids apart when a page shows two forms (the usage log's params use `u-`). */
+export function MetadataField({
+  def,
+  text,
+  error,
+  readOnly,
+  disabled,
+  onChange,
+  idPrefix = 'm-',
+}: MetadataFieldProps) {
   const id = `${idPrefix}${def.handle}`
   const kind = fieldKind(def)
-  const label = def.ui?.label ?? def.config?.label ?? def.handle
-  const describedBy = [error ? `${id}-error` : '', def.config?.maxLength ? `${id}-hint` : '']
+  const label = labelOf(def)
+  const help = helpOf(def)
+  const max = def.config?.maxLength
+  const hint = [help, max !== undefined && !readOnly ? `At most ${max} characters.` : '']
     .filter(Boolean)
     .join(' ')
-  const common: {
-    id: string
-    name: string
-    disabled: boolean | undefined
-    'aria-invalid': boolean | undefined
-    'aria-describedby': string | undefined
-    'aria-required': boolean | undefined
-  } = {
+
+  if (readOnly) {
+    let value: unknown
+    try {
+      value = toValue(def, text)
+    } catch {
+      value = text
+    }
+    const shown = readText(def, value)
+    return (
+      <div class="field meta read-only">
+        <span class="label" id={`${id}-label`}>
+          {label}
+        </span>
+        <p
+          id={id}
+          class={kind === 'json' || kind === 'textarea' ? 'value pre' : 'value'}
+          aria-labelledby={`${id}-label`}
+          aria-describedby={hint ? `${id}-hint` : undefined}
+        >
+          {shown}
+        </p>
+        {hint && (
+          <span id={`${id}-hint`} class="hint">
+            {hint}
+          </span>
+        )}
+      </div>
+    )
+  }
+
+  const describedBy = [error ? `${id}-error` : '', hint ? `${id}-hint` : ''].filter(Boolean).join(' ')
+  const common: Common = {
     id,
     name: def.handle,
-    disabled: readOnly,
+    disabled,
     'aria-invalid': error ? true : undefined,
     'aria-describedby': describedBy || undefined,
     'aria-required': def.config?.required ? true : undefined,
   }
   const onText = (e: { currentTarget: { value: string } }) => onChange(e.currentTarget.value)
   const value = typeof text === 'string' ? text : ''
-  let control: JSX.Element
+  let control
   if (kind === 'checkbox') {
     control = (
       <input
@@ -125,24 +199,30 @@ export function MetadataField({ def, text, error, readOnly, onChange, idPrefix =
         ))}
       </select>
     )
-  } else if (kind === 'textarea' || kind === 'lines' || kind === 'json') {
-    control = <textarea {...common} rows={kind === 'json' ? 5 : 3} value={value} onInput={onText}></textarea>
+  } else if (kind === 'chips') {
+    const options = (def.config?.dataProvider?.items ?? []).map((i) => i.value)
+    control = <Chips common={common} text={text} label={label} options={options} onChange={onChange} />
+  } else if (kind === 'textarea' || kind === 'json') {
+    const rows = kind === 'json' ? 5 : Math.min(8, Math.max(3, value.split('\n').length))
+    control = <textarea {...common} rows={rows} value={value} onInput={onText}></textarea>
   } else {
-    const type = kind === 'number' ? 'text' : kind === 'date' ? 'date' : 'text'
+    const type = kind === 'date' ? 'date' : kind === 'datetime' ? 'datetime-local' : 'text'
     const inputMode = kind === 'number' ? 'numeric' : undefined
-    control = <input type={type} inputmode={inputMode} {...common} value={value} onInput={onText} />
+    const step = kind === 'datetime' ? 1 : undefined
+    control = (
+      <input type={type} inputmode={inputMode} step={step} {...common} value={value} onInput={onText} />
+    )
   }
   return (
-    <div class={`field meta ${error ? 'invalid' : ''}`}>
+    <div class={`field meta ${kind === 'checkbox' ? 'check ' : ''}${error ? 'invalid' : ''}`}>
       <label for={id}>
         {label}
         {def.config?.required ? <span aria-hidden="true">*</span> : ''}
-        <span class="type">{def.type}</span>
       </label>
       {control}
-      {def.config?.maxLength && (
+      {hint && (
         <span id={`${id}-hint`} class="hint">
-          At most {def.config.maxLength} characters.
+          {hint}
         </span>
       )}
       {error && (

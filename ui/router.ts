@@ -31,3 +31,9 @@ export function linkClick(event: MouseEvent): void {
   event.preventDefault()
   navigate(a.getAttribute('href') ?? '/')
 }
+
+/** Whether a key press belongs to a field, a dialog or the crop editor rather than to the page. */
+export function inField(target: EventTarget | null): boolean {
+  const el = target as Element | null
+  return !!el?.closest?.('input, textarea, select, dialog, [contenteditable], .crop-stage')
+}
