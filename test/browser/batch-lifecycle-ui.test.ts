@@ -233,4 +233,41 @@ describe.each(DIALECTS)('batch lifecycle and entry stepping in Chromium (%s)', (
     const axe = await axeCheck(b.page)
     expect(axe.serious).toEqual([])
   })
+
+  it('steps on past the last loaded entry: the next page of the search comes by its cursor', async () => {
+    const asset = await storePhoto(server, PROJECT, { width: 120, height: 80 }, [30, 30, 200])
+    const many = Array.from({ length: 61 }, (_, i) => ({
+      id: `m-${String(i + 1).padStart(2, '0')}`,
+      systemName: 'many',
+      externalId: `many-${i + 1}`,
+      mediaType: 'image',
+      asset,
+      metadata: { title: `Many ${i + 1}` },
+    }))
+    const res = await request(server, 'POST', `${API}/import/mediaLibrary`, {
+      token,
+      body: { mediaLibraryEntries: many },
+    })
+    expect(res.status).toBe(200)
+    await grid('?systemName=many')
+    const shown = await b.page
+      .locator('.tile a')
+      .evaluateAll((as) => as.map((a) => a.getAttribute('data-id')))
+    expect(shown).toHaveLength(60)
+    const rest = many.map((e) => e.id).filter((id) => !shown.includes(id))
+    expect(rest).toHaveLength(1)
+    // The first entry: the search has more than the grid holds ("60+").
+    await b.page.locator('.tile a').first().click()
+    const nav = b.page.getByRole('navigation', { name: 'Search results' })
+    await expect.poll(() => nav.textContent()).toContain('Entry 1 of 60+ in the search')
+    // The grid's last entry: Next goes to the one the grid had not loaded.
+    await b.page.goBack()
+    await b.page.locator('.tile a').nth(59).click()
+    await b.page.waitForURL(new RegExp(`/entries/${shown[59]}$`))
+    await expect.poll(() => nav.locator('a[rel="next"]').count()).toBe(1)
+    await b.page.keyboard.press('ArrowRight')
+    await b.page.waitForURL(new RegExp(`/entries/${rest[0]}$`))
+    await expect.poll(() => nav.textContent()).toContain('Entry 61 of 61 in the search')
+    expect(await nav.locator('a[rel="next"]').count()).toBe(0)
+  })
 })

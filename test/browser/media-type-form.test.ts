@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DIALECTS } from '../helpers/dialects.js'
 import { request, startTestServer, type TestServer } from '../helpers/server.js'
 import type { TestBrowser } from './browser.js'
-import { signedInRecordingPatches, signIn } from './sign-in.js'
+import { pageWidth, signedInRecordingPatches, signIn } from './sign-in.js'
 import { storePhoto } from './stored-photo.js'
 
 /*
@@ -220,5 +220,23 @@ describe.each(DIALECTS)('the entry form reads like its media type (%s)', (dialec
     expect(await form.getByText('What readers see first.').count()).toBe(1)
     await shot('read-only')
     await signIn(b, server.baseUrl, token)
+  })
+
+  it('fits a 360 px screen: no sideways scrolling, chips and controls inside', async () => {
+    await b.page.setViewportSize({ width: 360, height: 780 })
+    try {
+      await b.page.goto(`${server.baseUrl}/entries/typed`)
+      await keywords().waitFor()
+      expect(await b.page.evaluate(pageWidth)).toBeLessThanOrEqual(360)
+      for (const label of ['Headline', 'Notes', 'Publish at', 'Keywords']) {
+        const box = await b.page.locator('form.metadata').getByLabel(label, { exact: true }).boundingBox()
+        expect(box!.x).toBeGreaterThanOrEqual(0)
+        expect(box!.x + box!.width).toBeLessThanOrEqual(360)
+      }
+      await keywords().scrollIntoViewIfNeeded()
+      await shot('360px')
+    } finally {
+      await b.page.setViewportSize({ width: 1280, height: 900 })
+    }
   })
 })
