@@ -1,4 +1,5 @@
 import js from '@eslint/js'
+import globals from 'globals'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
@@ -10,6 +11,11 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
     },
+  },
+  {
+    // The browser UI (ui/tsconfig.json): browser globals, not Node's.
+    files: ['ui/**/*.{ts,tsx,js}'],
+    languageOptions: { globals: globals.browser },
   },
   {
     // Layers (docs/architecture.md): routes and commands see services only. The composition root

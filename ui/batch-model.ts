@@ -75,7 +75,10 @@ export function failChunk(
 }
 
 /** The body of one chunk: the same patches for each entry, with the version each was seen at. */
-export function batchBody(targets: readonly Target[], patches: readonly unknown[]) {
+export function batchBody<P>(
+  targets: readonly Target[],
+  patches: P[],
+): { entries: { id: string; version?: number; patches: P[] }[] } {
   return {
     entries: targets.map((t) =>
       t.version === undefined ? { id: t.id, patches } : { id: t.id, version: t.version, patches },
@@ -86,7 +89,7 @@ export function batchBody(targets: readonly Target[], patches: readonly unknown[
 /** The patch that sets a metadata property, or clears it (value null) when the value is empty. */
 export function fieldPatch(propertyName: string, value: unknown) {
   const empty = value === '' || value === undefined || value === null
-  return { operation: 'setMetadataProperty', propertyName, value: empty ? null : value }
+  return { operation: 'setMetadataProperty' as const, propertyName, value: empty ? null : value }
 }
 
 /** The shared value of a field over the entries, or `mixed` when they differ. */

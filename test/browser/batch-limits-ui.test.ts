@@ -7,8 +7,9 @@ import { launchBrowser, type TestBrowser } from './browser.js'
 
 /*
  * Issue #19: the library's batch actions size their requests by the server's limits, which `/ui/session`
- * tells (`limits.patchEntriesPerRequest`, `limits.searchPageMax`). A server set to 7 entries per batch PATCH
- * gets a batch edit of 20 selected entries as 3 requests (7, 7, 6) instead of one request it would refuse.
+ * tells (`limits.patchEntriesPerRequest`, `limits.deleteEntriesPerRequest`, `limits.searchPageMax`). A
+ * server set to 7 entries per batch PATCH gets a batch edit of 20 selected entries as 3 requests (7, 7, 6)
+ * instead of one request it would refuse.
  */
 const API = '/api/2026-07'
 const PROJECT = 'small-batches'
@@ -68,6 +69,7 @@ describe.each(DIALECTS)('batch actions within the server limits, in Chromium (%s
     expect(session.status).toBe(200)
     expect((session.body as { limits: unknown }).limits).toEqual({
       patchEntriesPerRequest: PER_REQUEST,
+      deleteEntriesPerRequest: 1000,
       searchPageMax: 1000,
     })
 

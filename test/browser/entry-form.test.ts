@@ -2,8 +2,8 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DIALECTS } from '../helpers/dialects.js'
 import { request, startTestServer, type TestServer } from '../helpers/server.js'
-import { launchBrowser, type TestBrowser } from './browser.js'
-import { signIn } from './sign-in.js'
+import type { TestBrowser } from './browser.js'
+import { signedInRecordingPatches } from './sign-in.js'
 import { storePhoto } from './stored-photo.js'
 
 /*
@@ -43,11 +43,7 @@ describe.each(DIALECTS)('metadata form on the entry page (%s)', (dialect) => {
       },
     })
     expect(res.status).toBe(200)
-    b = await launchBrowser()
-    b.page.on('request', (r) => {
-      if (r.method() === 'PATCH') patches.push(r.url())
-    })
-    await signIn(b, server.baseUrl, token)
+    b = await signedInRecordingPatches(server.baseUrl, token, patches)
   })
   afterAll(async () => {
     await b?.close()

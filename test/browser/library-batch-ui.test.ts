@@ -1,5 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
+import { mkdirSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import path from 'node:path'
 import { Readable } from 'node:stream'
@@ -10,6 +9,7 @@ import type { MediaEntry } from '../../src/media/entry.js'
 import { normalizeMediaTypes } from '../../src/media/media-types/media-types-config.js'
 import { DIALECTS } from '../helpers/dialects.js'
 import { request, startTestServer, type TestServer } from '../helpers/server.js'
+import { axeCheck } from './axe.js'
 import { launchBrowser, type TestBrowser } from './browser.js'
 
 /*
@@ -44,7 +44,6 @@ const MEDIA_TYPES = [
 const STRICT = 'pick-55'
 /** The pick another writer changes while the editor has it selected. */
 const CONFLICT = 'pick-50'
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
 
 /** Loosely typed page globals for functions run in the page (the tests compile without the DOM library). */
 interface PageElement {
@@ -53,12 +52,6 @@ interface PageElement {
 interface PageGlobals {
   document: { activeElement: PageElement | null }
   getComputedStyle(e: PageElement): { outlineStyle: string; outlineWidth: string; outlineOffset: string }
-  axe: {
-    run(): Promise<{
-      violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[]
-      passes: { id: string }[]
-    }>
-  }
 }
 // Each runs inside the page on its own: no references to the test module's names.
 function focusedId(): string | null {
@@ -70,18 +63,6 @@ function focusOutline(): string {
   if (!e) return 'none'
   const style = page.getComputedStyle(e)
   return `${style.outlineStyle} ${style.outlineWidth} ${style.outlineOffset}`
-}
-async function seriousViolations() {
-  const result = await (globalThis as unknown as PageGlobals).axe.run()
-  const passed = new Set(result.passes.map((p) => p.id))
-  return {
-    // Rules that did check something on the page and found it right: the check really ran.
-    checkedContrastAndNames: ['color-contrast', 'label', 'landmark-one-main'].filter((id) => passed.has(id))
-      .length,
-    serious: result.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
-  }
 }
 
 const load = () =>
@@ -353,8 +334,7 @@ describe.each(DIALECTS)('library selection and batch actions in Chromium (%s)', 
     const check = async (url: string, ready: () => Promise<unknown>) => {
       await b.page.goto(`${server.baseUrl}${url}`)
       await ready()
-      await b.page.addScriptTag({ content: AXE })
-      return { url, ...(await b.page.evaluate(seriousViolations)) }
+      return { url, ...(await axeCheck(b.page)) }
     }
     const results = [
       await check('/?systemName=pick', async () => {

@@ -286,8 +286,10 @@ describe.each(DIALECTS)('the library UI in Chromium (%s)', (dialect) => {
     await b.page.getByRole('button', { name: 'Sign in' }).click()
     await b.page.getByRole('heading', { name: 'Library' }).waitFor()
     await b.page.goto(`${server.baseUrl}/entries/photo-4`)
-    await expect.poll(() => b.page.getByLabel(/^title/).inputValue()).toBe('Forest path')
-    expect(await b.page.getByLabel(/^title/).isDisabled()).toBe(true)
+    // The values as text, not disabled controls that look editable.
+    await expect.poll(() => b.page.getByLabel(/^title/).textContent()).toBe('Forest path')
+    expect(await b.page.locator('#m-title').evaluate((e) => e.tagName)).toBe('P')
+    expect(await b.page.locator('form.metadata').locator('input, textarea, select').count()).toBe(0)
     expect(await b.page.getByRole('button', { name: /Save|Revoke|Archive/ }).count()).toBe(0)
     expect(await b.page.getByText('read-only', { exact: true }).count()).toBe(1)
     await b.page.waitForFunction(imagesComplete)

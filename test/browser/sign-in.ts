@@ -1,4 +1,4 @@
-import type { TestBrowser } from './browser.js'
+import { launchBrowser, type TestBrowser } from './browser.js'
 
 /** Signs the browser in with a token on the login page (a fresh session: cookies cleared first). */
 export async function signIn(b: TestBrowser, baseUrl: string, token: string) {
@@ -13,4 +13,14 @@ export async function signIn(b: TestBrowser, baseUrl: string, token: string) {
 export function pageWidth(): number {
   return (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document
     .documentElement.scrollWidth
+}
+
+/** A browser signed in with `token` that records the URL of every PATCH it sends (into `patches`). */
+export async function signedInRecordingPatches(baseUrl: string, token: string, patches: string[]) {
+  const b = await launchBrowser()
+  b.page.on('request', (r) => {
+    if (r.method() === 'PATCH') patches.push(r.url())
+  })
+  await signIn(b, baseUrl, token)
+  return b
 }

@@ -175,6 +175,7 @@ export function uiRoutes(deps: UiRoutesDeps): RoutePlugin {
         // would otherwise refuse whole chunks.
         const limits = {
           patchEntriesPerRequest: config.limits.patchEntriesPerRequest,
+          deleteEntriesPerRequest: config.limits.deleteEntriesPerRequest,
           searchPageMax: MAX_PAGE_SIZE,
         }
         return { project, scopes: [...scopes], mediaTypes, usagePurposes, limits }
