@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
-import { createReadStream, createWriteStream, type Dirent, type Stats } from 'node:fs'
+import fs, { createReadStream, createWriteStream, type Dirent, type Stats } from 'node:fs'
 import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises'
 import path from 'node:path'
+import { promisify } from 'node:util'
 import { pipeline } from 'node:stream/promises'
 import type { BlobStat, BlobStore } from './blob-store.js'
 import { checkKey, InvalidKeyError, MAX_STORE_KEY_BYTES } from './key.js'
@@ -12,6 +13,15 @@ function isMissing(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code
   return code === 'ENOENT' || code === 'ENOTDIR'
 }
+
+const fdOpen = promisify(fs.open)
+const fdWrite = (fd: number, bytes: Buffer, at: number, length: number) =>
+  new Promise<number>((resolve, reject) =>
+    fs.write(fd, bytes, at, length, null, (err, written) => (err ? reject(err) : resolve(written))),
+  )
+const fdDatasync = promisify(fs.fdatasync)
+const fdStat = promisify(fs.fstat)
+const fdClose = promisify(fs.close)
 
 function blobStat(key: string, s: Stats): BlobStat {
   return {
@@ -91,22 +101,23 @@ export function createDiskBlobStore(root: string): BlobStore {
     },
     async putBytes(key, bytes) {
       const file = fileOf(key)
-      // Fewest steps: write, sync and stat one handle, then one rename (folders are made only when missing).
+      // Fewest steps: write, sync and stat one descriptor, then one rename (folders are made only when
+      // missing). Plain descriptors: a FileHandle per small file costs more than the write.
       const tmp = path.join(base, TMP_DIR, `${randomUUID()}.part`)
-      const handle = await open(tmp, 'w').catch(async (err: unknown) => {
+      const fd = await fdOpen(tmp, 'w').catch(async (err: unknown) => {
         if ((err as { code?: unknown }).code !== 'ENOENT') throw err
         await mkdir(path.join(base, TMP_DIR), { recursive: true })
-        return open(tmp, 'w')
+        return fdOpen(tmp, 'w')
       })
       let stats: Stats
       try {
         try {
-          for (let at = 0; at < bytes.length;)
-            at += (await handle.write(bytes, at, bytes.length - at)).bytesWritten
+          for (let at = 0; at < bytes.length;) at += await fdWrite(fd, bytes, at, bytes.length - at)
           // Durable before it is named, as put's flushed write.
-          ;[, stats] = await Promise.all([handle.datasync(), handle.stat()])
+          const [, fstats] = await Promise.all([fdDatasync(fd), fdStat(fd)])
+          stats = fstats
         } finally {
-          await handle.close()
+          await fdClose(fd)
         }
         await moveInto(tmp, file)
       } catch (err) {

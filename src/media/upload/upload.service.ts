@@ -8,7 +8,7 @@ import type { DuplicatePolicy } from './duplicate-policy.js'
 import { probeBytes, probeFile, ProbeError, sniffHead, type Probe } from '../../jobs/probe.js'
 import { newBlobKey } from '../../storage/blob-store.js'
 import type { ProjectStorage } from '../../storage/project-storage.js'
-import type { MediaEntry, MediaKind } from '../entry.js'
+import type { Asset, MediaEntry, MediaKind } from '../entry.js'
 import type { EntryFailure } from '../entry-validator.js'
 import { correlationOf, type ImportService } from '../import.service.js'
 import type { LibraryService } from '../library.service.js'
@@ -126,9 +126,19 @@ interface ReceivedFile {
   whole?: Buffer
   /** Bytes of the memory budget it holds. */
   held: number
+  /** Its move into the storage, under way as soon as it is received (new entries). */
+  storing?: Promise<Stored>
   mediaType: CompiledMediaType
   mediaTypes: ReadonlyMap<string, CompiledMediaType>
   probe?: Probe
+}
+
+/** A file in the storage, and what its entry will be made of. */
+interface Stored {
+  file: ReceivedFile
+  key: string
+  metadata: Record<string, unknown>
+  asset: Asset
 }
 
 export function createUploadService(deps: UploadServiceDeps): UploadService {
@@ -219,7 +229,7 @@ export function createUploadService(deps: UploadServiceDeps): UploadService {
   }
 
   /** Moves a received file into the project's storage (durable before it is named) under a new key. */
-  const put = async (project: string, file: ReceivedFile) => {
+  const put = async (project: string, file: ReceivedFile): Promise<Stored> => {
     const blobs = deps.blobs.files(project)
     const probe = file.probe!
     const key = newBlobKey(probe.extension, now())
@@ -304,10 +314,21 @@ export function createUploadService(deps: UploadServiceDeps): UploadService {
       if (inMemory) tmps.delete(file.tmp)
       else await drop(file.tmp)
     }
+    /** Keys stored that no entry names yet: removed again unless their entries are created. */
+    const unnamed = new Set<string>()
     /** A file now in the storage. */
     const stored = (file: ReceivedFile) => {
       waiting.delete(file)
       tmps.delete(file.tmp)
+    }
+    const unstore = async (keys: readonly string[]) => {
+      const blobs = deps.blobs.files(project)
+      await Promise.all(
+        keys.map((key) => {
+          unnamed.delete(key)
+          return blobs.delete(key).catch(() => undefined)
+        }),
+      )
     }
 
     /** Stores the queued files: duplicates by the project's policy, the others' entries in one import. */
@@ -316,16 +337,29 @@ export function createUploadService(deps: UploadServiceDeps): UploadService {
       queued = []
       queuedShas.clear()
       if (files.length === 0) return
+      const puts = await Promise.allSettled(files.map((f) => f.storing!))
+      const inStore = puts.flatMap((p) => (p.status === 'fulfilled' ? [p.value] : []))
+      const refused = puts.find((p) => p.status === 'rejected')
+      if (refused) {
+        await unstore(inStore.map((s) => s.key))
+        throw refused.reason
+      }
       const policy = await deps.uploads.duplicatePolicyOf(project)
       const held =
         policy === 'allow'
           ? new Map<string, string>()
           : await deps.uploads.entriesBySha(project, [...new Set(files.map((f) => f.sha256))])
-      const fresh: ReceivedFile[] = []
-      for (const file of files) {
+      const fresh: typeof inStore = []
+      const duplicates: string[] = []
+      for (const s of inStore) {
+        const { file } = s
         const same = held.get(file.sha256)
-        if (same === undefined) fresh.push(file)
-        else if (policy === 'reject')
+        if (same === undefined) {
+          fresh.push(s)
+          continue
+        }
+        duplicates.push(s.key)
+        if (policy === 'reject')
           results[file.slot] = failOf(file.request, { kind: 'duplicate', existingId: same })
         else
           results[file.slot] = {
@@ -334,45 +368,28 @@ export function createUploadService(deps: UploadServiceDeps): UploadService {
             entry: await deps.library.getOrFail(project, same),
           }
       }
-      await Promise.all(files.filter((f) => !fresh.includes(f)).map(discard))
+      await unstore(duplicates)
       if (fresh.length === 0) return
-      // Every file durable and named (in parallel) before any entry names it.
-      const puts = await Promise.allSettled(fresh.map((f) => put(project, f)))
-      const inStore = puts.flatMap((p) => (p.status === 'fulfilled' ? [p.value] : []))
-      for (const s of inStore) stored(s.file)
-      const blobs = deps.blobs.files(project)
-      const unstore = (keys: string[]) =>
-        Promise.all(keys.map((key) => blobs.delete(key).catch(() => undefined)))
-      const refused = puts.find((p) => p.status === 'rejected')
-      if (refused) {
-        await unstore(inStore.map((s) => s.key))
-        throw refused.reason
-      }
-      let imported
-      try {
-        imported = await deps.importer.importEntries(
-          project,
-          fresh[0]!.mediaTypes,
-          inStore.map(({ file, asset, metadata }) => ({
-            ...(file.request.id !== undefined ? { id: file.request.id } : {}),
-            ...(file.request.systemName !== undefined ? { systemName: file.request.systemName } : {}),
-            ...(file.request.externalId !== undefined ? { externalId: file.request.externalId } : {}),
-            mediaType: file.mediaType.handle,
-            asset,
-            metadata,
-          })),
-        )
-      } catch (err) {
-        await unstore(inStore.map((s) => s.key))
-        throw err
-      }
+      const imported = await deps.importer.importEntries(
+        project,
+        fresh[0]!.file.mediaTypes,
+        fresh.map(({ file, asset, metadata }) => ({
+          ...(file.request.id !== undefined ? { id: file.request.id } : {}),
+          ...(file.request.systemName !== undefined ? { systemName: file.request.systemName } : {}),
+          ...(file.request.externalId !== undefined ? { externalId: file.request.externalId } : {}),
+          mediaType: file.mediaType.handle,
+          asset,
+          metadata,
+        })),
+      )
       const shas: { id: string; sha256: string }[] = []
       const failedKeys: string[] = []
       imported.forEach((result, i) => {
-        const { file, key } = inStore[i]!
+        const { file, key } = fresh[i]!
         if (result.ok) {
           results[file.slot] = result
           shas.push({ id: result.entry.id, sha256: file.sha256 })
+          unnamed.delete(key)
         } else {
           results[file.slot] = failOf(file.request, result.failure)
           failedKeys.push(key)
@@ -452,6 +469,14 @@ export function createUploadService(deps: UploadServiceDeps): UploadService {
           }
           return
         }
+        // Stored right away (durable before it is named, while the next parts arrive); it is removed again if
+        // the project already holds the bytes or its entry is refused.
+        file.storing = put(project, file).then((s) => {
+          stored(file)
+          unnamed.add(s.key)
+          return s
+        })
+        file.storing.catch(() => undefined)
         queued.push(file)
         queuedShas.add(file.sha256)
       },
@@ -460,6 +485,9 @@ export function createUploadService(deps: UploadServiceDeps): UploadService {
         return results as UploadResult[]
       },
       async close() {
+        // A request that failed half-way: what was stored for it goes.
+        await Promise.allSettled(queued.map((f) => f.storing))
+        await unstore([...unnamed])
         for (const file of waiting) unhold(file)
         waiting.clear()
         await Promise.all([...tmps].map((tmp) => rm(tmp, { force: true })))
