@@ -8,7 +8,10 @@
  *
  *   npm run bench:upload
  *   BENCH_FILES=2000 BENCH_TUS_MB=1024 npm run bench:upload
- *   BENCH_CPU_PROF=DIR npm run bench:upload     the server writes a V8 CPU profile to DIR when it stops
+ *   BENCH_CPU_PROF=DIR npm run bench:upload     the server and each CLI run write a V8 CPU profile to DIR
+ *
+ * Besides the rates it prints the CPU time per file of the CLI, of the server and of the ceiling: on a
+ * shared machine the rates swing with the load, the CPU per file much less.
  */
 import { spawn, spawnSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
@@ -24,6 +27,7 @@ import {
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
 import path from 'node:path'
+import { pathToFileURL } from 'node:url'
 import sharp from 'sharp'
 import * as tus from 'tus-js-client'
 
@@ -67,6 +71,20 @@ async function ceiling(files: string[], outDir: string): Promise<number> {
   return (performance.now() - started) / 1000
 }
 
+const cpuProfArgs = () =>
+  process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(process.env.BENCH_CPU_PROF)] : []
+
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+function cpuSecondsOf(pid: number): number {
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
+/** Loaded into each CLI run (`--import`): prints the process's own CPU time to stderr when it exits. */
+const CPU_REPORT = `process.on('exit', () => { const u = process.cpuUsage(); process.stderr.write('BENCH_CPU ' + (u.user + u.system) / 1e6 + '\\n') })`
+
 function peakRssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024
@@ -75,19 +93,7 @@ function peakRssMb(pid: number): number {
 async function startServe(dataDir: string) {
   const child = spawn(
     process.execPath,
-    [
-      ...(process.env.BENCH_CPU_PROF
-        ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(process.env.BENCH_CPU_PROF)]
-        : []),
-      CLI,
-      'serve',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--data-dir',
-      dataDir,
-    ],
+    [...cpuProfArgs(), CLI, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, MEDIALIB_LOG_LEVEL: 'warn' },
@@ -150,7 +156,12 @@ async function main() {
     if (updated.status !== 0) throw new Error(updated.stderr)
     await new Promise((r) => setTimeout(r, 2_500))
 
+    const ceilingCpu = process.cpuUsage()
     const ceilingSeconds = await ceiling(files, path.join(root, 'ceiling'))
+    const ceilingCpuUs = process.cpuUsage(ceilingCpu)
+    const ceilingCpuSeconds = (ceilingCpuUs.user + ceilingCpuUs.system) / 1e6
+    const cpuReport = path.join(root, 'cpu-report.mjs')
+    writeFileSync(cpuReport, CPU_REPORT)
     const input = path.join(root, 'archive.ndjson')
     writeFileSync(
       input,
@@ -162,10 +173,14 @@ async function main() {
         .join(''),
     )
     const importFiles = () => {
+      const serverCpuBefore = cpuSecondsOf(server.child.pid!)
       const started = performance.now()
       const run = spawnSync(
         process.execPath,
         [
+          ...cpuProfArgs(),
+          '--import',
+          pathToFileURL(cpuReport).href,
           CLI,
           'import',
           input,
@@ -184,7 +199,9 @@ async function main() {
       const seconds = (performance.now() - started) / 1000
       if (run.status !== 0) throw new Error(`import --files exited with ${run.status}:\n${run.stderr}`)
       const summary = JSON.parse(run.stdout.trim().split('\n').pop()!) as Record<string, number>
-      return { seconds, summary }
+      const cliCpu = Number(/BENCH_CPU ([\d.]+)/.exec(run.stderr)?.[1] ?? NaN)
+      const serverCpu = cpuSecondsOf(server.child.pid!) - serverCpuBefore
+      return { seconds, summary, cliCpu, serverCpu }
     }
     const first = importFiles()
     if (first.summary.ok !== FILES) throw new Error(`first run: ${JSON.stringify(first.summary)}`)
@@ -219,12 +236,14 @@ async function main() {
     await exited
 
     const mb = bytes / MB
+    const msPerFile = (cpuSeconds: number) => ((cpuSeconds * 1000) / FILES).toFixed(2)
     const rows = [
       `load average: ${load()}`,
       `import --files (CLI process, multipart): ${FILES} files, ${mb.toFixed(1)} MB, concurrency ${CONCURRENCY}: ${(FILES / uploadSeconds).toFixed(1)} files/s, ${(mb / uploadSeconds).toFixed(1)} MB/s (bytes sent ${first.summary.bytesSent})`,
       `re-run (nothing to send): ${(FILES / again.seconds).toFixed(1)} files/s, bytes sent ${again.summary.bytesSent}`,
       `raw ceiling (read + sha256 + write, same disk): ${(FILES / ceilingSeconds).toFixed(1)} files/s, ${(mb / ceilingSeconds).toFixed(1)} MB/s`,
       `ratio: ${(ceilingSeconds / uploadSeconds).toFixed(2)}`,
+      `CPU per file (ms): import --files CLI ${msPerFile(first.cliCpu)} + server ${msPerFile(first.serverCpu)}; re-run CLI ${msPerFile(again.cliCpu)} + server ${msPerFile(again.serverCpu)}; ceiling ${msPerFile(ceilingCpuSeconds)}`,
       `server peak RSS after import --files: ${rssAfterMultipart.toFixed(0)} MB`,
       `tus: ${TUS_MB} MB in ${tusSeconds.toFixed(1)} s: ${(TUS_MB / tusSeconds).toFixed(1)} MB/s; server peak RSS ${rss.toFixed(0)} MB`,
     ]

@@ -36,7 +36,7 @@ export function createUploadDeps(
     importer: ImportService
     library: LibraryService
     mediaTypesOf(project: string): Promise<ReadonlyMap<string, CompiledMediaType>>
-    setContentSha(project: string, entryId: string, sha256: string): Promise<void>
+    setContentShas(project: string, rows: readonly { id: string; sha256: string }[]): Promise<void>
   },
 ): UploadDeps {
   const repository = createUploadRepository(database)

@@ -226,7 +226,7 @@ export async function createDeps(
     importer,
     library,
     mediaTypesOf,
-    setContentSha: (project, id, sha256) => entries.setContentSha(project, id, sha256),
+    setContentShas: (project, rows) => entries.setContentShas(project, rows),
   })
 
   // Entry webhooks and deletion routines (issue #16).

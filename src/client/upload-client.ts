@@ -1,9 +1,9 @@
 // The upload side of the API client, for `medialib import --files`: the bulk hash question, a multipart
-// upload of one file (streamed from disk, retried as a whole), and a tus upload for large files.
+// upload of several files (streamed from disk, retried as a whole), and a tus upload for large files.
 import { randomBytes } from 'node:crypto'
 import { createReadStream, statSync } from 'node:fs'
 import path from 'node:path'
-import { PassThrough } from 'node:stream'
+import { Readable } from 'node:stream'
 import * as tus from 'tus-js-client'
 import type { UploadRequest } from '../media/upload/upload.service.js'
 import { ApiError, DEFAULT_RETRY, requestJsonWithRetry, type RetryOptions } from './http-retry.js'
@@ -20,11 +20,23 @@ export type UploadOutcome =
   | { ok: true; id: string; duplicate: boolean; bytesSent: number }
   | { ok: false; status: number; error: string; error_details?: Record<string, unknown> }
 
+/** A local file to upload and the entry it makes. */
+export interface OutgoingFile {
+  file: string
+  size: number
+  fields: UploadFields
+  /** The file's bytes when already read (they are sent instead of reading the file). */
+  bytes?: Buffer
+}
+
 export interface UploadClient {
   /** sha256 → entry id for the hashes the project holds; asks in chunks of `hashesPerRequest`. */
   knownHashes(sha256s: readonly string[]): Promise<Map<string, string>>
-  /** `POST /mediaLibrary/upload` with one file part. */
-  uploadMultipart(file: string, size: number, fields: UploadFields): Promise<UploadOutcome>
+  /**
+   * `POST /mediaLibrary/upload` with one file part per file (one request: pack them with
+   * `packMultipart`); one outcome per file, in order.
+   */
+  uploadMultipart(files: readonly OutgoingFile[]): Promise<UploadOutcome[]>
   /**
    * A tus upload (`/uploads`), resumed within the run after network errors and, with `resumeStore`, across
    * runs: a killed run's upload continues at the server's offset.
@@ -51,6 +63,110 @@ function fieldEntries(fields: UploadFields): [string, string][] {
     if (value !== undefined) out.push([name, fieldValue(value)])
   }
   return out
+}
+
+/**
+ * What one multipart request of the CLI holds at most: the server's default `upload.maxFilesPerRequest`
+ * files and the route's 50 form fields, and a bounded body so that a retry resends little.
+ */
+export const MULTIPART_LIMITS = { files: 20, fields: 50, bytes: 8 * 1024 * 1024 }
+
+/** Sticky fields (`mediaType`, `systemName`, `metadata`) hold for every following file of a request. */
+interface Sticky {
+  mediaType?: string
+  systemName?: string
+  metadata: string
+}
+
+/**
+ * The form fields that give `file` its own values after the files before it: a sticky field is sent when it
+ * changes (metadata `{}` is the same as none), `id` and `externalId` always. Undefined when the file cannot
+ * follow them in one request: it lacks a `mediaType` or `systemName` that an earlier file set (a form field
+ * cannot be unset).
+ */
+function fieldsAfter(sticky: Sticky, fields: UploadFields): [string, string][] | undefined {
+  const out: [string, string][] = []
+  for (const name of ['mediaType', 'systemName'] as const) {
+    const value = fields[name]
+    if (value === sticky[name]) continue
+    if (value === undefined) return undefined
+    out.push([name, value])
+    sticky[name] = value
+  }
+  const metadata = JSON.stringify(fields.metadata ?? {})
+  if (metadata !== sticky.metadata) {
+    out.push(['metadata', metadata])
+    sticky.metadata = metadata
+  }
+  for (const name of ['id', 'externalId'] as const) {
+    const value = fields[name]
+    if (value !== undefined) out.push([name, value])
+  }
+  return out
+}
+
+/** Packs files into multipart requests within MULTIPART_LIMITS, keeping their order. */
+export function packMultipart(files: readonly OutgoingFile[]): OutgoingFile[][] {
+  const requests: OutgoingFile[][] = []
+  let current: OutgoingFile[] = []
+  let sticky: Sticky = { metadata: '{}' }
+  let fieldCount = 0
+  let bytes = 0
+  for (const file of files) {
+    const probe = { ...sticky }
+    const fields = fieldsAfter(probe, file.fields)
+    const fits =
+      fields !== undefined &&
+      current.length < MULTIPART_LIMITS.files &&
+      fieldCount + fields.length <= MULTIPART_LIMITS.fields &&
+      bytes + file.size <= MULTIPART_LIMITS.bytes
+    if (current.length > 0 && !fits) {
+      requests.push(current)
+      current = []
+      sticky = { metadata: '{}' }
+      fieldCount = 0
+      bytes = 0
+    }
+    fieldCount += fieldsAfter(sticky, file.fields)!.length
+    bytes += file.size
+    current.push(file)
+  }
+  if (current.length > 0) requests.push(current)
+  return requests
+}
+
+/** The multipart body of `files`: text parts and the files' bytes, streamed from disk in order. */
+function multipartBody(files: readonly OutgoingFile[], boundary: string) {
+  const sticky: Sticky = { metadata: '{}' }
+  const heads = files.map((f) => {
+    const fields = fieldsAfter(sticky, f.fields)
+    if (!fields) throw new Error('these files cannot share one multipart request (see packMultipart)')
+    const text =
+      fields
+        .map(
+          ([name, value]) =>
+            `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
+        )
+        .join('') +
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${safeName(f.fields.filename)}"\r\n` +
+      'Content-Type: application/octet-stream\r\n\r\n'
+    return Buffer.from(text, 'utf8')
+  })
+  const crlf = Buffer.from('\r\n')
+  const tail = Buffer.from(`--${boundary}--\r\n`, 'utf8')
+  let length = tail.length
+  files.forEach((f, i) => (length += heads[i]!.length + f.size + crlf.length))
+  async function* parts() {
+    for (const [i, f] of files.entries()) {
+      yield heads[i]!
+      if (f.bytes) yield f.bytes
+      // Reads of at most the file's size: a fixed 64 KiB buffer per read would be garbage for small files.
+      else if (f.size > 0) yield* createReadStream(f.file, { end: f.size - 1, highWaterMark: 1024 * 1024 })
+      yield crlf
+    }
+    yield tail
+  }
+  return { length, open: () => Readable.from(parts(), { objectMode: false }) }
 }
 
 function failureOf(status: number, body: unknown): UploadOutcome {
@@ -113,49 +229,32 @@ export function createUploadClient(options: {
       return known
     },
 
-    async uploadMultipart(file, size, fields) {
+    async uploadMultipart(files) {
       const boundary = `medialib-${randomBytes(12).toString('hex')}`
-      const head =
-        fieldEntries(fields)
-          .map(
-            ([name, value]) =>
-              `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
-          )
-          .join('') +
-        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${safeName(fields.filename)}"\r\n` +
-        'Content-Type: application/octet-stream\r\n\r\n'
-      const tail = `\r\n--${boundary}--\r\n`
-      const headBytes = Buffer.from(head, 'utf8')
-      const tailBytes = Buffer.from(tail, 'utf8')
-      const open = () => {
-        const out = new PassThrough()
-        out.write(headBytes)
-        const bytes = createReadStream(file)
-        bytes.on('error', (err) => out.destroy(err))
-        bytes.on('end', () => out.end(tailBytes))
-        bytes.pipe(out, { end: false })
-        return out
-      }
       const res = await requestJsonWithRetry(
         `${base}/mediaLibrary/upload`,
         {
           method: 'POST',
           headers: { authorization, 'content-type': `multipart/form-data; boundary=${boundary}` },
-          body: { length: headBytes.length + size + tailBytes.length, open },
+          body: multipartBody(files, boundary),
         },
         retry,
       )
-      // A refused token ends the run (the command says how to fix it); other refusals are the file's.
+      // A refused token ends the run (the command says how to fix it); other refusals are the files'.
       if (res.status === 401 || res.status === 403) throw new ApiError(res.status, res.body)
-      if (res.status !== 200) return failureOf(res.status, res.body)
+      if (res.status !== 200) return files.map(() => failureOf(res.status, res.body))
       const body = res.body as { mediaLibraryEntries?: unknown[]; results?: unknown[] }
-      const item = (body.results ?? body.mediaLibraryEntries)?.[0] as
-        { ok: boolean; id?: string; duplicate?: boolean; status: number } | undefined
-      if (!item)
-        throw new ApiError(200, { error: 'UnexpectedAnswer', error_details: { message: 'no result' } })
-      if (item.ok)
-        return { ok: true, id: item.id as string, duplicate: item.duplicate === true, bytesSent: size }
-      return failureOf(item.status, item)
+      const items = (body.results ?? body.mediaLibraryEntries) as
+        { ok: boolean; id?: string; duplicate?: boolean; status: number }[] | undefined
+      if (items?.length !== files.length) {
+        const message = `${items?.length ?? 'no'} results for ${files.length} files`
+        throw new ApiError(200, { error: 'UnexpectedAnswer', error_details: { message } })
+      }
+      return items.map((item, i) =>
+        item.ok
+          ? { ok: true, id: item.id as string, duplicate: item.duplicate === true, bytesSent: files[i]!.size }
+          : failureOf(item.status, item),
+      )
     },
 
     async uploadResumable(file, size, fields) {

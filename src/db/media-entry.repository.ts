@@ -4,7 +4,7 @@
 // media-entry-writes.ts; the search and sort SQL in media-entry-search/-sorted.ts.
 import { sql } from 'kysely'
 import type { MediaEntry } from '../media/entry.js'
-import type { Database } from './database.js'
+import type { Database, Db } from './database.js'
 import { entryFromRow, READ_COLUMNS, type Row } from './media-entry.rows.js'
 import { searchRows, type EntrySearch } from './media-entry-search.js'
 import { countRows, rankedRows, sortedRows, type EntryCount } from './media-entry-sorted.js'
@@ -80,9 +80,19 @@ export interface MediaEntryRepository {
   /** The SHA-256 of the file an entry's asset was last downloaded from (URL imports skip unchanged files). */
   getContentSha(project: string, entryId: string): Promise<string | undefined>
   setContentSha(project: string, entryId: string, sha256: string): Promise<void>
+  /** `setContentSha` for several entries, in one transaction. */
+  setContentShas(project: string, rows: readonly { id: string; sha256: string }[]): Promise<void>
 }
 
 const NO_SUBSCRIPTIONS: ReadonlySet<string> = new Set()
+
+const setSha = (db: Db, project: string, id: string, sha256: string) =>
+  db
+    .updateTable('media_entries')
+    .set({ content_sha256: sha256 })
+    .where('project', '=', project)
+    .where('id', '=', id)
+    .execute()
 
 /**
  * `outbox`: entry events (issue #16) are written by every write here, in its transaction, when some
@@ -233,12 +243,13 @@ export function createMediaEntryRepository(
       return row?.content_sha256 ?? undefined
     },
     async setContentSha(project, entryId, sha256) {
-      await db
-        .updateTable('media_entries')
-        .set({ content_sha256: sha256 })
-        .where('project', '=', project)
-        .where('id', '=', entryId)
-        .execute()
+      await setSha(db, project, entryId, sha256)
+    },
+    async setContentShas(project, rows) {
+      if (rows.length === 0) return
+      await db.transaction().execute(async (trx) => {
+        for (const { id, sha256 } of rows) await setSha(trx, project, id, sha256)
+      })
     },
   }
 }

@@ -17,10 +17,17 @@ interface Box {
   size: number
 }
 
-async function readBoxHeader(file: FileHandle, at: number, end: number): Promise<Box | undefined> {
+/** Where the boxes are read from: a file, or bytes in memory. */
+interface ByteSource {
+  size: number
+  /** Reads `length` bytes at `position` into the start of `into`; how many there were. */
+  read(into: Buffer, length: number, position: number): Promise<number>
+}
+
+async function readBoxHeader(file: ByteSource, at: number, end: number): Promise<Box | undefined> {
   if (at + 8 > end) return undefined
   const head = Buffer.alloc(16)
-  const { bytesRead } = await file.read(head, 0, 16, at)
+  const bytesRead = await file.read(head, 16, at)
   if (bytesRead < 8) return undefined
   let size = head.readUInt32BE(0)
   const type = head.toString('latin1', 4, 8)
@@ -68,23 +75,40 @@ function timing(buf: Buffer, payload: number): { timescale: number; duration: nu
  * has no readable `moov` or no video track.
  */
 export async function probeMp4(path: string): Promise<VideoInfo | undefined> {
-  const file = await open(path, 'r')
+  const file: FileHandle = await open(path, 'r')
   try {
-    const end = (await file.stat()).size
-    let at = 0
-    for (;;) {
-      const box = await readBoxHeader(file, at, end)
-      if (!box) return undefined
-      if (box.type === 'moov') {
-        if (box.size > MAX_MOOV_BYTES) return undefined
-        const moov = Buffer.alloc(box.size)
-        await file.read(moov, 0, box.size, box.start)
-        return parseMoov(moov)
-      }
-      at += box.size
-    }
+    const size = (await file.stat()).size
+    return await probeBoxes({
+      size,
+      read: async (into, length, position) => (await file.read(into, 0, length, position)).bytesRead,
+    })
   } finally {
     await file.close()
+  }
+}
+
+/** `probeMp4` of a file whose bytes are all in memory. */
+export function probeMp4Bytes(bytes: Buffer): Promise<VideoInfo | undefined> {
+  return probeBoxes({
+    size: bytes.length,
+    read: (into, length, position) =>
+      Promise.resolve(position >= bytes.length ? 0 : bytes.copy(into, 0, position, position + length)),
+  })
+}
+
+async function probeBoxes(file: ByteSource): Promise<VideoInfo | undefined> {
+  const end = file.size
+  let at = 0
+  for (;;) {
+    const box = await readBoxHeader(file, at, end)
+    if (!box) return undefined
+    if (box.type === 'moov') {
+      if (box.size > MAX_MOOV_BYTES) return undefined
+      const moov = Buffer.alloc(box.size)
+      await file.read(moov, box.size, box.start)
+      return parseMoov(moov)
+    }
+    at += box.size
   }
 }
 

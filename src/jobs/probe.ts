@@ -1,7 +1,8 @@
 import { open } from 'node:fs/promises'
+import { imageSize } from 'image-size'
 import { imageSizeFromFile } from 'image-size/fromFile'
 import type { MediaKind } from '../media/entry.js'
-import { probeMp4 } from './mp4-probe.js'
+import { probeMp4, probeMp4Bytes, type VideoInfo } from './mp4-probe.js'
 
 /** What the bytes of a downloaded file say about it. Never taken from the URL or the headers. */
 export interface Probe {
@@ -71,7 +72,31 @@ export async function sniffType(path: string): Promise<{ mime: string; ext: stri
  * Throws ProbeError with the reason when the bytes do not fit the kind.
  */
 export async function probeFile(path: string, kind: MediaKind): Promise<Probe> {
-  const type = await sniffType(path)
+  return describe(kind, await sniffType(path), {
+    dimensions: () => imageSizeFromFile(path),
+    video: () => probeMp4(path),
+  })
+}
+
+/**
+ * `probeFile` for a file whose whole content is in `bytes` (a small file held as it was received): the
+ * same sniff, dimensions and container, without a file.
+ */
+export async function probeBytes(bytes: Buffer, kind: MediaKind): Promise<Probe> {
+  return describe(kind, await sniffHead(bytes), {
+    dimensions: async () => imageSize(bytes),
+    video: () => probeMp4Bytes(bytes),
+  })
+}
+
+async function describe(
+  kind: MediaKind,
+  type: { mime: string; ext: string } | undefined,
+  read: {
+    dimensions: () => Promise<{ width?: number; height?: number }>
+    video: () => Promise<VideoInfo | undefined>
+  },
+): Promise<Probe> {
   if (kind === 'mediaFile') {
     return type
       ? { mimeType: type.mime, extension: type.ext }
@@ -81,7 +106,7 @@ export async function probeFile(path: string, kind: MediaKind): Promise<Probe> {
     if (!type || !type.mime.startsWith('image/')) {
       throw new ProbeError(`not an image: the content is ${type ? type.mime : 'of an unknown type'}`)
     }
-    const size = await imageSizeFromFile(path).catch(() => undefined)
+    const size = await read.dimensions().catch(() => undefined)
     if (!size || !size.width || !size.height)
       throw new ProbeError(`unreadable image dimensions (${type.mime})`)
     return { mimeType: type.mime, extension: type.ext, width: size.width, height: size.height }
@@ -89,7 +114,7 @@ export async function probeFile(path: string, kind: MediaKind): Promise<Probe> {
   if (!type || !type.mime.startsWith('video/')) {
     throw new ProbeError(`not a video: the content is ${type ? type.mime : 'of an unknown type'}`)
   }
-  const video = await probeMp4(path)
+  const video = await read.video()
   if (!video)
     throw new ProbeError(`unreadable video container (${type.mime}): no movie header or video track`)
   return { mimeType: type.mime, extension: type.ext, ...video }
@@ -101,11 +126,11 @@ export interface ExifMapping {
   metadataPropertyName: string
 }
 
-/** Reads EXIF, IPTC and XMP from an image; `{}` when it has none or cannot be parsed. */
-export async function readImageTags(path: string): Promise<Record<string, unknown>> {
+/** Reads EXIF, IPTC and XMP from an image (its file, or its bytes); `{}` when it has none or cannot be parsed. */
+export async function readImageTags(file: string | Buffer): Promise<Record<string, unknown>> {
   try {
     const { default: exifr } = await import('exifr')
-    const tags: unknown = await exifr.parse(path, {
+    const tags: unknown = await exifr.parse(file, {
       tiff: true,
       exif: true,
       iptc: true,

@@ -7,6 +7,7 @@ import https from 'node:https'
 import { isIP, type LookupFunction } from 'node:net'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import { semaphore } from '../semaphore.js'
 import type { AddressGuard } from './address-guard.js'
 
 /** Why a fetch failed; `transient` failures (timeouts, resets, 5xx, 429) are worth retrying. */
@@ -71,23 +72,6 @@ const NETWORK_REASONS: Record<string, string> = {
   EPIPE: 'connection closed',
   EAI_AGAIN: 'host name lookup failed (temporary)',
   ECONNABORTED: 'connection aborted',
-}
-
-/** A counting semaphore: at most `size` holders at once. */
-function semaphore(size: number) {
-  let free = size
-  const waiting: (() => void)[] = []
-  return async <T>(fn: () => Promise<T>): Promise<T> => {
-    if (free > 0) free--
-    else await new Promise<void>((resolve) => waiting.push(resolve))
-    try {
-      return await fn()
-    } finally {
-      const next = waiting.shift()
-      if (next) next()
-      else free++
-    }
-  }
 }
 
 export function createSafeFetcher(options: FetcherOptions): SafeFetcher {

@@ -47,6 +47,14 @@ export function withSources(
             },
           }
         : {}),
+      ...(own.putBytes
+        ? {
+            putBytes: async (key: string, bytes: Buffer, options?: { contentType?: string }) => {
+              if (parseSourceKey(key)) throw readOnly(key)
+              return own.putBytes!(key, bytes, options)
+            },
+          }
+        : {}),
       get: async (key, range) => {
         const s = await source(key)
         if (!s) return own.get(key, range)

@@ -31,6 +31,11 @@ export interface BlobStore {
    * Optional: without it, callers `put` a stream of the file.
    */
   putFile?(key: string, file: string, options?: { contentType?: string }): Promise<BlobStat>
+  /**
+   * Stores bytes already in memory (a small file), durably, in fewer steps than a stream. Optional: without
+   * it, callers `put` a stream of the bytes.
+   */
+  putBytes?(key: string, bytes: Buffer, options?: { contentType?: string }): Promise<BlobStat>
   /** The blob's bytes (or the range of them); undefined when the key does not exist. */
   get(key: string, range?: ByteRange): Promise<Readable | undefined>
   /**

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
-import { createReadStream, createWriteStream, type Dirent } from 'node:fs'
+import fs, { createReadStream, createWriteStream, type Dirent, type Stats } from 'node:fs'
 import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises'
 import path from 'node:path'
+import { promisify } from 'node:util'
 import { pipeline } from 'node:stream/promises'
 import type { BlobStat, BlobStore } from './blob-store.js'
 import { checkKey, InvalidKeyError, MAX_STORE_KEY_BYTES } from './key.js'
@@ -11,6 +12,33 @@ const TMP_DIR = '.tmp'
 function isMissing(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code
   return code === 'ENOENT' || code === 'ENOTDIR'
+}
+
+const fdOpen = promisify(fs.open)
+const fdWrite = (fd: number, bytes: Buffer, at: number, length: number) =>
+  new Promise<number>((resolve, reject) =>
+    fs.write(fd, bytes, at, length, null, (err, written) => (err ? reject(err) : resolve(written))),
+  )
+const fdDatasync = promisify(fs.fdatasync)
+const fdStat = promisify(fs.fstat)
+const fdClose = promisify(fs.close)
+
+function blobStat(key: string, s: Stats): BlobStat {
+  return {
+    key,
+    size: s.size,
+    etag: `"${s.size.toString(16)}-${Math.floor(s.mtimeMs).toString(16)}-${s.ino.toString(16)}"`,
+    lastModified: s.mtime,
+  }
+}
+
+/** Moves `from` to `file`, making the folder again when it is missing (a concurrent delete pruned it). */
+async function moveInto(from: string, file: string): Promise<void> {
+  await rename(from, file).catch(async (err: unknown) => {
+    if ((err as { code?: unknown }).code !== 'ENOENT') throw err
+    await mkdir(path.dirname(file), { recursive: true })
+    await rename(from, file)
+  })
 }
 
 /** A BlobStore on the local disk under `root`. Writes go to a temporary file, then a rename. */
@@ -28,12 +56,7 @@ export function createDiskBlobStore(root: string): BlobStore {
     try {
       const s = await stat(fileOf(key))
       if (!s.isFile()) return undefined
-      return {
-        key,
-        size: s.size,
-        etag: `"${s.size.toString(16)}-${Math.floor(s.mtimeMs).toString(16)}-${s.ino.toString(16)}"`,
-        lastModified: s.mtime,
-      }
+      return blobStat(key, s)
     } catch (err) {
       if (isMissing(err)) return undefined
       throw err
@@ -49,12 +72,7 @@ export function createDiskBlobStore(root: string): BlobStore {
       const tmp = path.join(tmpDir, `${randomUUID()}.part`)
       try {
         await pipeline(body, createWriteStream(tmp, { flush: true }))
-        await rename(tmp, file).catch(async (err: unknown) => {
-          // A concurrent delete pruned the (then empty) folder: make it again.
-          if ((err as { code?: unknown }).code !== 'ENOENT') throw err
-          await mkdir(path.dirname(file), { recursive: true })
-          await rename(tmp, file)
-        })
+        await moveInto(tmp, file)
       } catch (err) {
         await rm(tmp, { force: true })
         throw err
@@ -80,6 +98,33 @@ export function createDiskBlobStore(root: string): BlobStore {
         return this.put(key, createReadStream(source))
       }
       return (await statOf(key)) as BlobStat
+    },
+    async putBytes(key, bytes) {
+      const file = fileOf(key)
+      // Fewest steps: write, sync and stat one descriptor, then one rename (folders are made only when
+      // missing). Plain descriptors: a FileHandle per small file costs more than the write.
+      const tmp = path.join(base, TMP_DIR, `${randomUUID()}.part`)
+      const fd = await fdOpen(tmp, 'w').catch(async (err: unknown) => {
+        if ((err as { code?: unknown }).code !== 'ENOENT') throw err
+        await mkdir(path.join(base, TMP_DIR), { recursive: true })
+        return fdOpen(tmp, 'w')
+      })
+      let stats: Stats
+      try {
+        try {
+          for (let at = 0; at < bytes.length;) at += await fdWrite(fd, bytes, at, bytes.length - at)
+          // Durable before it is named, as put's flushed write.
+          const [, fstats] = await Promise.all([fdDatasync(fd), fdStat(fd)])
+          stats = fstats
+        } finally {
+          await fdClose(fd)
+        }
+        await moveInto(tmp, file)
+      } catch (err) {
+        await rm(tmp, { force: true })
+        throw err
+      }
+      return blobStat(key, stats)
     },
     async get(key, range) {
       const file = fileOf(key)

@@ -53,12 +53,16 @@ export function scopedStore(root: BlobStore, prefix: string): BlobStore {
   const readable = (key: string) => keyProblem(key) === undefined
   const relative = (stat: BlobStat | undefined, key: string) => (stat ? { ...stat, key } : undefined)
   const putFile = root.putFile?.bind(root)
+  const putBytes = root.putBytes?.bind(root)
   const read = root.read?.bind(root)
   const localFile = root.localFile?.bind(root)
   return {
     put: async (key, body, options) => ({ ...(await root.put(full(key), body, options)), key }),
     ...(putFile
       ? { putFile: async (key, file, options) => ({ ...(await putFile(full(key), file, options)), key }) }
+      : {}),
+    ...(putBytes
+      ? { putBytes: async (key, bytes, options) => ({ ...(await putBytes(full(key), bytes, options)), key }) }
       : {}),
     get: async (key, range) => (readable(key) ? root.get(full(key), range) : undefined),
     ...(read ? { read: async (key) => (readable(key) ? read(full(key)) : undefined) } : {}),

@@ -136,6 +136,31 @@ describe.each(CASES)('multipart upload (%s, %s storage)', (dialect, store) => {
     expect(list.mediaLibraryEntries).toHaveLength(1)
   })
 
+  it('stores the files of one request together; an entry the import refuses leaves no blob', async () => {
+    const files = await Promise.all([1, 2, 3].map((n) => makeImage('jpeg', 16 + n, 16, [n * 40, 10, 10])))
+    const blobs = server.deps.blobs.files('up')
+    const before = await blobs.list('')
+    const { results } = await upload([
+      ['systemName', 'together'],
+      ['externalId', 'one'],
+      ['file', files[0]!, 'one.jpg'],
+      ['externalId', 'two'],
+      ['file', files[1]!, 'two.jpg'],
+      // Taken by the first file of this very request.
+      ['externalId', 'one'],
+      ['file', files[2]!, 'three.jpg'],
+    ])
+    expect(results.map((r) => r.ok)).toEqual([true, true, false])
+    expect(results[2]).toMatchObject({ status: 409, error: 'UniqueIdViolation' })
+    // Two blobs more, each served with its own bytes; the refused file's bytes were removed again.
+    const after = await blobs.list('')
+    expect(after.length - before.length).toBe(2)
+    for (const [i, result] of results.slice(0, 2).entries()) {
+      const served = await get(servePath(result.record!.asset.key))
+      expect(Buffer.from(await served.arrayBuffer()).equals(files[i]!)).toBe(true)
+    }
+  })
+
   it('takes the sniffed type, not the claimed one, and checks metadata per file', async () => {
     const pdf = makePdf('hello upload')
     const { results } = await upload([

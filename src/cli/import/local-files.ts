@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { realpath, stat } from 'node:fs/promises'
+import { readFile, realpath, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 
@@ -51,23 +51,19 @@ export async function resolveInside(root: string, relative: unknown): Promise<Lo
   return { file, size: info.size }
 }
 
-/** The SHA-256 of a file, streamed. */
-export async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256')
-  await pipeline(createReadStream(file, { highWaterMark: 1024 * 1024 }), hash)
-  return hash.digest('hex')
-}
+/** Files up to this size are read whole in one call (hashed, and kept for the upload when there is room). */
+export const READ_WHOLE_BYTES = 8 * 1024 * 1024
 
-/** Runs `job` over `items`, `concurrency` at a time. */
-export async function inPool<T>(
-  items: readonly T[],
-  concurrency: number,
-  job: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-      while (next < items.length) await job(items[next++] as T)
-    }),
-  )
+/**
+ * The SHA-256 of a file of `size` bytes: streamed when it is large; read whole when it is small, and then
+ * the bytes come back too (so that the upload sends exactly the hashed bytes without reading them again).
+ */
+export async function sha256File(file: string, size: number): Promise<{ sha256: string; bytes?: Buffer }> {
+  const hash = createHash('sha256')
+  if (size <= READ_WHOLE_BYTES) {
+    const bytes = await readFile(file)
+    return { sha256: hash.update(bytes).digest('hex'), bytes }
+  }
+  await pipeline(createReadStream(file, { highWaterMark: 1024 * 1024 }), hash)
+  return { sha256: hash.digest('hex') }
 }

@@ -102,43 +102,53 @@ export function uploadRoutes(deps: UploadRoutesDeps): FastifyPluginAsync {
             message: 'The body must be multipart/form-data',
           })
         }
-        const results: Record<string, unknown>[] = []
+        // Each slot is a route-level refusal, or the place of a file in the upload batch.
+        const slots: (Record<string, unknown> | number)[] = []
         const sticky: Partial<UploadRequest> = {}
         let once: Partial<UploadRequest> = {}
         let problem: string | undefined
-        for await (const part of request.parts()) {
-          if (part.type === 'field') {
-            problem ??= applyField(
-              (STICKY as readonly string[]).includes(part.fieldname) ? sticky : once,
-              part.fieldname,
-              String(part.value),
-            )
-            continue
+        const batch = uploads.batch(project)
+        let results: Record<string, unknown>[]
+        try {
+          let files = 0
+          for await (const part of request.parts()) {
+            if (part.type === 'field') {
+              problem ??= applyField(
+                (STICKY as readonly string[]).includes(part.fieldname) ? sticky : once,
+                part.fieldname,
+                String(part.value),
+              )
+              continue
+            }
+            const index = slots.length
+            if (part.fieldname !== 'file' || problem !== undefined) {
+              part.file.resume()
+              const message = problem ?? `file parts must be named 'file', got '${part.fieldname}'`
+              slots.push({
+                ok: false,
+                correlation: `index: ${index}`,
+                status: 400,
+                error: 'ValidationError',
+                error_details: { message },
+              })
+            } else {
+              await batch.add(part.file, { ...sticky, ...once, filename: part.filename || `upload-${index}` })
+              slots.push(files++)
+            }
+            once = {}
+            problem = undefined
           }
-          const index = results.length
-          if (part.fieldname !== 'file' || problem !== undefined) {
-            part.file.resume()
-            const message = problem ?? `file parts must be named 'file', got '${part.fieldname}'`
-            results.push({
-              ok: false,
-              correlation: `index: ${index}`,
-              status: 400,
-              error: 'ValidationError',
-              error_details: { message },
-            })
-          } else {
-            const result = await uploads.upload(project, part.file, {
-              ...sticky,
-              ...once,
-              filename: part.filename || `upload-${index}`,
-            })
+          if (slots.length === 0) throw new BadRequestError({ file: 'at least one file part is required' })
+          const stored = await batch.finish()
+          results = slots.map((slot, index) => {
+            if (typeof slot !== 'number') return slot
+            const result = stored[slot]!
             if (!result.ok && result.correlation === 'index: 0') result.correlation = `index: ${index}`
-            results.push(presentUploadResult(result, version))
-          }
-          once = {}
-          problem = undefined
+            return presentUploadResult(result, version)
+          })
+        } finally {
+          await batch.close()
         }
-        if (results.length === 0) throw new BadRequestError({ file: 'at least one file part is required' })
         return presentList(results, version)
       },
     )

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import { createWriteStream } from 'node:fs'
-import { Transform, type Readable } from 'node:stream'
+import { open, type FileHandle } from 'node:fs/promises'
+import { Transform, Writable, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { metadataFromTags, readImageTags, type ExifMapping, type Probe } from '../../jobs/probe.js'
 import type { Asset, MediaKind } from '../entry.js'
@@ -17,6 +17,66 @@ export const HEAD_BYTES = 4100
 export interface Received {
   size: number
   sha256: string
+  /** The whole file, when it was held in memory (no larger than `holdBytes`): then nothing was written. */
+  whole?: Buffer
+}
+
+/** Holds a file's bytes in memory up to `holdBytes`; past that, writes them, and all that follows, to `file`. */
+class HoldingSink extends Writable {
+  private held: Buffer[] | undefined = []
+  private size = 0
+  private handle: FileHandle | undefined
+
+  constructor(
+    private readonly file: string,
+    private readonly holdBytes: number,
+  ) {
+    super()
+  }
+
+  /** The bytes, when they were all held. */
+  whole(): Buffer | undefined {
+    return this.held && (this.held.length === 1 ? this.held[0] : Buffer.concat(this.held, this.size))
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (err?: Error | null) => void): void {
+    this.take(chunk).then(() => done(), done)
+  }
+
+  private async take(chunk: Buffer): Promise<void> {
+    this.size += chunk.length
+    if (this.held && this.size <= this.holdBytes) {
+      this.held.push(chunk)
+      return
+    }
+    if (!this.handle) {
+      this.handle = await open(this.file, 'w')
+      for (const b of this.held ?? []) await writeAll(this.handle, b)
+      this.held = undefined
+    }
+    await writeAll(this.handle, chunk)
+  }
+
+  override _final(done: (err?: Error | null) => void): void {
+    this.closeFile().then(() => done(), done)
+  }
+
+  override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
+    this.closeFile().then(
+      () => done(err),
+      () => done(err),
+    )
+  }
+
+  private async closeFile(): Promise<void> {
+    const handle = this.handle
+    this.handle = undefined
+    await handle?.close()
+  }
+}
+
+async function writeAll(handle: FileHandle, bytes: Buffer): Promise<void> {
+  for (let at = 0; at < bytes.length;) at += (await handle.write(bytes, at, bytes.length - at)).bytesWritten
 }
 
 /** What `admit` answers for a file's first bytes: how many bytes it may have, and the refusal past that. */
@@ -29,12 +89,14 @@ export interface Admission {
  * Streams `source` into `file`, hashing and counting. `admit` sees the first HEAD_BYTES (the whole file
  * when smaller) before anything is written and returns the byte limit, or throws to refuse the file; past
  * the limit the write stops with `tooLarge()`. On a refusal, the rest of `source` is drained unread so
- * that a multipart body can go on to its next part.
+ * that a multipart body can go on to its next part. A file of at most `holdBytes` stays in memory and comes
+ * back whole, and `file` is not written; a larger one is streamed to `file`.
  */
 export async function receiveToFile(
   source: Readable,
   file: string,
   admit: (head: Buffer) => Promise<Admission>,
+  holdBytes = 0,
 ): Promise<Received> {
   const hash = createHash('sha256')
   let size = 0
@@ -77,8 +139,9 @@ export async function receiveToFile(
   const onSourceError = (err: Error) => gate.destroy(err)
   source.once('error', onSourceError)
   source.pipe(gate)
+  const sink = new HoldingSink(file, holdBytes)
   try {
-    await pipeline(gate, createWriteStream(file))
+    await pipeline(gate, sink)
   } catch (err) {
     source.unpipe(gate)
     if (!source.destroyed) source.resume()
@@ -86,7 +149,10 @@ export async function receiveToFile(
   } finally {
     source.off('error', onSourceError)
   }
-  return { size, sha256: hash.digest('hex') }
+  const received: Received = { size, sha256: hash.digest('hex') }
+  const whole = sink.whole()
+  if (whole) received.whole = whole
+  return received
 }
 
 /** The asset of a stored file: its key, measures and sniffed type. */
@@ -107,7 +173,7 @@ export function assetOf(
 /** Metadata from an image's EXIF/IPTC/XMP tags by the media type's `exifExtraction.mappings`. */
 export async function tagMetadata(
   mediaType: CompiledMediaType,
-  file: string,
+  file: string | Buffer,
   sidecarTags: Record<string, unknown> = {},
 ): Promise<Record<string, unknown>> {
   const mappings = exifMappingsOf(mediaType)
