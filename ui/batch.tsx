@@ -15,6 +15,7 @@ import {
   type Target,
 } from './batch-model.js'
 import { RevokeNoteField } from './entry-lifecycle.js'
+import { labelOf } from './field-model.js'
 import { grouped, plural } from './format.js'
 import { linkClick } from './router.js'
 
@@ -345,7 +346,7 @@ export function BatchEditDialog({ fields, entries, count, partial, onSave, onClo
           <label for="batch-field">Field</label>
           <select id="batch-field" value={handle} onChange={(e) => setHandle(e.currentTarget.value)}>
             {fields.map((f) => (
-              <option value={f.handle}>{f.config?.label ?? f.handle}</option>
+              <option value={f.handle}>{labelOf(f)}</option>
             ))}
           </select>
         </div>
