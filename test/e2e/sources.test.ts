@@ -471,7 +471,8 @@ describe.each(DIALECTS)('sources: files indexed where they lie (%s)', (dialect) 
     } finally {
       rmSync(cliDir, { recursive: true, force: true })
     }
-  })
+    // Six CLI processes, each starting Node and opening the database: 11-18 s on a quiet machine.
+  }, 90_000)
 
   it('scans an S3 source under a prefix, and rescans by ETag', async () => {
     const client = new S3Client({
