@@ -4,7 +4,6 @@ import { mkdir, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { probeFile, ProbeError, sniffType } from '../jobs/probe.js'
-import type { ImportService } from '../media/import.service.js'
 import type { LibraryService } from '../media/library.service.js'
 import type { CompiledMediaType } from '../media/media-types/metadata-validator.js'
 import { assetOf, exifMappingsOf, tagMetadata } from '../media/upload/ingest.js'
@@ -16,10 +15,13 @@ import { sourceKey } from './source-storage.js'
 /** The media type a sniffed type goes to, as uploads choose it. */
 const DEFAULT_HANDLE: Record<string, string> = { image: 'image', video: 'video' }
 
-export type IngestResult = { ok: true; entryId: string; sha256: string } | { ok: false; reason: string }
+export type IngestResult =
+  | { ok: true; entryId: string; sha256: string }
+  /** A new object's entry, for the batch's one import (one transaction for the batch's new entries). */
+  | { ok: true; create: Record<string, unknown>; sha256: string }
+  | { ok: false; reason: string }
 
 export interface IngestDeps {
-  importer: Pick<ImportService, 'importEntries'>
   library: Pick<LibraryService, 'patch'>
   assetUrl(key: string): string
   tmpDir: string
@@ -30,8 +32,8 @@ export interface IngestDeps {
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err))
 
 /**
- * Reads one new or changed object to a temporary file (hashing it), sniffs and probes it, and creates its
- * entry, or, when it has one (`entryId`: recorded, or found by `(systemName, externalId)` after a killed
+ * Reads one new or changed object to a temporary file (hashing it), sniffs and probes it, and makes the
+ * entry to create (the batch imports them together), or, when it has one (`entryId`: recorded, or found by `(systemName, externalId)` after a killed
  * attempt or an earlier import), replaces only its asset: metadata is never overwritten by a rescan.
  */
 export function createIngest(deps: IngestDeps) {
@@ -67,8 +69,10 @@ export function createIngest(deps: IngestDeps) {
         await deps.library.patch(project, entryId, { patches: [{ operation: 'replaceAsset', value: asset }] })
         return { ok: true, entryId, sha256: read.sha256 }
       }
-      const [made] = await deps.importer.importEntries(project, mediaTypes, [
-        {
+      return {
+        ok: true,
+        sha256: read.sha256,
+        create: {
           systemName: handle,
           externalId: relative,
           mediaType: mediaType.handle,
@@ -80,11 +84,6 @@ export function createIngest(deps: IngestDeps) {
             exifMappingsOf(mediaType).length > 0 ? await readSidecarTags(reader, relative) : {},
           ),
         },
-      ])
-      if (made?.ok) return { ok: true, entryId: made.entry.id, sha256: read.sha256 }
-      return {
-        ok: false,
-        reason: `refused: ${made && !made.ok ? JSON.stringify(made.failure) : 'no result'}`,
       }
     } catch (err) {
       if (deps.isFatal(err)) throw err

@@ -8,6 +8,7 @@ import type {
   ScanTask,
   SourceScanRepository,
 } from '../db/source-scan.repository.js'
+import type { ImportService } from '../media/import.service.js'
 import type { LibraryService } from '../media/library.service.js'
 import type { CompiledMediaType } from '../media/media-types/metadata-validator.js'
 import type { createIngest } from './scan-ingest.js'
@@ -70,6 +71,7 @@ export interface ScanTaskDeps {
   sources: SourceRepository
   open(source: NonNullable<Awaited<ReturnType<SourceRepository['get']>>>): Promise<SourceReader>
   library: Pick<LibraryService, 'listByExternalIds'>
+  importer: Pick<ImportService, 'importEntries'>
   mediaTypesOf(project: string): Promise<ReadonlyMap<string, CompiledMediaType>>
   ingest: ReturnType<typeof createIngest>
   maxRetries: number
@@ -170,6 +172,28 @@ export function createScanTaskRunner(deps: ScanTaskDeps): ScanTaskRunner {
     const mediaTypes = toRead.length && !options.dryRun ? await deps.mediaTypesOf(project) : new Map()
     const save: SourceObjectRecord[] = []
     const results: ObjectResult[] = []
+    const creating: { object: ListedObject; sha256: string; entry: Record<string, unknown> }[] = []
+    /**
+     * Records an object read and its result. A failed object is recorded too, so that the next scan does not
+     * read it again while it is unchanged (unless `retryFailed`).
+     */
+    const settle = (
+      object: ListedObject,
+      done: { outcome: ObjectOutcome; entryId: string; sha256: string } | { reason: string },
+    ) => {
+      const ok = 'entryId' in done
+      save.push({
+        ...object,
+        sha256: ok ? done.sha256 : null,
+        entryId: ok ? done.entryId : null,
+        state: 'present',
+      })
+      results.push(
+        ok
+          ? { path: object.path, outcome: done.outcome, entryId: done.entryId }
+          : { path: object.path, outcome: 'failed', reason: done.reason, entryId: null },
+      )
+    }
     for (const object of task.objects) {
       const before = known.get(object.path)
       if (!reading.has(object.path)) {
@@ -185,19 +209,31 @@ export function createScanTaskRunner(deps: ScanTaskDeps): ScanTaskRunner {
         continue
       }
       const made = await deps.ingest(project, handle, reader, object.path, entryId, mediaTypes)
-      // A failed object is recorded too, so that the next scan does not read it again while it is unchanged
-      // (unless `retryFailed`).
-      save.push({
-        ...object,
-        sha256: made.ok ? made.sha256 : null,
-        entryId: made.ok ? made.entryId : null,
-        state: 'present',
-      })
-      results.push(
-        made.ok
-          ? { path: object.path, outcome, entryId: made.entryId }
-          : { path: object.path, outcome: 'failed', reason: made.reason, entryId: null },
+      if (made.ok && 'create' in made) {
+        creating.push({ object, sha256: made.sha256, entry: made.create })
+        continue
+      }
+      settle(
+        object,
+        made.ok ? { outcome, entryId: made.entryId, sha256: made.sha256 } : { reason: made.reason },
       )
+    }
+    // The batch's new entries in one import (one transaction): a kill before it leaves none of them.
+    if (creating.length > 0) {
+      const imported = await deps.importer.importEntries(
+        project,
+        mediaTypes,
+        creating.map((c) => c.entry),
+      )
+      creating.forEach((c, i) => {
+        const r = imported[i]
+        settle(
+          c.object,
+          r?.ok
+            ? { outcome: 'created', entryId: r.entry.id, sha256: c.sha256 }
+            : { reason: `refused: ${r && !r.ok ? JSON.stringify(r.failure) : 'no result'}` },
+        )
+      })
     }
     return scans.completeBatch(task, worker, now(), { project, source: handle }, save, results)
   }

@@ -82,6 +82,7 @@ export function createSourceService(deps: {
     sources: deps.sources,
     open,
     library: deps.library,
+    importer: deps.importer,
     mediaTypesOf: deps.mediaTypesOf,
     ingest: createIngest({ ...deps, isFatal: deps.isConnectionError }),
     maxRetries: deps.jobs.maxRetries,

@@ -471,8 +471,7 @@ describe.each(DIALECTS)('sources: files indexed where they lie (%s)', (dialect) 
     } finally {
       rmSync(cliDir, { recursive: true, force: true })
     }
-    // Six CLI processes, each starting Node and opening the database: 11-18 s on a quiet machine.
-  }, 90_000)
+  }, 90_000) // six CLI processes, each starting Node.js and the AWS SDK: slow on a loaded machine
 
   it('scans an S3 source under a prefix, and rescans by ETag', async () => {
     const client = new S3Client({
