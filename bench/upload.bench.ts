@@ -243,6 +243,7 @@ async function main() {
       `re-run (nothing to send): ${(FILES / again.seconds).toFixed(1)} files/s, bytes sent ${again.summary.bytesSent}`,
       `raw ceiling (read + sha256 + write, same disk): ${(FILES / ceilingSeconds).toFixed(1)} files/s, ${(mb / ceilingSeconds).toFixed(1)} MB/s`,
       `ratio: ${(ceilingSeconds / uploadSeconds).toFixed(2)}`,
+      `CPU ratio (ceiling CPU per file / CLI + server CPU per file): ${(ceilingCpuSeconds / (first.cliCpu + first.serverCpu)).toFixed(2)}`,
       `CPU per file (ms): import --files CLI ${msPerFile(first.cliCpu)} + server ${msPerFile(first.serverCpu)}; re-run CLI ${msPerFile(again.cliCpu)} + server ${msPerFile(again.serverCpu)}; ceiling ${msPerFile(ceilingCpuSeconds)}`,
       `server peak RSS after import --files: ${rssAfterMultipart.toFixed(0)} MB`,
       `tus: ${TUS_MB} MB in ${tusSeconds.toFixed(1)} s: ${(TUS_MB / tusSeconds).toFixed(1)} MB/s; server peak RSS ${rss.toFixed(0)} MB`,

@@ -212,6 +212,41 @@ export function createUploadClient(options: {
   const retry = options.retry ?? DEFAULT_RETRY
   const authorization = `Bearer ${options.token}`
 
+  const uploadMultipart = async (files: readonly OutgoingFile[]): Promise<UploadOutcome[]> => {
+    const boundary = `medialib-${randomBytes(12).toString('hex')}`
+    const res = await requestJsonWithRetry(
+      `${base}/mediaLibrary/upload`,
+      {
+        method: 'POST',
+        headers: { authorization, 'content-type': `multipart/form-data; boundary=${boundary}` },
+        body: multipartBody(files, boundary),
+      },
+      retry,
+    )
+    // A refused token ends the run (the command says how to fix it); other refusals are the files'.
+    if (res.status === 401 || res.status === 403) throw new ApiError(res.status, res.body)
+    if (res.status !== 200) {
+      // A refusal of the whole request (a server with lower limits, a field too large): each file alone,
+      // so that every file gets its own outcome, as one file per request would.
+      if (files.length === 1) return [failureOf(res.status, res.body)]
+      const outcomes: UploadOutcome[] = []
+      for (const file of files) outcomes.push(...(await uploadMultipart([file])))
+      return outcomes
+    }
+    const body = res.body as { mediaLibraryEntries?: unknown[]; results?: unknown[] }
+    const items = (body.results ?? body.mediaLibraryEntries) as
+      { ok: boolean; id?: string; duplicate?: boolean; status: number }[] | undefined
+    if (items?.length !== files.length) {
+      const message = `${items?.length ?? 'no'} results for ${files.length} files`
+      throw new ApiError(200, { error: 'UnexpectedAnswer', error_details: { message } })
+    }
+    return items.map((item, i) =>
+      item.ok
+        ? { ok: true, id: item.id as string, duplicate: item.duplicate === true, bytesSent: files[i]!.size }
+        : failureOf(item.status, item),
+    )
+  }
+
   return {
     async knownHashes(sha256s) {
       const known = new Map<string, string>()
@@ -229,33 +264,7 @@ export function createUploadClient(options: {
       return known
     },
 
-    async uploadMultipart(files) {
-      const boundary = `medialib-${randomBytes(12).toString('hex')}`
-      const res = await requestJsonWithRetry(
-        `${base}/mediaLibrary/upload`,
-        {
-          method: 'POST',
-          headers: { authorization, 'content-type': `multipart/form-data; boundary=${boundary}` },
-          body: multipartBody(files, boundary),
-        },
-        retry,
-      )
-      // A refused token ends the run (the command says how to fix it); other refusals are the files'.
-      if (res.status === 401 || res.status === 403) throw new ApiError(res.status, res.body)
-      if (res.status !== 200) return files.map(() => failureOf(res.status, res.body))
-      const body = res.body as { mediaLibraryEntries?: unknown[]; results?: unknown[] }
-      const items = (body.results ?? body.mediaLibraryEntries) as
-        { ok: boolean; id?: string; duplicate?: boolean; status: number }[] | undefined
-      if (items?.length !== files.length) {
-        const message = `${items?.length ?? 'no'} results for ${files.length} files`
-        throw new ApiError(200, { error: 'UnexpectedAnswer', error_details: { message } })
-      }
-      return items.map((item, i) =>
-        item.ok
-          ? { ok: true, id: item.id as string, duplicate: item.duplicate === true, bytesSent: files[i]!.size }
-          : failureOf(item.status, item),
-      )
-    },
+    uploadMultipart,
 
     async uploadResumable(file, size, fields) {
       const metadata: Record<string, string> = {}

@@ -21,7 +21,8 @@ export interface ByteRange {
 /**
  * Where asset bytes live. Keys are relative (`2026/11/28/<uuid>.jpeg`) and can never escape the store:
  * every key follows the one grammar of `./key.ts` (no leading slash, no `.`/`..` or empty segment, no
- * backslash or control character, bounded length). Everything is streamed; nothing buffers a whole blob.
+ * backslash or control character, bounded length). Everything is streamed; nothing buffers a whole blob, except
+ * `putBytes`, `read` and their callers, who hold bounded small files anyway.
  */
 export interface BlobStore {
   /** Stores the stream under the key, replacing what was there. Atomic: readers see all or nothing. */

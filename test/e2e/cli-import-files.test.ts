@@ -145,7 +145,8 @@ describe.each(DIALECTS)('medialib import --files against a server process (%s)',
   let serve: ServeProcess
   let token: string
 
-  const importCli = (args: string[]) => runCli(['import', ...args, '--server', serve.baseUrl])
+  const importCli = (args: string[], server = serve.baseUrl) =>
+    runCli(['import', ...args, '--server', server])
   const writeInput = (name: string, entries: unknown[]) => {
     const file = path.join(cluster.dataDir, name)
     writeFileSync(file, `${entries.map((e) => JSON.stringify(e)).join('\n')}\n`)
@@ -461,5 +462,32 @@ describe.each(DIALECTS)('medialib import --files against a server process (%s)',
       })
       expect(sha(Buffer.from(await served.arrayBuffer()))).toBe(hashes[i])
     })
+  }, 120_000)
+
+  it('sends each file alone to a server that takes fewer files per request: every entry once', async () => {
+    const n = Math.min(COUNT, 9)
+    const config = path.join(cluster.dataDir, 'two-files.json')
+    writeFileSync(config, JSON.stringify({ upload: { maxFilesPerRequest: 2 } }))
+    const small = await cluster.serve({ MEDIALIB_CONFIG: config })
+    const created = await runCli(['projects', 'create', 'two', ...cluster.dbArgs])
+    expect(created.code, created.stderr).toBe(0)
+    const twoToken = await cluster.cliToken('two', ['public-api:read', 'public-api:write'])
+    const input = writeInput(
+      'two.ndjson',
+      Array.from({ length: n }, (_, i) => ({
+        systemName: 'two',
+        externalId: `t${i}`,
+        asset: { path: relPath(i) },
+      })),
+    )
+    const res = await importCli([input, '--files', filesDir, '--token', twoToken, '--json'], small.baseUrl)
+    expect(res.code, res.stderr).toBe(0)
+    expect(summaryOf(res.stdout)).toMatchObject({ ok: n, failed: 0, filesSent: n })
+    const client = createApiClient({ server: small.baseUrl, token: twoToken })
+    const stored = await client.getByExternalIds(
+      'two',
+      Array.from({ length: n }, (_, i) => `t${i}`),
+    )
+    expect(stored).toHaveLength(n)
   }, 120_000)
 })
