@@ -180,6 +180,27 @@ export function createSourceScanRepository({ db, caps }: Database): SourceScanRe
     return Number(res.numUpdatedRows) === 1
   }
 
+  /** Results of some outcomes by path (`noted`: only those with a reason). */
+  const results = async (scanId: string, outcomes: ObjectOutcome[], limit: number, noted: boolean) => {
+    const rows = await db
+      .selectFrom('source_scan_results')
+      .select(['path', 'outcome', 'reason', 'entry_id'])
+      .where('scan_id', '=', scanId)
+      .where('outcome', 'in', outcomes)
+      .$if(noted, (q) => q.where('reason', 'is not', null))
+      .orderBy('path')
+      .limit(limit)
+      .execute()
+    return rows.map(
+      (r): ObjectResult => ({
+        path: r.path,
+        outcome: r.outcome as ObjectOutcome,
+        ...(r.reason !== null ? { reason: r.reason } : {}),
+        entryId: r.entry_id,
+      }),
+    )
+  }
+
   return {
     async create(scan, now, metadata = []) {
       await db.transaction().execute(async (trx) => {
@@ -209,23 +230,7 @@ export function createSourceScanRepository({ db, caps }: Database): SourceScanRe
       }
       return found
     },
-    async notes(scanId, limit) {
-      const rows = await db
-        .selectFrom('source_scan_results')
-        .select(['path', 'outcome', 'reason', 'entry_id'])
-        .where('scan_id', '=', scanId)
-        .where('outcome', 'in', ['created', 'updated'])
-        .where('reason', 'is not', null)
-        .orderBy('path')
-        .limit(limit)
-        .execute()
-      return rows.map((r) => ({
-        path: r.path,
-        outcome: r.outcome as ObjectOutcome,
-        reason: r.reason ?? '',
-        entryId: r.entry_id,
-      }))
-    },
+    notes: (scanId, limit) => results(scanId, ['created', 'updated'], limit, true),
     async get(project, source, id) {
       const row = await db
         .selectFrom('source_scans')
@@ -413,22 +418,7 @@ export function createSourceScanRepository({ db, caps }: Database): SourceScanRe
       for (const r of rows) counts[r.outcome as ObjectOutcome] = Number(r.n)
       return counts
     },
-    async results(scanId, outcome, limit) {
-      const rows = await db
-        .selectFrom('source_scan_results')
-        .select(['path', 'outcome', 'reason', 'entry_id'])
-        .where('scan_id', '=', scanId)
-        .where('outcome', '=', outcome)
-        .orderBy('path')
-        .limit(limit)
-        .execute()
-      return rows.map((r) => ({
-        path: r.path,
-        outcome: r.outcome as ObjectOutcome,
-        ...(r.reason !== null ? { reason: r.reason } : {}),
-        entryId: r.entry_id,
-      }))
-    },
+    results: (scanId, outcome, limit) => results(scanId, [outcome], limit, false),
     async openTasks(scanId) {
       const rows = await db
         .selectFrom('source_scan_tasks')

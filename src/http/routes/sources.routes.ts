@@ -95,6 +95,10 @@ export function sourceRoutes(deps: { tokens: TokenService; sources: SourceServic
       '/api/:apiVersion/mediaLibrary/sources/:handle/scans',
       {
         onRequest: [checkApiVersion, write],
+        // No body is an empty one: every field is optional.
+        preValidation: async (request) => {
+          request.body ??= {}
+        },
         schema: {
           tags: ['Sources'],
           operationId: 'startMediaLibrarySourceScan',
@@ -114,7 +118,7 @@ export function sourceRoutes(deps: { tokens: TokenService; sources: SourceServic
         const { project } = principalOf(request)
         const { handle } = request.params
         await sourceOrFail(project, handle)
-        const status = await sources.startScan(project, handle, request.body ?? {})
+        const status = await sources.startScan(project, handle, request.body)
         return reply.code(202).send(status)
       },
     )
