@@ -50,6 +50,10 @@ describe.each(DIALECTS)(
       return entry!
     }
 
+    /** The CLI on the test's database; words split at spaces (no argument here has one). */
+    const cli = (...parts: string[]) =>
+      runCli([...parts.flatMap((p) => p.split(' ')), ...databaseArgs(server.db)])
+
     beforeAll(async () => {
       root = mkdtempSync(path.join(tmpdir(), 'medialib-source-features-'))
       server = await startTestServer(dialect)
@@ -85,38 +89,14 @@ describe.each(DIALECTS)(
         'File,Headline,Notes\na/one.jpg,File title one,\nb/two.jpg,,File notes two\nnot/there.jpg,Nobody,\n',
       )
       await server.deps.sources.add('meta', 'csv', { kind: 'disk', dir })
-      const db = databaseArgs(server.db)
-      const bad = await runCli([
-        'sources',
-        'scan',
-        'csv',
-        '--project',
-        'meta',
-        '--metadata',
-        csv,
-        '--map',
-        'id=File',
-        ...db,
-      ])
+      const bad = await cli('sources scan csv --project meta --metadata', csv, '--map id=File')
       expect(bad.code).toBe(1)
       expect(bad.stderr).toMatch(/maps path and metadata properties only/)
-      const scanned = await runCli([
-        'sources',
-        'scan',
-        'csv',
-        '--project',
-        'meta',
-        '--metadata',
+      const scanned = await cli(
+        'sources scan csv --project meta --metadata',
         csv,
-        '--map',
-        'path=File',
-        '--map',
-        'title=Headline',
-        '--map',
-        'description=Notes',
-        '--in-process',
-        ...db,
-      ])
+        '--map path=File --map title=Headline --map description=Notes --in-process',
+      )
       expect(scanned.stderr).toBe(scanned.stderr) // shown on failure below
       expect(scanned.code, scanned.stderr).toBe(0)
       expect(scanned.stdout).toMatch(/^created\s+3$/m)
@@ -350,42 +330,14 @@ describe.each(DIALECTS)(
       expect(Date.parse(await nextScanAt())).toBeGreaterThan(Date.now() + 3_500_000)
 
       // sources update: a new interval, or none.
-      const db = databaseArgs(server.db)
-      const updated = await runCli([
-        'sources',
-        'update',
-        'sched',
-        '--project',
-        'default',
-        '--rescan-every',
-        '1h30m',
-        ...db,
-      ])
+      const updated = await cli('sources update sched --project default --rescan-every 1h30m')
       expect(updated.code, updated.stderr).toBe(0)
       expect(updated.stdout).toMatch(/rescans every 1h30m, next at /)
       expect((await sources.list('default')).find((s) => s.handle === 'sched')!.rescanEveryMs).toBe(5_400_000)
-      const tooShort = await runCli([
-        'sources',
-        'update',
-        'sched',
-        '--project',
-        'default',
-        '--rescan-every',
-        '5s',
-        ...db,
-      ])
+      const tooShort = await cli('sources update sched --project default --rescan-every 5s')
       expect(tooShort.code).toBe(1)
       expect(tooShort.stderr).toMatch(/from 1m to 366d/)
-      const off = await runCli([
-        'sources',
-        'update',
-        'sched',
-        '--project',
-        'default',
-        '--rescan-every',
-        'off',
-        ...db,
-      ])
+      const off = await cli('sources update sched --project default --rescan-every off')
       expect(off.stdout).toMatch(/has no schedule/)
       const listed = (await sources.list('default')).find((s) => s.handle === 'sched')!
       expect(listed).toMatchObject({ rescanEveryMs: null, nextScanAt: null })

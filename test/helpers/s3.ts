@@ -1,3 +1,4 @@
+import { S3Client } from '@aws-sdk/client-s3'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -25,25 +26,42 @@ export async function startS3(
   })
   const { port } = await server.run()
   return {
-    storage: {
-      driver: 's3',
-      s3: {
-        ...DEFAULT_CONFIG.storage.s3,
-        bucket,
-        prefix: 'lib/',
-        endpoint: `http://127.0.0.1:${port}`,
-        forcePathStyle: true,
-        accessKeyId: 'S3RVER',
-        secretAccessKey: 'S3RVER',
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-        responseChecksumValidation: 'WHEN_REQUIRED',
-      },
-    },
+    storage: s3rverStorage(bucket, port),
     async close() {
       await server.close()
       rmSync(directory, { recursive: true, force: true })
     },
   }
+}
+
+/** The storage config of s3rver on 127.0.0.1 at `port`, with the SDK's checksums WHEN_REQUIRED. */
+export function s3rverStorage(bucket: string, port: number): Config['storage'] {
+  return {
+    driver: 's3',
+    s3: {
+      ...DEFAULT_CONFIG.storage.s3,
+      bucket,
+      prefix: 'lib/',
+      endpoint: `http://127.0.0.1:${port}`,
+      forcePathStyle: true,
+      accessKeyId: 'S3RVER',
+      secretAccessKey: 'S3RVER',
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    },
+  }
+}
+
+/** An SDK client of s3rver at `endpoint` (the tests' own puts and deletes). */
+export function s3rverClient(endpoint: string): S3Client {
+  return new S3Client({
+    region: 'us-east-1',
+    endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  })
 }
 
 /** The storage back ends e2e tests that touch stored bytes run on. */
