@@ -1,4 +1,4 @@
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { PutObjectCommand } from '@aws-sdk/client-s3'
 import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -10,7 +10,7 @@ import { DEFAULT_PROJECT } from '../../src/projects/project.service.js'
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/dialects.js'
 import { makeImage } from '../helpers/media-server.js'
 import { startWorkerProcess } from '../helpers/process.js'
-import { startS3Process } from '../helpers/s3.js'
+import { s3rverClient, startS3Process } from '../helpers/s3.js'
 
 /** Enough batch tasks (of 2 objects) that both workers are busy for a while. */
 const FILES = 240
@@ -41,14 +41,7 @@ describe.each(DIALECTS)('two workers scanning one source (%s)', (dialect) => {
     )
     await deps.projects.ensure(DEFAULT_PROJECT)
     dir = mkdtempSync(path.join(tmpdir(), 'medialib-scan-two-'))
-    const client = new S3Client({
-      region: 'us-east-1',
-      endpoint: s3.storage.s3.endpoint,
-      forcePathStyle: true,
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    })
+    const client = s3rverClient(s3.storage)
     for (let i = 0; i < FILES; i++) {
       const bytes = await makeImage('png', widthOf(i), 6)
       const file = path.join(dir, relOf(i))

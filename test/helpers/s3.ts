@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { S3Client } from '@aws-sdk/client-s3'
 import S3rver from 's3rver'
 import { DEFAULT_CONFIG, type Config } from '../../src/config.js'
 
@@ -106,4 +107,16 @@ export async function startStorage(name: StorageName): Promise<TestStorage> {
   if (name === 'disk') return { config: {}, close: async () => undefined }
   const s3 = await startS3('medialib-e2e')
   return { config: { storage: s3.storage }, close: s3.close }
+}
+
+/** An SDK client for the s3rver of `storage` (its credentials, path style, checksums only when required). */
+export function s3rverClient(storage: Config['storage']): S3Client {
+  return new S3Client({
+    region: 'us-east-1',
+    endpoint: storage.s3.endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  })
 }

@@ -2,6 +2,7 @@
 // `--openssl-legacy-provider`, because s3rver 3.7.1 ciphers its list continuation tokens with DES, which
 // OpenSSL 3 only has in its legacy provider (in the test process a truncated listing answers 500).
 // argv: directory, buckets (comma-separated). Prints {"port":N} once listening; stops on SIGTERM.
+import process from 'node:process'
 import S3rver from 's3rver'
 
 const [directory, buckets] = process.argv.slice(2)
