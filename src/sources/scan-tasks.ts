@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { SourceObjectRecord, SourceRepository } from '../db/source.repository.js'
 import type {
   ListedObject,
@@ -216,7 +217,12 @@ export function createScanTaskRunner(deps: ScanTaskDeps): ScanTaskRunner {
         results.push({ path: object.path, outcome, entryId: entryId ?? null })
         return
       }
-      const made = await limit(() => deps.ingest(project, handle, reader, object.path, entryId, mediaTypes))
+      const made = await limit(async () => {
+        // A turn of the event loop per object: small reads and probes complete synchronously, and a batch of
+        // them would otherwise hold the process (its HTTP requests, timers) for the whole batch.
+        await nextTurn()
+        return deps.ingest(project, handle, reader, object.path, entryId, mediaTypes)
+      })
       if (made.ok && 'create' in made) {
         creating.push({ object, sha256: made.sha256, entry: made.create })
         return
