@@ -126,10 +126,12 @@ export function sourcesCommand(): Command {
         let pollMs = 50
         for (;;) {
           status = (await sources.scanStatus(options.project, handle, started.id)) ?? status
-          const line = Object.entries(status.counts)
+          // A line whenever the state or a count changes (so the end is always shown, even with the counts
+          // it had while running).
+          const line = `${status.state}: ${Object.entries(status.counts)
             .map(([k, v]) => `${k} ${v}`)
-            .join(', ')
-          if (line !== shown) process.stderr.write(`${status.state}: ${line}\n`)
+            .join(', ')}`
+          if (line !== shown) process.stderr.write(`${line}\n`)
           shown = line
           if (status.state !== 'running') break
           if (!hinted && !options.inProcess && status.pending.running === 0 && Date.now() - since > 5_000) {
