@@ -149,7 +149,7 @@ export function sourcesCommand(): Command {
       .option('--in-process', 'run the scan in this process (no worker needed); still resumable')
       .option('--no-follow', 'print the scan id and return at once')
       .option('--page-size <n>', 'objects listed per list task (default 1000)')
-      .option('--batch-size <n>', 'objects per batch task (default 100)')
+      .option('--batch-size <n>', 'objects per batch task (default 250)')
       .option(
         '--metadata <file>',
         'metadata by path (CSV with a header, or NDJSON): wins over XMP sidecars and embedded tags',
@@ -218,12 +218,16 @@ export function sourcesCommand(): Command {
         let shown = ''
         let hinted = false
         const since = Date.now()
+        // Polls at 50 ms at first (a small scan ends at once), backing off to 500 ms.
+        let pollMs = 50
         for (;;) {
           status = (await sources.scanStatus(options.project, handle, started.id)) ?? status
-          const line = Object.entries(status.counts)
+          // A line whenever the state or a count changes (so the end is always shown, even with the counts
+          // it had while running).
+          const line = `${status.state}: ${Object.entries(status.counts)
             .map(([k, v]) => `${k} ${v}`)
-            .join(', ')
-          if (line !== shown) process.stderr.write(`${status.state}: ${line}\n`)
+            .join(', ')}`
+          if (line !== shown) process.stderr.write(`${line}\n`)
           shown = line
           if (status.state !== 'running') break
           if (!hinted && !options.inProcess && status.pending.running === 0 && Date.now() - since > 5_000) {
@@ -233,7 +237,8 @@ export function sourcesCommand(): Command {
                 'in-process worker); or run it here with --in-process\n',
             )
           }
-          await new Promise((r) => setTimeout(r, 500))
+          await new Promise((r) => setTimeout(r, pollMs))
+          pollMs = Math.min(500, pollMs * 2)
         }
         await running
         for (const [name, value] of Object.entries(status.counts)) {

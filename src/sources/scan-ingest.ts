@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto'
-import { createReadStream, createWriteStream } from 'node:fs'
+import { createReadStream } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import path from 'node:path'
-import { pipeline } from 'node:stream/promises'
-import { probeFile, ProbeError, sniffType } from '../jobs/probe.js'
+import { Readable } from 'node:stream'
+import { probeBytes, probeFile, ProbeError, sniffHead, sniffType } from '../jobs/probe.js'
 import type { LibraryService } from '../media/library.service.js'
 import type { CompiledMediaType } from '../media/media-types/metadata-validator.js'
 import { assetOf, exifMappingsOf, tagMetadata } from '../media/upload/ingest.js'
+import type { MediaKind } from '../media/entry.js'
 import { newBlobKey } from '../storage/blob-store.js'
-import { hashingTap } from '../storage/hashing-tap.js'
 import type { ProjectStorage } from '../storage/project-storage.js'
+import { IN_MEMORY_BYTES, readObject, type ObjectBytes } from './object-bytes.js'
 import type { SourceReader } from './source-reader.js'
 import { readSidecarTags } from './sidecar.js'
 import { sourceKey } from './source-storage.js'
@@ -89,20 +90,33 @@ function checkMetadata(
   return { metadata: kept, note: `metadata left out: ${said.join('; ')}` }
 }
 
+/** Sniffs and probes an object read whole into memory or spilled to a temporary file. */
+const sniffOf = (read: ObjectBytes) => (read.bytes ? sniffHead(read.bytes) : sniffType(read.file))
+const probeOf = (read: ObjectBytes, kind: MediaKind) =>
+  read.bytes ? probeBytes(read.bytes, kind) : probeFile(read.file, kind)
+
 /**
- * Reads one new or changed object to a temporary file (hashing it), sniffs and probes it, and makes the
+ * Reads one new or changed object (hashing it: into memory up to 2 MiB, else to a temporary file), sniffs
+ * and probes it, and makes the
  * entry to create (the batch imports them together), or, when it has one (`entryId`: recorded, or found by `(systemName, externalId)` after a killed
  * attempt or an earlier import), replaces only its asset: metadata is never overwritten by a rescan.
  */
 export function createIngest(deps: IngestDeps) {
   /** Stores a copy of the read bytes in the project's blob store under a new key (`copy: true` sources). */
-  const storeCopy = async (project: string, tmp: string, probe: { extension: string; mimeType: string }) => {
+  const storeCopy = async (
+    project: string,
+    read: ObjectBytes,
+    probe: { extension: string; mimeType: string },
+  ) => {
     if (!deps.blobs) throw new Error('this process has no blob store for copies')
     const store = deps.blobs.files(project)
     const key = newBlobKey(probe.extension)
     const options = { contentType: probe.mimeType }
-    if (store.putFile) await store.putFile(key, tmp, options)
-    else await store.put(key, createReadStream(tmp), options)
+    if (read.bytes) {
+      if (store.putBytes) await store.putBytes(key, read.bytes, options)
+      else await store.put(key, Readable.from([read.bytes]), options)
+    } else if (store.putFile) await store.putFile(key, read.file, options)
+    else await store.put(key, createReadStream(read.file), options)
     return key
   }
   return async (
@@ -114,27 +128,26 @@ export function createIngest(deps: IngestDeps) {
     mediaTypes: ReadonlyMap<string, CompiledMediaType>,
     options: IngestOptions = {},
   ): Promise<IngestResult> => {
-    await mkdir(deps.tmpDir, { recursive: true })
     const tmp = path.join(deps.tmpDir, `${randomUUID()}.scan`)
+    let spilled = false
     try {
       const body = await reader.get(relative)
       if (!body) return { ok: false, reason: 'vanished before it was read' }
-      const { tap, result } = hashingTap()
-      await pipeline(body, tap, createWriteStream(tmp))
-      const read = result()
-      const sniffed = await sniffType(tmp)
+      const read = await readObject(body, tmp, IN_MEMORY_BYTES, () => mkdir(deps.tmpDir, { recursive: true }))
+      spilled = read.file !== undefined
+      const sniffed = await sniffOf(read)
       const mediaType = mediaTypeOf(relative, sniffed?.mime, mediaTypes, options.mediaTypesByExtension)
       if ('reason' in mediaType) return { ok: false, reason: mediaType.reason }
-      const probe = await probeFile(tmp, mediaType.kind)
-      // Tags are read before a copy is stored: a disk store moves the temporary file in.
+      const probe = await probeOf(read, mediaType.kind)
+      // Tags are read before a copy is stored: a disk store moves a spilled temporary file in.
       const tags = entryId
         ? undefined
         : await tagMetadata(
             mediaType,
-            tmp,
+            read.bytes ?? read.file,
             exifMappingsOf(mediaType).length > 0 ? await readSidecarTags(reader, relative) : {},
           )
-      const key = options.copy ? await storeCopy(project, tmp, probe) : sourceKey(handle, relative)
+      const key = options.copy ? await storeCopy(project, read, probe) : sourceKey(handle, relative)
       const asset = assetOf(
         mediaType.kind,
         { key, url: deps.assetUrl(key), size: read.size, filename: path.posix.basename(relative) },
@@ -169,7 +182,7 @@ export function createIngest(deps: IngestDeps) {
       // An entry that can no longer take the asset (trashed: 404), a read error: the object fails, the scan goes on.
       return { ok: false, reason: message(err) }
     } finally {
-      await rm(tmp, { force: true })
+      if (spilled) await rm(tmp, { force: true })
     }
   }
 }

@@ -18,8 +18,7 @@ import { defaultMediaTypes } from '../../src/media/media-types/media-type.js'
 import type { SourceReader } from '../../src/sources/source-reader.js'
 import { DIALECTS } from '../helpers/dialects.js'
 import { makeImage } from '../helpers/media-server.js'
-import { s3rverClient } from '../helpers/s3.js'
-import { startS3Process } from '../helpers/s3-process.js'
+import { s3rverClient, startS3Process } from '../helpers/s3.js'
 import { startTestServer, type TestServer } from '../helpers/server.js'
 
 /**
@@ -178,7 +177,7 @@ describe.each(DIALECTS)('a 2,000-file source, disk and S3 (%s)', (dialect) => {
     await server.deps.projects.create('big', types)
     diskDir = mkdtempSync(path.join(tmpdir(), `medialib-scan-2000-${dialect}-`))
     cpSync(fixture, diskDir, { recursive: true })
-    client = s3rverClient(s3.storage.s3.endpoint!)
+    client = s3rverClient(s3.storage)
     await pool(walk(fixture), 16, (rel) => putObject(rel, readFileSync(path.join(fixture, rel))))
   }, 240_000)
 

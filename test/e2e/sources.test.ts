@@ -474,7 +474,7 @@ describe.each(DIALECTS)('sources: files indexed where they lie (%s)', (dialect) 
   }, 90_000) // six CLI processes, each starting Node.js and the AWS SDK: slow on a loaded machine
 
   it('scans an S3 source under a prefix, and rescans by ETag', async () => {
-    const client = s3rverClient(s3.storage.s3.endpoint!)
+    const client = s3rverClient(s3.storage)
     const put = async (key: string, body: Buffer) =>
       client.send(new PutObjectCommand({ Bucket: 'source-bucket', Key: key, Body: body }))
     await put('archive/x/one.png', await makeImage('png', 30, 20))
