@@ -384,6 +384,26 @@ describe.each(DIALECTS)(
         expect(refused.status, JSON.stringify(body)).toBe(400)
         expect(refused.body).toMatchObject({ status: 400 })
       }
+      // The sources' settings in the list.
+      const listed = await request(server, 'GET', `${API}/mediaLibrary/sources`, { token: reader })
+      const byHandle = new Map(
+        (listed.body as { sources: { handle: string }[] }).sources.map((x) => [x.handle, x]),
+      )
+      expect(byHandle.get('copied')).toMatchObject({
+        copy: true,
+        mediaTypesByExtension: {},
+        rescanEveryMs: null,
+      })
+      expect(byHandle.get('by-ext')).toMatchObject({
+        copy: false,
+        mediaTypesByExtension: { pdf: 'file', txt: 'file' },
+        nextScanAt: null,
+      })
+      expect(byHandle.get('api-scan')).toMatchObject({
+        kind: 'disk',
+        prefix: '',
+        lastScan: { source: 'api-scan' },
+      })
       // The dry run is still queued: a worker would run it; here it is run to leave nothing open.
       await server.deps.sources.runScan(dry.body as { id: string })
     })
