@@ -129,8 +129,10 @@ export function sourcesCommand(): Command {
           const line = Object.entries(status.counts)
             .map(([k, v]) => `${k} ${v}`)
             .join(', ')
-          if (line !== shown) process.stderr.write(`${status.state}: ${line}\n`)
-          shown = line
+          // A new line when the counts or the state change (a scan may end with the counts last shown).
+          const now = `${status.state}: ${line}`
+          if (now !== shown) process.stderr.write(`${now}\n`)
+          shown = now
           if (status.state !== 'running') break
           if (!hinted && !options.inProcess && status.pending.running === 0 && Date.now() - since > 5_000) {
             hinted = true

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { SourceObjectRecord, SourceRepository } from '../db/source.repository.js'
 import type {
   ListedObject,
@@ -216,7 +217,12 @@ export function createScanTaskRunner(deps: ScanTaskDeps): ScanTaskRunner {
         results.push({ path: object.path, outcome, entryId: entryId ?? null })
         return
       }
-      const made = await limit(() => deps.ingest(project, handle, reader, object.path, entryId, mediaTypes))
+      const made = await limit(async () => {
+        // Reads of small local files, probes and SQLite are synchronous: without a turn of the event loop
+        // per object, a batch (and the next task) would hold off timers and HTTP requests until it ends.
+        await nextTurn()
+        return deps.ingest(project, handle, reader, object.path, entryId, mediaTypes)
+      })
       if (made.ok && 'create' in made) {
         creating.push({ object, sha256: made.sha256, entry: made.create })
         return
@@ -266,6 +272,8 @@ export function createScanTaskRunner(deps: ScanTaskDeps): ScanTaskRunner {
     claim: (worker, limit, at, leaseUntil, fairness) => scans.claim(worker, limit, at, leaseUntil, fairness),
     renew: (worker, task, leaseUntil) => scans.renew(worker, task, leaseUntil),
     async run(task, worker, wrap) {
+      // A turn of the event loop between tasks (see ingestOne): requests and timers are served in between.
+      await nextTurn()
       try {
         const found = await context(task)
         if (!found) return
