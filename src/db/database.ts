@@ -29,6 +29,7 @@ import { variantAllowListsMigration } from './migrations/0011-variant-allow-list
 import { sourcesMigration } from './migrations/0012-sources.js'
 import { sourceScansMigration } from './migrations/0014-source-scans.js'
 import { scanSeqMigration } from './migrations/0015-scan-seq.js'
+import { sourceFeaturesMigration } from './migrations/0016-source-features.js'
 import { postgresCaps, sqliteCaps, type DialectCaps } from './dialect.js'
 import type { DatabaseSchema } from './schema.js'
 
@@ -238,6 +239,7 @@ function migrationProvider(caps: DialectCaps): MigrationProvider {
       '0012-sources': sourcesMigration(caps),
       '0014-source-scans': sourceScansMigration(caps),
       '0015-scan-seq': scanSeqMigration(),
+      '0016-source-features': sourceFeaturesMigration(caps),
     }),
   }
 }
