@@ -18,7 +18,7 @@ import type { Summary, Target } from './batch-model.js'
 import { dateTime, grouped, stateOf, titleOf } from './format.js'
 import { inField, linkClick, navigate } from './router.js'
 import { click, columnsOf, EMPTY_SELECTION, gridMove, toggle } from './selection.js'
-import { lastOpened, setOpened, setSearchContext, takeSearchFocus } from './search-context.js'
+import { clearSteps, lastOpened, setOpened, setSearchContext, takeSearchFocus } from './search-context.js'
 import { UploadPanel } from './upload.js'
 
 const PAGE_SIZE = 60
@@ -470,6 +470,7 @@ export function LibraryPage({ search, session }: { search: string; session: Sess
 
   // `/` puts the focus in the search box (outside fields); so does `/` on an entry page, coming back.
   useEffect(() => {
+    clearSteps() // steps queued on an entry page left by Back do not follow into the next one opened
     if (takeSearchFocus()) document.getElementById('f-q')?.focus()
     const onKey = (e: KeyboardEvent) => {
       if (e.key !== '/' || e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || inField(e.target))
