@@ -74,9 +74,11 @@ async function main() {
     }
     const deps = await createDeps(config, { warn: () => undefined })
     let seconds = 0
+    let cpuMs = 0
     try {
       await deps.projects.ensure(DEFAULT_PROJECT)
       const started = performance.now()
+      const cpuBefore = process.cpuUsage()
       const jobId = await deps.urlImports.queue(DEFAULT_PROJECT, 'images', {
         systemName: 'bench',
         items: images.map((_, i) => ({
@@ -95,6 +97,8 @@ async function main() {
         await new Promise((r) => setTimeout(r, 25))
       }
       const elapsed = (performance.now() - started) / 1000
+      const cpu = process.cpuUsage(cpuBefore)
+      cpuMs = (cpu.user + cpu.system) / 1000
       await worker.stop()
       const items = await deps.importJobs.items(jobId)
       const ok = items.filter((i) => i.state === 'success').length
@@ -107,6 +111,7 @@ async function main() {
     const rate = COUNT / seconds
     const ceilingDb = await freshDatabase(POSTGRES ? 'postgres' : 'sqlite', POSTGRES)
     let ceiling: number
+    const ceilingCpuBefore = process.cpuUsage()
     try {
       ceiling = await measureUrlCeiling(
         ceilingDb,
@@ -116,7 +121,9 @@ async function main() {
     } finally {
       await ceilingDb.drop()
     }
-    const line = `concurrency ${String(concurrency).padStart(2)}: ${COUNT} images in ${seconds.toFixed(2)} s = ${rate.toFixed(0)} images/s; raw ceiling ${ceiling.toFixed(0)} images/s; medialib ÷ ceiling ${(rate / ceiling).toFixed(2)}`
+    const ceilingCpu = process.cpuUsage(ceilingCpuBefore)
+    const ceilingCpuMs = (ceilingCpu.user + ceilingCpu.system) / 1000
+    const line = `concurrency ${String(concurrency).padStart(2)}: ${COUNT} images in ${seconds.toFixed(2)} s = ${rate.toFixed(0)} images/s; raw ceiling ${ceiling.toFixed(0)} images/s; medialib ÷ ceiling ${(rate / ceiling).toFixed(2)}; CPU per image (this process: worker, database, image server) ${((cpuMs * 1000) / COUNT).toFixed(0)} µs vs ceiling ${((ceilingCpuMs * 1000) / COUNT).toFixed(0)} µs`
     rows.push(line)
     process.stdout.write(`${line}\n`)
   }

@@ -23,6 +23,10 @@ export interface JobQueueRepository {
   /** Extends the lease of items this worker still holds. */
   renew(worker: string, items: readonly Pick<ImportItem, 'jobId' | 'idx'>[], leaseUntil: Date): Promise<void>
   setBlobKey(item: Pick<ImportItem, 'jobId' | 'idx'>, worker: string, key: string | null): Promise<void>
+  /** `setBlobKey` for several items, in one transaction. */
+  setBlobKeys(
+    rows: readonly { item: Pick<ImportItem, 'jobId' | 'idx'>; worker: string; key: string | null }[],
+  ): Promise<void>
   /** Records the outcome, if this worker still holds the item. Returns false when the lease was lost. */
   finish(
     item: Pick<ImportItem, 'jobId' | 'idx'>,
@@ -30,6 +34,11 @@ export interface JobQueueRepository {
     outcome: ItemOutcome,
     now: Date,
   ): Promise<boolean>
+  /** `finish` for several items, in one transaction; answers `finish`'s boolean for each, in order. */
+  finishMany(
+    rows: readonly { item: Pick<ImportItem, 'jobId' | 'idx'>; worker: string; outcome: ItemOutcome }[],
+    now: Date,
+  ): Promise<boolean[]>
   /**
    * Marks the job finished when it has no queued or running item left; returns true for the one call that
    * did it. A job with a webhook gets its delivery queued at the same time.
@@ -41,8 +50,40 @@ export interface JobQueueRepository {
 
 export function createJobQueueRepository({ db, caps }: Database): JobQueueRepository {
   const toItem = (r: Record<string, unknown>) => itemFromRow(caps, r)
-  const itemKey = (item: Pick<ImportItem, 'jobId' | 'idx'>) =>
-    db.updateTable('import_items').where('job_id', '=', item.jobId).where('idx', '=', item.idx)
+  const itemKey = (item: Pick<ImportItem, 'jobId' | 'idx'>, q: Pick<typeof db, 'updateTable'> = db) =>
+    q.updateTable('import_items').where('job_id', '=', item.jobId).where('idx', '=', item.idx)
+
+  const finishOne = async (
+    q: Pick<typeof db, 'updateTable'>,
+    item: Pick<ImportItem, 'jobId' | 'idx'>,
+    worker: string,
+    outcome: ItemOutcome,
+    now: Date,
+  ) => {
+    const t = caps.toTime(now)
+    const values =
+      outcome.state === 'retry'
+        ? {
+            state: 'queued',
+            reason: outcome.reason,
+            next_attempt_at: caps.toTime(outcome.at),
+            lease_until: null,
+            updated_at: t,
+          }
+        : {
+            state: outcome.state,
+            reason: outcome.reason ?? null,
+            result: json(outcome.result),
+            lease_until: null,
+            updated_at: t,
+          }
+    const res = await itemKey(item, q)
+      .set(values)
+      .where('worker', '=', worker)
+      .where('state', '=', 'running')
+      .executeTakeFirst()
+    return Number(res.numUpdatedRows) === 1
+  }
 
   return {
     async claim(worker, limit, now, leaseUntil, fairness = { maxInFlightPerProject: 0 }) {
@@ -77,30 +118,26 @@ export function createJobQueueRepository({ db, caps }: Database): JobQueueReposi
     async setBlobKey(item, worker, key) {
       await itemKey(item).set({ blob_key: key }).where('worker', '=', worker).execute()
     },
+    async setBlobKeys(rows) {
+      if (rows.length === 1) return this.setBlobKey(rows[0]!.item, rows[0]!.worker, rows[0]!.key)
+      await db.transaction().execute(async (trx) => {
+        for (const { item, worker, key } of rows) {
+          await itemKey(item, trx).set({ blob_key: key }).where('worker', '=', worker).execute()
+        }
+      })
+    },
     async finish(item, worker, outcome, now) {
-      const t = caps.toTime(now)
-      const values =
-        outcome.state === 'retry'
-          ? {
-              state: 'queued',
-              reason: outcome.reason,
-              next_attempt_at: caps.toTime(outcome.at),
-              lease_until: null,
-              updated_at: t,
-            }
-          : {
-              state: outcome.state,
-              reason: outcome.reason ?? null,
-              result: json(outcome.result),
-              lease_until: null,
-              updated_at: t,
-            }
-      const res = await itemKey(item)
-        .set(values)
-        .where('worker', '=', worker)
-        .where('state', '=', 'running')
-        .executeTakeFirst()
-      return Number(res.numUpdatedRows) === 1
+      return finishOne(db, item, worker, outcome, now)
+    },
+    async finishMany(rows, now) {
+      if (rows.length === 1)
+        return [await finishOne(db, rows[0]!.item, rows[0]!.worker, rows[0]!.outcome, now)]
+      return db.transaction().execute(async (trx) => {
+        const mine: boolean[] = []
+        for (const { item, worker, outcome } of rows)
+          mine.push(await finishOne(trx, item, worker, outcome, now))
+        return mine
+      })
     },
     async finishJobIfDone(jobId, now) {
       const t = caps.toTime(now)

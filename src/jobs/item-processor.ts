@@ -2,12 +2,13 @@
 // the next on failure. The temp directory's layout and sweep are in tmp-dir.ts.
 import { randomUUID } from 'node:crypto'
 import { createReadStream } from 'node:fs'
+import { Readable } from 'node:stream'
 import { mkdir, rm } from 'node:fs/promises'
 import path from 'node:path'
 import type { JobQueueRepository } from '../db/job-queue.repository.js'
 import type { MediaEntryRepository } from '../db/media-entry.repository.js'
 import type { MediaEntry, MediaKind } from '../media/entry.js'
-import type { ImportService } from '../media/import.service.js'
+import type { ImportResult, ImportService } from '../media/import.service.js'
 import type { LibraryService } from '../media/library.service.js'
 import type { CompiledMediaType } from '../media/media-types/metadata-validator.js'
 import type { Patch } from '../media/patch.service.js'
@@ -20,19 +21,26 @@ import {
   typeRefused,
 } from '../media/media-types/upload-restrictions.js'
 import { assetOf, tagMetadata } from '../media/upload/ingest.js'
-import { probeFile, ProbeError } from './probe.js'
+import { groupCommit } from './group-commit.js'
+import { probeBytes, probeFile, ProbeError } from './probe.js'
 import { FetchError, type SafeFetcher } from './safe-fetcher.js'
 import type { ImportItem, ImportJob, ItemOutcome } from './import-job.js'
 import { processTmpDir } from './tmp-dir.js'
+
+/**
+ * A download up to this size is held in memory: probed, read for tags and stored from the buffer, with no
+ * temporary file (at worker concurrency 16, at most 8 MiB held). A larger one streams to a temporary file.
+ */
+const HOLD_BYTES = 512 * 1024
 
 export const KIND_OF_JOB = { images: 'mediaImage', videos: 'mediaVideo', files: 'mediaFile' } as const
 const DEFAULT_HANDLE = { images: 'image', videos: 'video', files: 'file' } as const
 const SIZE_LIMIT = { images: 'image', videos: 'video', files: 'file' } as const
 
 export interface ItemProcessorDeps {
-  queue: Pick<JobQueueRepository, 'setBlobKey'>
+  queue: Pick<JobQueueRepository, 'setBlobKey' | 'setBlobKeys'>
   /** The SHA-256 of each entry's last download (an unchanged file is skipped). */
-  contentHashes: Pick<MediaEntryRepository, 'getContentSha' | 'setContentSha'>
+  contentHashes: Pick<MediaEntryRepository, 'getContentSha' | 'setContentSha' | 'setContentShas'>
   fetcher: SafeFetcher
   /** Blobs are written to the job's project namespace. */
   blobs: ProjectStorage
@@ -49,6 +57,14 @@ export interface ItemProcessorDeps {
   /** Where the detail a reason leaves out (resolved addresses, resolver codes) is written. */
   logger?: { info(o: object, m: string): void }
   now?: () => Date
+}
+
+/** A new entry waiting for its batch's import. */
+interface Creation {
+  project: string
+  mediaTypes: ReadonlyMap<string, CompiledMediaType>
+  sha256: string
+  input: Record<string, unknown>
 }
 
 /** Turns a claimed item into its outcome: fetch, probe, store, create or update the entry. */
@@ -120,6 +136,37 @@ export function createItemProcessor(deps: ItemProcessorDeps): ItemProcessor {
   const { queue, contentHashes } = deps
   let tmpReady: Promise<unknown> | undefined
 
+  // Items that reach the same step at nearly the same time share its transaction (group commit): the
+  // blob keys recorded before their blobs are stored, and the new entries with their content hashes.
+  const blobKeys = groupCommit(
+    async (rows: readonly { item: ImportItem; worker: string; key: string | null }[]) => {
+      await queue.setBlobKeys(rows)
+      return rows.map(() => undefined)
+    },
+  )
+  const creations = groupCommit(async (rows: readonly Creation[]) => {
+    const results: ImportResult[] = new Array(rows.length)
+    const byProject = new Map<string, number[]>()
+    rows.forEach((r, i) => byProject.set(r.project, [...(byProject.get(r.project) ?? []), i]))
+    for (const [project, indexes] of byProject) {
+      const first = rows[indexes[0]!]!
+      const imported = await deps.importer.importEntries(
+        project,
+        first.mediaTypes,
+        indexes.map((i) => rows[i]!.input),
+      )
+      const shas: { id: string; sha256: string }[] = []
+      imported.forEach((result, n) => {
+        results[indexes[n]!] = result
+        if (result.ok) shas.push({ id: result.entry.id, sha256: rows[indexes[n]!]!.sha256 })
+      })
+      // Only a shortcut for unchanged re-imports: the entries stand without it (and the catch below must not
+      // remove a blob an entry now holds).
+      await contentHashes.setContentShas(project, shas).catch(() => undefined)
+    }
+    return results
+  })
+
   const attempt = async (job: ImportJob, item: ImportItem, worker: string): Promise<ItemOutcome> => {
     const blobs = deps.blobs.files(job.project)
     const kind: MediaKind = KIND_OF_JOB[job.kind]
@@ -146,21 +193,26 @@ export function createItemProcessor(deps: ItemProcessorDeps): ItemProcessor {
     tmpReady ??= mkdir(ownDir, { recursive: true })
     await tmpReady
     const tmp = path.join(ownDir, `${randomUUID()}.download`)
+    let written = true
     try {
       const restrictions = restrictionsOf(mediaType.config)
       const limit = Math.min(deps.maxBytes[SIZE_LIMIT[job.kind]], restrictions.maxBytes)
-      const download = await deps.fetcher.downloadToFile(item.url, tmp, limit).catch((err: unknown) => {
-        // Past the media type's own limit (below the fetcher's), the refusal names the restriction.
-        if (
-          err instanceof FetchError &&
-          err.message.startsWith('too large') &&
-          limit === restrictions.maxBytes
-        ) {
-          throw new ItemFailure(tooLarge(handle, restrictions).message)
-        }
-        throw err
-      })
-      const probe = await probeFile(tmp, kind)
+      const download = await deps.fetcher
+        .downloadToFile(item.url, tmp, limit, HOLD_BYTES)
+        .catch((err: unknown) => {
+          // Past the media type's own limit (below the fetcher's), the refusal names the restriction.
+          if (
+            err instanceof FetchError &&
+            err.message.startsWith('too large') &&
+            limit === restrictions.maxBytes
+          ) {
+            throw new ItemFailure(tooLarge(handle, restrictions).message)
+          }
+          throw err
+        })
+      const { whole } = download
+      written = !whole
+      const probe = whole ? await probeBytes(whole, kind) : await probeFile(tmp, kind)
       if (!mimeAllowed(probe.mimeType, restrictions)) {
         throw new ItemFailure(typeRefused(handle, probe.mimeType, restrictions).message)
       }
@@ -172,12 +224,14 @@ export function createItemProcessor(deps: ItemProcessorDeps): ItemProcessor {
         }
       }
       // Read before the blob is stored: a disk store moves the downloaded file in (below).
-      const metadata = await metadataFor(item, mediaType, tmp)
+      const metadata = await metadataFor(item, mediaType, whole ?? tmp)
       const key = newBlobKey(probe.extension, now())
-      await queue.setBlobKey(item, worker, key)
+      await blobKeys.add({ item, worker, key })
       try {
+        if (whole && blobs.putBytes) await blobs.putBytes(key, whole, { contentType: probe.mimeType })
+        else if (whole) await blobs.put(key, Readable.from([whole]), { contentType: probe.mimeType })
         // A disk store takes the downloaded file as it is (flushed, then renamed into place: no copy).
-        if (blobs.putFile) await blobs.putFile(key, tmp, { contentType: probe.mimeType })
+        else if (blobs.putFile) await blobs.putFile(key, tmp, { contentType: probe.mimeType })
         else await blobs.put(key, createReadStream(tmp), { contentType: probe.mimeType })
       } catch (err) {
         // A put that failed late (S3 stored it, the answer was lost) may have left the blob: remove it now;
@@ -210,9 +264,14 @@ export function createItemProcessor(deps: ItemProcessorDeps): ItemProcessor {
             patches.push({ operation: 'setMetadataProperty', propertyName, value })
           }
           entry = await deps.library.patch(job.project, existing.id, { patches })
+          await contentHashes.setContentSha(job.project, entry.id, download.sha256).catch(() => undefined)
         } else {
-          const [result] = await deps.importer.importEntries(job.project, mediaTypes, [
-            {
+          // Imported together with the entries of the items that get here at the same time (one transaction).
+          const result = await creations.add({
+            project: job.project,
+            mediaTypes,
+            sha256: download.sha256,
+            input: {
               id: item.entryId,
               mediaType: handle,
               systemName: job.systemName,
@@ -220,15 +279,14 @@ export function createItemProcessor(deps: ItemProcessorDeps): ItemProcessor {
               asset,
               metadata,
             },
-          ])
-          if (!result?.ok) {
+          })
+          if (!result.ok) {
             // Another item or writer took the externalId meanwhile: the next attempt sees it and updates or skips.
             const racing = (result as { failure?: { kind?: string } } | undefined)?.failure?.kind === 'unique'
             throw new ItemFailure(describeFailure(result), racing)
           }
           entry = result.entry
         }
-        await contentHashes.setContentSha(job.project, entry.id, download.sha256)
         return { state: 'success', result: presentResult(job.kind, entry, item.url) }
       } catch (err) {
         await blobs.delete(key).catch(() => undefined)
@@ -236,12 +294,12 @@ export function createItemProcessor(deps: ItemProcessorDeps): ItemProcessor {
         throw err
       }
     } finally {
-      await rm(tmp, { force: true })
+      if (written) await rm(tmp, { force: true })
     }
   }
 
   /** Request metadata wins over the title from `fileName`, which wins over EXIF/IPTC/XMP mappings. */
-  const metadataFor = async (item: ImportItem, mediaType: CompiledMediaType, file: string) => {
+  const metadataFor = async (item: ImportItem, mediaType: CompiledMediaType, file: string | Buffer) => {
     const fromTags = await tagMetadata(mediaType, file)
     const title: Record<string, unknown> = {}
     if (item.fileName && mediaType.config.metadata.some((p) => p.handle === 'title'))

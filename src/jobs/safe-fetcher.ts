@@ -8,6 +8,7 @@ import { isIP, type LookupFunction } from 'node:net'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { semaphore } from '../semaphore.js'
+import { HoldingSink } from '../storage/holding-sink.js'
 import type { AddressGuard } from './address-guard.js'
 
 /** Why a fetch failed; `transient` failures (timeouts, resets, 5xx, 429) are worth retrying. */
@@ -45,13 +46,18 @@ export interface Download {
   sha256: string
   /** The URL after redirects. */
   finalUrl: string
+  /** The whole body, when it was held in memory (at most `holdBytes`): then `file` was not written. */
+  whole?: Buffer
 }
 
 export interface SafeFetcher {
   /** Checks a URL without fetching it: scheme, and (when the host is an IP literal) the address. */
   checkUrl(url: string): void
-  /** Downloads the URL into `file`, streaming, hashing and counting as it goes; at most `maxBytes`. */
-  downloadToFile(url: string, file: string, maxBytes: number): Promise<Download>
+  /**
+   * Downloads the URL into `file`, streaming, hashing and counting as it goes; at most `maxBytes`. A body of
+   * at most `holdBytes` (default 0) is held in memory instead and comes back as `whole`; `file` is not written.
+   */
+  downloadToFile(url: string, file: string, maxBytes: number, holdBytes?: number): Promise<Download>
   /** POSTs a small body (webhooks), with the same address checks and timeouts; redirects are not followed. */
   post(url: string, body: string, headers: Record<string, string>): Promise<number>
 }
@@ -154,7 +160,7 @@ export function createSafeFetcher(options: FetcherOptions): SafeFetcher {
     checkUrl(url) {
       parse(url)
     },
-    downloadToFile: (rawUrl, file, maxBytes) =>
+    downloadToFile: (rawUrl, file, maxBytes, holdBytes = 0) =>
       limit(async () => {
         const signal = AbortSignal.timeout(options.totalTimeoutMs)
         let url = parse(rawUrl)
@@ -192,13 +198,16 @@ export function createSafeFetcher(options: FetcherOptions): SafeFetcher {
               done(null, chunk)
             },
           })
+          // Nothing to hold: straight to the file (which then exists even for an empty body).
+          const sink = holdBytes > 0 ? new HoldingSink(file, holdBytes) : createWriteStream(file)
           try {
-            await pipeline(res, counter, createWriteStream(file))
+            await pipeline(res, counter, sink)
           } catch (err) {
             await rm(file, { force: true })
             throw toFetchError(err, signal, options.totalTimeoutMs)
           }
-          return { size, sha256: hash.digest('hex'), finalUrl: url.toString() }
+          const whole = sink instanceof HoldingSink ? sink.whole() : undefined
+          return { size, sha256: hash.digest('hex'), finalUrl: url.toString(), ...(whole ? { whole } : {}) }
         }
       }),
     async post(rawUrl, body, headers) {

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto'
 import type { ImportJobRepository } from '../db/import-job.repository.js'
 import type { JobQueueRepository } from '../db/job-queue.repository.js'
 import type { WebhookOutboxRepository } from '../db/webhook-outbox.repository.js'
-import type { ImportItem, ImportJob } from './import-job.js'
+import { groupCommit } from './group-commit.js'
+import type { ImportItem, ImportJob, ItemOutcome } from './import-job.js'
 import type { ItemProcessor } from './item-processor.js'
 import { deliverWebhook } from './webhook.js'
 import type { SafeFetcher } from './safe-fetcher.js'
@@ -84,6 +85,22 @@ export function createWorker(options: WorkerOptions): Worker {
   /** When the last look for a due webhook found none (a busy worker looks again after a poll interval). */
   let lastEmptyDeliveryCheck = 0
   const claimBatch = claimBatchOf(options.concurrency)
+  /** Items that end at nearly the same time are finished in one transaction (group commit). */
+  // Each job touched is then checked once for its end, not once per item.
+  const finisher = groupCommit(async (rows: readonly { item: ImportItem; outcome: ItemOutcome }[]) => {
+    const mine = await queue.finishMany(
+      rows.map((r) => ({ item: r.item, worker: id, outcome: r.outcome })),
+      now(),
+    )
+    const ended = new Set<string>()
+    for (const jobId of new Set(
+      rows.filter((r, i) => mine[i] && r.outcome.state !== 'retry').map((r) => r.item.jobId),
+    )) {
+      if (await queue.finishJobIfDone(jobId, now())) ended.add(jobId)
+    }
+    // One row per ended job says so (it logs the end once).
+    return rows.map((r) => ({ jobEnded: ended.delete(r.item.jobId) }))
+  })
 
   const jobOf = async (jobId: string) => {
     let job = jobCache.get(jobId)
@@ -107,8 +124,8 @@ export function createWorker(options: WorkerOptions): Worker {
     try {
       const job = await jobOf(item.jobId)
       const outcome = await options.process(job, item, id)
-      const mine = await queue.finish(item, id, outcome, now())
-      if (mine && outcome.state !== 'retry' && (await queue.finishJobIfDone(item.jobId, now()))) {
+      const { jobEnded } = await finisher.add({ item, outcome })
+      if (jobEnded) {
         options.logger?.info({ job: item.jobId }, 'import job finished')
         lastEmptyDeliveryCheck = 0 // its webhook is due now
       }

@@ -24,6 +24,18 @@ export type EntryCheck = { ok: true; entry: ValidEntry } | { ok: false; failure:
 
 export const ENTRY_ID_PATTERN = '^[a-zA-Z0-9-]{1,32}$'
 
+/**
+ * Ids that name routes of their own under `/api/:apiVersion/mediaLibrary/` (Fastify prefers a static segment
+ * to `:id`, so `GET /mediaLibrary/sources` could never read an entry called `sources`): refused on create.
+ */
+export const RESERVED_ENTRY_IDS: ReadonlySet<string> = new Set([
+  'sources',
+  'serve-image',
+  'knownHashes',
+  'upload',
+  'delete',
+])
+
 /** Image urls must end in a known extension (the reference's pattern, made case-insensitive). */
 const IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'gif', 'svg', 'webp', 'mp4', 'mov']
 const anyCase = (word: string) => [...word].map((c) => `[${c}${c.toUpperCase()}]`).join('')
@@ -184,6 +196,14 @@ export function createEntryValidator(ajv: Ajv): EntryValidator {
       }
       if (!shape(raw)) return validationFailure(firstPerPath(shape.errors ?? []).map((e) => describe(e)))
       const input = raw as ValidEntry & { translations?: Translation[] }
+      if (input.id !== undefined && RESERVED_ENTRY_IDS.has(input.id)) {
+        return validationFailure([
+          {
+            path: '/id',
+            message: `'${input.id}' is reserved (a route of its own under /mediaLibrary/); choose another id`,
+          },
+        ])
+      }
       if (input.externalId !== undefined && input.systemName === undefined) {
         return {
           ok: false,

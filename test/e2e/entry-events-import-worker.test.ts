@@ -61,4 +61,28 @@ describe.each(DIALECTS)('entry events of imports run in the import worker (%s)',
     ])
     for (const e of events) expect(e.actor).toEqual({ type: 'api-client', name: 'migration' })
   })
+
+  it('refuses, in the worker thread too, a source key (@source/…) and a reserved id, each on its own entry', async () => {
+    const res = await request(server, 'POST', `${V}/import/mediaLibrary`, {
+      token: cms,
+      body: {
+        mediaLibraryEntries: [
+          imageEntry({
+            id: 'w-src',
+            asset: { ...(imageEntry().asset as object), key: '@source/photos/a.png' },
+          }),
+          imageEntry({ id: 'sources' }),
+          imageEntry({ id: 'w-ok' }),
+        ],
+      },
+    })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('transfer-encoding')).toBe('chunked')
+    const results = (res.body as { results: Record<string, unknown>[] }).results
+    expect(results.map((r) => r.ok)).toEqual([false, false, true])
+    expect(JSON.stringify(results[0])).toContain("must not start with '@source/'")
+    expect(JSON.stringify(results[1])).toContain("'sources' is reserved")
+    const found = await server.deps.library.listByIds(DEFAULT_PROJECT, ['w-src', 'sources', 'w-ok'])
+    expect(found.map((e) => e.id)).toEqual(['w-ok'])
+  })
 })

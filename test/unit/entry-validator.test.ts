@@ -140,6 +140,16 @@ describe('entry validator: refused entries', () => {
     [entry({ id: 'has space' }), '/id', 'must be 1 to 32 characters of a-z, A-Z, 0-9 and -'],
     [entry({ id: 'ümlaut' }), '/id', 'must be 1 to 32 characters of a-z, A-Z, 0-9 and -'],
     [entry({ id: 7 }), '/id', 'must be 1 to 32 characters of a-z, A-Z, 0-9 and -'],
+    [
+      entry({ id: 'sources' }),
+      '/id',
+      "'sources' is reserved (a route of its own under /mediaLibrary/); choose another id",
+    ],
+    [
+      entry({ id: 'serve-image' }),
+      '/id',
+      "'serve-image' is reserved (a route of its own under /mediaLibrary/); choose another id",
+    ],
     [entry({ systemName: '' }), '/systemName', 'must NOT have fewer than 1 characters'],
     [
       entry({ systemName: 's', externalId: 'x'.repeat(1025) }),
