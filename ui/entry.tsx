@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks'
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import type { TargetedEvent } from 'preact'
 import {
   api,
@@ -19,6 +19,7 @@ import { type Notice, ProtectionSection, RevokeNoteField, UsageLogSection } from
 import { bytes, dateTime, stateOf, titleOf } from './format.js'
 import { type FieldText, MetadataField, toText, toValue } from './metadata-form.js'
 import { inField, linkClick, navigate } from './router.js'
+import { MissingBadge, useMissing } from './sources.js'
 import {
   clearSteps,
   lastOpened,
@@ -209,6 +210,8 @@ interface StateSectionProps {
 
 function StateSection({ entry, canWrite, onAction, busy }: StateSectionProps) {
   const state = stateOf(entry)
+  const entries = useMemo(() => [entry], [entry.id])
+  const missing = useMissing(entries).has(entry.id)
   const [note, setNote] = useState('')
   const [confirmArchive, setConfirmArchive] = useState(false)
   return (
@@ -218,6 +221,7 @@ function StateSection({ entry, canWrite, onAction, busy }: StateSectionProps) {
         <span class={`badge state-${state}`}>{state}</span>
         {entry.revokedAt && ` revoked ${dateTime(entry.revokedAt)}`}
         {entry.archivedAt && ` archived ${dateTime(entry.archivedAt)}`}
+        {missing && <MissingBadge />}
       </p>
       {entry.revokeNote && (
         <p>

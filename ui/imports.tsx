@@ -5,6 +5,7 @@ import { api, ApiError, client, messageOf, ok, version } from './api.js'
 import type { Schemas, Session } from './api-types.js'
 import { dateTime, plural } from './format.js'
 import { linkClick } from './router.js'
+import { SourcesSection } from './sources.js'
 
 type ImportKind = JobProgressView['kind']
 /** A job as `GET /ui/imports` lists it (src/jobs/job-views.ts). */
@@ -370,6 +371,7 @@ export function ImportsPage({ session }: { session: Session }) {
       {jobs.map((job) => (
         <JobView key={job.id} job={job} open={opened.current.has(job.id)} />
       ))}
+      <SourcesSection />
     </main>
   )
 }

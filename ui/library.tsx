@@ -19,6 +19,7 @@ import { dateTime, grouped, stateOf, titleOf } from './format.js'
 import { inField, linkClick, navigate } from './router.js'
 import { click, columnsOf, EMPTY_SELECTION, gridMove, toggle } from './selection.js'
 import { clearSteps, lastOpened, setOpened, setSearchContext, takeSearchFocus } from './search-context.js'
+import { MissingBadge, useMissing } from './sources.js'
 import { UploadPanel } from './upload.js'
 
 const PAGE_SIZE = 60
@@ -28,6 +29,7 @@ const FILTERS = [
   'systemName',
   'state',
   'used',
+  'sourceState',
   'createdAfter',
   'createdBefore',
   'sort',
@@ -125,6 +127,7 @@ function searchQuery(filters: Filters, after?: string, limit: number | '' = PAGE
     systemName: filters.systemName.trim(),
     state: filters.state,
     used: filters.used === 'true' || filters.used === 'false' ? filters.used : '',
+    sourceState: filters.sourceState === 'missing' ? 'missing' : '',
     createdAfter: filters.createdAfter ? `${filters.createdAfter}T00:00:00Z` : '',
     createdBefore: filters.createdBefore ? nextDay(filters.createdBefore) : '',
     sort: sortOf(filters),
@@ -214,12 +217,14 @@ type PickEvent = Pick<MouseEvent, 'ctrlKey' | 'metaKey' | 'shiftKey'>
 
 interface TileProps {
   entry: Entry
+  /** Its source object vanished (issue #22). */
+  missing: boolean
   selectable: boolean
   selected: boolean
   onPick: (id: string, event: PickEvent) => void
 }
 
-function Tile({ entry, selectable, selected, onPick }: TileProps) {
+function Tile({ entry, missing, selectable, selected, onPick }: TileProps) {
   const state = stateOf(entry)
   const title = titleOf(entry)
   // Ctrl/Cmd-click toggles and Shift-click ranges instead of opening; Space does the same from the keyboard.
@@ -263,13 +268,14 @@ function Tile({ entry, selectable, selected, onPick }: TileProps) {
           {entry.mediaType}
           {entry.systemName ? ` · ${entry.systemName}` : ''}
         </span>
+        {missing && <MissingBadge />}
         {state !== 'active' && <span class={`badge state-${state}`}>{state}</span>}
       </a>
     </li>
   )
 }
 
-function Row({ entry }: { entry: Entry }) {
+function Row({ entry, missing }: { entry: Entry; missing: boolean }) {
   const state = stateOf(entry)
   return (
     <tr>
@@ -283,7 +289,10 @@ function Row({ entry }: { entry: Entry }) {
       <td>{entry.asset.filename}</td>
       <td>{entry.systemName ?? ''}</td>
       <td>{dateTime(entry.createdAt)}</td>
-      <td>{state}</td>
+      <td>
+        {state}
+        {missing && <MissingBadge />}
+      </td>
     </tr>
   )
 }
@@ -370,6 +379,13 @@ function FilterForm({ filters, mediaTypes, onApply }: FilterFormProps) {
         </select>
       </div>
       <div class="field">
+        <label for="f-source">Source</label>
+        <select id="f-source" value={draft.sourceState} onChange={setNow('sourceState')}>
+          <option value="">Any</option>
+          <option value="missing">Missing from its source</option>
+        </select>
+      </div>
+      <div class="field">
         <label for="f-after">Created from</label>
         <input id="f-after" type="date" value={draft.createdAfter} onChange={setNow('createdAfter')} />
       </div>
@@ -417,6 +433,7 @@ export function LibraryPage({ search, session }: { search: string; session: Sess
   const [summary, setSummary] = useState<DoneSummary | null>(null)
   const [editing, setEditing] = useState(false)
   const canWrite = session.scopes.includes('public-api:write')
+  const missing = useMissing(entries, filters.sourceState === 'missing')
   const sentinel = useRef<HTMLDivElement>(null)
   const loading = useRef(false)
   const firstPainted = useRef(false)
@@ -630,6 +647,7 @@ export function LibraryPage({ search, session }: { search: string; session: Sess
             <Tile
               key={e.id}
               entry={e}
+              missing={missing.has(e.id)}
               selectable={canWrite}
               selected={allMatching || selection.ids.has(e.id)}
               onPick={pick}
@@ -652,7 +670,7 @@ export function LibraryPage({ search, session }: { search: string; session: Sess
           </thead>
           <tbody>
             {entries.map((e) => (
-              <Row key={e.id} entry={e} />
+              <Row key={e.id} entry={e} missing={missing.has(e.id)} />
             ))}
           </tbody>
         </table>

@@ -135,6 +135,25 @@ describe.each(DIALECTS)('the sourceState=missing search filter (%s)', (dialect) 
     expect(JSON.stringify(lookup.body)).toMatch(/sourceState.*applies to searches/)
   })
 
+  it('tells the UI which of a page’s ids are missing, within the caller’s project only (/ui/source-missing)', async () => {
+    const all = (await search('systemName=photos&limit=10')).results
+    const other = (await search('sourceState=missing', otherToken)).results
+    const ids = [...all.map((e) => e.id), ...other.map((e) => e.id)].join(',')
+    const answer = await request(server, 'GET', `/ui/source-missing?ids=${ids}`, { token: server.token })
+    expect(answer.status).toBe(200)
+    const f2 = all.find((e) => e.externalId === 'f2.png')!
+    // The other project's missing entry is not named, though its id was asked for.
+    expect(answer.body).toEqual({ missing: [f2.id] })
+    const tooMany = Array.from({ length: 201 }, (_, i) => `x${i}`).join(',')
+    const refused = await request(server, 'GET', `/ui/source-missing?ids=${tooMany}`, { token: server.token })
+    expect(refused.status).toBe(400)
+    expect(refused.body).toMatchObject({ status: 400 })
+    const none = await request(server, 'GET', '/ui/source-missing', { token: server.token })
+    expect(none.status).toBe(400)
+    const anonymous = await request(server, 'GET', `/ui/source-missing?ids=${f2.id}`)
+    expect(anonymous.status).toBe(401)
+  })
+
   it('reads the missing objects through their partial index (migration 0017)', async () => {
     const { database } = server.deps
     const query = sql`SELECT o.entry_id FROM source_objects o
