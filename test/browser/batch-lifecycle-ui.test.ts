@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DIALECTS } from '../helpers/dialects.js'
 import { request, startTestServer, type TestServer } from '../helpers/server.js'
 import { axeCheck } from './axe.js'
-import { launchBrowser, type TestBrowser } from './browser.js'
+import { ARTIFACTS, launchBrowser, type TestBrowser } from './browser.js'
 import { signIn } from './sign-in.js'
 import { storePhoto } from './stored-photo.js'
 
@@ -48,7 +48,7 @@ describe.each(DIALECTS)('batch lifecycle and entry stepping in Chromium (%s)', (
   let token: string
 
   const shot = async (name: string) => {
-    const dir = process.env.MEDIALIB_SHOTS_DIR
+    const dir = process.env.MEDIALIB_SHOTS_DIR ?? ARTIFACTS
     if (!dir) return
     mkdirSync(dir, { recursive: true })
     await b.page.screenshot({ path: path.join(dir, `batchlife-${name}-${dialect}.png`) })
