@@ -1,25 +1,16 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import type { TargetedEvent } from 'preact'
-import {
-  api,
-  ApiError,
-  client,
-  getEntry,
-  messageOf,
-  ok,
-  patchEntry,
-  variantSrcset,
-  variantUrl,
-  version,
-} from './api.js'
+import { api, ApiError, messageOf, variantSrcset, variantUrl } from './api.js'
+import { client, getEntry, ok, patchEntry, version } from './api-client.js'
 import type { Entry, EntryFacts, MediaType, Patch, PropertyDef, SearchPage, Session } from './api-types.js'
 import { CropEditor, namedCropsDef } from './crop-editor.js'
 import { fieldProblem, problemsSummary } from './form-model.js'
-import { type Notice, ProtectionSection, RevokeNoteField, UsageLogSection } from './entry-lifecycle.js'
+import { type Notice, ProtectionSection, UsageLogSection } from './entry-lifecycle.js'
+import { RevokeNoteField } from './revoke-note.js'
 import { bytes, dateTime, stateOf, titleOf } from './format.js'
 import { type FieldText, MetadataField, toText, toValue } from './metadata-form.js'
 import { inField, linkClick, navigate } from './router.js'
-import { MissingBadge, useMissing } from './sources.js'
+import { MissingBadge, useMissing } from './source-missing.js'
 import {
   clearSteps,
   lastOpened,
@@ -27,8 +18,6 @@ import {
   nextStep,
   onStepQueued,
   pendingSteps,
-  queueStep,
-  requestSearchFocus,
   searchContext,
   setOpened,
   setSearchContext,
@@ -284,32 +273,6 @@ function StateSection({ entry, canWrite, onAction, busy }: StateSectionProps) {
 }
 
 const entryHref = (id: string) => `/entries/${encodeURIComponent(id)}`
-
-/*
- * ←/→ and k/j on an entry page opened from the grid (outside a field, a dialog or the crop editor) queue a
- * step, `/` goes back to the search box. One listener for the whole app, installed with this module: a
- * listener of the page itself would miss the keys pressed between one entry page's removal and the next one's
- * effects (Preact runs effects after the paint). EntryNav takes the queued steps as its links arrive.
- */
-document.addEventListener('keydown', (e) => {
-  if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || e.shiftKey || inField(e.target)) return
-  if (!location.pathname.startsWith('/entries/')) return
-  const context = searchContext()
-  if (!context || !lastOpened()) return
-  const delta = e.key === 'ArrowLeft' || e.key === 'k' ? -1 : e.key === 'ArrowRight' || e.key === 'j' ? 1 : 0
-  if (delta !== 0) {
-    e.preventDefault()
-    queueStep(delta)
-  } else if (e.key === '/') {
-    e.preventDefault()
-    clearSteps()
-    setOpened(null) // the focus goes to the search box, not back to a tile
-    requestSearchFocus()
-    navigate(`/${context.search}`)
-  } else if (e.key === 'Escape') {
-    clearSteps()
-  }
-})
 
 /**
  * Previous / next entry of the search the entry was opened from, shown as soon as the page opens (before

@@ -19,7 +19,7 @@ import { dateTime, grouped, stateOf, titleOf } from './format.js'
 import { inField, linkClick, navigate } from './router.js'
 import { click, columnsOf, EMPTY_SELECTION, gridMove, toggle } from './selection.js'
 import { clearSteps, lastOpened, setOpened, setSearchContext, takeSearchFocus } from './search-context.js'
-import { MissingBadge, useMissing } from './sources.js'
+import { MissingBadge, useMissing } from './source-missing.js'
 import { UploadPanel } from './upload.js'
 
 const PAGE_SIZE = 60
@@ -170,8 +170,35 @@ function errorText(err: unknown): string {
   return messageOf(err)
 }
 
+/** Told once the first page is on screen (ui/app.tsx then asks for the other pages' code). */
+export const FIRST_PAGE_EVENT = 'medialib:first-page'
+
+/*
+ * Thumbnails are asked for once the first page is on screen, not during its first frame: 60 image requests
+ * and their decoding then do not compete with that frame for the browser's main thread and the server's
+ * cores (issue #19, bench:ui-first-page). Until then a tile shows the thumbnail's grey box, of its size.
+ */
+let thumbnailsReleased = false
+const thumbnailWaiters = new Set<() => void>()
+function releaseThumbnails(): void {
+  thumbnailsReleased = true
+  for (const wake of thumbnailWaiters) wake()
+  thumbnailWaiters.clear()
+}
+function useThumbnailsReleased(): boolean {
+  const [released, setReleased] = useState(thumbnailsReleased)
+  useEffect(() => {
+    if (released) return undefined
+    const wake = () => setReleased(true)
+    thumbnailWaiters.add(wake)
+    return () => thumbnailWaiters.delete(wake)
+  }, [])
+  return released || thumbnailsReleased
+}
+
 function Thumb({ entry }: { entry: Entry }) {
   const [failed, setFailed] = useState(false)
+  const released = useThumbnailsReleased()
   const kind = entry.asset.mimeType?.split('/')[0] ?? 'file'
   if ((kind !== 'image' && kind !== 'video') || failed) {
     return (
@@ -180,6 +207,7 @@ function Thumb({ entry }: { entry: Entry }) {
       </div>
     )
   }
+  if (!released) return <div class="thumb" aria-hidden="true" />
   // A video's thumbnail is its poster frame when the server can extract one; the typed placeholder otherwise.
   const url = kind === 'video' ? thumbnailUrl : variantUrl
   return (
@@ -534,7 +562,13 @@ export function LibraryPage({ search, session }: { search: string; session: Sess
   useLayoutEffect(() => {
     if (!firstPainted.current && status !== 'loading') {
       firstPainted.current = true
-      requestAnimationFrame(() => setTimeout(() => performance.mark('medialib:first-page')))
+      requestAnimationFrame(() =>
+        setTimeout(() => {
+          performance.mark('medialib:first-page')
+          releaseThumbnails()
+          window.dispatchEvent(new Event(FIRST_PAGE_EVENT))
+        }),
+      )
     }
   }, [status])
 
