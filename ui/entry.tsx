@@ -9,7 +9,7 @@ import { type Notice, ProtectionSection, UsageLogSection } from './entry-lifecyc
 import { RevokeNoteField } from './revoke-note.js'
 import { bytes, dateTime, stateOf, titleOf } from './format.js'
 import { type FieldText, MetadataField, toText, toValue } from './metadata-form.js'
-import { inField, linkClick, navigate } from './router.js'
+import { linkClick } from './router.js'
 import { MissingBadge, useMissing } from './source-missing.js'
 import {
   clearSteps,
