@@ -1,19 +1,24 @@
 /**
  * Source scans (issue #22), against a real `medialib serve` process whose in-process worker runs the scan:
  *
- * 1. First scan of N small files (default 100,000 distinct 1×1 PNGs in 10,000 nested folders): files/s against
- *    the raw ceiling of the bare job on the same disk, in the same run: walk the folder, stat + read + SHA-256 +
- *    image-size each file (4 at once, as the worker's 4 slots), and one INSERT per 1,000 rows with the driver's
- *    fastest plain statement into a table holding only the keys (SQLite: a prepared statement in a transaction;
- *    PostgreSQL: a multi-row INSERT). Goal: ratio ≥ 0.5.
- * 2. Rescan of the same files, unchanged: seconds, and that nothing was created, updated or failed. Goal: 1,000,000
- *    unchanged files in ≤ 60 s (`--files 1000000`).
- * 3. The server's peak RSS over both (goal < 300 MB).
+ * 1. First scan of N small files (default 100,000 distinct 1×1 PNGs in nested folders, 100 a folder): files/s
+ *    against the raw ceiling of the bare job on the same disk, in the same run: walk the folder, stat + read +
+ *    SHA-256 + image-size each file (4 at once, as the worker's 4 slots), and one INSERT per 1,000 rows with the
+ *    driver's fastest plain statement into a table holding only the keys (SQLite: a prepared statement in a
+ *    transaction; PostgreSQL: a multi-row INSERT). Goal: ratio ≥ 0.5.
+ * 2. Rescan of the same files, unchanged: seconds, and that nothing was created, updated or failed.
+ * 3. A second source of M files (default 1,000,000): its first scan (reported), then its unchanged rescan,
+ *    timed (goal ≤ 60 s), with the server's peak RSS during that rescan (goal < 300 MB).
+ * 4. The server's peak RSS over the whole run, and its CPU seconds per scan.
  *
- *   npm run bench:scan [-- --files 100000 --dialect sqlite|postgres]
+ * The generated trees are kept between runs under os.tmpdir()/medialib-bench-scan/<count> (remove the folder to
+ * free the space: 1,000,000 files take about 4 GB of blocks).
+ *
+ *   npm run bench:scan [-- --files 100000 --rescan-files 1000000 (0: none) --dialect sqlite|postgres
+ *                          --cpu-prof DIR (the server's CPU profile, written when it stops)]
  */
 import { createHash } from 'node:crypto'
-import { mkdirSync, readdirSync, rmSync, writeFileSync, type Dirent } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync, type Dirent } from 'node:fs'
 import { readFile, stat } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
 import path from 'node:path'
@@ -21,7 +26,15 @@ import { crc32, deflateSync } from 'node:zlib'
 import { imageSize } from 'image-size'
 import pg from 'pg'
 import { openRawSqlite } from './import-ceiling.js'
-import { dbArgs, freshDatabase, PG_URL, runCli, startServe, type Dialect } from './import-server.js'
+import {
+  dbArgs,
+  freshDatabase,
+  PG_URL,
+  runCli,
+  startServe,
+  type Dialect,
+  type ServeProcess,
+} from './import-server.js'
 
 const args = process.argv.slice(2)
 const option = (name: string, fallback: string) => {
@@ -29,7 +42,9 @@ const option = (name: string, fallback: string) => {
   return i >= 0 && args[i + 1] ? args[i + 1]! : fallback
 }
 const FILES = Number(option('files', '100000'))
+const RESCAN_FILES = Number(option('rescan-files', '1000000'))
 const DIALECT = option('dialect', 'sqlite') as Dialect
+const CPU_PROF = option('cpu-prof', '')
 const CONCURRENCY = 4
 const BATCH = 1000
 
@@ -58,14 +73,25 @@ function tinyPng(n: number): Buffer {
   ])
 }
 
-const relativeOf = (i: number) => `d${i % 100}/e${Math.floor(i / 100) % 100}/img-${i}.png`
+/** 100 files a folder, in two levels of folders (100 × up to 100 at 1,000,000 files). */
+const relativeOf = (i: number) => `d${Math.floor(i / 10_000)}/e${Math.floor(i / 100) % 100}/img-${i}.png`
 
-function generate(dir: string, count: number) {
+/** The tree of `count` files, generated once and kept under the cache folder (a marker says it is whole). */
+function treeOf(count: number): string {
+  const cache = path.join(tmpdir(), 'medialib-bench-scan')
+  const dir = path.join(cache, String(count))
+  const complete = path.join(cache, `${count}.complete`)
+  if (existsSync(complete)) return dir
+  rmSync(dir, { recursive: true, force: true })
+  const t0 = performance.now()
   for (let i = 0; i < count; i++) {
     const file = path.join(dir, relativeOf(i))
-    if (i < 10_000) mkdirSync(path.dirname(file), { recursive: true })
+    if (i % 100 === 0) mkdirSync(path.dirname(file), { recursive: true })
     writeFileSync(file, tinyPng(i))
   }
+  writeFileSync(complete, '')
+  console.log(`${count} files generated in ${((performance.now() - t0) / 1000).toFixed(1)} s under ${dir}`)
+  return dir
 }
 
 /** The bare job: walk, stat + read + SHA-256 + image-size (CONCURRENCY at once), one INSERT per BATCH rows. */
@@ -141,62 +167,113 @@ async function ceiling(dir: string, dialect: Dialect): Promise<number> {
 interface ScanStatus {
   state: string
   counts: Record<string, number>
+  createdAt: string
+  finishedAt: string | null
+}
+
+/** From queued to finished, as the scan's record says (without the CLI's start and its polling). */
+const ownSeconds = (s: ScanStatus) =>
+  s.finishedAt ? (Date.parse(s.finishedAt) - Date.parse(s.createdAt)) / 1000 : Number.NaN
+
+const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`
+
+/** Resets the process's peak RSS (VmHWM) to its current RSS (Linux: /proc/<pid>/clear_refs). */
+function resetPeak(pid: number) {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5')
+  } catch {
+    // not Linux, or not allowed: the peak stays the process's
+  }
 }
 
 async function main() {
   if (DIALECT === 'postgres' && !PG_URL)
     throw new Error('set MEDIALIB_TEST_POSTGRES_URL for --dialect postgres')
-  const dir = path.join(tmpdir(), `medialib-bench-scan-${process.pid}`)
-  rmSync(dir, { recursive: true, force: true })
-  const t0 = performance.now()
-  generate(dir, FILES)
-  console.log(
-    `scan bench (${DIALECT}): ${FILES} files generated in ${((performance.now() - t0) / 1000).toFixed(1)} s; load average ${load()}`,
-  )
+  const dir = treeOf(FILES)
+  const bigDir = RESCAN_FILES > 0 && RESCAN_FILES !== FILES ? treeOf(RESCAN_FILES) : undefined
+  console.log(`scan bench (${DIALECT}): ${FILES} files${bigDir ? ` then ${RESCAN_FILES}` : ''}; load average ${load()}`)
   const db = await freshDatabase(DIALECT)
-  const serve = await startServe(db)
+  if (CPU_PROF) mkdirSync(CPU_PROF, { recursive: true })
+  const serve = await startServe(db, CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [])
   try {
-    const auth = { authorization: `Bearer ${serve.token}` }
     await runCli(['sources', 'add', 'files', '--project', 'default', '--disk', dir, ...dbArgs(db)])
-    const scan = async (): Promise<{ seconds: number; status: ScanStatus }> => {
-      const started = performance.now()
-      // The CLI queues the scan and follows it until done; serve's in-process worker runs it.
-      const out = await runCli(['sources', 'scan', 'files', '--project', 'default', ...dbArgs(db)])
-      const seconds = (performance.now() - started) / 1000
-      const id = /scan (\S+)/.exec(out)?.[1]
-      if (!id) throw new Error(`no scan id in: ${out}`)
-      const res = await fetch(`${serve.baseUrl}/api/v1/mediaLibrary/sources/files/scans/${id}`, {
-        headers: auth,
-      })
-      if (res.status !== 200) throw new Error(`scan status: ${res.status} ${await res.text()}`)
-      return { seconds, status: (await res.json()) as ScanStatus }
-    }
-
-    const first = await scan()
+    const first = await scan(serve, db, 'files')
     if (first.status.counts.created !== FILES)
       throw new Error(`first scan: ${JSON.stringify(first.status)} (expected ${FILES} created)`)
     const scanned = FILES / first.seconds
     const raw = await ceiling(dir, DIALECT)
     console.log(
-      `first scan: ${FILES} files in ${first.seconds.toFixed(1)} s = ${scanned.toFixed(0)} files/s; raw ceiling ` +
-        `${raw.toFixed(0)} files/s; ratio ${(scanned / raw).toFixed(2)} (goal ≥ 0.5); load average ${load()}`,
+      `first scan: ${FILES} files in ${first.seconds.toFixed(1)} s (queued to finished: ` +
+        `${ownSeconds(first.status).toFixed(1)} s) = ${scanned.toFixed(0)} files/s; raw ceiling ` +
+        `${raw.toFixed(0)} files/s; ratio ${(scanned / raw).toFixed(2)} (goal ≥ 0.5); server CPU ` +
+        `${((first.cpu / FILES) * 1000).toFixed(3)} ms/file; load average ${load()}`,
     )
-    const again = await scan()
-    const { unchanged = 0, created = 0, updated = 0, failed = 0 } = again.status.counts
-    if (unchanged !== FILES || created + updated + failed !== 0)
-      throw new Error(`rescan: ${JSON.stringify(again.status)} (expected ${FILES} unchanged)`)
-    console.log(
-      `rescan: ${FILES} unchanged files in ${again.seconds.toFixed(1)} s = ${(FILES / again.seconds).toFixed(0)} files/s ` +
-        `(goal: 1,000,000 in ≤ 60 s); load average ${load()}`,
-    )
-    console.log(
-      `server peak RSS (VmHWM) over both scans: ${(serve.peakRss() / 2 ** 20).toFixed(0)} MB (goal < 300 MB)`,
-    )
+    await rescan(serve, db, 'files', FILES, RESCAN_FILES === FILES)
+    if (bigDir) {
+      await runCli(['sources', 'add', 'million', '--project', 'default', '--disk', bigDir, ...dbArgs(db)])
+      const big = await scan(serve, db, 'million')
+      if (big.status.counts.created !== RESCAN_FILES)
+        throw new Error(`first scan: ${JSON.stringify(big.status)} (expected ${RESCAN_FILES} created)`)
+      console.log(
+        `first scan of the second source: ${RESCAN_FILES} files in ${big.seconds.toFixed(1)} s (queued to ` +
+          `finished: ${ownSeconds(big.status).toFixed(1)} s) = ` +
+          `${(RESCAN_FILES / big.seconds).toFixed(0)} files/s; load average ${load()}`,
+      )
+      await rescan(serve, db, 'million', RESCAN_FILES, true)
+    }
+    console.log(`server peak RSS (VmHWM) over the whole run: ${mb(serve.peakRss())} (goal < 300 MB)`)
   } finally {
     await serve.stop()
     await db.drop()
-    rmSync(dir, { recursive: true, force: true })
   }
+}
+
+interface Timed {
+  seconds: number
+  /** Server CPU seconds (user + system) over the scan. */
+  cpu: number
+  status: ScanStatus
+}
+
+/** One scan queued and followed by the CLI (serve's in-process worker runs it), then its status. */
+async function scan(
+  serve: ServeProcess,
+  db: Awaited<ReturnType<typeof freshDatabase>>,
+  source: string,
+): Promise<Timed> {
+  const cpu0 = serve.cpuSeconds()
+  const started = performance.now()
+  const out = await runCli(['sources', 'scan', source, '--project', 'default', ...dbArgs(db)])
+  const seconds = (performance.now() - started) / 1000
+  const cpu = serve.cpuSeconds() - cpu0
+  const id = /scan (\S+)/.exec(out)?.[1]
+  if (!id) throw new Error(`no scan id in: ${out}`)
+  const res = await fetch(`${serve.baseUrl}/api/v1/mediaLibrary/sources/${source}/scans/${id}`, {
+    headers: { authorization: `Bearer ${serve.token}` },
+  })
+  if (res.status !== 200) throw new Error(`scan status: ${res.status} ${await res.text()}`)
+  return { seconds, cpu, status: (await res.json()) as ScanStatus }
+}
+
+/** An unchanged rescan of `files`: timed, checked (all unchanged), with the server's peak RSS during it. */
+async function rescan(
+  serve: ServeProcess,
+  db: Awaited<ReturnType<typeof freshDatabase>>,
+  source: string,
+  files: number,
+  goal: boolean,
+) {
+  resetPeak(serve.child.pid!)
+  const again = await scan(serve, db, source)
+  const { unchanged = 0, created = 0, updated = 0, failed = 0 } = again.status.counts
+  if (unchanged !== files || created + updated + failed !== 0)
+    throw new Error(`rescan: ${JSON.stringify(again.status)} (expected ${files} unchanged)`)
+  console.log(
+    `rescan: ${files} unchanged files in ${again.seconds.toFixed(1)} s (queued to finished: ` +
+      `${ownSeconds(again.status).toFixed(1)} s) = ${(files / again.seconds).toFixed(0)} files/s` +
+      `${goal ? ' (goal: 1,000,000 in ≤ 60 s)' : ''}; server CPU ${again.cpu.toFixed(1)} s; peak RSS during it ` +
+      `${mb(serve.peakRss())}${goal ? ' (goal < 300 MB)' : ''}; load average ${load()}`,
+  )
 }
 
 main().catch((err: unknown) => {

@@ -95,7 +95,7 @@ export function sourcesCommand(): Command {
       .option('--in-process', 'run the scan in this process (no worker needed); still resumable')
       .option('--no-follow', 'print the scan id and return at once')
       .option('--page-size <n>', 'objects listed per list task (default 1000)')
-      .option('--batch-size <n>', 'objects per batch task (default 100)'),
+      .option('--batch-size <n>', 'objects per batch task (default 250)'),
   ).action(
     async (
       handle: string,
@@ -122,6 +122,8 @@ export function sourcesCommand(): Command {
         let shown = ''
         let hinted = false
         const since = Date.now()
+        // Polls at 50 ms at first (a small scan ends at once), backing off to 500 ms.
+        let pollMs = 50
         for (;;) {
           status = (await sources.scanStatus(options.project, handle, started.id)) ?? status
           const line = Object.entries(status.counts)
@@ -137,7 +139,8 @@ export function sourcesCommand(): Command {
                 'in-process worker); or run it here with --in-process\n',
             )
           }
-          await new Promise((r) => setTimeout(r, 500))
+          await new Promise((r) => setTimeout(r, pollMs))
+          pollMs = Math.min(500, pollMs * 2)
         }
         await running
         for (const [name, value] of Object.entries(status.counts)) {

@@ -28,6 +28,7 @@ import { uploadsMigration } from './migrations/0010-uploads.js'
 import { variantAllowListsMigration } from './migrations/0011-variant-allow-lists.js'
 import { sourcesMigration } from './migrations/0012-sources.js'
 import { sourceScansMigration } from './migrations/0014-source-scans.js'
+import { scanSeqMigration } from './migrations/0015-scan-seq.js'
 import { sourceMissingMigration } from './migrations/0017-source-missing.js'
 import { postgresCaps, sqliteCaps, type DialectCaps } from './dialect.js'
 import type { DatabaseSchema } from './schema.js'
@@ -237,6 +238,7 @@ function migrationProvider(caps: DialectCaps): MigrationProvider {
       '0011-variant-allow-lists': variantAllowListsMigration(),
       '0012-sources': sourcesMigration(caps),
       '0014-source-scans': sourceScansMigration(caps),
+      '0015-scan-seq': scanSeqMigration(),
       '0017-source-missing': sourceMissingMigration(),
     }),
   }

@@ -215,6 +215,8 @@ export interface SourceTable {
   root: string
   /** JSON: the S3 prefix and connection options; `{}` for disk. */
   options: string
+  /** Migration 0015: the last scan number given out (`source_scans.seq`). */
+  scan_seq: ColumnType<number, number | undefined, number>
   created_at: Timestamp
 }
 
@@ -230,6 +232,8 @@ export interface SourceObjectTable {
   entry_id: string | null
   state: 'present' | 'missing'
   seen_at: Timestamp
+  /** Migration 0015: the `seq` of the latest scan of the source that saw the object. */
+  seen_seq: ColumnType<number, number | undefined, number>
 }
 
 /** One scan of a source (migration 0014). */
@@ -244,6 +248,10 @@ export interface SourceScanTable {
   error: string | null
   created_at: Timestamp
   finished_at: Timestamp | null
+  /** Migration 0015: the scan's number within its source (1, 2, …). */
+  seq: ColumnType<number, number | undefined, number>
+  /** Migration 0015: JSON of the counts, frozen when the scan ends; null while it runs. */
+  counts: ColumnType<string | null, string | null | undefined, string | null>
 }
 
 /** The work queue of scans (migration 0014): the claim columns are `import_items`'s. */
@@ -264,6 +272,8 @@ export interface SourceScanTaskTable {
   lease_until: Timestamp | null
   worker: string | null
   updated_at: Timestamp
+  /** Migration 0015: the unchanged objects a list task settled (counted, without a result row each). */
+  unchanged: ColumnType<number, number | undefined, number>
 }
 
 /** What a scan did to one object (migration 0014). */

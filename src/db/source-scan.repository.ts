@@ -2,7 +2,7 @@ import { sql, type Kysely, type Selectable } from 'kysely'
 import type { Database } from './database.js'
 import { markClaimed, pickFairly, type ClaimFairness } from './import-item-claim.js'
 import type { DatabaseSchema, SourceScanTable, SourceScanTaskTable } from './schema.js'
-import { saveSourceObjects, type SourceObjectRecord } from './source.repository.js'
+import { markObjectsSeen, saveSourceObjects, type SourceObjectRecord } from './source.repository.js'
 
 /** What a scan may be asked (issue #22). */
 export interface ScanOptions {
@@ -28,6 +28,10 @@ export interface ScanRecord {
   error: string | null
   createdAt: string
   finishedAt: string | null
+  /** The scan's number within its source (1, 2, …): objects it saw carry it (`source_objects.seen_seq`). */
+  seq: number
+  /** The counts, frozen when the scan ended; undefined while it runs. */
+  counts?: Record<ObjectOutcome, number>
 }
 
 /** One listed object, as a batch task carries it. */
@@ -72,9 +76,10 @@ export interface SourceScanRepository {
   ): Promise<ScanTask[]>
   renew(worker: string, task: Pick<ScanTask, 'scanId' | 'idx'>, leaseUntil: Date): Promise<void>
   /**
-   * A list task's page: records the results of its unchanged objects, queues batch tasks for the others and
-   * the next list task (when `next` is set), and marks the task done, in one transaction; false (nothing
-   * written) when this worker lost the task's lease.
+   * A list task's page: marks its unchanged objects seen by the scan (one UPDATE, no result row each; the
+   * task keeps their count), queues batch tasks for the others and the next list task (when `next` is set),
+   * and marks the task done, in one transaction; false (nothing written) when this worker lost the task's
+   * lease.
    */
   completeList(
     task: Pick<ScanTask, 'scanId' | 'idx' | 'project'>,
@@ -82,14 +87,17 @@ export interface SourceScanRepository {
     now: Date,
     batches: readonly ListedObject[][],
     next: string | null,
-    unchanged: readonly ObjectResult[],
+    unchanged: SeenObjects,
   ): Promise<boolean>
-  /** A batch's results and the objects it saw, with the task marked done, in one transaction. */
+  /**
+   * A batch's results and the objects it saw (`save`: recorded anew; `seen.paths`: recorded already, marked
+   * seen), with the task marked done, in one transaction.
+   */
   completeBatch(
     task: Pick<ScanTask, 'scanId' | 'idx'>,
     worker: string,
     now: Date,
-    source: { project: string; source: string },
+    seen: SeenObjects & { project: string },
     save: readonly SourceObjectRecord[],
     results: readonly ObjectResult[],
   ): Promise<boolean>
@@ -103,12 +111,15 @@ export interface SourceScanRepository {
   ): Promise<void>
   /**
    * Finishes the scan when no task is open: `failed` if a task failed (nothing marked missing: the listing
-   * may be incomplete), else the recorded objects it did not see are reported (and, unless a dry run,
-   * marked) missing, and the scan is `done`. True for the one call that finished it.
+   * may be incomplete), else the recorded present objects it did not see (`seen_seq` below its `seq`) are
+   * reported (and, unless a dry run, marked) missing, and the scan is `done`. Its counts are frozen, and the
+   * per-object results and tasks of the source's scans older than the latest `KEEP_SCAN_RESULTS` are deleted.
+   * True for the one call that finished it.
    */
   finishIfDone(scanId: string, now: Date): Promise<boolean>
   /** Running scans without an open task (a worker died between a task and the scan's end). */
   listDoneUnfinished(limit: number): Promise<string[]>
+  /** The counts: frozen when the scan ended, else so far (results by outcome, plus the list tasks' unchanged). */
   counts(scanId: string): Promise<Record<ObjectOutcome, number>>
   /** Objects of an outcome, by path. */
   results(scanId: string, outcome: ObjectOutcome, limit: number): Promise<ObjectResult[]>
@@ -116,8 +127,17 @@ export interface SourceScanRepository {
   openTasks(scanId: string): Promise<{ queued: number; running: number }>
 }
 
+/** Unchanged objects of a source seen by the scan numbered `seq`, by path. */
+export interface SeenObjects {
+  source: string
+  seq: number
+  paths: readonly string[]
+}
+
 const OUTCOMES: ObjectOutcome[] = ['created', 'updated', 'unchanged', 'missing', 'failed']
 const ROWS = 500
+/** Per source, the scans whose per-object results (and tasks) are kept; older ones keep their counts only. */
+export const KEEP_SCAN_RESULTS = 10
 
 export function createSourceScanRepository({ db, caps }: Database): SourceScanRepository {
   const toScan = (r: Selectable<SourceScanTable>): ScanRecord => ({
@@ -129,6 +149,8 @@ export function createSourceScanRepository({ db, caps }: Database): SourceScanRe
     error: r.error,
     createdAt: caps.fromTime(r.created_at),
     finishedAt: r.finished_at === null ? null : caps.fromTime(r.finished_at),
+    seq: Number(r.seq),
+    ...(r.counts !== null ? { counts: JSON.parse(r.counts) as Record<ObjectOutcome, number> } : {}),
   })
   const toTask = (
     r: Pick<Selectable<SourceScanTaskTable>, 'job_id' | 'idx' | 'project' | 'kind' | 'payload' | 'attempts'>,
@@ -158,16 +180,20 @@ export function createSourceScanRepository({ db, caps }: Database): SourceScanRe
     next_attempt_at: caps.toTime(now),
     updated_at: caps.toTime(now),
   })
-  /** Marks the task done if this worker still holds it (inside the caller's transaction). */
+  /**
+   * Marks the task done if this worker still holds it (inside the caller's transaction), with the number of
+   * unchanged objects it settled.
+   */
   const markDone = async (
     q: typeof db,
     task: Pick<ScanTask, 'scanId' | 'idx'>,
     worker: string,
     now: Date,
+    unchanged = 0,
   ) => {
     const res = await q
       .updateTable('source_scan_tasks')
-      .set({ state: 'done', lease_until: null, reason: null, updated_at: caps.toTime(now) })
+      .set({ state: 'done', lease_until: null, reason: null, updated_at: caps.toTime(now), unchanged })
       .where('job_id', '=', task.scanId)
       .where('idx', '=', task.idx)
       .where('worker', '=', worker)
@@ -188,6 +214,7 @@ export function createSourceScanRepository({ db, caps }: Database): SourceScanRe
             options: JSON.stringify(scan.options),
             state: 'running',
             created_at: caps.toTime(now),
+            seq: await nextScanSeq(trx, scan.project, scan.source),
           })
           .execute()
         await trx
@@ -259,8 +286,8 @@ export function createSourceScanRepository({ db, caps }: Database): SourceScanRe
     },
     async completeList(task, worker, now, batches, next, unchanged) {
       return db.transaction().execute(async (trx) => {
-        if (!(await markDone(trx, task, worker, now))) return false
-        await saveResults(trx, task.scanId, unchanged)
+        if (!(await markDone(trx, task, worker, now, unchanged.paths.length))) return false
+        await markObjectsSeen(trx, task.project, unchanged.source, unchanged.seq, unchanged.paths)
         // Only one list task of a scan is open at a time, so the indexes taken here are free.
         const top = await trx
           .selectFrom('source_scan_tasks')
@@ -281,10 +308,11 @@ export function createSourceScanRepository({ db, caps }: Database): SourceScanRe
         return true
       })
     },
-    async completeBatch(task, worker, now, source, save, results) {
+    async completeBatch(task, worker, now, seen, save, results) {
       return db.transaction().execute(async (trx) => {
         if (!(await markDone(trx, task, worker, now))) return false
-        await saveSourceObjects(trx, source.project, source.source, save)
+        await saveSourceObjects(trx, seen.project, seen.source, save, seen.seq)
+        await markObjectsSeen(trx, seen.project, seen.source, seen.seq, seen.paths)
         await saveResults(trx, task.scanId, results)
         return true
       })
@@ -332,24 +360,17 @@ export function createSourceScanRepository({ db, caps }: Database): SourceScanRe
           })
           .where('id', '=', scanId)
           .where('state', '=', 'running')
-          .returning(['project', 'source', 'options'])
+          .returning(['project', 'source', 'options', 'seq'])
           .executeTakeFirst()
-        if (!claimed || failedTask) return Boolean(claimed)
-        await sql`
-          insert into source_scan_results (scan_id, path, outcome, reason, entry_id)
-          select ${scanId}, o.path, 'missing', null, o.entry_id from source_objects o
-          where o.project = ${claimed.project} and o.source = ${claimed.source} and o.state = 'present'
-            and not exists (select 1 from source_scan_results r where r.scan_id = ${scanId} and r.path = o.path)`.execute(
-          trx,
-        )
-        if (!(JSON.parse(claimed.options) as ScanOptions).dryRun) {
-          await sql`
-            update source_objects set state = 'missing'
-            where project = ${claimed.project} and source = ${claimed.source} and state = 'present'
-              and path in (select path from source_scan_results where scan_id = ${scanId} and outcome = 'missing')`.execute(
-            trx,
-          )
-        }
+        if (!claimed) return false
+        const scan = { ...claimed, seq: Number(claimed.seq) }
+        if (!failedTask) await reportMissing(trx, scanId, scan)
+        await trx
+          .updateTable('source_scans')
+          .set({ counts: JSON.stringify(await liveCounts(trx, scanId)) })
+          .where('id', '=', scanId)
+          .execute()
+        await pruneScans(trx, scan)
         return true
       })
     },
@@ -373,15 +394,13 @@ export function createSourceScanRepository({ db, caps }: Database): SourceScanRe
       return rows.map((r) => r.id)
     },
     async counts(scanId) {
-      const rows = await db
-        .selectFrom('source_scan_results')
-        .select(['outcome', (eb) => eb.fn.countAll<number>().as('n')])
-        .where('scan_id', '=', scanId)
-        .groupBy('outcome')
-        .execute()
-      const counts = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<ObjectOutcome, number>
-      for (const r of rows) counts[r.outcome as ObjectOutcome] = Number(r.n)
-      return counts
+      const frozen = await db
+        .selectFrom('source_scans')
+        .select('counts')
+        .where('id', '=', scanId)
+        .executeTakeFirst()
+      if (frozen?.counts) return JSON.parse(frozen.counts) as Record<ObjectOutcome, number>
+      return liveCounts(db, scanId)
     },
     async results(scanId, outcome, limit) {
       const rows = await db
@@ -436,4 +455,76 @@ async function saveResults(db: Kysely<DatabaseSchema>, scanId: string, results: 
       )
       .execute()
   }
+}
+
+/** The next scan number of a source (its row locked until the caller's transaction ends, on PostgreSQL). */
+async function nextScanSeq(q: Kysely<DatabaseSchema>, project: string, source: string): Promise<number> {
+  const row = await q
+    .updateTable('sources')
+    .set((eb) => ({ scan_seq: eb('scan_seq', '+', 1) }))
+    .where('project', '=', project)
+    .where('handle', '=', source)
+    .returning('scan_seq')
+    .executeTakeFirst()
+  return Number(row?.scan_seq ?? 1)
+}
+
+/** Results by outcome, plus the unchanged objects the list tasks counted. */
+async function liveCounts(q: Kysely<DatabaseSchema>, scanId: string): Promise<Record<ObjectOutcome, number>> {
+  const rows = await q
+    .selectFrom('source_scan_results')
+    .select(['outcome', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('scan_id', '=', scanId)
+    .groupBy('outcome')
+    .execute()
+  const listed = await q
+    .selectFrom('source_scan_tasks')
+    .select((eb) => eb.fn.sum<number>('unchanged').as('n'))
+    .where('job_id', '=', scanId)
+    .where('kind', '=', 'list')
+    .executeTakeFirst()
+  const counts = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<ObjectOutcome, number>
+  for (const r of rows) counts[r.outcome as ObjectOutcome] = Number(r.n)
+  counts.unchanged += Number(listed?.n ?? 0)
+  return counts
+}
+
+/**
+ * The recorded present objects the scan did not see: `seen_seq` below its `seq` and no result of this scan
+ * (a scan begun before migration 0015 wrote a result for each unchanged object instead). Reported `missing`,
+ * and marked so unless a dry run.
+ */
+async function reportMissing(
+  q: Kysely<DatabaseSchema>,
+  scanId: string,
+  scan: { project: string; source: string; options: string; seq: number },
+) {
+  await sql`
+    insert into source_scan_results (scan_id, path, outcome, reason, entry_id)
+    select ${scanId}, o.path, 'missing', null, o.entry_id from source_objects o
+    where o.project = ${scan.project} and o.source = ${scan.source} and o.state = 'present'
+      and o.seen_seq < ${scan.seq}
+      and not exists (select 1 from source_scan_results r where r.scan_id = ${scanId} and r.path = o.path)`.execute(
+    q,
+  )
+  if ((JSON.parse(scan.options) as ScanOptions).dryRun) return
+  await sql`
+    update source_objects set state = 'missing'
+    where project = ${scan.project} and source = ${scan.source} and state = 'present'
+      and path in (select path from source_scan_results where scan_id = ${scanId} and outcome = 'missing')`.execute(
+    q,
+  )
+}
+
+/** Deletes the per-object results and the tasks of the source's ended scans older than the latest KEEP_SCAN_RESULTS. */
+async function pruneScans(q: Kysely<DatabaseSchema>, scan: { project: string; source: string; seq: number }) {
+  const old = q
+    .selectFrom('source_scans')
+    .select('id')
+    .where('project', '=', scan.project)
+    .where('source', '=', scan.source)
+    .where('seq', '<=', scan.seq - KEEP_SCAN_RESULTS)
+    .where('state', '!=', 'running')
+  await q.deleteFrom('source_scan_results').where('scan_id', 'in', old).execute()
+  await q.deleteFrom('source_scan_tasks').where('job_id', 'in', old).execute()
 }

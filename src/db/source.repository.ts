@@ -46,7 +46,7 @@ export interface SourceRepository {
   missingEntryIds(project: string, entryIds: readonly string[]): Promise<string[]>
 }
 
-const BATCH = 500
+const BATCH = 1000
 
 const toIso = (value: Date | string): string =>
   value instanceof Date ? value.toISOString() : new Date(value).toISOString()
@@ -181,16 +181,20 @@ export function createSourceRepository({ db }: Database): SourceRepository {
   }
 }
 
-/** Inserts or replaces objects as seen now, 500 rows a statement (also inside a scan batch's transaction). */
+/**
+ * Inserts or replaces objects as seen now, 500 rows a statement (also inside a scan batch's transaction), as
+ * seen by the scan numbered `seenSeq` (`source_scans.seq`; 0: by none).
+ */
 export async function saveSourceObjects(
   db: Kysely<DatabaseSchema>,
   project: string,
   source: string,
   objects: readonly SourceObjectRecord[],
+  seenSeq = 0,
 ): Promise<void> {
   const seenAt = new Date().toISOString()
-  for (let i = 0; i < objects.length; i += BATCH) {
-    const rows = objects.slice(i, i + BATCH).map((o) => ({
+  for (let i = 0; i < objects.length; i += SAVE_BATCH) {
+    const rows = objects.slice(i, i + SAVE_BATCH).map((o) => ({
       project,
       source,
       path: o.path,
@@ -200,6 +204,7 @@ export async function saveSourceObjects(
       entry_id: o.entryId,
       state: o.state,
       seen_at: seenAt,
+      seen_seq: seenSeq,
     }))
     await db
       .insertInto('source_objects')
@@ -212,8 +217,35 @@ export async function saveSourceObjects(
           entry_id: eb.ref('excluded.entry_id'),
           state: eb.ref('excluded.state'),
           seen_at: eb.ref('excluded.seen_at'),
+          seen_seq: eb.ref('excluded.seen_seq'),
         })),
       )
+      .execute()
+  }
+}
+
+const SAVE_BATCH = 500
+
+/**
+ * Marks recorded objects seen by the scan numbered `seq` (one UPDATE per 1,000 paths, none rewritten twice):
+ * how a scan settles its unchanged objects without a result row each; the present objects it did not mark
+ * are the vanished ones when it ends.
+ */
+export async function markObjectsSeen(
+  db: Kysely<DatabaseSchema>,
+  project: string,
+  source: string,
+  seq: number,
+  paths: readonly string[],
+): Promise<void> {
+  for (let i = 0; i < paths.length; i += BATCH) {
+    await db
+      .updateTable('source_objects')
+      .set({ seen_seq: seq })
+      .where('project', '=', project)
+      .where('source', '=', source)
+      .where('path', 'in', paths.slice(i, i + BATCH))
+      .where('seen_seq', '<', seq)
       .execute()
   }
 }

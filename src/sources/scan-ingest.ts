@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto'
-import { createWriteStream } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import path from 'node:path'
-import { pipeline } from 'node:stream/promises'
-import { probeFile, ProbeError, sniffType } from '../jobs/probe.js'
+import { probeBytes, probeFile, ProbeError, sniffHead, sniffType } from '../jobs/probe.js'
 import type { LibraryService } from '../media/library.service.js'
 import type { CompiledMediaType } from '../media/media-types/metadata-validator.js'
 import { assetOf, exifMappingsOf, tagMetadata } from '../media/upload/ingest.js'
-import { hashingTap } from '../storage/hashing-tap.js'
+import type { MediaKind } from '../media/entry.js'
+import { IN_MEMORY_BYTES, readObject, type ObjectBytes } from './object-bytes.js'
 import type { SourceReader } from './source-reader.js'
 import { readSidecarTags } from './sidecar.js'
 import { sourceKey } from './source-storage.js'
@@ -31,8 +30,14 @@ export interface IngestDeps {
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err))
 
+/** Sniffs and probes an object read whole into memory or spilled to a temporary file. */
+const sniffOf = (read: ObjectBytes) => (read.bytes ? sniffHead(read.bytes) : sniffType(read.file))
+const probeOf = (read: ObjectBytes, kind: MediaKind) =>
+  read.bytes ? probeBytes(read.bytes, kind) : probeFile(read.file, kind)
+
 /**
- * Reads one new or changed object to a temporary file (hashing it), sniffs and probes it, and makes the
+ * Reads one new or changed object (hashing it: into memory up to 2 MiB, else to a temporary file), sniffs
+ * and probes it, and makes the
  * entry to create (the batch imports them together), or, when it has one (`entryId`: recorded, or found by `(systemName, externalId)` after a killed
  * attempt or an earlier import), replaces only its asset: metadata is never overwritten by a rescan.
  */
@@ -45,20 +50,19 @@ export function createIngest(deps: IngestDeps) {
     entryId: string | undefined,
     mediaTypes: ReadonlyMap<string, CompiledMediaType>,
   ): Promise<IngestResult> => {
-    await mkdir(deps.tmpDir, { recursive: true })
     const tmp = path.join(deps.tmpDir, `${randomUUID()}.scan`)
+    let spilled = false
     try {
       const body = await reader.get(relative)
       if (!body) return { ok: false, reason: 'vanished before it was read' }
-      const { tap, result } = hashingTap()
-      await pipeline(body, tap, createWriteStream(tmp))
-      const read = result()
-      const sniffed = await sniffType(tmp)
+      const read = await readObject(body, tmp, IN_MEMORY_BYTES, () => mkdir(deps.tmpDir, { recursive: true }))
+      spilled = read.file !== undefined
+      const sniffed = await sniffOf(read)
       const mediaType = mediaTypes.get(DEFAULT_HANDLE[(sniffed?.mime ?? '').split('/')[0]!] ?? '')
       if (!mediaType) {
         return { ok: false, reason: `not an image or a video (${sniffed?.mime ?? 'unknown type'})` }
       }
-      const probe = await probeFile(tmp, mediaType.kind)
+      const probe = await probeOf(read, mediaType.kind)
       const key = sourceKey(handle, relative)
       const asset = assetOf(
         mediaType.kind,
@@ -80,7 +84,7 @@ export function createIngest(deps: IngestDeps) {
           // Embedded EXIF/IPTC/XMP and an XMP sidecar through the media type's mappings; the sidecar wins.
           metadata: await tagMetadata(
             mediaType,
-            tmp,
+            read.bytes ?? read.file,
             exifMappingsOf(mediaType).length > 0 ? await readSidecarTags(reader, relative) : {},
           ),
         },
@@ -91,7 +95,7 @@ export function createIngest(deps: IngestDeps) {
       // An entry that can no longer take the asset (trashed: 404), a read error: the object fails, the scan goes on.
       return { ok: false, reason: message(err) }
     } finally {
-      await rm(tmp, { force: true })
+      if (spilled) await rm(tmp, { force: true })
     }
   }
 }

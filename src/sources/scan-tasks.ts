@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { SourceObjectRecord, SourceRepository } from '../db/source.repository.js'
 import type {
   ListedObject,
@@ -11,6 +12,7 @@ import type {
 import type { ImportService } from '../media/import.service.js'
 import type { LibraryService } from '../media/library.service.js'
 import type { CompiledMediaType } from '../media/media-types/metadata-validator.js'
+import { semaphore } from '../semaphore.js'
 import type { createIngest } from './scan-ingest.js'
 import { isSidecar } from './sidecar.js'
 import type { SourceReader } from './source-reader.js'
@@ -33,10 +35,12 @@ export interface ScanStatus {
 }
 
 export const FAILURES_SHOWN = 100
+/** Objects of one batch read (and probed) at once. */
+export const BATCH_READS = 8
 
 export async function scanStatusOf(scans: SourceScanRepository, scan: ScanRecord): Promise<ScanStatus> {
   const [counts, pending, failed] = await Promise.all([
-    scans.counts(scan.id),
+    scan.counts ?? scans.counts(scan.id),
     scans.openTasks(scan.id),
     scans.results(scan.id, 'failed', FAILURES_SHOWN),
   ])
@@ -136,14 +140,18 @@ export function createScanTaskRunner(deps: ScanTaskDeps): ScanTaskRunner {
       scan.source,
       objects.map((o) => o.path),
     )
-    const unchanged: ObjectResult[] = []
+    // Unchanged objects are marked seen by this scan and counted, without a result row each.
+    const unchanged: string[] = []
     const toRead = objects.filter((o) => {
-      const before = known.get(o.path)
-      if (needsRead(o, before, scan.options)) return true
-      unchanged.push({ path: o.path, outcome: 'unchanged', entryId: before?.entryId ?? null })
+      if (needsRead(o, known.get(o.path), scan.options)) return true
+      unchanged.push(o.path)
       return false
     })
-    return scans.completeList(task, worker, now(), chunks(toRead, batchSize), next, unchanged)
+    return scans.completeList(task, worker, now(), chunks(toRead, batchSize), next, {
+      source: scan.source,
+      seq: scan.seq,
+      paths: unchanged,
+    })
   }
 
   const runBatch = async (
@@ -194,11 +202,12 @@ export function createScanTaskRunner(deps: ScanTaskDeps): ScanTaskRunner {
           : { path: object.path, outcome: 'failed', reason: done.reason, entryId: null },
       )
     }
-    for (const object of task.objects) {
+    const limit = semaphore(BATCH_READS)
+    const ingestOne = async (object: ListedObject) => {
       const before = known.get(object.path)
       if (!reading.has(object.path)) {
         results.push({ path: object.path, outcome: 'unchanged', entryId: before?.entryId ?? null })
-        continue
+        return
       }
       const entryId = before?.entryId ?? existing.get(object.path)
       // Created or updated as the source's record knew the object: an entry adopted by identity (left by a
@@ -206,18 +215,30 @@ export function createScanTaskRunner(deps: ScanTaskDeps): ScanTaskRunner {
       const outcome: ObjectOutcome = before?.entryId ? 'updated' : 'created'
       if (options.dryRun) {
         results.push({ path: object.path, outcome, entryId: entryId ?? null })
-        continue
+        return
       }
-      const made = await deps.ingest(project, handle, reader, object.path, entryId, mediaTypes)
+      const made = await limit(async () => {
+        // A turn of the event loop per object: small reads and probes complete synchronously, and a batch of
+        // them would otherwise hold the process (its HTTP requests, timers) for the whole batch.
+        await nextTurn()
+        return deps.ingest(project, handle, reader, object.path, entryId, mediaTypes)
+      })
       if (made.ok && 'create' in made) {
         creating.push({ object, sha256: made.sha256, entry: made.create })
-        continue
+        return
       }
       settle(
         object,
         made.ok ? { outcome, entryId: made.entryId, sha256: made.sha256 } : { reason: made.reason },
       )
     }
+    // BATCH_READS objects read at once; a fatal error (the database is gone) fails the task once all settle.
+    const settled = await Promise.allSettled(task.objects.map(ingestOne))
+    const fatal = settled.find((r) => r.status === 'rejected')
+    if (fatal) throw fatal.reason
+    // Imported in listing order, whatever order the reads finished in.
+    const order = new Map(task.objects.map((o, i) => [o.path, i]))
+    creating.sort((a, b) => order.get(a.object.path)! - order.get(b.object.path)!)
     // The batch's new entries in one import (one transaction): a kill before it leaves none of them.
     if (creating.length > 0) {
       const imported = await deps.importer.importEntries(
@@ -235,7 +256,16 @@ export function createScanTaskRunner(deps: ScanTaskDeps): ScanTaskRunner {
         )
       })
     }
-    return scans.completeBatch(task, worker, now(), { project, source: handle }, save, results)
+    // The batch's objects recorded already and not saved anew (unchanged by now, or a dry run's): seen.
+    const saved = new Set(save.map((o) => o.path))
+    return scans.completeBatch(
+      task,
+      worker,
+      now(),
+      { project, source: handle, seq: scan.seq, paths: paths.filter((p) => known.has(p) && !saved.has(p)) },
+      save,
+      results,
+    )
   }
 
   return {

@@ -61,7 +61,7 @@ export const DEFAULT_SCAN_OPTIONS: ScanOptions = {
   dryRun: false,
   retryFailed: false,
   pageSize: 1000,
-  batchSize: 100,
+  batchSize: 250,
 }
 
 export function createSourceService(deps: {
