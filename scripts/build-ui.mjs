@@ -16,6 +16,10 @@ const target = path.join(root, 'dist', 'ui')
 // dist/ui meanwhile never finds it empty or half written.
 const out = path.join(root, 'dist', `ui.building-${process.pid}`)
 
+/** Modules of the pages loaded later (ui/app.tsx's dynamic imports) and what only they use. */
+const LATER =
+  /[\\/](?:ui[\\/](?:entry|entry-lifecycle|metadata-form|crop-editor|crop-model|form-model|imports|sources|trash|api-client)\.tsx?|node_modules[\\/](?:openapi-fetch|tus-js-client|js-base64|proper-lockfile|url-parse|querystringify|requires-port)[\\/])/
+
 rmSync(out, { recursive: true, force: true })
 mkdirSync(out, { recursive: true })
 
@@ -28,6 +32,13 @@ const bundle = await build({
   resolve: { extensionAlias: { '.js': ['.ts', '.tsx', '.js'] } },
   logLevel: 'warn',
   output: {
+    // The first screen (the library) in two files: the entry and one chunk of what it shares with the
+    // pages loaded later (Preact, the API helpers), preloaded beside it. The pages below and what only
+    // they use (the typed client, tus-js-client) load when first opened (docs/ui.md, The first screen).
+    // app.tsx (with its top-level await) stays the entry: the chunks loaded later import 'shared' only.
+    codeSplitting: {
+      groups: [{ name: 'shared', test: (id) => !LATER.test(id) && !/[\\/]ui[\\/]app\.tsx$/.test(id) }],
+    },
     dir: out,
     format: 'esm',
     minify: true,
@@ -46,9 +57,14 @@ const page = readFileSync(path.join(source, 'index.html'), 'utf8')
 for (const placeholder of ['/app.js', '/style.css']) {
   if (!page.includes(`"${placeholder}"`)) throw new Error(`ui/index.html does not refer to ${placeholder}`)
 }
+// The chunks the entry imports statically (code shared with the pages loaded later, e.g. Preact) are
+// preloaded by the page itself, so that they load beside the entry instead of after it.
+const preloads = script.imports.map((name) => `\n    <link rel="modulepreload" href="/${name}" />`).join('')
 writeFileSync(
   path.join(out, 'index.html'),
-  page.replace('"/app.js"', `"/${script.fileName}"`).replace('"/style.css"', `"/${cssName}"`),
+  page
+    .replace('"/app.js"></script>', `"/${script.fileName}"></script>${preloads}`)
+    .replace('"/style.css"', `"/${cssName}"`),
 )
 const old = path.join(root, 'dist', `ui.old-${process.pid}`)
 try {

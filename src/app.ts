@@ -20,6 +20,7 @@ import { projectRoutes } from './http/routes/project.routes.js'
 import { thumbnailRoutes } from './http/routes/thumbnail.routes.js'
 import { imageRoutes } from './http/routes/image.routes.js'
 import { uiImportsRoutes } from './http/routes/ui-imports.routes.js'
+import { uiSourcesRoutes } from './http/routes/ui-sources.routes.js'
 import { uiRoutes } from './http/routes/ui.routes.js'
 import { registerStandardResponses, swaggerOptions } from './http/openapi.js'
 import { registerQueryCheck } from './http/query-check.js'
@@ -133,6 +134,7 @@ export async function buildApp(deps: Services, options: AppOptions = {}): Promis
   await app.register(imageRoutes({ ...deps, maxAgeSeconds: deps.config.variants.maxAgeSeconds }))
   await app.register(uiRoutes(deps))
   await app.register(uiImportsRoutes(deps))
+  await app.register(uiSourcesRoutes(deps))
   // Uploads (issue #18): multipart, the CLI's known-hashes question, tus.
   await app.register(uploadRoutes(deps))
   await app.register(tusRoutes(deps))

@@ -1,5 +1,4 @@
-import createClient from 'openapi-fetch'
-import type { Entry, EntryPatchBody, ErrorBody, paths, Schemas } from './api-types.js'
+import type { ErrorBody } from './api-types.js'
 
 /** The API version the UI speaks: dated, with `results` lists, the keys endpoint and search cursors. */
 export const API_VERSION = '2026-07'
@@ -20,31 +19,6 @@ export class ApiError extends Error {
 /** The message of anything thrown, for the views. */
 export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err)
-}
-
-/**
- * The typed client of the public API (openapi-fetch over the served OpenAPI document): paths, parameters,
- * bodies and answers are checked against it at build time. Writes carry `x-medialib-ui: 1`, which the
- * server requires of cookie-authenticated writes (a cross-site form cannot send it).
- */
-export const client = createClient<paths>({ credentials: 'same-origin' })
-client.use({
-  onRequest({ request }) {
-    if (request.method !== 'GET') request.headers.set('x-medialib-ui', '1')
-    return request
-  },
-})
-
-/** The path parameter every API route takes. */
-export const version = { apiVersion: API_VERSION } as const
-
-/** The answer of a typed call, or its error envelope thrown as an ApiError. */
-export async function ok<T>(
-  call: Promise<{ data?: T; error?: unknown; response: Response }>,
-): Promise<NonNullable<T>> {
-  const { data, error, response } = await call
-  if (!response.ok) throw new ApiError(response.status, (error ?? null) as Partial<ErrorBody> | null)
-  return data as NonNullable<T>
 }
 
 /**
@@ -107,16 +81,4 @@ export function thumbnailUrl(entry: Imaged, width: number): string {
 /** A `srcset` of the entry's variants at these widths (all in the server's default allow-list). */
 export function variantSrcset(entry: Imaged, widths: number[], extra: Extra = {}): string {
   return widths.map((w) => `${variantUrl(entry, w, extra)} ${w}w`).join(', ')
-}
-
-/** `GET …/mediaLibrary/{id}`. */
-export function getEntry(id: string): Promise<Entry> {
-  return ok(client.GET('/api/{apiVersion}/mediaLibrary/{id}', { params: { path: { ...version, id } } }))
-}
-
-/** `PATCH …/mediaLibrary/{id}` with the version check (the answer is `{status: 200}`). */
-export function patchEntry(id: string, body: EntryPatchBody): Promise<Schemas['PatchResponse']> {
-  return ok(
-    client.PATCH('/api/{apiVersion}/mediaLibrary/{id}', { params: { path: { ...version, id } }, body }),
-  )
 }

@@ -3,11 +3,48 @@ import { useEffect, useState } from 'preact/hooks'
 import type { TargetedEvent } from 'preact'
 import { api, ApiError, messageOf } from './api.js'
 import type { Session } from './api-types.js'
-import { EntryPage } from './entry.js'
-import { ImportsPage } from './imports.js'
-import { LibraryPage, prefetchFirstPage } from './library.js'
+import './entry-keys.js'
+import { FIRST_PAGE_EVENT, LibraryPage, prefetchFirstPage } from './library.js'
 import { linkClick, navigate, useLocation } from './router.js'
-import { TrashPage } from './trash.js'
+
+/*
+ * The first screen's bundle holds the library (and the login); the entry, Imports and Trash pages are
+ * chunks of their own, loaded when first opened, and asked for once the first page is on screen, so that
+ * opening an entry does not wait for its code (docs/ui.md, The first screen).
+ */
+const loadEntry = () => import('./entry.js')
+const loadImports = () => import('./imports.js')
+const loadTrash = () => import('./trash.js')
+
+/** A page's module once loaded (undefined meanwhile); `load` is one of the constants above. */
+function usePageModule<M>(load: () => Promise<M>, wanted: boolean): M | undefined {
+  const [module, setModule] = useState<{ m: M }>()
+  useEffect(() => {
+    if (!wanted || module) return undefined
+    let current = true
+    load().then((m) => current && setModule({ m }))
+    return () => {
+      current = false
+    }
+  }, [wanted])
+  return module?.m
+}
+
+/** Asks for the other pages' chunks after the first page is on screen (the browser's idle time). */
+function prefetchPages(): void {
+  const idle = window.requestIdleCallback ?? ((f: () => void) => setTimeout(f, 200))
+  idle(() => {
+    void loadEntry()
+    void loadImports()
+    void loadTrash()
+  })
+}
+
+const pageLoading = (
+  <main id="main">
+    <p class="loading">Loading…</p>
+  </main>
+)
 
 function LoginPage({ onLogin }: { onLogin: () => Promise<void> }) {
   const [token, setToken] = useState('')
@@ -136,6 +173,9 @@ function App({ start }: { start: Start }) {
   const [session, setSession] = useState(start.session)
   const [failure, setFailure] = useState(start.failure)
   const { path, search } = useLocation()
+  const entry = usePageModule(loadEntry, !!session && path.startsWith('/entries/'))
+  const imports = usePageModule(loadImports, !!session && path === '/imports')
+  const trash = usePageModule(loadTrash, !!session && path === '/trash')
 
   const loadSession = async () => {
     const next = await fetchSession()
@@ -166,9 +206,11 @@ function App({ start }: { start: Start }) {
 
   let page
   const entryMatch = /^\/entries\/([^/]+)$/.exec(path)
-  if (entryMatch?.[1]) page = <EntryPage id={decodeURIComponent(entryMatch[1])} session={session} />
-  else if (path === '/imports') page = <ImportsPage session={session} />
-  else if (path === '/trash') page = <TrashPage search={search} session={session} />
+  if (entryMatch?.[1])
+    page = entry ? <entry.EntryPage id={decodeURIComponent(entryMatch[1])} session={session} /> : pageLoading
+  else if (path === '/imports') page = imports ? <imports.ImportsPage session={session} /> : pageLoading
+  else if (path === '/trash')
+    page = trash ? <trash.TrashPage search={search} session={session} /> : pageLoading
   else page = <LibraryPage search={search} session={session} />
   return (
     <>
@@ -184,6 +226,7 @@ function App({ start }: { start: Start }) {
  * frames in between).
  */
 performance.mark('medialib:app-start')
+window.addEventListener(FIRST_PAGE_EVENT, prefetchPages, { once: true })
 const firstPage = location.pathname === '/' ? prefetchFirstPage(location.search) : undefined
 const [start] = await Promise.all([fetchSession(), firstPage])
 performance.mark('medialib:start-data')

@@ -3,7 +3,7 @@
 // (chunks, results, mixed values) are in batch-model.ts.
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { TargetedEvent } from 'preact'
-import { api, client, ok, version } from './api.js'
+import { api } from './api.js'
 import type { Entry, ImportResult, Patch, PropertyDef, SearchPage, Session } from './api-types.js'
 import {
   batchBody,
@@ -14,7 +14,7 @@ import {
   type Summary,
   type Target,
 } from './batch-model.js'
-import { RevokeNoteField } from './entry-lifecycle.js'
+import { RevokeNoteField } from './revoke-note.js'
 import { labelOf } from './field-model.js'
 import { grouped, plural } from './format.js'
 import { linkClick } from './router.js'
@@ -53,6 +53,9 @@ export async function collectTargets(
   return targets
 }
 
+/** The typed client, a chunk of its own: the library's first screen does without it (docs/ui.md). */
+const typedClient = () => import('./api-client.js')
+
 /** Sends `patches` to each target in chunks; `onProgress(done, summary)` after each chunk. */
 export function sendBatch(
   targets: Target[],
@@ -63,8 +66,9 @@ export function sendBatch(
   return runChunks(
     targets,
     sizeOf(limits?.patchEntriesPerRequest, BATCH_CHUNK),
-    async (part) =>
-      resultsOf(
+    async (part) => {
+      const { client, ok, version } = await typedClient()
+      return resultsOf(
         part,
         await ok(
           client.PATCH('/api/{apiVersion}/mediaLibrary', {
@@ -72,7 +76,8 @@ export function sendBatch(
             body: batchBody(part, patches),
           }),
         ),
-      ),
+      )
+    },
     onProgress,
   )
 }
@@ -99,8 +104,9 @@ export function sendDelete(
   return runChunks(
     targets,
     sizeOf(limits?.deleteEntriesPerRequest, BATCH_CHUNK),
-    async (part) =>
-      resultsOf(
+    async (part) => {
+      const { client, ok, version } = await typedClient()
+      return resultsOf(
         part,
         await ok(
           client.POST('/api/{apiVersion}/mediaLibrary/delete', {
@@ -108,7 +114,8 @@ export function sendDelete(
             body: { ids: part.map((t) => t.id) },
           }),
         ),
-      ),
+      )
+    },
     onProgress,
   )
 }

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks'
 import type { TargetedEvent } from 'preact'
-import { ApiError, client, messageOf, ok, patchEntry, version } from './api.js'
+import { ApiError, messageOf } from './api.js'
+import { client, ok, patchEntry, version } from './api-client.js'
 import type { Entry, Patch, Session, UsageLogEntry, UsagePurpose } from './api-types.js'
 import { dateTime } from './format.js'
 import { type FieldText, MetadataField, toValue } from './metadata-form.js'
@@ -22,24 +23,6 @@ export function problemText(err: unknown): string {
     if (parts.length) return parts.join('; ')
   }
   return messageOf(err)
-}
-
-/** The optional note of a revoke (the API takes up to 200 characters). */
-export function RevokeNoteField({
-  id,
-  note,
-  onNote,
-}: {
-  id: string
-  note: string
-  onNote: (note: string) => void
-}) {
-  return (
-    <div class="field grow">
-      <label for={id}>Revoke note (optional, at most 200 characters)</label>
-      <input id={id} maxlength={200} value={note} onInput={(e) => onNote(e.currentTarget.value)} />
-    </div>
-  )
 }
 
 /** A line saying how an action went. */

@@ -1,31 +1,27 @@
-import { useEffect, useState } from 'preact/hooks'
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import type { TargetedEvent } from 'preact'
-import {
-  api,
-  ApiError,
-  client,
-  getEntry,
-  messageOf,
-  ok,
-  patchEntry,
-  variantSrcset,
-  variantUrl,
-  version,
-} from './api.js'
+import { api, ApiError, messageOf, variantSrcset, variantUrl } from './api.js'
+import { client, getEntry, ok, patchEntry, version } from './api-client.js'
 import type { Entry, EntryFacts, MediaType, Patch, PropertyDef, SearchPage, Session } from './api-types.js'
 import { CropEditor, namedCropsDef } from './crop-editor.js'
 import { fieldProblem, problemsSummary } from './form-model.js'
-import { type Notice, ProtectionSection, RevokeNoteField, UsageLogSection } from './entry-lifecycle.js'
+import { type Notice, ProtectionSection, UsageLogSection } from './entry-lifecycle.js'
+import { RevokeNoteField } from './revoke-note.js'
 import { bytes, dateTime, stateOf, titleOf } from './format.js'
 import { type FieldText, MetadataField, toText, toValue } from './metadata-form.js'
-import { inField, linkClick, navigate } from './router.js'
+import { linkClick } from './router.js'
+import { MissingBadge, useMissing } from './source-missing.js'
 import {
+  clearSteps,
   lastOpened,
   neighbours,
-  requestSearchFocus,
+  nextStep,
+  onStepQueued,
+  pendingSteps,
   searchContext,
   setOpened,
   setSearchContext,
+  takeStep,
 } from './search-context.js'
 
 const LEAVE = 'This entry has unsaved changes. Leave and discard them?'
@@ -203,6 +199,8 @@ interface StateSectionProps {
 
 function StateSection({ entry, canWrite, onAction, busy }: StateSectionProps) {
   const state = stateOf(entry)
+  const entries = useMemo(() => [entry], [entry.id])
+  const missing = useMissing(entries).has(entry.id)
   const [note, setNote] = useState('')
   const [confirmArchive, setConfirmArchive] = useState(false)
   return (
@@ -212,6 +210,7 @@ function StateSection({ entry, canWrite, onAction, busy }: StateSectionProps) {
         <span class={`badge state-${state}`}>{state}</span>
         {entry.revokedAt && ` revoked ${dateTime(entry.revokedAt)}`}
         {entry.archivedAt && ` archived ${dateTime(entry.archivedAt)}`}
+        {missing && <MissingBadge />}
       </p>
       {entry.revokeNote && (
         <p>
@@ -276,9 +275,10 @@ function StateSection({ entry, canWrite, onAction, busy }: StateSectionProps) {
 const entryHref = (id: string) => `/entries/${encodeURIComponent(id)}`
 
 /**
- * Previous / next entry of the search the entry was opened from (←/→ or k/j outside fields; `/` goes back
- * to the search box). At the last loaded entry it asks for the search's next page, so stepping goes on
- * through the whole search. The steps are links, so the unsaved-changes guard asks first.
+ * Previous / next entry of the search the entry was opened from, shown as soon as the page opens (before
+ * the entry itself is in). At the last loaded entry it asks for the search's next page, so stepping goes on
+ * through the whole search. It takes the queued steps one link at a time: the steps are links, so the
+ * unsaved-changes guard asks first (and a refusal drops the rest).
  */
 function EntryNav({ id }: { id: string }) {
   const [context, setContext] = useState(searchContext)
@@ -298,36 +298,31 @@ function EntryNav({ id }: { id: string }) {
         setSearchContext(next)
         setContext(next)
       },
-      () => undefined,
+      () => {
+        if (current) clearSteps()
+      },
     )
     return () => {
       current = false
     }
   }, [id, context])
   useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || e.shiftKey || inField(e.target)) return
-      const rel =
-        e.key === 'ArrowLeft' || e.key === 'k'
-          ? 'prev'
-          : e.key === 'ArrowRight' || e.key === 'j'
-            ? 'next'
-            : ''
-      if (rel) {
-        const link = document.querySelector<HTMLAnchorElement>(`.entry-nav a[rel="${rel}"]`)
-        if (!link) return
-        e.preventDefault()
-        link.click()
-      } else if (e.key === '/' && context) {
-        e.preventDefault()
-        setOpened(null) // the focus goes to the search box, not back to a tile
-        requestSearchFocus()
-        navigate(`/${context.search}`)
-      }
+    const take = () => {
+      if (!context || !here) return clearSteps()
+      const what = nextStep(pendingSteps(), here, !!context.cursor)
+      if (what === 'drop') clearSteps()
+      if (what !== 'prev' && what !== 'next') return
+      const link = document.querySelector<HTMLAnchorElement>(`.entry-nav a[rel="${what}"]`)
+      if (!link) return
+      takeStep()
+      const click = new MouseEvent('click', { bubbles: true, cancelable: true, button: 0 })
+      link.dispatchEvent(click)
+      // Refused by the unsaved-changes guard: the steps after it are dropped too.
+      if (!navigatedTo(link)) clearSteps()
     }
-    document.addEventListener('keydown', onKey)
-    return () => document.removeEventListener('keydown', onKey)
-  }, [context])
+    take()
+    return onStepQueued(take)
+  }, [id, context])
   if (!context || !here) return null
   // A step keeps Escape's way back: the grid, with the focus on the entry stepped to.
   const step = (to: string) => (e: MouseEvent) => {
@@ -358,6 +353,9 @@ function EntryNav({ id }: { id: string }) {
   )
 }
 
+/** Whether the location is now the link's (an in-app link prevents the click's default and navigates). */
+const navigatedTo = (link: HTMLAnchorElement) => location.pathname === link.getAttribute('href')
+
 /** One entry: preview, metadata form (generated from its media type), asset facts, state and actions. */
 export function EntryPage({ id, session }: { id: string; session: Session }) {
   const [entry, setEntry] = useState<Entry | null>(null)
@@ -370,6 +368,8 @@ export function EntryPage({ id, session }: { id: string; session: Session }) {
   const [conflict, setConflict] = useState<Conflict | null>(null)
   const [busy, setBusy] = useState(false)
   const [previewFailed, setPreviewFailed] = useState(false)
+  const shownId = useRef(id)
+  shownId.current = id
   const canWrite = session.scopes.includes('public-api:write')
   const mediaType: MediaType | undefined = entry
     ? session.mediaTypes.find((t) => t.handle === entry.mediaType)
@@ -386,6 +386,8 @@ export function EntryPage({ id, session }: { id: string; session: Session }) {
   const reload = async ({ keepEdits = false }: { keepEdits?: boolean } = {}): Promise<Entry | null> => {
     try {
       const fresh = await getEntry(id)
+      // Stepped on meanwhile (queued steps go through entries quickly): this answer is not the page's.
+      if (shownId.current !== id) return null
       setEntry(fresh)
       const type = session.mediaTypes.find((t) => t.handle === fresh.mediaType)
       if (!keepEdits) {
@@ -399,15 +401,16 @@ export function EntryPage({ id, session }: { id: string; session: Session }) {
       ok(
         client.GET('/api/{apiVersion}/mediaLibrary/{id}/keys', { params: { path: { ...version, id } } }),
       ).then(
-        (r) => setKeys(r.results),
-        () => setKeys(null),
+        (r) => shownId.current === id && setKeys(r.results),
+        () => shownId.current === id && setKeys(null),
       )
       api<EntryFacts>('GET', `/ui/entries/${encodeURIComponent(id)}/facts`).then(
-        (r) => setSha256(r.sha256),
-        () => setSha256(null),
+        (r) => shownId.current === id && setSha256(r.sha256),
+        () => shownId.current === id && setSha256(null),
       )
       return fresh
     } catch (err) {
+      if (shownId.current !== id) return null
       setLoadError(
         err instanceof ApiError && err.status === 404 ? `There is no entry '${id}'.` : messageOf(err),
       )
@@ -416,6 +419,7 @@ export function EntryPage({ id, session }: { id: string; session: Session }) {
   }
   useEffect(() => {
     setEntry(null)
+    setLoadError('')
     setMessage(null)
     setConflict(null)
     reload()
@@ -508,6 +512,7 @@ export function EntryPage({ id, session }: { id: string; session: Session }) {
   if (!entry)
     return (
       <main id="main">
+        {lastOpened() && <EntryNav id={id} />}
         <p class="loading">Loading entry…</p>
       </main>
     )

@@ -1,10 +1,12 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { TargetedEvent } from 'preact'
 import type { JobProgressView } from '../src/jobs/job-views.js'
-import { api, ApiError, client, messageOf, ok, version } from './api.js'
+import { api, ApiError, messageOf } from './api.js'
+import { client, ok, version } from './api-client.js'
 import type { Schemas, Session } from './api-types.js'
 import { dateTime, plural } from './format.js'
 import { linkClick } from './router.js'
+import { SourcesSection } from './sources.js'
 
 type ImportKind = JobProgressView['kind']
 /** A job as `GET /ui/imports` lists it (src/jobs/job-views.ts). */
@@ -370,6 +372,7 @@ export function ImportsPage({ session }: { session: Session }) {
       {jobs.map((job) => (
         <JobView key={job.id} job={job} open={opened.current.has(job.id)} />
       ))}
+      <SourcesSection />
     </main>
   )
 }

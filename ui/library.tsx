@@ -18,7 +18,8 @@ import type { Summary, Target } from './batch-model.js'
 import { dateTime, grouped, stateOf, titleOf } from './format.js'
 import { inField, linkClick, navigate } from './router.js'
 import { click, columnsOf, EMPTY_SELECTION, gridMove, toggle } from './selection.js'
-import { lastOpened, setOpened, setSearchContext, takeSearchFocus } from './search-context.js'
+import { clearSteps, lastOpened, setOpened, setSearchContext, takeSearchFocus } from './search-context.js'
+import { MissingBadge, useMissing } from './source-missing.js'
 import { UploadPanel } from './upload.js'
 
 const PAGE_SIZE = 60
@@ -28,6 +29,7 @@ const FILTERS = [
   'systemName',
   'state',
   'used',
+  'sourceState',
   'createdAfter',
   'createdBefore',
   'sort',
@@ -125,6 +127,7 @@ function searchQuery(filters: Filters, after?: string, limit: number | '' = PAGE
     systemName: filters.systemName.trim(),
     state: filters.state,
     used: filters.used === 'true' || filters.used === 'false' ? filters.used : '',
+    sourceState: filters.sourceState === 'missing' ? 'missing' : '',
     createdAfter: filters.createdAfter ? `${filters.createdAfter}T00:00:00Z` : '',
     createdBefore: filters.createdBefore ? nextDay(filters.createdBefore) : '',
     sort: sortOf(filters),
@@ -167,8 +170,35 @@ function errorText(err: unknown): string {
   return messageOf(err)
 }
 
+/** Told once the first page is on screen (ui/app.tsx then asks for the other pages' code). */
+export const FIRST_PAGE_EVENT = 'medialib:first-page'
+
+/*
+ * Thumbnails are asked for once the first page is on screen, not during its first frame: 60 image requests
+ * and their decoding then do not compete with that frame for the browser's main thread and the server's
+ * cores (issue #19, bench:ui-first-page). Until then a tile shows the thumbnail's grey box, of its size.
+ */
+let thumbnailsReleased = false
+const thumbnailWaiters = new Set<() => void>()
+function releaseThumbnails(): void {
+  thumbnailsReleased = true
+  for (const wake of thumbnailWaiters) wake()
+  thumbnailWaiters.clear()
+}
+function useThumbnailsReleased(): boolean {
+  const [released, setReleased] = useState(thumbnailsReleased)
+  useEffect(() => {
+    if (released) return undefined
+    const wake = () => setReleased(true)
+    thumbnailWaiters.add(wake)
+    return () => thumbnailWaiters.delete(wake)
+  }, [])
+  return released || thumbnailsReleased
+}
+
 function Thumb({ entry }: { entry: Entry }) {
   const [failed, setFailed] = useState(false)
+  const released = useThumbnailsReleased()
   const kind = entry.asset.mimeType?.split('/')[0] ?? 'file'
   if ((kind !== 'image' && kind !== 'video') || failed) {
     return (
@@ -177,6 +207,7 @@ function Thumb({ entry }: { entry: Entry }) {
       </div>
     )
   }
+  if (!released) return <div class="thumb" aria-hidden="true" />
   // A video's thumbnail is its poster frame when the server can extract one; the typed placeholder otherwise.
   const url = kind === 'video' ? thumbnailUrl : variantUrl
   return (
@@ -214,12 +245,14 @@ type PickEvent = Pick<MouseEvent, 'ctrlKey' | 'metaKey' | 'shiftKey'>
 
 interface TileProps {
   entry: Entry
+  /** Its source object vanished (issue #22). */
+  missing: boolean
   selectable: boolean
   selected: boolean
   onPick: (id: string, event: PickEvent) => void
 }
 
-function Tile({ entry, selectable, selected, onPick }: TileProps) {
+function Tile({ entry, missing, selectable, selected, onPick }: TileProps) {
   const state = stateOf(entry)
   const title = titleOf(entry)
   // Ctrl/Cmd-click toggles and Shift-click ranges instead of opening; Space does the same from the keyboard.
@@ -263,13 +296,14 @@ function Tile({ entry, selectable, selected, onPick }: TileProps) {
           {entry.mediaType}
           {entry.systemName ? ` · ${entry.systemName}` : ''}
         </span>
+        {missing && <MissingBadge />}
         {state !== 'active' && <span class={`badge state-${state}`}>{state}</span>}
       </a>
     </li>
   )
 }
 
-function Row({ entry }: { entry: Entry }) {
+function Row({ entry, missing }: { entry: Entry; missing: boolean }) {
   const state = stateOf(entry)
   return (
     <tr>
@@ -283,7 +317,10 @@ function Row({ entry }: { entry: Entry }) {
       <td>{entry.asset.filename}</td>
       <td>{entry.systemName ?? ''}</td>
       <td>{dateTime(entry.createdAt)}</td>
-      <td>{state}</td>
+      <td>
+        {state}
+        {missing && <MissingBadge />}
+      </td>
     </tr>
   )
 }
@@ -370,6 +407,13 @@ function FilterForm({ filters, mediaTypes, onApply }: FilterFormProps) {
         </select>
       </div>
       <div class="field">
+        <label for="f-source">Source</label>
+        <select id="f-source" value={draft.sourceState} onChange={setNow('sourceState')}>
+          <option value="">Any</option>
+          <option value="missing">Missing from its source</option>
+        </select>
+      </div>
+      <div class="field">
         <label for="f-after">Created from</label>
         <input id="f-after" type="date" value={draft.createdAfter} onChange={setNow('createdAfter')} />
       </div>
@@ -417,6 +461,7 @@ export function LibraryPage({ search, session }: { search: string; session: Sess
   const [summary, setSummary] = useState<DoneSummary | null>(null)
   const [editing, setEditing] = useState(false)
   const canWrite = session.scopes.includes('public-api:write')
+  const missing = useMissing(entries, filters.sourceState === 'missing')
   const sentinel = useRef<HTMLDivElement>(null)
   const loading = useRef(false)
   const firstPainted = useRef(false)
@@ -470,6 +515,7 @@ export function LibraryPage({ search, session }: { search: string; session: Sess
 
   // `/` puts the focus in the search box (outside fields); so does `/` on an entry page, coming back.
   useEffect(() => {
+    clearSteps() // steps queued on an entry page left by Back do not follow into the next one opened
     if (takeSearchFocus()) document.getElementById('f-q')?.focus()
     const onKey = (e: KeyboardEvent) => {
       if (e.key !== '/' || e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || inField(e.target))
@@ -516,7 +562,13 @@ export function LibraryPage({ search, session }: { search: string; session: Sess
   useLayoutEffect(() => {
     if (!firstPainted.current && status !== 'loading') {
       firstPainted.current = true
-      requestAnimationFrame(() => setTimeout(() => performance.mark('medialib:first-page')))
+      requestAnimationFrame(() =>
+        setTimeout(() => {
+          performance.mark('medialib:first-page')
+          releaseThumbnails()
+          window.dispatchEvent(new Event(FIRST_PAGE_EVENT))
+        }),
+      )
     }
   }, [status])
 
@@ -629,6 +681,7 @@ export function LibraryPage({ search, session }: { search: string; session: Sess
             <Tile
               key={e.id}
               entry={e}
+              missing={missing.has(e.id)}
               selectable={canWrite}
               selected={allMatching || selection.ids.has(e.id)}
               onPick={pick}
@@ -651,7 +704,7 @@ export function LibraryPage({ search, session }: { search: string; session: Sess
           </thead>
           <tbody>
             {entries.map((e) => (
-              <Row key={e.id} entry={e} />
+              <Row key={e.id} entry={e} missing={missing.has(e.id)} />
             ))}
           </tbody>
         </table>

@@ -52,3 +52,47 @@ export function neighbours(
   if (index < 0) return null
   return { index, prev: ids[index - 1], next: ids[index + 1] }
 }
+
+/*
+ * Steps pressed on an entry page (←/→, k/j) and not taken yet, as one count: forward positive, back
+ * negative. A key is queued even while the entry, its neighbours' links or the search's next page are still
+ * on their way; the entry page takes the steps one link at a time as the links arrive (docs/ui.md, Keyboard).
+ */
+let pending = 0
+const stepListeners = new Set<() => void>()
+
+export function queueStep(delta: 1 | -1): void {
+  pending += delta
+  for (const listener of stepListeners) listener()
+}
+export function pendingSteps(): number {
+  return pending
+}
+export function clearSteps(): void {
+  pending = 0
+}
+/** Takes one queued step (the caller follows its link). */
+export function takeStep(): void {
+  pending -= Math.sign(pending)
+}
+/** Calls `listener` after each queued step; returns the unsubscribe. */
+export function onStepQueued(listener: () => void): () => void {
+  stepListeners.add(listener)
+  return () => stepListeners.delete(listener)
+}
+
+/**
+ * What the entry page does with `steps` queued at an entry whose neighbours are `here`: follow one link
+ * (`prev`/`next`), `wait` (forward at the last loaded entry while the search has more: the next page is on
+ * its way), `drop` the steps (nothing lies that way), or `none` (nothing queued).
+ */
+export function nextStep(
+  steps: number,
+  here: { prev: string | undefined; next: string | undefined },
+  more: boolean,
+): 'prev' | 'next' | 'wait' | 'drop' | 'none' {
+  if (steps === 0) return 'none'
+  if (steps < 0) return here.prev ? 'prev' : 'drop'
+  if (here.next) return 'next'
+  return more ? 'wait' : 'drop'
+}

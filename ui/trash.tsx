@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks'
-import { client, ok, patchEntry, version } from './api.js'
+import { client, ok, patchEntry, version } from './api-client.js'
 import type { Session, TrashedEntry } from './api-types.js'
 import { problemText } from './entry-lifecycle.js'
 import { dateTime, titleOf } from './format.js'

@@ -12,6 +12,11 @@ export interface EntrySearch {
   updatedAfter?: Date
   /** Only entries with (true) or without (false) usage-log entries; index `media_entries_used_seq`. */
   used?: boolean
+  /**
+   * Only entries whose source object vanished (`source_objects.state = 'missing'`, issue #22); index
+   * `source_objects_missing` (migration 0017).
+   */
+  sourceMissing?: boolean
   /** Normalised words (see `searchWords`); every one must match, as a prefix. */
   words?: readonly string[]
   /** Only entries after this position (exclusive), from a previous page. */
@@ -72,6 +77,10 @@ export function filterOf(
     sql`e.deleted_at IS NULL`,
   ]
   if (query.used !== undefined) where.push(sql`e.used = ${query.used ? 1 : 0}`)
+  if (query.sourceMissing) {
+    where.push(sql`e.id IN (SELECT o.entry_id FROM source_objects o
+      WHERE o.project = ${project} AND o.state = 'missing' AND o.entry_id IS NOT NULL)`)
+  }
   if (query.mediaType !== undefined) where.push(sql`e.media_type = ${query.mediaType}`)
   if (query.systemName !== undefined) where.push(sql`e.system_name = ${query.systemName}`)
   const ranges: TimeRange[] = []
@@ -99,6 +108,24 @@ export function wordsCondition(caps: Database['caps'], words: readonly string[])
   return sql`e.search_vector @@ to_tsquery('simple', ${words.map((w) => `${w}:*`).join(' & ')})`
 }
 
+/**
+ * With `sourceMissing` and no full text: whether the project's missing objects are few enough (at most
+ * SORT_LIMIT) to read them all by their index and sort the page, rather than walk an order's index and
+ * skip the entries that are not missing (nearly all of them).
+ */
+export async function missingDriven({ db }: Database, project: string, query: EntrySearch): Promise<boolean> {
+  if (!query.sourceMissing || (query.words?.length ?? 0) > 0) return false
+  const beyond = await sql`
+    SELECT 1 FROM source_objects WHERE project = ${project} AND state = 'missing'
+    LIMIT 1 OFFSET ${SORT_LIMIT}`.execute(db)
+  return beyond.rows.length === 0
+}
+
+/** The table of a search driven by the missing objects: looked up by id (SQLite is told the index). */
+export function byIdFrom(caps: Database['caps']): RawBuilder<unknown> {
+  return caps.name === 'sqlite' ? sql`media_entries e INDEXED BY media_entries_pkey` : sql`media_entries e`
+}
+
 interface TimeRange {
   index: string
   condition: RawBuilder<unknown>
@@ -111,11 +138,12 @@ interface TimeRange {
  * `seq` order, with `columns` selected from `media_entries e`.
  */
 export async function searchRows<R>(
-  { db, caps }: Database,
+  database: Database,
   project: string,
   query: EntrySearch,
   columns: RawBuilder<unknown>,
 ): Promise<R[]> {
+  const { db, caps } = database
   const { where, ranges } = filterOf(caps, project, query)
 
   const words = query.words ?? []
@@ -136,7 +164,11 @@ export async function searchRows<R>(
     return beyond.rows.length > 0
   }
 
-  if (words.length > 0 && caps.name === 'postgres') {
+  if (await missingDriven(database, project, query)) {
+    // `seq + 0` keeps either planner from walking the seq index: the few missing entries are found by id.
+    from = byIdFrom(caps)
+    order = sql`e.seq + 0`
+  } else if (words.length > 0 && caps.name === 'postgres') {
     const match = sql`search_vector @@ to_tsquery('simple', ${words.map((w) => `${w}:*`).join(' & ')})`
     where.push(sql`e.${match}`)
     // `seq + 0` keeps the planner from walking the seq index: the GIN index finds the few matches.

@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely'
 import type { Database } from './database.js'
-import { filterOf, wordsCondition, type EntrySearch } from './media-entry-search.js'
+import { byIdFrom, filterOf, missingDriven, wordsCondition, type EntrySearch } from './media-entry-search.js'
 
 /** The index that holds each time order, `(project, <time>, seq)` (migration 0002). */
 const SORT_INDEX = { created_at: 'media_entries_created', updated_at: 'media_entries_updated' } as const
@@ -13,11 +13,12 @@ const SORT_INDEX = { created_at: 'media_entries_created', updated_at: 'media_ent
  * full text the matches are found by the full-text index and sorted.
  */
 export async function sortedRows<R>(
-  { db, caps }: Database,
+  database: Database,
   project: string,
   query: EntrySearch & { sort: NonNullable<EntrySearch['sort']> },
   columns: RawBuilder<unknown>,
 ): Promise<R[]> {
+  const { db, caps } = database
   const { column, descending } = query.sort
   const { where } = filterOf(caps, project, query)
   const words = query.words ?? []
@@ -33,15 +34,22 @@ export async function sortedRows<R>(
         : sql`${time} >= ${t} AND (${time} > ${t} OR e.seq > ${seq})`,
     )
   }
-  const from =
+  let from =
     caps.name === 'sqlite' && words.length === 0
       ? sql`media_entries e INDEXED BY ${sql.ref(SORT_INDEX[column])}`
       : sql`media_entries e`
+  let orderTime: RawBuilder<unknown> = time
+  if (await missingDriven(database, project, query)) {
+    // The few missing entries by id, then sorted; on PostgreSQL an expression of the time, so that the
+    // planner cannot walk the time index instead.
+    from = byIdFrom(caps)
+    if (caps.name === 'postgres') orderTime = sql`(${time} + interval '0 seconds')`
+  }
   const dir = descending ? sql`DESC` : sql`ASC`
   const result = await sql<R>`
     SELECT ${columns} FROM ${from}
     WHERE ${sql.join(where, sql` AND `)}
-    ORDER BY ${time} ${dir}, e.seq ${dir} LIMIT ${query.limit + 1}`.execute(db)
+    ORDER BY ${orderTime} ${dir}, e.seq ${dir} LIMIT ${query.limit + 1}`.execute(db)
   return result.rows
 }
 
@@ -58,21 +66,24 @@ export interface EntryCount {
  * cheap (bounded walks and an index-only count), and at least `exactUpTo + 1`.
  */
 export async function countRows(
-  { db, caps }: Database,
+  database: Database,
   project: string,
   query: EntrySearch,
   exactUpTo: number,
 ): Promise<EntryCount> {
+  const { db, caps } = database
   const { where } = filterOf(caps, project, query)
   if (query.words && query.words.length > 0) where.push(wordsCondition(caps, query.words))
   const condition = sql.join(where, sql` AND `)
+  const driven = await missingDriven(database, project, query)
+  const from = driven ? byIdFrom(caps) : sql`media_entries e`
   const beyond = await sql<{ seq: number | string }>`
-    SELECT e.seq FROM media_entries e WHERE ${condition}
-    ORDER BY e.seq LIMIT 1 OFFSET ${exactUpTo}`.execute(db)
+    SELECT e.seq FROM ${from} WHERE ${condition}
+    ORDER BY ${driven ? sql`e.seq + 0` : sql`e.seq`} LIMIT 1 OFFSET ${exactUpTo}`.execute(db)
   const last = beyond.rows[0]
   if (!last) {
     const exact = await sql<{ n: number | string }>`
-      SELECT count(*) AS n FROM media_entries e WHERE ${condition}`.execute(db)
+      SELECT count(*) AS n FROM ${from} WHERE ${condition}`.execute(db)
     return { value: Number(exact.rows[0]?.n ?? 0), exact: true }
   }
   const counts = await sql<{ upto: number | string; total: number | string }>`

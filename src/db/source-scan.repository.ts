@@ -403,6 +403,9 @@ export function createSourceScanRepository({ db, caps }: Database): SourceScanRe
           .where('id', '=', scanId)
           .execute()
         await pruneScans(trx, scan)
+        // The metadata file's rows served the scan's batches, which are all done: they go now, not with the
+        // scan (a source rescanned with a big file each time would keep every file's rows).
+        await trx.deleteFrom('source_metadata').where('scan_id', '=', scanId).execute()
         return true
       })
     },

@@ -45,6 +45,8 @@ export interface SourceRepository {
   ): Promise<Map<string, SourceObjectRecord>>
   /** Records (inserts or replaces) objects as seen now. */
   saveObjects(project: string, source: string, objects: readonly SourceObjectRecord[]): Promise<void>
+  /** Those of `entryIds` whose source object is missing (index `source_objects_missing`, migration 0017). */
+  missingEntryIds(project: string, entryIds: readonly string[]): Promise<string[]>
 }
 
 const BATCH = 1000
@@ -173,6 +175,20 @@ export function createSourceRepository({ db }: Database): SourceRepository {
       return found
     },
     saveObjects: (project, source, objects) => saveSourceObjects(db, project, source, objects),
+    async missingEntryIds(project, entryIds) {
+      const missing: string[] = []
+      for (let i = 0; i < entryIds.length; i += BATCH) {
+        const rows = await db
+          .selectFrom('source_objects')
+          .select('entry_id')
+          .where('project', '=', project)
+          .where('state', '=', 'missing')
+          .where('entry_id', 'in', entryIds.slice(i, i + BATCH))
+          .execute()
+        for (const r of rows) if (r.entry_id !== null) missing.push(r.entry_id)
+      }
+      return missing
+    },
   }
 }
 

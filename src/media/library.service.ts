@@ -22,6 +22,8 @@ export interface LibrarySearch {
   updatedAfter?: Date
   /** Only entries with (true) or without (false) usage-log entries. */
   used?: boolean
+  /** `missing`: only entries whose source object vanished (issue #22). */
+  sourceState?: 'missing'
   /** Full text over the indexed metadata properties and filenames; every word must match (as a prefix). */
   q?: string
   /** 1 … MAX_PAGE_SIZE; default DEFAULT_PAGE_SIZE. */
@@ -198,6 +200,7 @@ export function createLibraryService(deps: {
       if (search.createdBefore) query.createdBefore = search.createdBefore
       if (search.updatedAfter) query.updatedAfter = search.updatedAfter
       if (search.used !== undefined) query.used = search.used
+      if (search.sourceState === 'missing') query.sourceMissing = true
       if (search.q !== undefined) {
         const words = searchWords(search.q)
         if (words.length === 0) throw new BadRequestError({ q: 'must contain at least one letter or digit' })

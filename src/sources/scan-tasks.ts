@@ -321,6 +321,8 @@ export function createScanTaskRunner(deps: ScanTaskDeps): ScanTaskRunner {
     claim: (worker, limit, at, leaseUntil, fairness) => scans.claim(worker, limit, at, leaseUntil, fairness),
     renew: (worker, task, leaseUntil) => scans.renew(worker, task, leaseUntil),
     async run(task, worker, wrap) {
+      // A turn of the event loop between tasks (see ingestOne): requests and timers are served in between.
+      await nextTurn()
       try {
         const found = await context(task)
         if (!found) return

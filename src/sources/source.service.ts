@@ -81,6 +81,8 @@ export interface SourceService {
   readonly tasks: ScanTaskRunner
   /** The reader of a project's source, or undefined when there is none (serving in place). */
   readerOf(project: string, handle: string): Promise<SourceReader | undefined>
+  /** Those of the project's `entryIds` whose source object vanished (the UI's "missing" badge). */
+  missingEntryIds(project: string, entryIds: readonly string[]): Promise<string[]>
 }
 
 const HANDLE = /^[a-z][a-z0-9-]*$/
@@ -274,6 +276,7 @@ export function createSourceService(deps: {
     },
     tasks,
     readerOf: (project, handle) => deps.readers.readerOf(project, handle),
+    missingEntryIds: (project, entryIds) => deps.sources.missingEntryIds(project, entryIds),
   }
   return service
 }

@@ -2,7 +2,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DIALECTS } from '../helpers/dialects.js'
 import { request, startTestServer, type TestServer } from '../helpers/server.js'
-import { imagesComplete, launchBrowser, type TestBrowser } from './browser.js'
+import { ARTIFACTS, imagesComplete, launchBrowser, type TestBrowser } from './browser.js'
 import { pageWidth, signIn } from './sign-in.js'
 import { storePhoto } from './stored-photo.js'
 
@@ -36,7 +36,7 @@ interface Crops {
 }
 
 async function shot(b: TestBrowser, name: string) {
-  const dir = process.env.MEDIALIB_SHOTS_DIR
+  const dir = process.env.MEDIALIB_SHOTS_DIR ?? ARTIFACTS
   if (dir) await b.page.screenshot({ path: path.join(dir, `uientry-${name}.png`), fullPage: true })
 }
 

@@ -2,7 +2,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DIALECTS } from '../helpers/dialects.js'
 import { request, startTestServer, type TestServer } from '../helpers/server.js'
-import type { TestBrowser } from './browser.js'
+import { ARTIFACTS, type TestBrowser } from './browser.js'
 import { signedInRecordingPatches } from './sign-in.js'
 import { storePhoto } from './stored-photo.js'
 
@@ -69,7 +69,7 @@ describe.each(DIALECTS)('metadata form on the entry page (%s)', (dialect) => {
     await b.page.getByRole('button', { name: 'Save', exact: true }).click()
     await b.page.getByRole('alert').filter({ hasText: 'Not saved: 2 fields are not valid' }).waitFor()
     expect(patches).toEqual([])
-    const dir = process.env.MEDIALIB_SHOTS_DIR
+    const dir = process.env.MEDIALIB_SHOTS_DIR ?? ARTIFACTS
     if (dir)
       await b.page.screenshot({ path: path.join(dir, `uientry-form-errors-${dialect}.png`), fullPage: true })
 

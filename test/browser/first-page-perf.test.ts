@@ -128,5 +128,6 @@ describe.each(DIALECTS)('first grid page with 100,000 entries (%s)', (dialect) =
     await b.screenshot(`ui-10-first-page-100k-${dialect}`)
     await b.page.getByLabel('Sort').selectOption('createdAt')
     await expect.poll(() => titles.first().textContent()).toBe('Bulk photo 0')
+    await b.screenshot(`ui-10b-oldest-first-100k-${dialect}`)
   }, 60_000)
 })

@@ -10,13 +10,13 @@ import { normalizeMediaTypes } from '../../src/media/media-types/media-types-con
 import { DIALECTS } from '../helpers/dialects.js'
 import { request, startTestServer, type TestServer } from '../helpers/server.js'
 import { axeCheck } from './axe.js'
-import { launchBrowser, type TestBrowser } from './browser.js'
+import { ARTIFACTS, launchBrowser, type TestBrowser } from './browser.js'
 
 /*
  * Issue #19, the library page: selection (click, Shift-click range, Ctrl-click), a batch edit with one
  * entry failing validation and one version conflict, "select all matching" over 10,000 entries with a
  * batch archive, keyboard-only navigation, axe-core on every page, a read-only session and a 390 px
- * viewport. Screenshots only with MEDIALIB_SHOTS_DIR set.
+ * viewport. Screenshots into test-artifacts/ (or MEDIALIB_SHOTS_DIR).
  */
 
 const API = '/api/2026-07'
@@ -77,7 +77,7 @@ describe.each(DIALECTS)('library selection and batch actions in Chromium (%s)', 
   let readToken: string
 
   const shot = async (name: string) => {
-    const dir = process.env.MEDIALIB_SHOTS_DIR
+    const dir = process.env.MEDIALIB_SHOTS_DIR ?? ARTIFACTS
     if (!dir) return
     mkdirSync(dir, { recursive: true })
     await b.page.screenshot({ path: path.join(dir, `uilib-${name}-${dialect}.png`) })

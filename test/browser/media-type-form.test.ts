@@ -2,7 +2,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DIALECTS } from '../helpers/dialects.js'
 import { request, startTestServer, type TestServer } from '../helpers/server.js'
-import type { TestBrowser } from './browser.js'
+import { ARTIFACTS, type TestBrowser } from './browser.js'
 import { pageWidth, signedInRecordingPatches, signIn } from './sign-in.js'
 import { storePhoto } from './stored-photo.js'
 
@@ -74,7 +74,7 @@ describe.each(DIALECTS)('the entry form reads like its media type (%s)', (dialec
   let readToken: string
   const patches: string[] = []
   const shot = async (name: string) => {
-    const dir = process.env.MEDIALIB_SHOTS_DIR
+    const dir = process.env.MEDIALIB_SHOTS_DIR ?? ARTIFACTS
     if (dir) await b.page.screenshot({ path: path.join(dir, `form-${name}-${dialect}.png`), fullPage: true })
   }
   const keywords = () => b.page.locator('form.metadata').getByLabel('Keywords', { exact: true })

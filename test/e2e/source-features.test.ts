@@ -110,7 +110,8 @@ describe.each(DIALECTS)(
         description: 'File notes two',
       })
       expect((await entryOf('meta', 'csv', 'c/three.jpg')).metadata).toEqual({})
-      // The rows were stored with the scan for the workers: one per row of the file.
+      // The rows were stored with the scan for the workers (its batches read them from there, above): one per
+      // row of the file; once the scan ended, they are gone.
       const [scan] = await server.deps.sources.scans('meta', 'csv', 1)
       expect(scan!.metadataRows).toBe(3)
       const rows = await server.deps.database.db
@@ -119,7 +120,7 @@ describe.each(DIALECTS)(
         .where('scan_id', '=', scan!.id)
         .orderBy('path')
         .execute()
-      expect(rows.map((r) => r.path)).toEqual(['a/one.jpg', 'b/two.jpg', 'not/there.jpg'])
+      expect(rows).toEqual([])
     }, 90_000)
 
     it('--invalid-metadata refuse fails the object with the reason; keep creates it with the valid fields and reports the rest', async () => {

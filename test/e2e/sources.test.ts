@@ -12,19 +12,14 @@ import { DIALECTS } from '../helpers/dialects.js'
 import { imageEntry } from '../helpers/fixtures.js'
 import { makeImage } from '../helpers/media-server.js'
 import { runCli } from '../helpers/process.js'
+import { scanCounts } from '../helpers/scan-counts.js'
 import { s3rverClient, startS3 } from '../helpers/s3.js'
 import { request, startTestServer, type TestServer } from '../helpers/server.js'
 
 const API = '/api/v1'
 
 /** A scan's counts: created, updated, missing, unchanged, failed. */
-const counts = (created: number, updated: number, missing: number, unchanged: number, failed: number) => ({
-  created,
-  updated,
-  missing,
-  unchanged,
-  failed,
-})
+const counts = scanCounts
 
 /** The reader with every read counted by path. */
 function counting(reads: string[]): (reader: SourceReader) => SourceReader {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { neighbours } from '../../ui/search-context.js'
+import {
+  clearSteps,
+  neighbours,
+  nextStep,
+  pendingSteps,
+  queueStep,
+  takeStep,
+} from '../../ui/search-context.js'
 
 describe('stepping through a search (ui/search-context.ts)', () => {
   const ids = ['a', 'b', 'c']
@@ -11,5 +18,31 @@ describe('stepping through a search (ui/search-context.ts)', () => {
   it('has nothing to say about an entry the search does not show', () => {
     expect(neighbours(ids, 'x')).toBeNull()
     expect(neighbours([], 'a')).toBeNull()
+  })
+})
+
+describe('steps queued before the links arrive (ui/search-context.ts)', () => {
+  it('takes one link at a time towards the queued direction', () => {
+    expect(nextStep(2, { prev: 'a', next: 'c' }, false)).toBe('next')
+    expect(nextStep(-1, { prev: 'a', next: 'c' }, false)).toBe('prev')
+    expect(nextStep(0, { prev: 'a', next: 'c' }, true)).toBe('none')
+  })
+  it('waits at the last loaded entry while the search has more, and drops what leads nowhere', () => {
+    expect(nextStep(1, { prev: 'b', next: undefined }, true)).toBe('wait')
+    expect(nextStep(1, { prev: 'b', next: undefined }, false)).toBe('drop')
+    expect(nextStep(-3, { prev: undefined, next: 'b' }, true)).toBe('drop')
+  })
+  it('counts presses as one number: back and forth cancel, a taken step comes off', () => {
+    clearSteps()
+    queueStep(1)
+    queueStep(1)
+    queueStep(-1)
+    queueStep(1)
+    expect(pendingSteps()).toBe(2)
+    takeStep()
+    expect(pendingSteps()).toBe(1)
+    takeStep()
+    takeStep()
+    expect(pendingSteps()).toBe(0)
   })
 })

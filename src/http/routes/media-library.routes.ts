@@ -35,6 +35,7 @@ interface ListQuery {
   createdBefore?: string
   updatedAfter?: string
   used?: string
+  sourceState?: 'missing'
   q?: string
   limit?: number
   after?: string
@@ -49,6 +50,7 @@ const SEARCH_ONLY = [
   'createdBefore',
   'updatedAfter',
   'used',
+  'sourceState',
   'q',
   'limit',
   'after',
@@ -88,6 +90,7 @@ function searchOf(query: ListQuery): LibrarySearch {
   const updatedAfter = parseTime('updatedAfter', query.updatedAfter)
   if (updatedAfter) search.updatedAfter = updatedAfter
   if (query.used !== undefined) search.used = query.used === 'true'
+  if (query.sourceState !== undefined) search.sourceState = query.sourceState
   if (query.q !== undefined) search.q = query.q
   if (query.limit !== undefined) search.limit = query.limit
   if (query.after !== undefined) search.after = query.after
@@ -142,7 +145,7 @@ export function mediaLibraryRoutes(deps: MediaLibraryRoutesDeps): RoutePlugin {
           description:
             'With `ids`, or `externalId` and `systemName`: the reference lookups. Without them: a search ' +
             '(our extension) by `mediaType`, `systemName`, `state`, `createdAfter`, `createdBefore`, ' +
-            '`updatedAfter`, `used` and full text `q`, in insertion order or by `sort`, `limit` per page; the answer ' +
+            '`updatedAfter`, `used`, `sourceState` and full text `q`, in insertion order or by `sort`, `limit` per page; the answer ' +
             'carries a `cursor` to pass back as `after` (with the same sort), and with `count=true` `total` and ' +
             '`totalExact`. Archived entries are listed only when `state` names them.',
           security: bearerSecurity('public-api:read'),

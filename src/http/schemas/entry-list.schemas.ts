@@ -46,6 +46,14 @@ export function listQuerySchema(maxIds: number, maxLimit: number) {
           'Search extension: `true` lists entries with usage-log entries, `false` the unused ones (index-backed)',
       }),
     ),
+    sourceState: Type.Optional(
+      Type.Unsafe<'missing'>({
+        type: 'string',
+        enum: ['missing'],
+        description:
+          'Search extension: `missing` lists the entries of sources (`systemName` = the source handle) whose file or object the latest scan no longer found; the entry stays until removed (index-backed)',
+      }),
+    ),
     createdAfter: Type.Optional(time('entries created strictly after')),
     createdBefore: Type.Optional(time('entries created strictly before')),
     updatedAfter: Type.Optional(time('entries updated strictly after')),
