@@ -126,13 +126,13 @@ export function sourcesCommand(): Command {
         let pollMs = 50
         for (;;) {
           status = (await sources.scanStatus(options.project, handle, started.id)) ?? status
-          const line = Object.entries(status.counts)
+          // A line whenever the state or a count changes (so the end is always shown, even with the counts
+          // it had while running).
+          const line = `${status.state}: ${Object.entries(status.counts)
             .map(([k, v]) => `${k} ${v}`)
-            .join(', ')
-          // A new line when the counts or the state change (a scan may end with the counts last shown).
-          const now = `${status.state}: ${line}`
-          if (now !== shown) process.stderr.write(`${now}\n`)
-          shown = now
+            .join(', ')}`
+          if (line !== shown) process.stderr.write(`${line}\n`)
+          shown = line
           if (status.state !== 'running') break
           if (!hinted && !options.inProcess && status.pending.running === 0 && Date.now() - since > 5_000) {
             hinted = true

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { ImportJobRepository } from '../db/import-job.repository.js'
 import type { JobQueueRepository } from '../db/job-queue.repository.js'
 import type { WebhookOutboxRepository } from '../db/webhook-outbox.repository.js'
@@ -319,6 +320,9 @@ export function createWorker(options: WorkerOptions): Worker {
       }
       if (!running) break
       if (!didWork || inFlight.size >= options.concurrency) await sleep(options.pollMs)
+      // One turn of the event loop per round: work that completes synchronously (SQLite, small sync reads)
+      // would otherwise chain promise to promise and starve timers and sockets (a serve process's requests).
+      await nextTurn()
     }
   }
 

@@ -218,8 +218,8 @@ export function createScanTaskRunner(deps: ScanTaskDeps): ScanTaskRunner {
         return
       }
       const made = await limit(async () => {
-        // Reads of small local files, probes and SQLite are synchronous: without a turn of the event loop
-        // per object, a batch (and the next task) would hold off timers and HTTP requests until it ends.
+        // A turn of the event loop per object: small reads and probes complete synchronously, and a batch of
+        // them would otherwise hold the process (its HTTP requests, timers) for the whole batch.
         await nextTurn()
         return deps.ingest(project, handle, reader, object.path, entryId, mediaTypes)
       })
