@@ -16,6 +16,7 @@ const SERIAL = [
   'test/e2e/fair-queue.test.ts',
   'test/e2e/import-budget.test.ts',
   'test/e2e/limits.test.ts',
+  'test/e2e/source-scan-2000.test.ts',
   'test/e2e/source-scan-workers.test.ts',
   'test/e2e/load-run.test.ts',
   'test/e2e/thumbnail-bounds.test.ts',

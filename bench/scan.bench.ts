@@ -191,7 +191,9 @@ async function main() {
     throw new Error('set MEDIALIB_TEST_POSTGRES_URL for --dialect postgres')
   const dir = treeOf(FILES)
   const bigDir = RESCAN_FILES > 0 && RESCAN_FILES !== FILES ? treeOf(RESCAN_FILES) : undefined
-  console.log(`scan bench (${DIALECT}): ${FILES} files${bigDir ? ` then ${RESCAN_FILES}` : ''}; load average ${load()}`)
+  console.log(
+    `scan bench (${DIALECT}): ${FILES} files${bigDir ? ` then ${RESCAN_FILES}` : ''}; load average ${load()}`,
+  )
   const db = await freshDatabase(DIALECT)
   if (CPU_PROF) mkdirSync(CPU_PROF, { recursive: true })
   const serve = await startServe(db, CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [])

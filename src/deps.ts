@@ -43,6 +43,7 @@ import type { ProjectStorage } from './storage/project-storage.js'
 import { createStorage } from './storage/storage-config.js'
 import { assetUrlOf } from './storage/asset-url.js'
 import { createSourceRepository } from './db/source.repository.js'
+import { createSourceScheduleRepository } from './db/source-schedule.repository.js'
 import { createSourceScanRepository } from './db/source-scan.repository.js'
 import { createSourceService, type SourceService } from './sources/source.service.js'
 import { createSourceReaders } from './sources/source-readers.js'
@@ -250,6 +251,8 @@ export async function createDeps(
     readers: sourceReaders,
     tmpDir: path.join(config.dataDir, 'tmp', 'scans'),
     scans: createSourceScanRepository(database),
+    schedules: createSourceScheduleRepository(database),
+    blobs,
     isConnectionError: (err) => database.caps.isConnectionError(err),
     jobs: config.jobs,
     onQueued: () => {

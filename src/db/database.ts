@@ -29,6 +29,7 @@ import { variantAllowListsMigration } from './migrations/0011-variant-allow-list
 import { sourcesMigration } from './migrations/0012-sources.js'
 import { sourceScansMigration } from './migrations/0014-source-scans.js'
 import { scanSeqMigration } from './migrations/0015-scan-seq.js'
+import { sourceFeaturesMigration } from './migrations/0016-source-features.js'
 import { sourceMissingMigration } from './migrations/0017-source-missing.js'
 import { postgresCaps, sqliteCaps, type DialectCaps } from './dialect.js'
 import type { DatabaseSchema } from './schema.js'
@@ -239,6 +240,7 @@ function migrationProvider(caps: DialectCaps): MigrationProvider {
       '0012-sources': sourcesMigration(caps),
       '0014-source-scans': sourceScansMigration(caps),
       '0015-scan-seq': scanSeqMigration(),
+      '0016-source-features': sourceFeaturesMigration(caps),
       '0017-source-missing': sourceMissingMigration(),
     }),
   }

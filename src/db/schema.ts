@@ -196,6 +196,7 @@ export interface DatabaseSchema {
   source_scans: SourceScanTable
   source_scan_tasks: SourceScanTaskTable
   source_scan_results: SourceScanResultTable
+  source_metadata: SourceMetadataTable
 }
 
 /** A resumable upload in flight (migration 0010). */
@@ -218,6 +219,10 @@ export interface SourceTable {
   /** Migration 0015: the last scan number given out (`source_scans.seq`). */
   scan_seq: ColumnType<number, number | undefined, number>
   created_at: Timestamp
+  /** Migration 0016: the schedule's interval, or null (no schedule). */
+  rescan_every_ms: ColumnType<number | string | null, number | null | undefined, number | null>
+  /** Migration 0016: when the scheduled scan is due; moved by compare-and-set when a worker starts it. */
+  next_scan_at: ColumnType<Date | string | null, Date | string | null | undefined, Date | string | null>
 }
 
 /** What the last scan saw of one object of a source (migration 0012). */
@@ -284,4 +289,12 @@ export interface SourceScanResultTable {
   outcome: string
   reason: string | null
   entry_id: string | null
+}
+
+/** The rows of a scan's metadata file, by path (migration 0016). */
+export interface SourceMetadataTable {
+  scan_id: string
+  path: string
+  /** JSON: metadata properties, as the file's mapping gave them. */
+  metadata: string
 }

@@ -14,6 +14,20 @@ export interface ScanOptions {
   pageSize: number
   /** Objects per batch task (the unit of a claim and of one transaction of results). */
   batchSize: number
+  /**
+   * Metadata failing the media type's validation (from a metadata file, a sidecar or the embedded tags):
+   * `refuse` (default) fails the object with the reason; `keep` creates the entry with the valid properties
+   * and reports the dropped ones as the object's note.
+   */
+  invalidMetadata?: 'keep' | 'refuse'
+  /** Rows of a metadata file stored with the scan (`source_metadata`); 0 or absent: none. */
+  metadataRows?: number
+}
+
+/** One row of a scan's metadata file: the metadata properties of the object at `path`. */
+export interface PathMetadata {
+  path: string
+  metadata: Record<string, unknown>
 }
 
 export type ScanState = 'running' | 'done' | 'failed'
@@ -53,11 +67,16 @@ export interface ObjectResult {
 }
 
 export interface SourceScanRepository {
-  /** The scan and its first list task, in one transaction. */
+  /** The scan, its first list task and its metadata file's rows, in one transaction. */
   create(
     scan: { id: string; project: string; source: string; options: ScanOptions },
     now: Date,
+    metadata?: readonly PathMetadata[],
   ): Promise<void>
+  /** The metadata file's rows of a scan among `paths`, by path. */
+  metadataAt(scanId: string, paths: readonly string[]): Promise<Map<string, Record<string, unknown>>>
+  /** Objects created or updated with a note (metadata dropped under `invalidMetadata: keep`), by path. */
+  notes(scanId: string, limit: number): Promise<ObjectResult[]>
   get(project: string, source: string, id: string): Promise<ScanRecord | undefined>
   getById(id: string): Promise<ScanRecord | undefined>
   /** The latest scans of a source, newest first. */
@@ -163,23 +182,8 @@ export function createSourceScanRepository({ db, caps }: Database): SourceScanRe
   }
   const taskKey = (task: Pick<ScanTask, 'scanId' | 'idx'>) =>
     db.updateTable('source_scan_tasks').where('job_id', '=', task.scanId).where('idx', '=', task.idx)
-  const newTask = (
-    scanId: string,
-    idx: number,
-    project: string,
-    kind: string,
-    payload: unknown,
-    now: Date,
-  ) => ({
-    job_id: scanId,
-    idx,
-    project,
-    kind,
-    payload: JSON.stringify(payload),
-    state: 'queued',
-    next_attempt_at: caps.toTime(now),
-    updated_at: caps.toTime(now),
-  })
+  const newTask = (scanId: string, idx: number, project: string, kind: string, payload: unknown, now: Date) =>
+    taskRow(caps, scanId, idx, project, kind, payload, now)
   /**
    * Marks the task done if this worker still holds it (inside the caller's transaction), with the number of
    * unchanged objects it settled.
@@ -202,27 +206,55 @@ export function createSourceScanRepository({ db, caps }: Database): SourceScanRe
     return Number(res.numUpdatedRows) === 1
   }
 
+  /** Results of some outcomes by path (`noted`: only those with a reason). */
+  const results = async (scanId: string, outcomes: ObjectOutcome[], limit: number, noted: boolean) => {
+    const rows = await db
+      .selectFrom('source_scan_results')
+      .select(['path', 'outcome', 'reason', 'entry_id'])
+      .where('scan_id', '=', scanId)
+      .where('outcome', 'in', outcomes)
+      .$if(noted, (q) => q.where('reason', 'is not', null))
+      .orderBy('path')
+      .limit(limit)
+      .execute()
+    return rows.map((r): ObjectResult => ({
+      path: r.path,
+      outcome: r.outcome as ObjectOutcome,
+      ...(r.reason !== null ? { reason: r.reason } : {}),
+      entryId: r.entry_id,
+    }))
+  }
+
   return {
-    async create(scan, now) {
+    async create(scan, now, metadata = []) {
       await db.transaction().execute(async (trx) => {
-        await trx
-          .insertInto('source_scans')
-          .values({
-            id: scan.id,
-            project: scan.project,
-            source: scan.source,
-            options: JSON.stringify(scan.options),
-            state: 'running',
-            created_at: caps.toTime(now),
-            seq: await nextScanSeq(trx, scan.project, scan.source),
-          })
-          .execute()
-        await trx
-          .insertInto('source_scan_tasks')
-          .values(newTask(scan.id, 0, scan.project, 'list', { after: null }, now))
-          .execute()
+        await insertScan(trx, caps, scan, now)
+        for (let i = 0; i < metadata.length; i += ROWS) {
+          await trx
+            .insertInto('source_metadata')
+            .values(
+              metadata
+                .slice(i, i + ROWS)
+                .map((m) => ({ scan_id: scan.id, path: m.path, metadata: JSON.stringify(m.metadata) })),
+            )
+            .execute()
+        }
       })
     },
+    async metadataAt(scanId, paths) {
+      const found = new Map<string, Record<string, unknown>>()
+      for (let i = 0; i < paths.length; i += ROWS) {
+        const rows = await db
+          .selectFrom('source_metadata')
+          .select(['path', 'metadata'])
+          .where('scan_id', '=', scanId)
+          .where('path', 'in', paths.slice(i, i + ROWS))
+          .execute()
+        for (const r of rows) found.set(r.path, JSON.parse(r.metadata) as Record<string, unknown>)
+      }
+      return found
+    },
+    notes: (scanId, limit) => results(scanId, ['created', 'updated'], limit, true),
     async get(project, source, id) {
       const row = await db
         .selectFrom('source_scans')
@@ -371,6 +403,9 @@ export function createSourceScanRepository({ db, caps }: Database): SourceScanRe
           .where('id', '=', scanId)
           .execute()
         await pruneScans(trx, scan)
+        // The metadata file's rows served the scan's batches, which are all done: they go now, not with the
+        // scan (a source rescanned with a big file each time would keep every file's rows).
+        await trx.deleteFrom('source_metadata').where('scan_id', '=', scanId).execute()
         return true
       })
     },
@@ -402,22 +437,7 @@ export function createSourceScanRepository({ db, caps }: Database): SourceScanRe
       if (frozen?.counts) return JSON.parse(frozen.counts) as Record<ObjectOutcome, number>
       return liveCounts(db, scanId)
     },
-    async results(scanId, outcome, limit) {
-      const rows = await db
-        .selectFrom('source_scan_results')
-        .select(['path', 'outcome', 'reason', 'entry_id'])
-        .where('scan_id', '=', scanId)
-        .where('outcome', '=', outcome)
-        .orderBy('path')
-        .limit(limit)
-        .execute()
-      return rows.map((r) => ({
-        path: r.path,
-        outcome: r.outcome as ObjectOutcome,
-        ...(r.reason !== null ? { reason: r.reason } : {}),
-        entryId: r.entry_id,
-      }))
-    },
+    results: (scanId, outcome, limit) => results(scanId, [outcome], limit, false),
     async openTasks(scanId) {
       const rows = await db
         .selectFrom('source_scan_tasks')
@@ -430,6 +450,53 @@ export function createSourceScanRepository({ db, caps }: Database): SourceScanRe
       return { queued: n('queued'), running: n('running') }
     },
   }
+}
+
+const taskRow = (
+  caps: Database['caps'],
+  scanId: string,
+  idx: number,
+  project: string,
+  kind: string,
+  payload: unknown,
+  now: Date,
+) => ({
+  job_id: scanId,
+  idx,
+  project,
+  kind,
+  payload: JSON.stringify(payload),
+  state: 'queued',
+  next_attempt_at: caps.toTime(now),
+  updated_at: caps.toTime(now),
+})
+
+/**
+ * A new scan and its first list task, inside the caller's transaction: the one way a scan starts (the
+ * CLI and the API through `create`, a source's schedule through its compare-and-set).
+ */
+export async function insertScan(
+  q: Kysely<DatabaseSchema>,
+  caps: Database['caps'],
+  scan: { id: string; project: string; source: string; options: ScanOptions },
+  now: Date,
+): Promise<void> {
+  await q
+    .insertInto('source_scans')
+    .values({
+      id: scan.id,
+      project: scan.project,
+      source: scan.source,
+      options: JSON.stringify(scan.options),
+      state: 'running',
+      created_at: caps.toTime(now),
+      seq: await nextScanSeq(q, scan.project, scan.source),
+    })
+    .execute()
+  await q
+    .insertInto('source_scan_tasks')
+    .values(taskRow(caps, scan.id, 0, scan.project, 'list', { after: null }, now))
+    .execute()
 }
 
 /** Inserts or replaces per-object results, 500 rows a statement (a task run twice reports each object once). */

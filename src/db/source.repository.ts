@@ -12,6 +12,9 @@ export interface SourceRecord {
   /** The S3 prefix and connection options; `{}` for disk. */
   options: Record<string, unknown>
   createdAt: string
+  /** The schedule (migration 0016): the interval of rescans and when the next is due; null: none. */
+  rescanEveryMs?: number | null
+  nextScanAt?: string | null
 }
 
 /** What the last scan saw of one object. */
@@ -27,7 +30,7 @@ export interface SourceObjectRecord {
 
 export interface SourceRepository {
   /** Returns false when the project already has a source of that handle. */
-  add(source: Omit<SourceRecord, 'createdAt'>): Promise<boolean>
+  add(source: Omit<SourceRecord, 'createdAt' | 'nextScanAt'>): Promise<boolean>
   get(project: string, handle: string): Promise<SourceRecord | undefined>
   list(project: string): Promise<SourceRecord[]>
   /** Removes the source and what scans recorded of it (its entries stay); false when there was none. */
@@ -83,6 +86,8 @@ export function createSourceRepository({ db }: Database): SourceRepository {
     root: string
     options: string
     created_at: Date | string
+    rescan_every_ms: number | string | null
+    next_scan_at: Date | string | null
   }): SourceRecord => ({
     project: row.project,
     handle: row.handle,
@@ -90,9 +95,13 @@ export function createSourceRepository({ db }: Database): SourceRepository {
     root: row.root,
     options: JSON.parse(row.options) as Record<string, unknown>,
     createdAt: toIso(row.created_at),
+    rescanEveryMs: row.rescan_every_ms === null ? null : Number(row.rescan_every_ms),
+    nextScanAt: row.next_scan_at === null ? null : toIso(row.next_scan_at),
   })
   return {
     async add(source) {
+      const now = new Date()
+      const every = source.rescanEveryMs ?? null
       const result = await db
         .insertInto('sources')
         .values({
@@ -101,7 +110,9 @@ export function createSourceRepository({ db }: Database): SourceRepository {
           kind: source.kind,
           root: source.root,
           options: JSON.stringify(source.options),
-          created_at: new Date().toISOString(),
+          created_at: now.toISOString(),
+          rescan_every_ms: every,
+          next_scan_at: every === null ? null : new Date(now.getTime() + every).toISOString(),
         })
         .onConflict((oc) => oc.columns(['project', 'handle']).doNothing())
         .executeTakeFirst()

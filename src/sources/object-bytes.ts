@@ -9,8 +9,7 @@ export const IN_MEMORY_BYTES = 2 * 1024 * 1024
 
 /** An object read by a scan, hashed: its bytes (small), or the temporary file they were spilled to. */
 export type ObjectBytes = { size: number; sha256: string } & (
-  | { bytes: Buffer; file?: undefined }
-  | { file: string; bytes?: undefined }
+  { bytes: Buffer; file?: undefined } | { file: string; bytes?: undefined }
 )
 
 /**

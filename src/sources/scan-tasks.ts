@@ -1,5 +1,5 @@
 import { setImmediate as nextTurn } from 'node:timers/promises'
-import type { SourceObjectRecord, SourceRepository } from '../db/source.repository.js'
+import type { SourceObjectRecord, SourceRecord, SourceRepository } from '../db/source.repository.js'
 import type {
   ListedObject,
   ObjectOutcome,
@@ -13,7 +13,7 @@ import type { ImportService } from '../media/import.service.js'
 import type { LibraryService } from '../media/library.service.js'
 import type { CompiledMediaType } from '../media/media-types/metadata-validator.js'
 import { semaphore } from '../semaphore.js'
-import type { createIngest } from './scan-ingest.js'
+import type { createIngest, IngestOptions } from './scan-ingest.js'
 import { isSidecar } from './sidecar.js'
 import type { SourceReader } from './source-reader.js'
 
@@ -32,6 +32,15 @@ export interface ScanStatus {
   pending: { queued: number; running: number }
   /** The failed objects and why (the first `FAILURES_SHOWN` by path). */
   failures: { path: string; reason: string }[]
+  /**
+   * Objects created with a note: the metadata properties left out under `invalidMetadata: keep` (the first
+   * `FAILURES_SHOWN` by path).
+   */
+  notes: { path: string; note: string }[]
+  /** `keep` or `refuse` (the default). */
+  invalidMetadata: 'keep' | 'refuse'
+  /** Rows of the metadata file given to the scan (0: none). */
+  metadataRows: number
 }
 
 export const FAILURES_SHOWN = 100
@@ -39,10 +48,11 @@ export const FAILURES_SHOWN = 100
 export const BATCH_READS = 8
 
 export async function scanStatusOf(scans: SourceScanRepository, scan: ScanRecord): Promise<ScanStatus> {
-  const [counts, pending, failed] = await Promise.all([
+  const [counts, pending, failed, notes] = await Promise.all([
     scan.counts ?? scans.counts(scan.id),
     scans.openTasks(scan.id),
     scans.results(scan.id, 'failed', FAILURES_SHOWN),
+    scans.notes(scan.id, FAILURES_SHOWN),
   ])
   return {
     id: scan.id,
@@ -56,6 +66,9 @@ export async function scanStatusOf(scans: SourceScanRepository, scan: ScanRecord
     counts,
     pending,
     failures: failed.map((f) => ({ path: f.path, reason: f.reason ?? 'failed' })),
+    notes: notes.map((n) => ({ path: n.path, note: n.reason ?? '' })),
+    invalidMetadata: scan.options.invalidMetadata ?? 'refuse',
+    metadataRows: scan.options.metadataRows ?? 0,
   }
 }
 
@@ -159,6 +172,7 @@ export function createScanTaskRunner(deps: ScanTaskDeps): ScanTaskRunner {
     worker: string,
     scan: ScanRecord,
     reader: SourceReader,
+    source: SourceRecord,
   ) => {
     const { project, source: handle, options } = scan
     const paths = task.objects.map((o) => o.path)
@@ -177,17 +191,32 @@ export function createScanTaskRunner(deps: ScanTaskDeps): ScanTaskRunner {
         )
       : new Map<string, string>()
     const reading = new Set(toRead.map((o) => o.path))
-    const mediaTypes = toRead.length && !options.dryRun ? await deps.mediaTypesOf(project) : new Map()
+    const reads = toRead.length > 0 && !options.dryRun
+    const mediaTypes = reads ? await deps.mediaTypesOf(project) : new Map()
+    // The scan's metadata file's rows for the objects read (one statement), when it was given one.
+    const fileRows =
+      reads && (options.metadataRows ?? 0) > 0
+        ? await scans.metadataAt(
+            scan.id,
+            toRead.map((o) => o.path),
+          )
+        : new Map<string, Record<string, unknown>>()
+    const sourceOptions = source.options as Pick<IngestOptions, 'copy' | 'mediaTypesByExtension'>
     const save: SourceObjectRecord[] = []
     const results: ObjectResult[] = []
-    const creating: { object: ListedObject; sha256: string; entry: Record<string, unknown> }[] = []
+    const creating: {
+      object: ListedObject
+      sha256: string
+      entry: Record<string, unknown>
+      note?: string
+    }[] = []
     /**
      * Records an object read and its result. A failed object is recorded too, so that the next scan does not
      * read it again while it is unchanged (unless `retryFailed`).
      */
     const settle = (
       object: ListedObject,
-      done: { outcome: ObjectOutcome; entryId: string; sha256: string } | { reason: string },
+      done: { outcome: ObjectOutcome; entryId: string; sha256: string; note?: string } | { reason: string },
     ) => {
       const ok = 'entryId' in done
       save.push({
@@ -198,7 +227,12 @@ export function createScanTaskRunner(deps: ScanTaskDeps): ScanTaskRunner {
       })
       results.push(
         ok
-          ? { path: object.path, outcome: done.outcome, entryId: done.entryId }
+          ? {
+              path: object.path,
+              outcome: done.outcome,
+              entryId: done.entryId,
+              ...(done.note !== undefined ? { reason: done.note } : {}),
+            }
           : { path: object.path, outcome: 'failed', reason: done.reason, entryId: null },
       )
     }
@@ -217,14 +251,24 @@ export function createScanTaskRunner(deps: ScanTaskDeps): ScanTaskRunner {
         results.push({ path: object.path, outcome, entryId: entryId ?? null })
         return
       }
+      const rows = fileRows.get(object.path)
       const made = await limit(async () => {
         // A turn of the event loop per object: small reads and probes complete synchronously, and a batch of
         // them would otherwise hold the process (its HTTP requests, timers) for the whole batch.
         await nextTurn()
-        return deps.ingest(project, handle, reader, object.path, entryId, mediaTypes)
+        return deps.ingest(project, handle, reader, object.path, entryId, mediaTypes, {
+          ...sourceOptions,
+          ...(rows ? { metadata: rows } : {}),
+          ...(options.invalidMetadata ? { invalidMetadata: options.invalidMetadata } : {}),
+        })
       })
       if (made.ok && 'create' in made) {
-        creating.push({ object, sha256: made.sha256, entry: made.create })
+        creating.push({
+          object,
+          sha256: made.sha256,
+          entry: made.create,
+          ...(made.note !== undefined ? { note: made.note } : {}),
+        })
         return
       }
       settle(
@@ -251,7 +295,12 @@ export function createScanTaskRunner(deps: ScanTaskDeps): ScanTaskRunner {
         settle(
           c.object,
           r?.ok
-            ? { outcome: 'created', entryId: r.entry.id, sha256: c.sha256 }
+            ? {
+                outcome: 'created',
+                entryId: r.entry.id,
+                sha256: c.sha256,
+                ...(c.note !== undefined ? { note: c.note } : {}),
+              }
             : { reason: `refused: ${r && !r.ok ? JSON.stringify(r.failure) : 'no result'}` },
         )
       })
@@ -272,6 +321,8 @@ export function createScanTaskRunner(deps: ScanTaskDeps): ScanTaskRunner {
     claim: (worker, limit, at, leaseUntil, fairness) => scans.claim(worker, limit, at, leaseUntil, fairness),
     renew: (worker, task, leaseUntil) => scans.renew(worker, task, leaseUntil),
     async run(task, worker, wrap) {
+      // A turn of the event loop between tasks (see ingestOne): requests and timers are served in between.
+      await nextTurn()
       try {
         const found = await context(task)
         if (!found) return
@@ -279,7 +330,7 @@ export function createScanTaskRunner(deps: ScanTaskDeps): ScanTaskRunner {
         const done =
           task.kind === 'list'
             ? await runList(task, worker, found.scan, reader)
-            : await runBatch(task, worker, found.scan, reader)
+            : await runBatch(task, worker, found.scan, reader, found.source)
         if (done) await scans.finishIfDone(task.scanId, now())
       } catch (err) {
         deps.logger?.error({ err, scan: task.scanId, task: task.idx }, 'scan task failed')

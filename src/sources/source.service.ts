@@ -1,17 +1,20 @@
 import { randomUUID } from 'node:crypto'
 import path from 'node:path'
 import type { SourceRecord, SourceRepository } from '../db/source.repository.js'
-import type { ScanOptions, SourceScanRepository } from '../db/source-scan.repository.js'
+import type { SourceScheduleRepository } from '../db/source-schedule.repository.js'
+import type { PathMetadata, ScanOptions, SourceScanRepository } from '../db/source-scan.repository.js'
 import { UsageError } from '../errors.js'
 import type { ImportService } from '../media/import.service.js'
 import type { LibraryService } from '../media/library.service.js'
 import type { CompiledMediaType } from '../media/media-types/metadata-validator.js'
+import type { ProjectStorage } from '../storage/project-storage.js'
 import { createIngest } from './scan-ingest.js'
 import { createScanTaskRunner, scanStatusOf, type ScanStatus, type ScanTaskRunner } from './scan-tasks.js'
 import type { SourceReader } from './source-reader.js'
 import type { SourceReaders } from './source-readers.js'
 
 export type { ScanStatus } from './scan-tasks.js'
+export type { PathMetadata } from '../db/source-scan.repository.js'
 
 export type SourceSpec =
   | { kind: 'disk'; dir: string }
@@ -24,12 +27,38 @@ export type SourceSpec =
       forcePathStyle?: boolean
     }
 
+/** What a source does beyond where it lies (stored in its options, the schedule in its own columns). */
+export interface SourceSettings {
+  /** Scanned bytes are copied into the project's blob store: entries' assets are the copies. */
+  copy?: boolean
+  /** `{pdf: 'file'}`: the media type by extension, before the sniffed type's default. */
+  mediaTypesByExtension?: Record<string, string>
+  /** Rescan every so many ms (a worker's idle sweep starts it); null or absent: no schedule. */
+  rescanEveryMs?: number | null
+}
+
 export interface SourceService {
-  add(project: string, handle: string, spec: SourceSpec): Promise<SourceRecord>
+  add(project: string, handle: string, spec: SourceSpec, settings?: SourceSettings): Promise<SourceRecord>
+  /** Changes a source's schedule (null: none); the next scan comes one interval from now. */
+  update(
+    project: string,
+    handle: string,
+    changes: Pick<SourceSettings, 'rescanEveryMs'>,
+  ): Promise<SourceRecord>
+  /** Starts the scans of sources whose schedule is due (a worker's idle sweep calls it); how many started. */
+  startDueScans(now?: Date): Promise<number>
   list(project: string): Promise<SourceRecord[]>
   remove(project: string, handle: string): Promise<void>
-  /** Queues a scan: a durable job that workers run (`medialib worker`, or serve's own worker). */
-  startScan(project: string, handle: string, options?: Partial<ScanOptions>): Promise<ScanStatus>
+  /**
+   * Queues a scan: a durable job that workers run (`medialib worker`, or serve's own worker). `metadata`:
+   * the rows of a metadata file, stored with the scan for the workers.
+   */
+  startScan(
+    project: string,
+    handle: string,
+    options?: Partial<ScanOptions>,
+    metadata?: readonly PathMetadata[],
+  ): Promise<ScanStatus>
   /** A scan's state, counts and failures; undefined when the source has no such scan. */
   scanStatus(project: string, handle: string, id: string): Promise<ScanStatus | undefined>
   /** The source's latest scans, newest first. */
@@ -67,6 +96,9 @@ export const DEFAULT_SCAN_OPTIONS: ScanOptions = {
 export function createSourceService(deps: {
   sources: SourceRepository
   scans: SourceScanRepository
+  schedules: SourceScheduleRepository
+  /** The projects' blob stores (sources with `copy`). */
+  blobs?: Pick<ProjectStorage, 'files'>
   importer: Pick<ImportService, 'importEntries'>
   library: Pick<LibraryService, 'patch' | 'listByExternalIds'>
   mediaTypesOf(project: string): Promise<ReadonlyMap<string, CompiledMediaType>>
@@ -79,7 +111,7 @@ export function createSourceService(deps: {
   onQueued?: () => void
 }): SourceService {
   const { open } = deps.readers
-  const tasks = createScanTaskRunner({
+  const runner = createScanTaskRunner({
     scans: deps.scans,
     sources: deps.sources,
     open,
@@ -97,13 +129,52 @@ export function createSourceService(deps: {
     return source
   }
 
+  /** The source's settings as stored in its options; a media type by extension must exist. */
+  const settingsOptions = async (project: string, settings: SourceSettings) => {
+    const byExtension: Record<string, string> = {}
+    const entries = Object.entries(settings.mediaTypesByExtension ?? {})
+    if (entries.length > 0) {
+      const types = await deps.mediaTypesOf(project)
+      for (const [ext, mediaType] of entries) {
+        const name = ext.replace(/^\./, '').toLowerCase()
+        if (!/^[a-z0-9]{1,16}$/.test(name)) throw new UsageError(`Not a file extension: '${ext}'`)
+        if (!types.has(mediaType))
+          throw new UsageError(`Project '${project}' has no media type '${mediaType}' (for .${name})`)
+        byExtension[name] = mediaType
+      }
+    }
+    return {
+      ...(settings.copy ? { copy: true } : {}),
+      ...(entries.length > 0 ? { mediaTypesByExtension: byExtension } : {}),
+    }
+  }
+
+  const startDueScans = async (now = new Date()) => {
+    let started = 0
+    for (const due of await deps.schedules.due(now, 20)) {
+      const scan = { id: randomUUID(), options: DEFAULT_SCAN_OPTIONS }
+      if (await deps.schedules.start(due, scan, now)) started++
+    }
+    if (started > 0) deps.onQueued?.()
+    return started
+  }
+  // A worker's idle sweep also starts the scheduled scans that are due.
+  const tasks: ScanTaskRunner = {
+    ...runner,
+    async sweep() {
+      await runner.sweep()
+      await startDueScans()
+    },
+  }
+
   const service: SourceService = {
-    async add(project, handle, spec) {
+    async add(project, handle, spec, settings = {}) {
       if (!HANDLE.test(handle))
         throw new UsageError(`A source handle must match ${HANDLE.source}: '${handle}'`)
+      const extra = await settingsOptions(project, settings)
       const record =
         spec.kind === 'disk'
-          ? { kind: 'disk' as const, root: path.resolve(spec.dir), options: {} }
+          ? { kind: 'disk' as const, root: path.resolve(spec.dir), options: extra }
           : {
               kind: 's3' as const,
               root: spec.bucket,
@@ -112,29 +183,43 @@ export function createSourceService(deps: {
                 ...(spec.endpoint !== undefined ? { endpoint: spec.endpoint } : {}),
                 ...(spec.region !== undefined ? { region: spec.region } : {}),
                 ...(spec.forcePathStyle !== undefined ? { forcePathStyle: spec.forcePathStyle } : {}),
+                ...extra,
               },
             }
       await (await open(record)).check()
-      if (!(await deps.sources.add({ project, handle, ...record }))) {
+      const schedule = settings.rescanEveryMs ?? null
+      if (!(await deps.sources.add({ project, handle, ...record, rescanEveryMs: schedule }))) {
         throw new UsageError(`Project '${project}' already has a source '${handle}'`)
       }
       return getOrFail(project, handle)
     },
+    async update(project, handle, changes) {
+      await getOrFail(project, handle)
+      await deps.schedules.set(project, handle, changes.rescanEveryMs ?? null, new Date())
+      return getOrFail(project, handle)
+    },
+    startDueScans,
     list: (project) => deps.sources.list(project),
     async remove(project, handle) {
       if (!(await deps.sources.remove(project, handle))) {
         throw new UsageError(`No source '${handle}' in project '${project}'`)
       }
     },
-    async startScan(project, handle, options = {}) {
+    async startScan(project, handle, options = {}, metadata = []) {
       await getOrFail(project, handle)
-      const chosen = { ...DEFAULT_SCAN_OPTIONS, ...options }
+      const chosen = {
+        ...DEFAULT_SCAN_OPTIONS,
+        ...options,
+        ...(metadata.length > 0 ? { metadataRows: metadata.length } : {}),
+      }
       for (const size of [chosen.pageSize, chosen.batchSize]) {
         if (!Number.isInteger(size) || size < 1 || size > 10_000)
           throw new UsageError('Page and batch sizes must be integers from 1 to 10000')
       }
+      if (chosen.invalidMetadata !== undefined && !['keep', 'refuse'].includes(chosen.invalidMetadata))
+        throw new UsageError(`--invalid-metadata is keep or refuse: '${String(chosen.invalidMetadata)}'`)
       const id = randomUUID()
-      await deps.scans.create({ id, project, source: handle, options: chosen }, new Date())
+      await deps.scans.create({ id, project, source: handle, options: chosen }, new Date(), metadata)
       deps.onQueued?.()
       return (await service.scanStatus(project, handle, id))!
     },
@@ -166,7 +251,7 @@ export function createSourceService(deps: {
         )
         if (!task) {
           // Another process holds the remaining tasks (or the last one just ended): wait for it.
-          await tasks.sweep()
+          await runner.sweep()
           await new Promise((r) => setTimeout(r, 100))
           continue
         }

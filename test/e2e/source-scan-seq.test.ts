@@ -5,16 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { KEEP_SCAN_RESULTS } from '../../src/db/source-scan.repository.js'
 import { DIALECTS } from '../helpers/dialects.js'
 import { makeImage } from '../helpers/media-server.js'
+import { scanCounts } from '../helpers/scan-counts.js'
 import { startTestServer, type TestServer } from '../helpers/server.js'
 
 /** A scan's counts: created, updated, missing, unchanged, failed. */
-const counts = (created: number, updated: number, missing: number, unchanged: number, failed: number) => ({
-  created,
-  updated,
-  missing,
-  unchanged,
-  failed,
-})
+const counts = scanCounts
 
 /**
  * Scans at scale (issue #22, migration 0015): unchanged objects are marked seen by the scan's number instead

@@ -116,7 +116,7 @@ describe.each(DIALECTS)('source scans run by worker processes (%s)', (dialect) =
     expect(done.counts).toEqual({ created: FILES, updated: 0, unchanged: 0, missing: 0, failed: 0 })
     await expectEachObjectOnce('killed')
     expect(Object.keys((await tasks(scan.id)).states)).toEqual(['done'])
-  })
+  }, 90_000)
 
   it('medialib sources scan queues the scan and follows it while a worker runs it', async () => {
     const one = mkdtempSync(path.join(tmpdir(), 'medialib-scan-cli-'))

@@ -1,4 +1,4 @@
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { PutObjectCommand } from '@aws-sdk/client-s3'
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -12,19 +12,14 @@ import { DIALECTS } from '../helpers/dialects.js'
 import { imageEntry } from '../helpers/fixtures.js'
 import { makeImage } from '../helpers/media-server.js'
 import { runCli } from '../helpers/process.js'
-import { startS3 } from '../helpers/s3.js'
+import { scanCounts } from '../helpers/scan-counts.js'
+import { s3rverClient, startS3 } from '../helpers/s3.js'
 import { request, startTestServer, type TestServer } from '../helpers/server.js'
 
 const API = '/api/v1'
 
 /** A scan's counts: created, updated, missing, unchanged, failed. */
-const counts = (created: number, updated: number, missing: number, unchanged: number, failed: number) => ({
-  created,
-  updated,
-  missing,
-  unchanged,
-  failed,
-})
+const counts = scanCounts
 
 /** The reader with every read counted by path. */
 function counting(reads: string[]): (reader: SourceReader) => SourceReader {
@@ -474,14 +469,7 @@ describe.each(DIALECTS)('sources: files indexed where they lie (%s)', (dialect) 
   }, 90_000) // six CLI processes, each starting Node.js and the AWS SDK: slow on a loaded machine
 
   it('scans an S3 source under a prefix, and rescans by ETag', async () => {
-    const client = new S3Client({
-      region: 'us-east-1',
-      endpoint: s3.storage.s3.endpoint,
-      forcePathStyle: true,
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    })
+    const client = s3rverClient(s3.storage)
     const put = async (key: string, body: Buffer) =>
       client.send(new PutObjectCommand({ Bucket: 'source-bucket', Key: key, Body: body }))
     await put('archive/x/one.png', await makeImage('png', 30, 20))

@@ -9,20 +9,23 @@ import {
   SourceParams,
   SourceScan,
   SourceScanList,
+  StartScanBody,
 } from '../schemas/sources.schemas.js'
 import type { RoutePlugin } from '../type-provider.js'
 import { checkApiVersion } from './context.js'
 
 const READ = 'public-api:read'
+const WRITE = 'public-api:write'
 
 /**
  * `GET /api/:apiVersion/mediaLibrary/sources`, `…/sources/{handle}/scans` and `…/scans/{scanId}`: the
- * project's read-only sources and the state of their scans (issue #22). Sources are added and scans queued
- * by the CLI (`medialib sources`).
+ * project's read-only sources and the state of their scans (issue #22); `POST …/sources/{handle}/scans`
+ * queues a scan. Sources are added by the CLI (`medialib sources`).
  */
 export function sourceRoutes(deps: { tokens: TokenService; sources: SourceService }): RoutePlugin {
   const { tokens, sources } = deps
   const read = requireScope(tokens, READ)
+  const write = requireScope(tokens, WRITE)
   const sourceOrFail = async (project: string, handle: string) => {
     const source = (await sources.list(project)).find((s) => s.handle === handle)
     if (!source) throw notFound(`Source does not exist (handle: '${handle}')`)
@@ -86,6 +89,37 @@ export function sourceRoutes(deps: { tokens: TokenService; sources: SourceServic
         const { project } = principalOf(request)
         await sourceOrFail(project, request.params.handle)
         return { scans: await sources.scans(project, request.params.handle) }
+      },
+    )
+    app.post(
+      '/api/:apiVersion/mediaLibrary/sources/:handle/scans',
+      {
+        onRequest: [checkApiVersion, write],
+        // No body is an empty one: every field is optional.
+        preValidation: async (request) => {
+          request.body ??= {}
+        },
+        schema: {
+          tags: ['Sources'],
+          operationId: 'startMediaLibrarySourceScan',
+          summary: 'Queue a scan of a source (medialib extension)',
+          description:
+            'Queues a scan as `medialib sources scan` does (without a metadata file): new objects become ' +
+            'entries, changed ones are re-probed, vanished ones are reported missing. The workers run it; ' +
+            'answers at once with the queued scan, whose state `GET …/scans/{scanId}` follows.' +
+            scopeNote(WRITE),
+          security: bearerSecurity(WRITE),
+          params: SourceParams,
+          body: StartScanBody,
+          response: { 202: described(SourceScan, 'The queued scan'), ...errorResponses(400, 401, 403, 404) },
+        },
+      },
+      async (request, reply) => {
+        const { project } = principalOf(request)
+        const { handle } = request.params
+        await sourceOrFail(project, handle)
+        const status = await sources.startScan(project, handle, request.body)
+        return reply.code(202).send(status)
       },
     )
     app.get(

@@ -36,6 +36,20 @@ export const SourceScan = component(
         Type.Object({ path: Type.String(), reason: Type.String() }, { additionalProperties: false }),
         { description: 'The failed objects and why (the first 100 by path)' },
       ),
+      notes: Type.Array(
+        Type.Object({ path: Type.String(), note: Type.String() }, { additionalProperties: false }),
+        {
+          description:
+            'Objects created without the metadata properties that failed validation (`invalidMetadata: keep`), ' +
+            'and which (the first 100 by path)',
+        },
+      ),
+      invalidMetadata: Type.Unsafe<'keep' | 'refuse'>({
+        type: 'string',
+        enum: ['keep', 'refuse'],
+        description: 'What metadata failing validation does: `refuse` fails the object, `keep` leaves it out',
+      }),
+      metadataRows: Type.Integer({ minimum: 0, description: 'Rows of the metadata file given to the scan' }),
     },
     {
       additionalProperties: false,
@@ -53,6 +67,9 @@ export const SourceScan = component(
           counts: { created: 3, updated: 1, unchanged: 120, missing: 1, failed: 1 },
           pending: { queued: 0, running: 0 },
           failures: [{ path: 'notes.txt', reason: 'not an image or a video (unknown type)' }],
+          notes: [],
+          invalidMetadata: 'refuse',
+          metadataRows: 0,
         },
       ],
     },
@@ -85,5 +102,31 @@ export const SourceScanList = component(
   Type.Object(
     { scans: Type.Array(SourceScan, { description: 'Newest first, at most 20' }) },
     { additionalProperties: false },
+  ),
+)
+
+export const StartScanBody = component(
+  'StartSourceScan',
+  Type.Object(
+    {
+      dryRun: Type.Optional(Type.Boolean({ description: 'Only classify: nothing is read or written' })),
+      retryFailed: Type.Optional(
+        Type.Boolean({ description: 'Read again the objects that failed before, even unchanged' }),
+      ),
+      pageSize: Type.Optional(
+        Type.Integer({ minimum: 1, maximum: 10_000, description: 'Objects listed per list task (1,000)' }),
+      ),
+      batchSize: Type.Optional(
+        Type.Integer({ minimum: 1, maximum: 10_000, description: 'Objects per batch task (100)' }),
+      ),
+      invalidMetadata: Type.Optional(
+        Type.Unsafe<'keep' | 'refuse'>({
+          type: 'string',
+          enum: ['keep', 'refuse'],
+          description: 'Metadata failing validation: fail the object (`refuse`, default) or leave it out',
+        }),
+      ),
+    },
+    { additionalProperties: false, description: 'How to scan (every field optional)' },
   ),
 )
