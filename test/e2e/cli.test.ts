@@ -136,7 +136,7 @@ describe.each(DIALECTS)('the medialib CLI against a running server process (%s)'
     const again = await runCli(['tokens', 'revoke', id, ...dbArgs])
     expect(again.code).toBe(1)
     expect(again.stderr).toContain(`No active token with id '${id}'`)
-  })
+  }, 90_000) // six CLI processes (Node.js start, migrations check): 22-28 s at load 10
 
   it('migrates a fresh database on its own, once', async () => {
     const fresh = await createTestDatabase(dialect)

@@ -344,6 +344,34 @@ describe.each(DIALECTS)(
       expect(listed).toMatchObject({ rescanEveryMs: null, nextScanAt: null })
     }, 90_000)
 
+    it('sources add --copy --media-types-by-extension --rescan-every from the CLI; list shows them', async () => {
+      const dir = folder('cli-add', { 'a.pdf': makePdf('cli') })
+      const bad = await cli(
+        'sources add cli-bad --project default --disk',
+        dir,
+        '--media-types-by-extension pdf',
+      )
+      expect(bad.code).toBe(1)
+      expect(bad.stderr).toMatch(/expected ext=mediaType/)
+      const added = await cli(
+        'sources add cli-all --project default --disk',
+        dir,
+        '--copy --media-types-by-extension pdf=file --rescan-every 6h',
+      )
+      expect(added.code, added.stderr).toBe(0)
+      const source = (await server.deps.sources.list('default')).find((x) => x.handle === 'cli-all')!
+      expect(source).toMatchObject({
+        options: { copy: true, mediaTypesByExtension: { pdf: 'file' } },
+        rescanEveryMs: 21_600_000,
+      })
+      const listed = await cli('sources list --project default')
+      expect(listed.stdout).toMatch(/^cli-all\s+disk\s+\S+\s+yes\s+6h\s+\d{4}-/m)
+      expect((await server.deps.sources.scan('default', 'cli-all')).counts).toMatchObject({ created: 1 })
+      const pdf = await entryOf('default', 'cli-all', 'a.pdf')
+      expect(pdf).toMatchObject({ mediaType: 'file', asset: { mimeType: 'application/pdf' } })
+      expect(pdf.asset.key).not.toMatch(/^@source\//)
+    }, 90_000)
+
     it('POST …/sources/{handle}/scans queues a scan (202), with its errors in the envelope', async () => {
       const dir = folder('api', { 'a.png': await makeImage('png', 7, 5) })
       await server.deps.sources.add('default', 'api-scan', { kind: 'disk', dir })
@@ -385,6 +413,26 @@ describe.each(DIALECTS)(
         expect(refused.status, JSON.stringify(body)).toBe(400)
         expect(refused.body).toMatchObject({ status: 400 })
       }
+      // The sources' settings in the list.
+      const listed = await request(server, 'GET', `${API}/mediaLibrary/sources`, { token: reader })
+      const byHandle = new Map(
+        (listed.body as { sources: { handle: string }[] }).sources.map((x) => [x.handle, x]),
+      )
+      expect(byHandle.get('copied')).toMatchObject({
+        copy: true,
+        mediaTypesByExtension: {},
+        rescanEveryMs: null,
+      })
+      expect(byHandle.get('by-ext')).toMatchObject({
+        copy: false,
+        mediaTypesByExtension: { pdf: 'file', txt: 'file' },
+        nextScanAt: null,
+      })
+      expect(byHandle.get('api-scan')).toMatchObject({
+        kind: 'disk',
+        prefix: '',
+        lastScan: { source: 'api-scan' },
+      })
       // The dry run is still queued: a worker would run it; here it is run to leave nothing open.
       await server.deps.sources.runScan(dry.body as { id: string })
     })

@@ -86,6 +86,16 @@ export const SourceList = component(
             handle: Type.String(),
             kind: Type.Unsafe<string>({ type: 'string', enum: ['disk', 's3'] }),
             prefix: Type.String({ description: 'The S3 prefix ("" on disk)' }),
+            copy: Type.Boolean({ description: 'Scanned files are copied into the project’s storage' }),
+            mediaTypesByExtension: Type.Record(Type.String(), Type.String(), {
+              description: 'Media types by file extension, chosen before the sniffed type’s default',
+            }),
+            rescanEveryMs: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], {
+              description: 'The schedule’s interval in ms; null: no schedule',
+            }),
+            nextScanAt: Type.Union([Type.String(), Type.Null()], {
+              description: 'When the next scheduled scan is due',
+            }),
             createdAt: Type.String(),
             lastScan: Type.Union([SourceScan, Type.Null()]),
           },
