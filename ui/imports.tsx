@@ -372,7 +372,7 @@ export function ImportsPage({ session }: { session: Session }) {
       {jobs.map((job) => (
         <JobView key={job.id} job={job} open={opened.current.has(job.id)} />
       ))}
-      <SourcesSection />
+      <SourcesSection canWrite={canWrite} />
     </main>
   )
 }

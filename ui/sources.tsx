@@ -59,8 +59,57 @@ function ScanTable({ source, scans }: { source: string; scans: Scan[] }) {
   )
 }
 
+/**
+ * _Scan now_ (write scope): `POST …/sources/{handle}/scans` queues a scan, which the workers run; the list
+ * then polls once a second while it runs. Disabled while the latest scan runs.
+ */
+function ScanNow({ source, onQueued }: { source: Source; onQueued: () => void }) {
+  const [busy, setBusy] = useState(false)
+  const [notice, setNotice] = useState<{ ok: boolean; text: string } | null>(null)
+  const running = source.lastScan?.state === 'running'
+  const start = async () => {
+    setBusy(true)
+    setNotice(null)
+    try {
+      const scan = await ok(
+        client.POST('/api/{apiVersion}/mediaLibrary/sources/{handle}/scans', {
+          params: { path: { ...version, handle: source.handle } },
+          body: {},
+        }),
+      )
+      setNotice({ ok: true, text: `Scan queued (${scan.id}).` })
+      onQueued()
+    } catch (err) {
+      setNotice({ ok: false, text: `The scan was not started: ${messageOf(err)}` })
+    } finally {
+      setBusy(false)
+    }
+  }
+  return (
+    <p class="job-line">
+      <button type="button" class="secondary" disabled={busy || running} onClick={start}>
+        Scan now
+      </button>
+      {running && <span class="hint">A scan is running.</span>}
+      {notice && (
+        <span class={notice.ok ? 'ok' : 'error'} role={notice.ok ? 'status' : 'alert'}>
+          {notice.text}
+        </span>
+      )}
+    </p>
+  )
+}
+
 /** What one source shows: its scans and how many of its entries are missing (with a link to them). */
-function SourceView({ source }: { source: Source }) {
+function SourceView({
+  source,
+  canWrite,
+  onQueued,
+}: {
+  source: Source
+  canWrite: boolean
+  onQueued: () => void
+}) {
   const [scans, setScans] = useState<Scan[] | null>(null)
   const [missing, setMissing] = useState<number | null>(null)
   const [error, setError] = useState('')
@@ -105,6 +154,7 @@ function SourceView({ source }: { source: Source }) {
         )}
         {missing === 0 && <span>No entry missing from this source.</span>}
       </p>
+      {canWrite && <ScanNow source={source} onQueued={onQueued} />}
       {error && (
         <p class="error" role="alert">
           {error}
@@ -130,11 +180,13 @@ function SourceView({ source }: { source: Source }) {
 /**
  * The Imports page's Sources: the project's sources (`GET …/mediaLibrary/sources`, read scope), each with
  * its latest scans. Polled once a second while a scan runs (a scan started by the CLI shows up and counts
- * on), every 5 s otherwise. Sources are added and scans started with `medialib sources` (docs/sources.md).
+ * on), every 5 s otherwise. Sources are added with `medialib sources` (docs/sources.md); a token with the
+ * write scope can start a scan here.
  */
-export function SourcesSection() {
+export function SourcesSection({ canWrite }: { canWrite: boolean }) {
   const [sources, setSources] = useState<Source[] | null>(null)
   const [error, setError] = useState('')
+  const [tick, setTick] = useState(0) // a scan queued here: poll at once
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | undefined
     let stopped = false
@@ -159,13 +211,13 @@ export function SourcesSection() {
       stopped = true
       clearTimeout(timer)
     }
-  }, [])
+  }, [tick])
   return (
     <section class="sources" aria-labelledby="sources-heading">
       <h2 id="sources-heading">Sources</h2>
       <p class="hint">
-        Folders and buckets whose files are entries where they lie. Add one and start its scans with{' '}
-        <code>medialib sources</code>.
+        Folders and buckets whose files are entries where they lie. Add one with <code>medialib sources</code>
+        .
       </p>
       {error && (
         <p class="error" role="alert">
@@ -174,7 +226,7 @@ export function SourcesSection() {
       )}
       {sources?.length === 0 && <p class="empty">No source in this project.</p>}
       {sources?.map((s) => (
-        <SourceView key={s.handle} source={s} />
+        <SourceView key={s.handle} source={s} canWrite={canWrite} onQueued={() => setTick((t) => t + 1)} />
       ))}
     </section>
   )

@@ -109,12 +109,12 @@ export function wordsCondition(caps: Database['caps'], words: readonly string[])
 }
 
 /**
- * With `sourceMissing` and no full text: whether the project's missing objects are few enough (at most
- * SORT_LIMIT) to read them all by their index and sort the page, rather than walk an order's index and
- * skip the entries that are not missing (nearly all of them).
+ * With `sourceMissing`: whether the project's missing objects are few enough (at most SORT_LIMIT) to read
+ * them all by their index and sort the page (full-text words then a condition on them), rather than walk
+ * an order's or the full-text index and skip the entries that are not missing (nearly all of them).
  */
 export async function missingDriven({ db }: Database, project: string, query: EntrySearch): Promise<boolean> {
-  if (!query.sourceMissing || (query.words?.length ?? 0) > 0) return false
+  if (!query.sourceMissing) return false
   const beyond = await sql`
     SELECT 1 FROM source_objects WHERE project = ${project} AND state = 'missing'
     LIMIT 1 OFFSET ${SORT_LIMIT}`.execute(db)
@@ -149,7 +149,11 @@ export async function searchRows<R>(
   const words = query.words ?? []
   let from: RawBuilder<unknown> = sql`media_entries e`
   let order: RawBuilder<unknown> = sql`e.seq`
-  if (words.length > 0 && caps.name === 'sqlite') {
+  // A few missing entries (sourceState=missing) drive the search, full text or not: read by id, the words a
+  // condition on them, then sorted. Else the full-text index or an order's index drives it.
+  const driven = await missingDriven(database, project, query)
+  if (driven && words.length > 0) where.push(wordsCondition(caps, words))
+  if (!driven && words.length > 0 && caps.name === 'sqlite') {
     // Driven by the FTS5 index in rowid (= seq) order, so the LIMIT stops the walk without a sort.
     from = sql`media_entries_fts f JOIN media_entries e ON e.seq = f.rowid`
     order = sql`f.rowid`
@@ -164,7 +168,7 @@ export async function searchRows<R>(
     return beyond.rows.length > 0
   }
 
-  if (await missingDriven(database, project, query)) {
+  if (driven) {
     // `seq + 0` keeps either planner from walking the seq index: the few missing entries are found by id.
     from = byIdFrom(caps)
     order = sql`e.seq + 0`

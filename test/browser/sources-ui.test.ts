@@ -11,7 +11,7 @@ import { signIn } from './sign-in.js'
 
 /*
  * Issue #22 in the UI: the Imports page lists the project's sources and their scans (state, counts,
- * started, ended), follows a scan started elsewhere as it runs; entries whose file vanished carry a
+ * started, ended), follows a scan started elsewhere as it runs, starts one with _Scan now_ (write scope); entries whose file vanished carry a
  * "missing from source" badge in the grid, the list and the entry page; the library filters on them
  * (`sourceState=missing`). Real scans of a real folder, a real server, Chromium; axe-core on each new view.
  */
@@ -71,6 +71,20 @@ describe.each(DIALECTS)('sources in the UI, in Chromium (%s)', (dialect) => {
     await expect.poll(() => scanRows().count(), { timeout: 15_000 }).toBe(3)
     await server.deps.sources.runScan(started)
     await expect.poll(() => rowText(0), { timeout: 15_000 }).toEqual(['done', '1', '0', '3', '0', '0'])
+
+    // _Scan now_ queues one through the API (POST …/scans); no worker runs in this test server, so it shows
+    // as running (the button disabled) until the test runs its tasks, then done.
+    await source.getByRole('button', { name: 'Scan now' }).click()
+    await expect.poll(() => source.getByRole('status').textContent()).toMatch(/^Scan queued \(/)
+    await expect.poll(() => scanRows().count()).toBe(4)
+    expect((await rowText(0))[0]).toMatch(/^running/)
+    expect(await source.getByRole('button', { name: 'Scan now' }).isDisabled()).toBe(true)
+    await noSerious()
+    const [queued] = await server.deps.sources.scans('default', 'photos', 1)
+    expect(queued?.state).toBe('running')
+    await server.deps.sources.runScan(queued!)
+    await expect.poll(() => rowText(0), { timeout: 15_000 }).toEqual(['done', '0', '0', '4', '0', '0'])
+    expect(await source.getByRole('button', { name: 'Scan now' }).isDisabled()).toBe(false)
   })
 
   it('badges the entries whose file vanished, and filters on them', async () => {
@@ -110,7 +124,9 @@ describe.each(DIALECTS)('sources in the UI, in Chromium (%s)', (dialect) => {
     await signIn(b, server.baseUrl, readOnly)
     await b.page.goto(`${server.baseUrl}/imports`)
     await b.page.getByRole('article', { name: 'photos' }).waitFor()
-    await expect.poll(() => scanRows().count()).toBe(3)
+    await expect.poll(() => scanRows().count()).toBe(4)
+    // Starting a scan needs the write scope: no button.
+    expect(await b.page.getByRole('button', { name: 'Scan now' }).count()).toBe(0)
     await noSerious()
   })
 })
