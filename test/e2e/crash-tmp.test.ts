@@ -2,11 +2,12 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
+import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDeps, type Deps } from '../../src/deps.js'
 import { DEFAULT_PROJECT } from '../../src/projects/project.service.js'
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/dialects.js'
-import { makeImage, startMediaServer, type MediaServer } from '../helpers/media-server.js'
+import { startMediaServer, type MediaServer } from '../helpers/media-server.js'
 import { CLI, cleanEnv } from '../helpers/process.js'
 
 /** Every file (not folder) under `dir`, with its size. */
@@ -33,7 +34,19 @@ describe.each(DIALECTS)('partial downloads after a crash (%s)', (dialect) => {
     deps = await createDeps(db.config, { warn: () => undefined })
     await deps.projects.ensure(DEFAULT_PROJECT)
     media = await startMediaServer()
-    const body = await makeImage('png', 400, 300)
+    // Noise, so that the PNG is larger than the 512 KiB a worker holds in memory: it streams to a temp file.
+    const body = await sharp({
+      create: {
+        width: 800,
+        height: 600,
+        channels: 3,
+        background: '#808080',
+        noise: { type: 'gaussian', mean: 128, sigma: 40 },
+      },
+    })
+      .png()
+      .toBuffer()
+    expect(body.length).toBeGreaterThan(512 * 1024)
     // The first fetch sends half the bytes and then stalls (the kill lands there); later fetches are whole.
     media.routes.set('/big.png', (hit) =>
       hit === 1 ? { body, type: 'image/png', stallAfterHalfMs: 60_000 } : { body, type: 'image/png' },
