@@ -5,7 +5,7 @@
  *    against the raw ceiling of the bare job on the same disk, in the same run: walk the folder, stat + read +
  *    SHA-256 + image-size each file (4 at once, as the worker's 4 slots), and one INSERT per 1,000 rows with the
  *    driver's fastest plain statement into a table holding only the keys (SQLite: a prepared statement in a
- *    transaction; PostgreSQL: a multi-row INSERT). Goal: ratio ≥ 0.5.
+ *    transaction; PostgreSQL: a multi-row INSERT), measured twice, the faster counted. Goal: ratio ≥ 0.5.
  * 2. Rescan of the same files, unchanged: seconds, and that nothing was created, updated or failed.
  * 3. A second source of M files (default 1,000,000): its first scan (reported), then its unchanged rescan,
  *    timed (goal ≤ 60 s), with the server's peak RSS during that rescan (goal < 300 MB).
@@ -203,11 +203,14 @@ async function main() {
     if (first.status.counts.created !== FILES)
       throw new Error(`first scan: ${JSON.stringify(first.status)} (expected ${FILES} created)`)
     const scanned = FILES / first.seconds
-    const raw = await ceiling(dir, DIALECT)
+    // The ceiling twice, right after the scan and once more, and the faster counted: it varies by a third
+    // from run to run on this machine (the page cache, the neighbours), and a slow one would flatter us.
+    const raws = [await ceiling(dir, DIALECT), await ceiling(dir, DIALECT)]
+    const raw = Math.max(...raws)
     console.log(
       `first scan: ${FILES} files in ${first.seconds.toFixed(1)} s (queued to finished: ` +
         `${ownSeconds(first.status).toFixed(1)} s) = ${scanned.toFixed(0)} files/s; raw ceiling ` +
-        `${raw.toFixed(0)} files/s; ratio ${(scanned / raw).toFixed(2)} (goal ≥ 0.5); server CPU ` +
+        `${raw.toFixed(0)} files/s (the faster of ${raws.map((r) => r.toFixed(0)).join(' and ')}); ratio ${(scanned / raw).toFixed(2)} (goal ≥ 0.5); server CPU ` +
         `${((first.cpu / FILES) * 1000).toFixed(3)} ms/file; load average ${load()}`,
     )
     await rescan(serve, db, 'files', FILES, RESCAN_FILES === FILES)

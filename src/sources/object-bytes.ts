@@ -12,6 +12,13 @@ export type ObjectBytes = { size: number; sha256: string } & (
   { bytes: Buffer; file?: undefined } | { file: string; bytes?: undefined }
 )
 
+/** Bytes read whole (a small object), hashed. */
+export const bytesOf = (bytes: Buffer): ObjectBytes => ({
+  size: bytes.length,
+  sha256: createHash('sha256').update(bytes).digest('hex'),
+  bytes,
+})
+
 /**
  * Reads a body, hashing it: in memory while it stays within `max` bytes, else written to `tmp` (the caller
  * removes it) from the byte that passed the limit on.

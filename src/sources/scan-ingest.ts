@@ -10,8 +10,8 @@ import { assetOf, exifMappingsOf, tagMetadata } from '../media/upload/ingest.js'
 import type { MediaKind } from '../media/entry.js'
 import { newBlobKey } from '../storage/blob-store.js'
 import type { ProjectStorage } from '../storage/project-storage.js'
-import { IN_MEMORY_BYTES, readObject, type ObjectBytes } from './object-bytes.js'
-import type { SourceReader } from './source-reader.js'
+import { bytesOf, IN_MEMORY_BYTES, readObject, type ObjectBytes } from './object-bytes.js'
+import { SYNC_READ_BYTES, type SourceReader } from './source-reader.js'
 import { readSidecarTags } from './sidecar.js'
 import { sourceKey } from './source-storage.js'
 
@@ -131,9 +131,13 @@ export function createIngest(deps: IngestDeps) {
     const tmp = path.join(deps.tmpDir, `${randomUUID()}.scan`)
     let spilled = false
     try {
-      const body = await reader.get(relative)
-      if (!body) return { ok: false, reason: 'vanished before it was read' }
-      const read = await readObject(body, tmp, IN_MEMORY_BYTES, () => mkdir(deps.tmpDir, { recursive: true }))
+      // Small files whole, without a stream, where the reader can; the rest streamed (and spilled when large).
+      const small = reader.readSmall ? await reader.readSmall(relative, SYNC_READ_BYTES) : null
+      const body = small === null ? await reader.get(relative) : undefined
+      if (!small && !body) return { ok: false, reason: 'vanished before it was read' }
+      const read = small
+        ? bytesOf(small)
+        : await readObject(body!, tmp, IN_MEMORY_BYTES, () => mkdir(deps.tmpDir, { recursive: true }))
       spilled = read.file !== undefined
       const sniffed = await sniffOf(read)
       const mediaType = mediaTypeOf(relative, sniffed?.mime, mediaTypes, options.mediaTypesByExtension)

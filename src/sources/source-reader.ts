@@ -1,5 +1,6 @@
 import {
   closeSync,
+  constants,
   createReadStream,
   fstatSync,
   lstatSync,
@@ -35,6 +36,11 @@ export interface SourceReader {
   list(options?: { after?: string; pageSize?: number }): AsyncIterable<SourceObject>
   stat(relative: string): Promise<BlobStat | undefined>
   get(relative: string, range?: ByteRange): Promise<Readable | undefined>
+  /**
+   * The whole object when it is at most `max` bytes, without a stream (a scan's path for small files): null
+   * when it is larger, undefined when it does not exist. Readers without it are read through `get`.
+   */
+  readSmall?(relative: string, max: number): Promise<Buffer | null | undefined>
   /** The real local file of a path inside the root (disk sources only; symlinks out refused as by `get`). */
   localFile?(relative: string): Promise<string | undefined>
 }
@@ -74,12 +80,16 @@ export function compareSegments(a: string, b: string): number {
 /** Files up to this size are read with synchronous calls (a local read costs less than the thread pool's hop). */
 export const SYNC_READ_BYTES = 64 * 1024
 
-/** The whole of a local file of at most `max` bytes, read synchronously; undefined when it is larger. */
-function readSmallSync(file: string, max: number): Buffer | undefined {
-  const fd = openSync(file, 'r')
+/**
+ * The whole of an open file of at most `max` bytes; null when it is larger, undefined when it is not a
+ * regular file. Closes `fd`.
+ */
+function readSmallFd(fd: number, max: number): Buffer | null | undefined {
   try {
-    const { size } = fstatSync(fd)
-    if (size > max) return undefined
+    const s = fstatSync(fd)
+    if (!s.isFile()) return undefined
+    const { size } = s
+    if (size > max) return null
     const bytes = Buffer.allocUnsafe(size)
     let at = 0
     while (at < size) {
@@ -93,6 +103,10 @@ function readSmallSync(file: string, max: number): Buffer | undefined {
   }
 }
 
+/** How long a folder's real path is reused by `readSmall` (a scan reads a folder's files within this). */
+const DIR_CACHE_MS = 1000
+const DIR_CACHE_MAX = 10_000
+
 /**
  * A folder on disk. Listing never follows a symlink; a read through one that leaves the root is refused.
  * Listing, path resolution and reads of small files are synchronous: a local inode lookup takes microseconds,
@@ -101,6 +115,20 @@ function readSmallSync(file: string, max: number): Buffer | undefined {
 export function createDiskSourceReader(dir: string): SourceReader {
   let rootReal: string | undefined
   const root = () => (rootReal ??= realpathSync.native(dir))
+  /** Real paths of folders inside the root, each for DIR_CACHE_MS: one realpath a folder, not one a file. */
+  const dirs = new Map<string, { real: string; until: number }>()
+  const realDir = (relativeDir: string): string => {
+    const now = Date.now()
+    const hit = dirs.get(relativeDir)
+    if (hit && hit.until > now) return hit.real
+    const base = root()
+    const real = relativeDir ? realpathSync.native(path.join(base, ...relativeDir.split('/'))) : base
+    if (real !== base && !real.startsWith(base + path.sep))
+      throw new SourcePathError(relativeDir, 'leaves the source root')
+    if (dirs.size >= DIR_CACHE_MAX) dirs.clear()
+    dirs.set(relativeDir, { real, until: now + DIR_CACHE_MS })
+    return real
+  }
 
   /** The real file of a relative path, inside the root; undefined when it does not exist. */
   const resolve = async (relative: string): Promise<string | undefined> => {
@@ -175,15 +203,33 @@ export function createDiskSourceReader(dir: string): SourceReader {
     async get(relative, range) {
       const file = await resolve(relative)
       if (!file) return undefined
-      let small: Buffer | undefined
+      let small: Buffer | null = null
       try {
-        small = range ? undefined : readSmallSync(file, SYNC_READ_BYTES)
+        small = range ? null : (readSmallFd(openSync(file, 'r'), SYNC_READ_BYTES) ?? null)
       } catch (err) {
         if (isMissing(err)) return undefined
         throw err
       }
       if (small) return Readable.from([small])
       return createReadStream(file, range ? { start: range.start, end: range.end } : {})
+    },
+    async readSmall(relative, max) {
+      checkSourcePath(relative)
+      const slash = relative.lastIndexOf('/')
+      let fd: number
+      try {
+        // The folder's real path (cached), then the file itself without following a symlink: a link there
+        // (never listed) is resolved whole by `get`'s rule instead.
+        const folder = realDir(slash < 0 ? '' : relative.slice(0, slash))
+        fd = openSync(path.join(folder, relative.slice(slash + 1)), constants.O_RDONLY | constants.O_NOFOLLOW)
+      } catch (err) {
+        if (isMissing(err)) return undefined
+        if ((err as NodeJS.ErrnoException).code !== 'ELOOP') throw err
+        const file = await resolve(relative)
+        if (!file) return undefined
+        fd = openSync(file, 'r')
+      }
+      return readSmallFd(fd, max)
     },
     async localFile(relative) {
       const file = await resolve(relative)

@@ -30,6 +30,16 @@ function counting(reads: string[]): (reader: SourceReader) => SourceReader {
       reads.push(relative)
       return reader.get(relative, range)
     },
+    // A small file read whole counts as its read; one too large for it is read (and counted) through `get`.
+    ...(reader.readSmall
+      ? {
+          readSmall: async (relative: string, max: number) => {
+            const bytes = await reader.readSmall!(relative, max)
+            if (bytes) reads.push(relative)
+            return bytes
+          },
+        }
+      : {}),
   })
 }
 
