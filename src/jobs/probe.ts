@@ -66,13 +66,18 @@ export async function sniffType(path: string): Promise<{ mime: string; ext: stri
   return type ? { mime: type.mime, ext: type.ext } : undefined
 }
 
+/** The result of a sniff the caller made already (`sniffHead` or `sniffType`): the probe does not sniff again. */
+export interface Sniffed {
+  type: { mime: string; ext: string } | undefined
+}
+
 /**
  * Sniffs and measures a downloaded file for an entry of the given kind: images need an image type and
  * their dimensions, videos a video type and what the container says; files take any type.
  * Throws ProbeError with the reason when the bytes do not fit the kind.
  */
-export async function probeFile(path: string, kind: MediaKind): Promise<Probe> {
-  return describe(kind, await sniffType(path), {
+export async function probeFile(path: string, kind: MediaKind, sniffed?: Sniffed): Promise<Probe> {
+  return describe(kind, sniffed ? sniffed.type : await sniffType(path), {
     dimensions: () => imageSizeFromFile(path),
     video: () => probeMp4(path),
   })
@@ -82,8 +87,8 @@ export async function probeFile(path: string, kind: MediaKind): Promise<Probe> {
  * `probeFile` for a file whose whole content is in `bytes` (a small file held as it was received): the
  * same sniff, dimensions and container, without a file.
  */
-export async function probeBytes(bytes: Buffer, kind: MediaKind): Promise<Probe> {
-  return describe(kind, await sniffHead(bytes), {
+export async function probeBytes(bytes: Buffer, kind: MediaKind, sniffed?: Sniffed): Promise<Probe> {
+  return describe(kind, sniffed ? sniffed.type : await sniffHead(bytes), {
     dimensions: async () => imageSize(bytes),
     video: () => probeMp4Bytes(bytes),
   })

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { Readable } from 'node:stream'
-import { probeBytes, probeFile, ProbeError, sniffHead, sniffType } from '../jobs/probe.js'
+import { probeBytes, probeFile, ProbeError, sniffHead, sniffType, type Sniffed } from '../jobs/probe.js'
 import type { LibraryService } from '../media/library.service.js'
 import type { CompiledMediaType } from '../media/media-types/metadata-validator.js'
 import { assetOf, exifMappingsOf, tagMetadata } from '../media/upload/ingest.js'
@@ -92,8 +92,8 @@ function checkMetadata(
 
 /** Sniffs and probes an object read whole into memory or spilled to a temporary file. */
 const sniffOf = (read: ObjectBytes) => (read.bytes ? sniffHead(read.bytes) : sniffType(read.file))
-const probeOf = (read: ObjectBytes, kind: MediaKind) =>
-  read.bytes ? probeBytes(read.bytes, kind) : probeFile(read.file, kind)
+const probeOf = (read: ObjectBytes, kind: MediaKind, sniffed: Sniffed) =>
+  read.bytes ? probeBytes(read.bytes, kind, sniffed) : probeFile(read.file, kind, sniffed)
 
 /**
  * Reads one new or changed object (hashing it: into memory up to 2 MiB, else to a temporary file), sniffs
@@ -142,7 +142,8 @@ export function createIngest(deps: IngestDeps) {
       const sniffed = await sniffOf(read)
       const mediaType = mediaTypeOf(relative, sniffed?.mime, mediaTypes, options.mediaTypesByExtension)
       if ('reason' in mediaType) return { ok: false, reason: mediaType.reason }
-      const probe = await probeOf(read, mediaType.kind)
+      // The sniff above is the probe's: file-type runs once per object.
+      const probe = await probeOf(read, mediaType.kind, { type: sniffed })
       // Tags are read before a copy is stored: a disk store moves a spilled temporary file in.
       const tags = entryId
         ? undefined

@@ -15,11 +15,11 @@ import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/c
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEFAULT_CONFIG } from '../../src/config.js'
 import { defaultMediaTypes } from '../../src/media/media-types/media-type.js'
-import type { SourceReader } from '../../src/sources/source-reader.js'
 import { DIALECTS } from '../helpers/dialects.js'
 import { makeImage } from '../helpers/media-server.js'
 import { s3rverClient, startS3Process } from '../helpers/s3.js'
 import { startTestServer, type TestServer } from '../helpers/server.js'
+import { countingReads } from '../helpers/counting-reader.js'
 
 /**
  * The issue's 2,000-file scan (#22), on a disk source and an S3 source (s3rver in a child process, so that
@@ -85,19 +85,6 @@ function walk(dir: string, prefix = ''): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
     d.isDirectory() ? walk(path.join(dir, d.name), `${prefix}${d.name}/`) : [`${prefix}${d.name}`],
   )
-}
-
-/** The reader with every read that found an object counted by path. */
-function counting(reads: string[]): (reader: SourceReader) => SourceReader {
-  return (reader) => ({
-    ...reader,
-    list: (options) => reader.list(options),
-    get: async (relative, range) => {
-      const body = await reader.get(relative, range)
-      if (body) reads.push(relative)
-      return body
-    },
-  })
 }
 
 let fixture: string
@@ -273,7 +260,7 @@ describe.each(DIALECTS)('a 2,000-file source, disk and S3 (%s)', (dialect) => {
     const { added, changed, deleted } = await change(write, remove)
     const reads: string[] = []
     const t1 = Date.now()
-    const rescan = await sources.scan('big', handle, { wrap: counting(reads) })
+    const rescan = await sources.scan('big', handle, { wrap: countingReads(reads) })
     const rescanMs = Date.now() - t1
     expect(rescan.counts).toEqual({ created: 10, updated: 5, unchanged: 1992, missing: 3, failed: 0 })
     // Only the new and changed files were read (no sidecar exists beside them); no unchanged one.

@@ -7,11 +7,11 @@ import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEFAULT_CONFIG } from '../../src/config.js'
 import { defaultMediaTypes } from '../../src/media/media-types/media-type.js'
-import type { SourceReader } from '../../src/sources/source-reader.js'
 import { DIALECTS } from '../helpers/dialects.js'
 import { imageEntry } from '../helpers/fixtures.js'
 import { makeImage } from '../helpers/media-server.js'
 import { runCli } from '../helpers/process.js'
+import { countingReads } from '../helpers/counting-reader.js'
 import { scanCounts } from '../helpers/scan-counts.js'
 import { s3rverClient, startS3 } from '../helpers/s3.js'
 import { request, startTestServer, type TestServer } from '../helpers/server.js'
@@ -20,28 +20,6 @@ const API = '/api/v1'
 
 /** A scan's counts: created, updated, missing, unchanged, failed. */
 const counts = scanCounts
-
-/** The reader with every read counted by path. */
-function counting(reads: string[]): (reader: SourceReader) => SourceReader {
-  return (reader) => ({
-    ...reader,
-    list: (options) => reader.list(options),
-    get: (relative, range) => {
-      reads.push(relative)
-      return reader.get(relative, range)
-    },
-    // A small file read whole counts as its read; one too large for it is read (and counted) through `get`.
-    ...(reader.readSmall
-      ? {
-          readSmall: async (relative: string, max: number) => {
-            const bytes = await reader.readSmall!(relative, max)
-            if (bytes) reads.push(relative)
-            return bytes
-          },
-        }
-      : {}),
-  })
-}
 
 describe.each(DIALECTS)('sources: files indexed where they lie (%s)', (dialect) => {
   let server: TestServer
@@ -122,7 +100,7 @@ describe.each(DIALECTS)('sources: files indexed where they lie (%s)', (dialect) 
     unlinkSync(files('2024/summer/c.webp'))
 
     const reads: string[] = []
-    const second = await sources.scan('default', 'photos', { wrap: counting(reads) })
+    const second = await sources.scan('default', 'photos', { wrap: countingReads(reads) })
     expect(second.counts).toEqual(counts(2, 1, 1, 2, 0))
     expect(reads.sort()).toEqual(['a.png', 'new/d.png', 'new/e.gif'])
 
@@ -142,7 +120,7 @@ describe.each(DIALECTS)('sources: files indexed where they lie (%s)', (dialect) 
 
     // Nothing changed: nothing read.
     const again: string[] = []
-    expect((await sources.scan('default', 'photos', { wrap: counting(again) })).counts).toEqual(
+    expect((await sources.scan('default', 'photos', { wrap: countingReads(again) })).counts).toEqual(
       counts(0, 0, 0, 5, 0),
     )
     expect(again).toEqual([])
@@ -165,7 +143,7 @@ describe.each(DIALECTS)('sources: files indexed where they lie (%s)', (dialect) 
 
       // A dry run: counts what a scan would do, reads nothing, writes no entry and records no object.
       const reads: string[] = []
-      const dry = await sources.scan('default', 'api', { dryRun: true, wrap: counting(reads) })
+      const dry = await sources.scan('default', 'api', { dryRun: true, wrap: countingReads(reads) })
       expect(dry).toMatchObject({ state: 'done', dryRun: true, counts: counts(3, 0, 0, 0, 0) })
       expect(reads).toEqual([])
       const none = await server.deps.library.search('default', { systemName: 'api', limit: 10 })
@@ -205,12 +183,12 @@ describe.each(DIALECTS)('sources: files indexed where they lie (%s)', (dialect) 
 
       // Unchanged files are not read, a failed one neither, unless --retry-failed.
       const again: string[] = []
-      expect((await sources.scan('default', 'api', { wrap: counting(again) })).counts).toEqual(
+      expect((await sources.scan('default', 'api', { wrap: countingReads(again) })).counts).toEqual(
         counts(0, 0, 0, 3, 0),
       )
       expect(again).toEqual([])
       const retried: string[] = []
-      const retry = await sources.scan('default', 'api', { retryFailed: true, wrap: counting(retried) })
+      const retry = await sources.scan('default', 'api', { retryFailed: true, wrap: countingReads(retried) })
       expect(retry.counts).toEqual(counts(0, 0, 0, 2, 1))
       expect(retried).toEqual(['bad.png'])
     } finally {
@@ -501,7 +479,7 @@ describe.each(DIALECTS)('sources: files indexed where they lie (%s)', (dialect) 
     })
     await put('archive/x/one.png', await makeImage('png', 31, 21))
     const reads: string[] = []
-    expect((await sources.scan('default', 'bucket', { wrap: counting(reads) })).counts).toEqual(
+    expect((await sources.scan('default', 'bucket', { wrap: countingReads(reads) })).counts).toEqual(
       counts(0, 1, 0, 1, 0),
     )
     expect(reads).toEqual(['x/one.png'])
