@@ -4,7 +4,9 @@ import {
   createReadStream,
   fstatSync,
   lstatSync,
+  open,
   openSync,
+  read,
   readdirSync,
   readSync,
   realpathSync,
@@ -77,8 +79,18 @@ export function compareSegments(a: string, b: string): number {
   return x.length - y.length
 }
 
-/** Files up to this size are read with synchronous calls (a local read costs less than the thread pool's hop). */
+/**
+ * Files up to this size are read whole into one buffer, without a stream: by `readSmall` (a scan; the read in
+ * the thread pool) and by `get` (serving; synchronous calls, cheaper than the pool's hop for a cached file).
+ */
 export const SYNC_READ_BYTES = 64 * 1024
+
+/** The size of an open regular file when it is at most `max` bytes; null when larger, undefined when not a file. */
+function smallSizeOf(fd: number, max: number): number | null | undefined {
+  const s = fstatSync(fd)
+  if (!s.isFile()) return undefined
+  return s.size > max ? null : s.size
+}
 
 /**
  * The whole of an open file of at most `max` bytes; null when it is larger, undefined when it is not a
@@ -86,18 +98,40 @@ export const SYNC_READ_BYTES = 64 * 1024
  */
 function readSmallFd(fd: number, max: number): Buffer | null | undefined {
   try {
-    const s = fstatSync(fd)
-    if (!s.isFile()) return undefined
-    const { size } = s
-    if (size > max) return null
+    const size = smallSizeOf(fd, max)
+    if (typeof size !== 'number') return size
     const bytes = Buffer.allocUnsafe(size)
     let at = 0
-    while (at < size) {
-      const n = readSync(fd, bytes, at, size - at, at)
-      if (n === 0) break
-      at += n
-    }
-    return at === size ? bytes : bytes.subarray(0, at)
+    for (let n = -1; at < size && n !== 0; at += n) n = readSync(fd, bytes, at, size - at, at)
+    return bytes.subarray(0, at)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+const openAsync = (file: string, flags: number) =>
+  new Promise<number>((resolve, reject) => {
+    open(file, flags, (err, fd) => (err ? reject(err) : resolve(fd)))
+  })
+
+const readAsync = (fd: number, bytes: Buffer, at: number) =>
+  new Promise<number>((resolve, reject) => {
+    read(fd, bytes, at, bytes.length - at, at, (err, n) => (err ? reject(err) : resolve(n)))
+  })
+
+/**
+ * `readSmallFd` with the read in the thread pool: a file whose data is not in the page cache waits for the
+ * disk there, while this thread probes and hashes the files read before it (the fstat and close stay
+ * synchronous: the open brought the inode in).
+ */
+async function readSmallFdAsync(fd: number, max: number): Promise<Buffer | null | undefined> {
+  try {
+    const size = smallSizeOf(fd, max)
+    if (typeof size !== 'number') return size
+    const bytes = Buffer.allocUnsafe(size)
+    let at = 0
+    for (let n = -1; at < size && n !== 0; at += n) n = await readAsync(fd, bytes, at)
+    return bytes.subarray(0, at)
   } finally {
     closeSync(fd)
   }
@@ -109,8 +143,9 @@ const DIR_CACHE_MAX = 10_000
 
 /**
  * A folder on disk. Listing never follows a symlink; a read through one that leaves the root is refused.
- * Listing, path resolution and reads of small files are synchronous: a local inode lookup takes microseconds,
- * less than a hop through the thread pool.
+ * Listing and path resolution are synchronous: a local inode lookup takes microseconds, less than a hop
+ * through the thread pool. A scan's reads of small files open and read in the pool (`readSmall`): a first scan
+ * meets files whose data is on the disk, not in the page cache, and waits for several at once.
  */
 export function createDiskSourceReader(dir: string): SourceReader {
   let rootReal: string | undefined
@@ -221,7 +256,10 @@ export function createDiskSourceReader(dir: string): SourceReader {
         // The folder's real path (cached), then the file itself without following a symlink: a link there
         // (never listed) is resolved whole by `get`'s rule instead.
         const folder = realDir(slash < 0 ? '' : relative.slice(0, slash))
-        fd = openSync(path.join(folder, relative.slice(slash + 1)), constants.O_RDONLY | constants.O_NOFOLLOW)
+        fd = await openAsync(
+          path.join(folder, relative.slice(slash + 1)),
+          constants.O_RDONLY | constants.O_NOFOLLOW,
+        )
       } catch (err) {
         if (isMissing(err)) return undefined
         if ((err as NodeJS.ErrnoException).code !== 'ELOOP') throw err
@@ -229,7 +267,7 @@ export function createDiskSourceReader(dir: string): SourceReader {
         if (!file) return undefined
         fd = openSync(file, 'r')
       }
-      return readSmallFd(fd, max)
+      return readSmallFdAsync(fd, max)
     },
     async localFile(relative) {
       const file = await resolve(relative)
