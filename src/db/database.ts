@@ -177,6 +177,12 @@ function openPostgres(url: string, poolSize: number, onQuery?: DatabaseOptions['
   const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5_000 })
   // An idle client whose server went away emits 'error' on the pool; without a listener that kills the process.
   pool.on('error', () => undefined)
+  // A client checked out when its server goes away (between a transaction's statements, or between checkout and
+  // its query) emits 'error' on itself, where the pool listens only while it is idle: without a listener of its
+  // own that too kills the process. The statement in flight gets the error; the pool drops the dead client on release.
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined)
+  })
   const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }), log: queryLog(onQuery) })
   return {
     db,
