@@ -104,19 +104,27 @@ function treeOf(count: number): string {
   return dir
 }
 
-/** Reads every file under `dir` once (4 at once), so that a measurement after it finds them in memory. */
-async function readTree(dir: string) {
-  const files = (readdirSync(dir, { recursive: true, withFileTypes: true }) as Dirent[]).filter((d) =>
-    d.isFile(),
-  )
+/** The files under `dir`, relative to it, as the walk of the bare job finds them. */
+const filesOf = (dir: string) =>
+  (readdirSync(dir, { recursive: true, withFileTypes: true }) as Dirent[])
+    .filter((d) => d.isFile())
+    .map((d) => path.relative(dir, path.join(d.parentPath, d.name)))
+
+/** `work` for every file of `files`, CONCURRENCY at once (each file's index with it). */
+async function eachAtOnce(files: string[], work: (relative: string, i: number) => Promise<void>) {
   let next = 0
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
-      for (let i = next++; i < files.length; i = next++) {
-        await readFile(path.join(files[i]!.parentPath, files[i]!.name))
-      }
+      for (let i = next++; i < files.length; i = next++) await work(files[i]!, i)
     }),
   )
+}
+
+/** Reads every file under `dir` once, so that a measurement after it finds them in memory. */
+async function readTree(dir: string) {
+  await eachAtOnce(filesOf(dir), async (relative) => {
+    await readFile(path.join(dir, relative))
+  })
 }
 
 /** The page cache in the same state before each measured first read of the tree (`--cache`). */
@@ -171,31 +179,23 @@ async function ceiling(dir: string, dialect: Dialect): Promise<number> {
   try {
     await levelCache(dir)
     const start = performance.now()
-    const files = (readdirSync(dir, { recursive: true, withFileTypes: true }) as Dirent[])
-      .filter((d) => d.isFile())
-      .map((d) => path.relative(dir, path.join(d.parentPath, d.name)))
-    let next = 0
+    const files = filesOf(dir)
     let rows: unknown[][] = []
     let flushing = Promise.resolve()
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        for (let i = next++; i < files.length; i = next++) {
-          const relative = files[i]!
-          const file = path.join(dir, relative)
-          const s = await stat(file)
-          const bytes = await readFile(file)
-          const sha = createHash('sha256').update(bytes).digest('hex')
-          const { width, height } = imageSize(bytes)
-          rows.push(['default', `c${i}`, 'files', relative, sha, s.size, width, height])
-          if (rows.length >= BATCH) {
-            const batch = rows
-            rows = []
-            flushing = flushing.then(() => insertBatch(batch))
-            await flushing
-          }
-        }
-      }),
-    )
+    await eachAtOnce(files, async (relative, i) => {
+      const file = path.join(dir, relative)
+      const s = await stat(file)
+      const bytes = await readFile(file)
+      const sha = createHash('sha256').update(bytes).digest('hex')
+      const { width, height } = imageSize(bytes)
+      rows.push(['default', `c${i}`, 'files', relative, sha, s.size, width, height])
+      if (rows.length >= BATCH) {
+        const batch = rows
+        rows = []
+        flushing = flushing.then(() => insertBatch(batch))
+        await flushing
+      }
+    })
     if (rows.length > 0) await insertBatch(rows)
     await flushing
     return files.length / ((performance.now() - start) / 1000)

@@ -14,6 +14,7 @@ import {
 import { opendir, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { Readable } from 'node:stream'
+import { promisify } from 'node:util'
 import { BadRequestError } from '../errors.js'
 import type { BlobStat, ByteRange } from '../storage/blob-store.js'
 import { keyProblem } from '../storage/key.js'
@@ -109,15 +110,8 @@ function readSmallFd(fd: number, max: number): Buffer | null | undefined {
   }
 }
 
-const openAsync = (file: string, flags: number) =>
-  new Promise<number>((resolve, reject) => {
-    open(file, flags, (err, fd) => (err ? reject(err) : resolve(fd)))
-  })
-
-const readAsync = (fd: number, bytes: Buffer, at: number) =>
-  new Promise<number>((resolve, reject) => {
-    read(fd, bytes, at, bytes.length - at, at, (err, n) => (err ? reject(err) : resolve(n)))
-  })
+const openAsync = promisify(open)
+const readAsync = promisify(read)
 
 /**
  * `readSmallFd` with the read in the thread pool: a file whose data is not in the page cache waits for the
@@ -130,7 +124,8 @@ async function readSmallFdAsync(fd: number, max: number): Promise<Buffer | null 
     if (typeof size !== 'number') return size
     const bytes = Buffer.allocUnsafe(size)
     let at = 0
-    for (let n = -1; at < size && n !== 0; at += n) n = await readAsync(fd, bytes, at)
+    for (let n = -1; at < size && n !== 0; at += n)
+      n = (await readAsync(fd, bytes, at, size - at, at)).bytesRead
     return bytes.subarray(0, at)
   } finally {
     closeSync(fd)
