@@ -94,7 +94,7 @@ async function medialibOnce(
         '--cpu-prof-dir',
         PROFILE_DIR,
         '--cpu-prof-name',
-        `serve-${dialect}-b${batch}-c${clients}.cpuprofile`,
+        `serve-${dialect}-b${batch}-c${clients}${webhook ? '-webhook' : ''}.cpuprofile`,
       ]
     : []
   const server = await startServe(db, nodeArgs, webhook ? WEBHOOK_ENV : {})

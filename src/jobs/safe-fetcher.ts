@@ -80,11 +80,28 @@ const NETWORK_REASONS: Record<string, string> = {
   ECONNABORTED: 'connection aborted',
 }
 
+/** How long a download's idle keep-alive connection stays open for the next download from its host. */
+const KEEP_ALIVE_IDLE_MS = 4_000
+/** What a request on a reused connection meets when the server had closed it (it is sent again, once). */
+const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE'])
+
 export function createSafeFetcher(options: FetcherOptions): SafeFetcher {
   const { guard } = options
   const resolve: ResolveAll =
     options.resolve ?? ((hostname, opts, callback) => dnsLookup(hostname, { ...opts, all: true }, callback))
   const limit = semaphore(options.maxConcurrentDownloads)
+  // Downloads reuse connections (an archive is mostly many files from few hosts): a socket is only ever
+  // opened through `lookup` below, so a reused one is connected to an address that passed the guard. Idle
+  // sockets close after KEEP_ALIVE_IDLE_MS, below the 5 s most servers keep them. Each fetcher has its own
+  // agents (its own guard); POSTs (webhooks) open a connection of their own.
+  const agentOptions = {
+    keepAlive: true,
+    maxSockets: options.maxConcurrentDownloads,
+    maxFreeSockets: options.maxConcurrentDownloads,
+    timeout: KEEP_ALIVE_IDLE_MS,
+    scheduling: 'lifo' as const,
+  }
+  const agents = { 'http:': new http.Agent(agentOptions), 'https:': new https.Agent(agentOptions) }
 
   // Resolves the name and hands the socket only addresses that passed the guard: the connection goes
   // to the very address that was checked (no second resolution an attacker could rebind).
@@ -127,17 +144,23 @@ export function createSafeFetcher(options: FetcherOptions): SafeFetcher {
     return url
   }
 
-  /** One request; resolves with the response (headers received) or rejects with a FetchError. */
+  /**
+   * One request; resolves with the response (headers received) or rejects with a FetchError. A GET whose
+   * reused connection turns out closed by the server (it timed out its idle socket as we sent) is sent once
+   * more, on a new connection.
+   */
   const requestOnce = (
     url: URL,
     method: string,
     signal: AbortSignal,
     headers: Record<string, string>,
     body?: string,
-  ) =>
+    fresh = false,
+  ): Promise<IncomingMessage> =>
     new Promise<IncomingMessage>((resolve, reject) => {
       const client = url.protocol === 'https:' ? https : http
-      const req = client.request(url, { method, headers, lookup, signal, agent: false })
+      const agent = method === 'GET' && !fresh ? agents[url.protocol as 'http:' | 'https:'] : false
+      const req = client.request(url, { method, headers, lookup, signal, agent })
       const connectTimer = setTimeout(() => {
         req.destroy(new FetchError(`connect timeout after ${options.connectTimeoutMs} ms`, true))
       }, options.connectTimeoutMs)
@@ -151,6 +174,11 @@ export function createSafeFetcher(options: FetcherOptions): SafeFetcher {
       })
       req.on('error', (err) => {
         clearTimeout(connectTimer)
+        const code = (err as NodeJS.ErrnoException).code
+        if (req.reusedSocket && method === 'GET' && !signal.aborted && STALE_SOCKET_CODES.has(code ?? '')) {
+          requestOnce(url, method, signal, headers, body, true).then(resolve, reject)
+          return
+        }
         reject(toFetchError(err, signal, options.totalTimeoutMs))
       })
       req.end(body)

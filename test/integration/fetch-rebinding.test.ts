@@ -28,11 +28,15 @@ async function listen(host: string, port: number, body: Buffer): Promise<Countin
   counting.server.on('request', (req, res) => {
     counting.requests.push(`${req.method} ${req.url}`)
     if (req.url === '/hop') {
-      res.writeHead(302, { location: `http://inside.test:${port}/secret` })
+      res.writeHead(302, { location: `http://inside.test:${port}/secret`, connection: 'close' })
       return res.end()
     }
     req.resume()
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length })
+    res.writeHead(200, {
+      'content-type': 'application/octet-stream',
+      'content-length': body.length,
+      connection: 'close',
+    })
     res.end(body)
   })
   counting.server.keepAliveTimeout = 1
