@@ -3,6 +3,7 @@ import type { ImportItem, ItemOutcome } from '../jobs/import-job.js'
 import type { Database } from './database.js'
 import { markClaimed, pickFairly, type ClaimFairness } from './import-item-claim.js'
 import { itemFromRow, jsonOrNull as json } from './import-job.rows.js'
+import { UPDATE_ROWS, updateSlices, valuesTable } from './update-from-values.js'
 
 /** The work queue over `import_items`: workers claim, renew, finish items and finish their jobs. */
 export interface JobQueueRepository {
@@ -23,7 +24,7 @@ export interface JobQueueRepository {
   /** Extends the lease of items this worker still holds. */
   renew(worker: string, items: readonly Pick<ImportItem, 'jobId' | 'idx'>[], leaseUntil: Date): Promise<void>
   setBlobKey(item: Pick<ImportItem, 'jobId' | 'idx'>, worker: string, key: string | null): Promise<void>
-  /** `setBlobKey` for several items, in one transaction. */
+  /** `setBlobKey` for several items, one statement per 500. */
   setBlobKeys(
     rows: readonly { item: Pick<ImportItem, 'jobId' | 'idx'>; worker: string; key: string | null }[],
   ): Promise<void>
@@ -34,7 +35,7 @@ export interface JobQueueRepository {
     outcome: ItemOutcome,
     now: Date,
   ): Promise<boolean>
-  /** `finish` for several items, in one transaction; answers `finish`'s boolean for each, in order. */
+  /** `finish` for several items, in one statement (per 500, then in one transaction); answers `finish`'s boolean for each, in order. */
   finishMany(
     rows: readonly { item: Pick<ImportItem, 'jobId' | 'idx'>; worker: string; outcome: ItemOutcome }[],
     now: Date,
@@ -120,11 +121,17 @@ export function createJobQueueRepository({ db, caps }: Database): JobQueueReposi
     },
     async setBlobKeys(rows) {
       if (rows.length === 1) return this.setBlobKey(rows[0]!.item, rows[0]!.worker, rows[0]!.key)
-      await db.transaction().execute(async (trx) => {
-        for (const { item, worker, key } of rows) {
-          await itemKey(item, trx).set({ blob_key: key }).where('worker', '=', worker).execute()
-        }
-      })
+      // One statement per slice (atomic on its own; the slices of a group need not be: each key stands alone).
+      for (const slice of updateSlices(rows)) {
+        const v = valuesTable(
+          caps,
+          ['text', 'integer', 'text', 'text'],
+          slice.map(({ item, worker, key }) => [item.jobId, item.idx, worker, key]),
+        )
+        await sql`update import_items set blob_key = v.column4 from ${v}
+          where import_items.job_id = v.column1 and import_items.idx = v.column2
+            and import_items.worker = v.column3`.execute(db)
+      }
     },
     async finish(item, worker, outcome, now) {
       return finishOne(db, item, worker, outcome, now)
@@ -132,12 +139,43 @@ export function createJobQueueRepository({ db, caps }: Database): JobQueueReposi
     async finishMany(rows, now) {
       if (rows.length === 1)
         return [await finishOne(db, rows[0]!.item, rows[0]!.worker, rows[0]!.outcome, now)]
-      return db.transaction().execute(async (trx) => {
-        const mine: boolean[] = []
-        for (const { item, worker, outcome } of rows)
-          mine.push(await finishOne(trx, item, worker, outcome, now))
-        return mine
-      })
+      // One `UPDATE … FROM (VALUES …) RETURNING` for the batch: what finishOne does row by row. A retry puts the
+      // item back in the queue (its result untouched), any other outcome records state, reason and result.
+      const key = (jobId: string, idx: number) => `${jobId}\u0000${idx}`
+      const taken = new Set<string>()
+      const t = caps.toTime(now)
+      const run = async (q: typeof db) => {
+        for (const slice of updateSlices(rows)) {
+          const v = valuesTable(
+            caps,
+            ['text', 'integer', 'text', 'text', 'text', caps.jsonType, caps.timestampType],
+            slice.map(({ item, worker, outcome }) => [
+              item.jobId,
+              item.idx,
+              worker,
+              outcome.state === 'retry' ? 'queued' : outcome.state,
+              outcome.reason ?? null,
+              outcome.state === 'retry' ? null : json(outcome.result),
+              outcome.state === 'retry' ? caps.toTime(outcome.at) : null,
+            ]),
+          )
+          const updated = await sql<{ job_id: string; idx: number | string }>`update import_items set
+              state = v.column4,
+              reason = v.column5,
+              result = case when v.column4 = 'queued' then import_items.result else v.column6 end,
+              next_attempt_at = case when v.column4 = 'queued' then v.column7 else import_items.next_attempt_at end,
+              lease_until = null,
+              updated_at = ${t}
+            from ${v}
+            where import_items.job_id = v.column1 and import_items.idx = v.column2
+              and import_items.worker = v.column3 and import_items.state = 'running'
+            returning import_items.job_id, import_items.idx`.execute(q)
+          for (const r of updated.rows) taken.add(key(r.job_id, Number(r.idx)))
+        }
+      }
+      if (rows.length <= UPDATE_ROWS) await run(db)
+      else await db.transaction().execute(run)
+      return rows.map(({ item }) => taken.has(key(item.jobId, item.idx)))
     },
     async finishJobIfDone(jobId, now) {
       const t = caps.toTime(now)

@@ -11,6 +11,7 @@ import { countRows, rankedRows, sortedRows, type EntryCount } from './media-entr
 import type { EntryOutbox } from './entry-event.repository.js'
 import { COLUMNS_PER_ROW, createInsertNew, type InsertOutcome } from './media-entry-insert.js'
 import { createLifecycleWrites } from './media-entry-lifecycle.js'
+import { updateSlices, valuesTable } from './update-from-values.js'
 import type { MediaEntryContext } from './media-entry.context.js'
 
 export type { EntrySearch } from './media-entry-search.js'
@@ -80,7 +81,7 @@ export interface MediaEntryRepository {
   /** The SHA-256 of the file an entry's asset was last downloaded from (URL imports skip unchanged files). */
   getContentSha(project: string, entryId: string): Promise<string | undefined>
   setContentSha(project: string, entryId: string, sha256: string): Promise<void>
-  /** `setContentSha` for several entries, in one transaction. */
+  /** `setContentSha` for several entries, one statement per 500. */
   setContentShas(project: string, rows: readonly { id: string; sha256: string }[]): Promise<void>
 }
 
@@ -246,10 +247,16 @@ export function createMediaEntryRepository(
       await setSha(db, project, entryId, sha256)
     },
     async setContentShas(project, rows) {
-      if (rows.length === 0) return
-      await db.transaction().execute(async (trx) => {
-        for (const { id, sha256 } of rows) await setSha(trx, project, id, sha256)
-      })
+      // One statement per slice (each hash stands alone: it only lets an unchanged re-import be skipped).
+      for (const slice of updateSlices(rows)) {
+        const v = valuesTable(
+          caps,
+          ['text', 'text'],
+          slice.map(({ id, sha256 }) => [id, sha256]),
+        )
+        await sql`update media_entries set content_sha256 = v.column2 from ${v}
+          where media_entries.project = ${project} and media_entries.id = v.column1`.execute(db)
+      }
     },
   }
 }
