@@ -122,7 +122,9 @@ export function createJobQueueRepository({ db, caps }: Database): JobQueueReposi
     async setBlobKeys(rows) {
       if (rows.length === 1) return this.setBlobKey(rows[0]!.item, rows[0]!.worker, rows[0]!.key)
       // One statement per slice (atomic on its own; the slices of a group need not be: each key stands alone).
-      for (const slice of updateSlices(rows)) {
+      // An item named twice gets its last key, as row-by-row updates would leave it.
+      const last = new Map(rows.map((r) => [`${r.item.jobId}\u0000${r.item.idx}\u0000${r.worker}`, r]))
+      for (const slice of updateSlices([...last.values()])) {
         const v = valuesTable(
           caps,
           ['text', 'integer', 'text', 'text'],
@@ -142,10 +144,17 @@ export function createJobQueueRepository({ db, caps }: Database): JobQueueReposi
       // One `UPDATE … FROM (VALUES …) RETURNING` for the batch: what finishOne does row by row. A retry puts the
       // item back in the queue (its result untouched), any other outcome records state, reason and result.
       const key = (jobId: string, idx: number) => `${jobId}\u0000${idx}`
+      // An item named twice (a worker that claimed its own item again after its lease lapsed): the first
+      // outcome lands and the later ones answer false, as row-by-row updates would (the first ends `running`).
+      const firsts = new Map<string, number>()
+      rows.forEach(({ item }, i) => {
+        if (!firsts.has(key(item.jobId, item.idx))) firsts.set(key(item.jobId, item.idx), i)
+      })
+      const unique = rows.filter(({ item }, i) => firsts.get(key(item.jobId, item.idx)) === i)
       const taken = new Set<string>()
       const t = caps.toTime(now)
       const run = async (q: typeof db) => {
-        for (const slice of updateSlices(rows)) {
+        for (const slice of updateSlices(unique)) {
           const v = valuesTable(
             caps,
             ['text', 'integer', 'text', 'text', 'text', caps.jsonType, caps.timestampType],
@@ -173,9 +182,11 @@ export function createJobQueueRepository({ db, caps }: Database): JobQueueReposi
           for (const r of updated.rows) taken.add(key(r.job_id, Number(r.idx)))
         }
       }
-      if (rows.length <= UPDATE_ROWS) await run(db)
+      if (unique.length <= UPDATE_ROWS) await run(db)
       else await db.transaction().execute(run)
-      return rows.map(({ item }) => taken.has(key(item.jobId, item.idx)))
+      return rows.map(
+        ({ item }, i) => firsts.get(key(item.jobId, item.idx)) === i && taken.has(key(item.jobId, item.idx)),
+      )
     },
     async finishJobIfDone(jobId, now) {
       const t = caps.toTime(now)

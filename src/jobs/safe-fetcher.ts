@@ -93,10 +93,10 @@ export function createSafeFetcher(options: FetcherOptions): SafeFetcher {
   // Downloads reuse connections (an archive is mostly many files from few hosts): a socket is only ever
   // opened through `lookup` below, so a reused one is connected to an address that passed the guard. Idle
   // sockets close after KEEP_ALIVE_IDLE_MS, below the 5 s most servers keep them. Each fetcher has its own
-  // agents (its own guard); POSTs (webhooks) open a connection of their own.
+  // agents (its own guard); POSTs (webhooks) open a connection of their own. No cap on sockets per host (the
+  // semaphore caps downloads): a request never waits for a socket that is still draining an unread body.
   const agentOptions = {
     keepAlive: true,
-    maxSockets: options.maxConcurrentDownloads,
     maxFreeSockets: options.maxConcurrentDownloads,
     timeout: KEEP_ALIVE_IDLE_MS,
     scheduling: 'lifo' as const,
@@ -168,14 +168,18 @@ export function createSafeFetcher(options: FetcherOptions): SafeFetcher {
         if (!socket.connecting) clearTimeout(connectTimer)
         else socket.once('connect', () => clearTimeout(connectTimer))
       })
+      let responded = false
       req.on('response', (res) => {
+        responded = true
         clearTimeout(connectTimer)
         resolve(res)
       })
       req.on('error', (err) => {
         clearTimeout(connectTimer)
         const code = (err as NodeJS.ErrnoException).code
-        if (req.reusedSocket && method === 'GET' && !signal.aborted && STALE_SOCKET_CODES.has(code ?? '')) {
+        // Only before any answer: a connection reset mid-body fails the download (the body's reader sees it).
+        const stale = req.reusedSocket && !responded && STALE_SOCKET_CODES.has(code ?? '')
+        if (stale && method === 'GET' && !signal.aborted) {
           requestOnce(url, method, signal, headers, body, true).then(resolve, reject)
           return
         }

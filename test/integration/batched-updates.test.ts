@@ -48,6 +48,25 @@ describe.each(DIALECTS)('batched updates of the URL-import worker (%s)', (dialec
     // e's lease went to another worker: this worker's outcome must not land.
     await queue.finish(e!, 'w1', { state: 'retry', reason: 'lost', at: new Date() }, new Date())
     await deps.importJobs.claim('w2', 1, new Date(), new Date(Date.now() + 60_000))
+    // c holds a result of an earlier attempt (as a stand-in): a retry must leave it as it is.
+    await database.db
+      .updateTable('import_items')
+      .set({ result: JSON.stringify({ earlier: true }) })
+      .where('job_id', '=', c!.jobId)
+      .where('idx', '=', c!.idx)
+      .execute()
+    const dueOf = async (item: ImportItem) =>
+      database.caps.fromTime(
+        (
+          await database.db
+            .selectFrom('import_items')
+            .select('next_attempt_at')
+            .where('job_id', '=', item.jobId)
+            .where('idx', '=', item.idx)
+            .executeTakeFirstOrThrow()
+        ).next_attempt_at,
+      )
+    const aDue = await dueOf(a!)
     const at = new Date(Date.now() + 3_600_000)
     const mine = await queue.finishMany(
       [
@@ -82,15 +101,40 @@ describe.each(DIALECTS)('batched updates of the URL-import worker (%s)', (dialec
     ])
     expect(rows[0]!.result).toEqual({ image: { mediaId: 'm-a', n: 1 } })
     expect(rows[3]!.result).toEqual({ mediaId: 'm-d' })
-    expect(rows[2]!.result).toBeUndefined()
-    const due = await database.db
-      .selectFrom('import_items')
-      .select('next_attempt_at')
-      .where('job_id', '=', c!.jobId)
-      .where('idx', '=', c!.idx)
-      .executeTakeFirstOrThrow()
-    expect(database.caps.fromTime(due.next_attempt_at)).toBe(at.toISOString())
+    expect(rows[2]!.result).toEqual({ earlier: true })
+    expect(await dueOf(c!)).toBe(at.toISOString())
+    // Any other outcome leaves the next attempt's time alone.
+    expect(await dueOf(a!)).toBe(aDue)
     expect(rows[4]!.result).toBeUndefined()
+  })
+
+  it('finishMany: an item named twice gets its first outcome; more rows than one statement takes', async () => {
+    const [x, y] = await claimed('twice', 2)
+    const queue = createJobQueueRepository(database)
+    const mine = await queue.finishMany(
+      [
+        { item: x!, worker: 'w1', outcome: { state: 'success', result: { mediaId: 'first' } } },
+        { item: y!, worker: 'w1', outcome: { state: 'failed', reason: 'y' } },
+        { item: x!, worker: 'w1', outcome: { state: 'failed', reason: 'second' } },
+      ],
+      new Date(),
+    )
+    expect(mine).toEqual([true, true, false])
+    const rows = await itemRows(x!.jobId)
+    expect(rows.map((r) => [r.state, r.reason ?? null, r.result ?? null])).toEqual([
+      ['success', null, { mediaId: 'first' }],
+      ['failed', 'y', null],
+    ])
+
+    const many = await claimed('many', 520)
+    const done = await queue.finishMany(
+      many.map((item) => ({ item, worker: 'w1', outcome: { state: 'skipped', reason: `r${item.idx}` } })),
+      new Date(),
+    )
+    expect(done.every(Boolean)).toBe(true)
+    const stored = await itemRows(many[0]!.jobId)
+    expect(stored).toHaveLength(520)
+    expect(stored.every((r) => r.state === 'skipped' && r.reason === `r${r.idx}`)).toBe(true)
   })
 
   it('setBlobKeys: each item its own key (or none), only where this worker holds it', async () => {
@@ -104,6 +148,8 @@ describe.each(DIALECTS)('batched updates of the URL-import worker (%s)', (dialec
     await queue.setBlobKey(items[1]!, 'w1', 'images/2026/12/b.png')
     await queue.setBlobKeys([
       { item: items[1]!, worker: 'w1', key: null },
+      { item: items[0]!, worker: 'w1', key: 'images/2026/12/a1.png' },
+      // Named twice: the last key wins, as one update after the other would leave it.
       { item: items[0]!, worker: 'w1', key: 'images/2026/12/a2.png' },
     ])
     const rows = await itemRows(items[0]!.jobId)

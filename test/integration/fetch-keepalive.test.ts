@@ -26,6 +26,8 @@ describe('safe fetcher: kept-alive connections', () => {
   let served: number[]
   /** When set, the server drops a connection at its n-th request without answering (it "closed it"). */
   let dropAt: number | undefined
+  /** When set, the server answers a connection's n-th request in part (headers, 10 bytes), then resets it. */
+  let breakAt: number | undefined
   let asked: string[]
   let answers: Map<string, LookupAddress[][]>
   const resolve: ResolveAll = (hostname, _options, callback) => {
@@ -43,6 +45,11 @@ describe('safe fetcher: kept-alive connections', () => {
       served[n] = (served[n] ?? 0) + 1
       if (dropAt !== undefined && served[n] === dropAt) {
         req.socket.destroy()
+        return
+      }
+      if (breakAt !== undefined && served[n] === breakAt) {
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': 100 })
+        res.write(Buffer.alloc(10), () => setTimeout(() => req.socket.resetAndDestroy(), 20))
         return
       }
       req.resume()
@@ -72,6 +79,7 @@ describe('safe fetcher: kept-alive connections', () => {
     connections = []
     served = []
     dropAt = undefined
+    breakAt = undefined
     asked = []
     answers = new Map()
   })
@@ -120,6 +128,19 @@ describe('safe fetcher: kept-alive connections', () => {
     expect(connections).toHaveLength(2)
     expect(served).toEqual([2, 1])
     expect(asked).toEqual(['flaky.test', 'flaky.test'])
+  })
+
+  it('a kept connection reset after the answer began: the download fails, and nothing is sent again', async () => {
+    answers.set('broken.test', [[{ address: '127.0.0.1', family: 4 }]])
+    breakAt = 2
+    await fetcher.downloadToFile(`http://broken.test:${port}/1`, file('broken-1'), 1_000)
+    const err = await fetchFailure(
+      fetcher.downloadToFile(`http://broken.test:${port}/2`, file('broken-2'), 1_000),
+    )
+    expect(err.transient).toBe(true)
+    await new Promise((r) => setTimeout(r, 100))
+    expect(served).toEqual([2])
+    expect(connections).toHaveLength(1)
   })
 
   it('a new connection that fails is not retried: the failure is the item’s', async () => {
