@@ -68,6 +68,8 @@ export async function launchBrowser(options: { bypassCSP?: boolean } = {}): Prom
  */
 interface PageImage {
   complete: boolean
+  currentSrc: string
+  naturalWidth: number
   getBoundingClientRect(): { top: number }
 }
 interface PageGlobals {
@@ -88,6 +90,18 @@ interface PageGlobals {
 export function imagesComplete(): boolean {
   const g = globalThis as unknown as PageGlobals
   return Array.from(g.document.querySelectorAll('img')).every((img) => img.complete)
+}
+
+/**
+ * At least `count` images match `selector`, and each has picked its source (from src or srcset)
+ * and decoded it. Unlike imagesComplete, not true while the images are not in the page yet.
+ */
+export function imagesShown([selector, count]: [string, number]): boolean {
+  const g = globalThis as unknown as PageGlobals
+  const imgs = Array.from(g.document.querySelectorAll(selector))
+  return (
+    imgs.length >= count && imgs.every((img) => img.complete && img.currentSrc !== '' && img.naturalWidth > 0)
+  )
 }
 
 /** Every thumbnail in the first screenful has loaded. */

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DIALECTS } from '../helpers/dialects.js'
 import { makeImage } from '../helpers/media-server.js'
 import { request, startTestServer, type TestServer } from '../helpers/server.js'
-import { imagesComplete, launchBrowser, type TestBrowser } from './browser.js'
+import { imagesShown, launchBrowser, type TestBrowser } from './browser.js'
 
 const API = '/api/2026-07'
 const PROJECT = 'crops'
@@ -83,8 +83,11 @@ describe.each(DIALECTS.slice(0, 1))('variants in the UI (%s)', (dialect) => {
     await b.page.getByLabel('Project token').fill(token)
     await b.page.getByRole('button', { name: 'Sign in' }).click()
     await b.page.getByRole('heading', { name: 'Library' }).waitFor()
-    await b.page.waitForFunction(imagesComplete)
     const tile = b.page.locator('img.thumb').first()
+    // The grid renders after the search answers: wait for the tile to have picked a source from
+    // its srcset and loaded it (imagesComplete alone is true while no image is in the page yet,
+    // which is how an earlier CI run read an empty currentSrc).
+    await b.page.waitForFunction(imagesShown, ['img.thumb', 1] as [string, number])
     expect(await tile.getAttribute('srcset')).toContain('auto=format')
     const shownTile = await tile.evaluate((img: { currentSrc: string; naturalWidth: number }) => ({
       src: img.currentSrc,
@@ -94,8 +97,7 @@ describe.each(DIALECTS.slice(0, 1))('variants in the UI (%s)', (dialect) => {
     expect(shownTile.width).toBeGreaterThan(0)
 
     await b.page.goto(`${server.baseUrl}/entries/cropped`)
-    await b.page.locator('.named-crop img').first().waitFor()
-    await b.page.waitForFunction(imagesComplete)
+    await b.page.waitForFunction(imagesShown, ['.named-crop img', 2] as [string, number])
     const crops: Shown[] = await b.page.locator('.named-crop img').evaluateAll((imgs) =>
       (imgs as unknown as { currentSrc: string; naturalWidth: number; naturalHeight: number }[]).map(
         (img) => ({
