@@ -157,8 +157,8 @@ export function createMetrics(database: Database): Metrics {
     },
     countImports(importer) {
       return {
-        async importEntries(project, mediaTypes, rawEntries) {
-          const results = await importer.importEntries(project, mediaTypes, rawEntries)
+        async importEntries(project, mediaTypes, rawEntries, options) {
+          const results = await importer.importEntries(project, mediaTypes, rawEntries, options)
           let created = 0
           for (const r of results) if (r.ok) created++
           countImported(created, results.length - created)

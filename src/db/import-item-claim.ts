@@ -149,3 +149,41 @@ export async function markClaimed(
     .returningAll()
     .execute() as Promise<Record<string, unknown>[]>
 }
+
+/**
+ * PostgreSQL: whether a claim of `queue` could take anything: an item queued (due or not, as the projects'
+ * skip scan in `pickFairly` reads it) or one whose lease lapsed. One statement outside a transaction, both
+ * answered from an index that leads with `state`.
+ */
+async function anythingToClaim(
+  db: Kysely<DatabaseSchema>,
+  caps: Database['caps'],
+  now: Date,
+  queue: ClaimQueue,
+) {
+  const table = sql.table(queue)
+  const { rows } = await sql<{ due: boolean }>`select (
+      exists (select 1 from ${table} where state = 'queued')
+      or exists (select 1 from ${table} where state = 'running' and lease_until < ${caps.toTime(now)})
+    ) as due`.execute(db)
+  return rows[0]?.due === true
+}
+
+/**
+ * A queue's claims as one repository makes them. On PostgreSQL a claim is a transaction (its picks stay
+ * locked until marked): begin, three or four statements, commit, each a round trip to the backend, even when
+ * the queue is empty (an idle worker's every poll; the scan-task queue on every claim round of a URL import).
+ * After a claim that took nothing, the next one first asks `anythingToClaim`, and stops there while the
+ * answer is no. The question is wider than any claim (an item queued for later, a project at its cap), so it
+ * never hides an item a claim would take. SQLite claims without a transaction: nothing to save there.
+ */
+export function claimGate(db: Kysely<DatabaseSchema>, caps: Database['caps'], queue: ClaimQueue) {
+  let tookNothing = false
+  return async <T>(now: Date, claim: () => Promise<T[]>): Promise<T[]> => {
+    if (caps.name !== 'postgres') return claim()
+    if (tookNothing && !(await anythingToClaim(db, caps, now, queue))) return []
+    const claimed = await claim()
+    tookNothing = claimed.length === 0
+    return claimed
+  }
+}

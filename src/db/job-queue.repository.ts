@@ -1,7 +1,7 @@
 import { sql } from 'kysely'
 import type { ImportItem, ItemOutcome } from '../jobs/import-job.js'
 import type { Database } from './database.js'
-import { markClaimed, pickFairly, type ClaimFairness } from './import-item-claim.js'
+import { claimGate, markClaimed, pickFairly, type ClaimFairness } from './import-item-claim.js'
 import { itemFromRow, jsonOrNull as json } from './import-job.rows.js'
 import { UPDATE_ROWS, updateSlices, valuesTable } from './update-from-values.js'
 
@@ -50,6 +50,7 @@ export interface JobQueueRepository {
 }
 
 export function createJobQueueRepository({ db, caps }: Database): JobQueueRepository {
+  const gate = claimGate(db, caps, 'import_items')
   const toItem = (r: Record<string, unknown>) => itemFromRow(caps, r)
   const itemKey = (item: Pick<ImportItem, 'jobId' | 'idx'>, q: Pick<typeof db, 'updateTable'> = db) =>
     q.updateTable('import_items').where('job_id', '=', item.jobId).where('idx', '=', item.idx)
@@ -105,7 +106,7 @@ export function createJobQueueRepository({ db, caps }: Database): JobQueueReposi
               (position.get(`${b.jobId}\u0000${b.idx}`) ?? 0),
           )
       }
-      return caps.name === 'postgres' ? db.transaction().execute(claimWith) : claimWith(db)
+      return gate(now, () => (caps.name === 'postgres' ? db.transaction().execute(claimWith) : claimWith(db)))
     },
     async renew(worker, items, leaseUntil) {
       for (const item of items) {

@@ -51,8 +51,9 @@ export interface Row {
 }
 
 /**
- * The 12 columns an import writes per entry, in the order of its multi-row insert (`toRow` in
- * media-entry.repository.ts); the import benchmark's ceiling writes the same (bench/import-entries.ts).
+ * The 12 columns a client's import fills per entry, in the order of its multi-row insert (`toRow` in
+ * media-entry-insert.ts, which binds `content_sha256` too: null unless a URL import or an upload knows the
+ * bytes' hash); the import benchmark's ceiling writes these (bench/import-entries.ts).
  */
 export const INSERT_COLUMNS = ['project', ...CONTENT_COLUMNS, 'search_text'] as const
 

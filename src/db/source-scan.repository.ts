@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable } from 'kysely'
 import type { Database } from './database.js'
-import { markClaimed, pickFairly, type ClaimFairness } from './import-item-claim.js'
+import { claimGate, markClaimed, pickFairly, type ClaimFairness } from './import-item-claim.js'
 import type { DatabaseSchema, SourceScanTable, SourceScanTaskTable } from './schema.js'
 import { markObjectsSeen, saveSourceObjects, type SourceObjectRecord } from './source.repository.js'
 
@@ -159,6 +159,7 @@ const ROWS = 500
 export const KEEP_SCAN_RESULTS = 10
 
 export function createSourceScanRepository({ db, caps }: Database): SourceScanRepository {
+  const gate = claimGate(db, caps, 'source_scan_tasks')
   const toScan = (r: Selectable<SourceScanTable>): ScanRecord => ({
     id: r.id,
     project: r.project,
@@ -307,7 +308,7 @@ export function createSourceScanRepository({ db, caps }: Database): SourceScanRe
           .map((r) => toTask(r as unknown as Selectable<SourceScanTaskTable>))
           .sort((a, b) => a.idx - b.idx)
       }
-      return caps.name === 'postgres' ? db.transaction().execute(claimWith) : claimWith(db)
+      return gate(now, () => (caps.name === 'postgres' ? db.transaction().execute(claimWith) : claimWith(db)))
     },
     async renew(worker, task, leaseUntil) {
       await taskKey(task)

@@ -40,7 +40,7 @@ const SIZE_LIMIT = { images: 'image', videos: 'video', files: 'file' } as const
 export interface ItemProcessorDeps {
   queue: Pick<JobQueueRepository, 'setBlobKey' | 'setBlobKeys'>
   /** The SHA-256 of each entry's last download (an unchanged file is skipped). */
-  contentHashes: Pick<MediaEntryRepository, 'getContentSha' | 'setContentSha' | 'setContentShas'>
+  contentHashes: Pick<MediaEntryRepository, 'getContentSha' | 'setContentSha'>
   fetcher: SafeFetcher
   /** Blobs are written to the job's project namespace. */
   blobs: ProjectStorage
@@ -176,15 +176,12 @@ export function createItemProcessor(deps: ItemProcessorDeps): ItemProcessor {
         project,
         first.mediaTypes,
         indexes.map((i) => rows[i]!.input),
+        // Written in the entries' own insert: one commit per group, not a second one for the hashes.
+        { contentSha256: indexes.map((i) => rows[i]!.sha256) },
       )
-      const shas: { id: string; sha256: string }[] = []
       imported.forEach((result, n) => {
         results[indexes[n]!] = result
-        if (result.ok) shas.push({ id: result.entry.id, sha256: rows[indexes[n]!]!.sha256 })
       })
-      // Only a shortcut for unchanged re-imports: the entries stand without it (and the catch below must not
-      // remove a blob an entry now holds).
-      await contentHashes.setContentShas(project, shas).catch(() => undefined)
     }
     return results
   })

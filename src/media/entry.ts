@@ -55,6 +55,11 @@ export interface MediaEntry {
    * `searchTextOf`. Write-only: not read back and not in the record.
    */
   searchText?: string
+  /**
+   * The SHA-256 of the asset's bytes, when the importer knows it (URL imports and uploads): written with the
+   * entry in its own insert, so that an unchanged re-import is skipped. Write-only, like `searchText`.
+   */
+  contentSha256?: string
 }
 
 /** An entry's state: `archived` wins over `revoked`, which wins over `active`. */

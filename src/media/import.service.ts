@@ -31,7 +31,16 @@ export interface ImportService {
     project: string,
     mediaTypes: ReadonlyMap<string, CompiledMediaType>,
     rawEntries: readonly unknown[],
+    options?: ImportOptions,
   ): Promise<ImportResult[]>
+}
+
+export interface ImportOptions {
+  /**
+   * Per entry (by its index in `rawEntries`), the SHA-256 of the asset's bytes, written in the entry's own
+   * insert (URL imports and uploads know it; the re-import of unchanged bytes is skipped by it).
+   */
+  contentSha256?: readonly (string | undefined)[]
 }
 
 export function createImportService(deps: {
@@ -48,7 +57,7 @@ export function createImportService(deps: {
   const now = deps.now ?? (() => new Date())
 
   return {
-    async importEntries(project, mediaTypes, rawEntries) {
+    async importEntries(project, mediaTypes, rawEntries, options) {
       const results: (ImportResult | undefined)[] = new Array(rawEntries.length)
       const fail = (i: number, failure: EntryFailure) => {
         results[i] = { ok: false, correlation: correlationOf(rawEntries[i], i), failure }
@@ -97,6 +106,8 @@ export function createImportService(deps: {
         if (valid.systemName !== undefined) entry.systemName = valid.systemName
         if (valid.externalId !== undefined) entry.externalId = valid.externalId
         if (valid.translations !== undefined) entry.translations = valid.translations
+        const sha = options?.contentSha256?.[i]
+        if (sha !== undefined) entry.contentSha256 = sha
         pending.push({ index: i, entry })
       })
 

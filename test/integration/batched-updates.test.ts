@@ -1,12 +1,14 @@
-import { CompiledQuery, type KyselyPlugin } from 'kysely'
+import { CompiledQuery } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createJobQueueRepository } from '../../src/db/job-queue.repository.js'
 import { createMediaEntryRepository } from '../../src/db/media-entry.repository.js'
 import type { Database } from '../../src/db/database.js'
 import type { Deps } from '../../src/deps.js'
 import type { ImportItem } from '../../src/jobs/import-job.js'
+import { toRecord } from '../../src/media/entry.js'
 import { DEFAULT_PROJECT } from '../../src/projects/project.service.js'
 import { DIALECTS } from '../helpers/dialects.js'
+import { recordingDatabase } from '../helpers/recording.js'
 import { openTestDeps } from '../helpers/server.js'
 import { fullScans, planOf } from '../e2e/media-library-explain.js'
 
@@ -25,6 +27,22 @@ describe.each(DIALECTS)('batched updates of the URL-import worker (%s)', (dialec
     database = deps.database
   })
   afterAll(async () => opened?.close())
+
+  /** An import entry with a one-pixel image asset. */
+  const input = (id: string) => ({
+    id,
+    mediaType: 'image',
+    asset: {
+      key: `k/${id}.png`,
+      url: `https://cdn.example.test/${id}.png`,
+      mimeType: 'image/png',
+      filename: `${id}.png`,
+      size: 1,
+      width: 1,
+      height: 1,
+    },
+    metadata: {},
+  })
 
   /** A job of `count` items, all claimed by `worker`. */
   const claimed = async (name: string, count: number, worker = 'w1'): Promise<ImportItem[]> => {
@@ -158,20 +176,6 @@ describe.each(DIALECTS)('batched updates of the URL-import worker (%s)', (dialec
 
   it('setContentShas: each entry its own hash, in its project only', async () => {
     await deps.projects.create('other-shas')
-    const input = (id: string) => ({
-      id,
-      mediaType: 'image',
-      asset: {
-        key: `k/${id}.png`,
-        url: `https://cdn.example.test/${id}.png`,
-        mimeType: 'image/png',
-        filename: `${id}.png`,
-        size: 1,
-        width: 1,
-        height: 1,
-      },
-      metadata: {},
-    })
     const types = await deps.projects.mediaTypesOf(DEFAULT_PROJECT)
     const made = await deps.importer.importEntries(
       DEFAULT_PROJECT,
@@ -196,17 +200,39 @@ describe.each(DIALECTS)('batched updates of the URL-import worker (%s)', (dialec
     expect(await entries.getContentSha('other-shas', 'sha-1')).toBeUndefined()
   })
 
+  it('importEntries with contentSha256: each new entry holds its own hash from its insert on', async () => {
+    const types = await deps.projects.mediaTypesOf(DEFAULT_PROJECT)
+    const entries = createMediaEntryRepository(database)
+    await deps.importer.importEntries(DEFAULT_PROJECT, types, [input('ins-taken')])
+    // A taken id keeps its row as it was (no hash); an entry without one stays null; a refused entry
+    // (no asset) takes nothing.
+    const made = await deps.importer.importEntries(
+      DEFAULT_PROJECT,
+      types,
+      [
+        input('ins-1'),
+        input('ins-taken'),
+        input('ins-2'),
+        { id: 'ins-bad', mediaType: 'image' },
+        input('ins-3'),
+      ],
+      { contentSha256: ['1'.repeat(64), 't'.repeat(64), undefined, 'b'.repeat(64), '3'.repeat(64)] },
+    )
+    expect(made.map((r) => r.ok)).toEqual([true, false, true, false, true])
+    const shas = await Promise.all(
+      ['ins-1', 'ins-taken', 'ins-2', 'ins-bad', 'ins-3'].map((id) =>
+        entries.getContentSha(DEFAULT_PROJECT, id),
+      ),
+    )
+    expect(shas).toEqual(['1'.repeat(64), undefined, undefined, undefined, '3'.repeat(64)])
+    // Not a field of the record an import answers with.
+    const first = made[0]!
+    expect(first.ok && JSON.stringify(toRecord(first.entry))).not.toContain('1'.repeat(64))
+  })
+
   it('each batched statement finds its rows by index, never by reading a whole table', async () => {
     const items = await claimed('plans', 2)
-    const captured: CompiledQuery[] = []
-    const plugin: KyselyPlugin = {
-      transformQuery(args) {
-        captured.push(database.db.getExecutor().compileQuery(args.node, args.queryId))
-        return args.node
-      },
-      transformResult: async (args) => args.result,
-    }
-    const recorded = { ...database, db: database.db.withPlugin(plugin) }
+    const { database: recorded, captured } = recordingDatabase(database)
     const queue = createJobQueueRepository(recorded)
     await queue.setBlobKeys(items.map((item) => ({ item, worker: 'w1', key: null })))
     await queue.finishMany(

@@ -381,14 +381,14 @@ export function createUploadService(deps: UploadServiceDeps): UploadService {
           asset,
           metadata,
         })),
+        // Written in the entries' own insert (the duplicate check above reads it).
+        { contentSha256: fresh.map(({ file }) => file.sha256) },
       )
-      const shas: { id: string; sha256: string }[] = []
       const failedKeys: string[] = []
       imported.forEach((result, i) => {
         const { file, key } = fresh[i]!
         if (result.ok) {
           results[file.slot] = result
-          shas.push({ id: result.entry.id, sha256: file.sha256 })
           unnamed.delete(key)
         } else {
           results[file.slot] = failOf(file.request, result.failure)
@@ -396,7 +396,6 @@ export function createUploadService(deps: UploadServiceDeps): UploadService {
         }
       })
       await unstore(failedKeys)
-      await deps.setContentShas(project, shas)
     }
 
     /** Replaces an entry's file (after what is queued, so that the order of effects is the request's). */
