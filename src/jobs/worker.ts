@@ -86,17 +86,38 @@ export function createWorker(options: WorkerOptions): Worker {
   /** When the last look for a due webhook found none (a busy worker looks again after a poll interval). */
   let lastEmptyDeliveryCheck = 0
   const claimBatch = claimBatchOf(options.concurrency)
+  /**
+   * The items this worker holds (claimed, not yet finished), by job. A job with an item still held here
+   * cannot have ended: that item is running under this worker's lease.
+   */
+  const held = new Map<string, Set<number>>()
+  const hold = (item: ImportItem) => {
+    let idxs = held.get(item.jobId)
+    if (!idxs) held.set(item.jobId, (idxs = new Set()))
+    idxs.add(item.idx)
+  }
+  const release = (item: ImportItem) => {
+    const idxs = held.get(item.jobId)
+    if (idxs?.delete(item.idx) && idxs.size === 0) held.delete(item.jobId)
+  }
   /** Items that end at nearly the same time are finished in one transaction (group commit). */
-  // Each job touched is then checked once for its end, not once per item.
+  // Each job touched is then checked once for its end, not once per item, and not at all while this
+  // worker still holds another of its items: that item's own finish checks it (or, should its worker
+  // crash, the finish of whoever claims it after its lease lapses; the housekeeping sweep besides).
   const finisher = groupCommit(async (rows: readonly { item: ImportItem; outcome: ItemOutcome }[]) => {
+    for (const r of rows) release(r.item)
     const mine = await queue.finishMany(
       rows.map((r) => ({ item: r.item, worker: id, outcome: r.outcome })),
       now(),
     )
     const ended = new Set<string>()
     for (const jobId of new Set(
-      rows.filter((r, i) => mine[i] && r.outcome.state !== 'retry').map((r) => r.item.jobId),
+      // An outcome another worker's lease refused: that worker finishes the item and checks the job,
+      // but this worker may have skipped the check for an item it finished before; check it here too.
+      rows.filter((r, i) => !mine[i] || r.outcome.state !== 'retry').map((r) => r.item.jobId),
     )) {
+      // Checked after this batch's commit: whichever of two overlapping finishes checks last sees both.
+      if (held.has(jobId)) continue
       if (await queue.finishJobIfDone(jobId, now())) ended.add(jobId)
     }
     // One row per ended job says so (it logs the end once).
@@ -122,6 +143,7 @@ export function createWorker(options: WorkerOptions): Worker {
       },
       Math.max(50, options.leaseMs / 3),
     )
+    hold(item)
     try {
       const job = await jobOf(item.jobId)
       const outcome = await options.process(job, item, id)
@@ -136,6 +158,7 @@ export function createWorker(options: WorkerOptions): Worker {
         'import item crashed; its lease will lapse',
       )
     } finally {
+      release(item)
       clearInterval(renew)
     }
   }
