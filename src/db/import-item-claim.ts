@@ -151,6 +151,77 @@ export async function markClaimed(
 }
 
 /**
+ * PostgreSQL, no per-project cap: `pickFairly` and `markClaimed` in one statement, so a claim is one round trip
+ * instead of six (begin, the lapsed leases, the projects, each project's next items, the update, commit).
+ * The same order: lapsed leases first (oldest first), then round-robin across the projects with queued items
+ * (starting after `afterProject`), one item per project per round, within a project by item index and job.
+ * Each project's next items come from one seek each (a `LATERAL` subquery per project of the skip scan), locked
+ * `FOR UPDATE SKIP LOCKED` for the statement, so concurrent claims take different items; the update's own
+ * conditions are those of `markClaimed`. Returns the rows taken, in the order picked.
+ */
+export async function claimInOneStatement(
+  db: Kysely<DatabaseSchema>,
+  caps: Database['caps'],
+  queue: ClaimQueue,
+  limit: number,
+  now: Date,
+  afterProject: string | undefined,
+  worker: string,
+  leaseUntil: Date,
+): Promise<Record<string, unknown>[]> {
+  const t = caps.toTime(now)
+  const table = sql.table(queue)
+  const n = sql`${limit}::int`
+  const after = sql`${afterProject ?? null}::text`
+  const { rows } = await sql<Record<string, unknown> & { claim_ord: string | number }>`
+    with recursive p(project) as (
+      select (select min(project) from ${table} where state = 'queued')
+      union all
+      select (select min(i.project) from ${table} i where i.state = 'queued' and i.project > p.project)
+      from p where p.project is not null
+    ),
+    lapsed as (
+      select job_id, idx, lease_until from ${table}
+      where state = 'running' and lease_until < ${t}
+      order by lease_until limit ${n}
+      for update skip locked
+    ),
+    queued as (
+      select q.job_id, q.idx, q.project,
+        row_number() over (partition by q.project order by q.idx, q.job_id) as rn
+      from p cross join lateral (
+        select i.job_id, i.idx, i.project from ${table} i
+        where i.state = 'queued' and i.project = p.project and i.next_attempt_at <= ${t}
+        order by i.idx, i.job_id limit ${n}
+        for update skip locked
+      ) q
+      where p.project is not null
+    ),
+    picked as (
+      select job_id, idx, row_number() over (order by lease_until) as ord from lapsed
+      union all
+      select job_id, idx, (select count(*) from lapsed)
+        + row_number() over (order by rn, coalesce(project <= ${after}, false), project) as ord
+      from (
+        select * from queued
+        order by rn, coalesce(project <= ${after}, false), project
+        limit greatest(0, ${n} - (select count(*) from lapsed))
+      ) s
+    )
+    update ${table} as c set
+      state = 'running',
+      worker = ${worker},
+      lease_until = ${caps.toTime(leaseUntil)},
+      attempts = c.attempts + 1,
+      updated_at = ${t}
+    from picked
+    where c.job_id = picked.job_id and c.idx = picked.idx
+      and ((c.state = 'queued' and c.next_attempt_at <= ${t}) or (c.state = 'running' and c.lease_until < ${t}))
+    returning c.*, picked.ord as claim_ord`.execute(db)
+  return rows.sort((a, b) => Number(a.claim_ord) - Number(b.claim_ord))
+}
+
+/**
  * PostgreSQL: whether a claim of `queue` could take anything: an item queued (due or not, as the projects'
  * skip scan in `pickFairly` reads it) or one whose lease lapsed. One statement outside a transaction, both
  * answered from an index that leads with `state`.

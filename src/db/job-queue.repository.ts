@@ -1,7 +1,13 @@
 import { sql } from 'kysely'
 import type { ImportItem, ItemOutcome } from '../jobs/import-job.js'
 import type { Database } from './database.js'
-import { claimGate, markClaimed, pickFairly, type ClaimFairness } from './import-item-claim.js'
+import {
+  claimGate,
+  claimInOneStatement,
+  markClaimed,
+  pickFairly,
+  type ClaimFairness,
+} from './import-item-claim.js'
 import { itemFromRow, jsonOrNull as json } from './import-job.rows.js'
 import { UPDATE_ROWS, updateSlices, valuesTable } from './update-from-values.js'
 
@@ -105,6 +111,22 @@ export function createJobQueueRepository({ db, caps }: Database): JobQueueReposi
               (position.get(`${a.jobId}\u0000${a.idx}`) ?? 0) -
               (position.get(`${b.jobId}\u0000${b.idx}`) ?? 0),
           )
+      }
+      if (caps.name === 'postgres' && fairness.maxInFlightPerProject === 0) {
+        return gate(now, async () =>
+          (
+            await claimInOneStatement(
+              db,
+              caps,
+              'import_items',
+              limit,
+              now,
+              fairness.afterProject,
+              worker,
+              leaseUntil,
+            )
+          ).map((r) => toItem(r)),
+        )
       }
       return gate(now, () => (caps.name === 'postgres' ? db.transaction().execute(claimWith) : claimWith(db)))
     },

@@ -1,8 +1,9 @@
 import { CompiledQuery, type KyselyPlugin } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { pickFairly } from '../../src/db/import-item-claim.js'
+import { claimInOneStatement, pickFairly } from '../../src/db/import-item-claim.js'
 import type { Deps } from '../../src/deps.js'
 import { DIALECTS } from '../helpers/dialects.js'
+import { recordingDatabase } from '../helpers/recording.js'
 import { openTestDeps } from '../helpers/server.js'
 import { fullScans, planOf } from '../e2e/media-library-explain.js'
 
@@ -75,4 +76,68 @@ describe.each(DIALECTS)('fair claims (%s)', (dialect) => {
       ).toEqual([])
     }
   })
+
+  it('takes lapsed leases first, then continues the round-robin after the last project served', async () => {
+    const lease = new Date(Date.now() + 60_000)
+    // Drain what earlier tests left, so this one sees only its own items.
+    while ((await deps.importJobs.claim('drain', 100, new Date(), lease)).length > 0);
+    // An item whose worker died (its lease lapsed), then three projects' queued items.
+    const lapsedJob = await queue('pc', 'rr-lapsed', 1)
+    expect(await deps.importJobs.claim('dead', 1, new Date(), new Date(Date.now() - 1_000))).toHaveLength(1)
+    await queue('pa', 'rr-a', 3)
+    await queue('pb', 'rr-b', 3)
+    await queue('pc', 'rr-c', 3)
+    const got = await deps.importJobs.claim('w', 5, new Date(), lease, {
+      afterProject: 'pa',
+      maxInFlightPerProject: 0,
+    })
+    expect(got[0]!.jobId).toBe(lapsedJob)
+    expect(got.slice(1).map((i) => [i.project, i.idx])).toEqual([
+      ['pb', 0],
+      ['pc', 0],
+      ['pa', 0],
+      ['pb', 1],
+    ])
+    expect(got.every((i) => i.attempts >= 1)).toBe(true)
+  })
+
+  it.runIf(dialect === 'postgres')(
+    'PostgreSQL: concurrent one-statement claims never take the same item, and use indexes only',
+    async () => {
+      const lease = new Date(Date.now() + 60_000)
+      while ((await deps.importJobs.claim('drain', 100, new Date(), lease)).length > 0);
+      await queue('pa', 'race-a', 12)
+      await queue('pb', 'race-b', 12)
+      const claims = await Promise.all(
+        Array.from({ length: 6 }, (_, w) => deps.importJobs.claim(`r${w}`, 5, new Date(), lease)),
+      )
+      const keys = claims.flat().map((i) => `${i.jobId}/${i.idx}`)
+      expect(new Set(keys).size).toBe(keys.length)
+      // Whatever one claim skipped (locked by another) a later claim takes: nothing is left behind.
+      const rest = await deps.importJobs.claim('r-last', 100, new Date(), lease)
+      expect(keys.length + rest.length).toBe(24)
+
+      const rec = recordingDatabase(deps.database)
+      await queue('pa', 'plan-one', 2)
+      await claimInOneStatement(
+        rec.database.db,
+        deps.database.caps,
+        'import_items',
+        4,
+        new Date(),
+        'pa',
+        'p',
+        lease,
+      )
+      expect(rec.captured).toHaveLength(1)
+      const plan = await planOf(
+        deps.database,
+        CompiledQuery.raw(rec.captured[0]!.sql, [...rec.captured[0]!.parameters]),
+      )
+      expect(
+        fullScans(plan).filter((line) => !/CTE Scan|WorkTable Scan/.test(line)),
+        plan.join('\n'),
+      ).toEqual([])
+    },
+  )
 })
