@@ -241,9 +241,10 @@ async function anythingToClaim(
 }
 
 /**
- * A queue's claims as one repository makes them. On PostgreSQL a claim is a transaction (its picks stay
- * locked until marked): begin, three or four statements, commit, each a round trip to the backend, even when
- * the queue is empty (an idle worker's every poll; the scan-task queue on every claim round of a URL import).
+ * A queue's claims as one repository makes them. On PostgreSQL a claim is one statement
+ * (`claimInOneStatement`, URL-import items without a per-project cap) or a transaction (its picks stay locked
+ * until marked: begin, three or four statements, commit), each statement a round trip to the backend, even
+ * when the queue is empty (an idle worker's every poll; the scan-task queue on every claim round of a URL import).
  * After a claim that took nothing, the next one first asks `anythingToClaim`, and stops there while the
  * answer is no. The question is wider than any claim (an item queued for later, a project at its cap), so it
  * never hides an item a claim would take. SQLite claims without a transaction: nothing to save there.
