@@ -27,6 +27,11 @@ export interface JobQueueRepository {
     leaseUntil: Date,
     fairness?: ClaimFairness,
   ): Promise<ImportItem[]>
+  /**
+   * Gives back items this worker claimed and never started (its prefetch, at stop): queued again, due at
+   * once, the claim's attempt not counted. Items it no longer holds are left alone.
+   */
+  unclaim(worker: string, items: readonly Pick<ImportItem, 'jobId' | 'idx'>[], now: Date): Promise<void>
   /** Extends the lease of items this worker still holds. */
   renew(worker: string, items: readonly Pick<ImportItem, 'jobId' | 'idx'>[], leaseUntil: Date): Promise<void>
   setBlobKey(item: Pick<ImportItem, 'jobId' | 'idx'>, worker: string, key: string | null): Promise<void>
@@ -129,6 +134,27 @@ export function createJobQueueRepository({ db, caps }: Database): JobQueueReposi
         )
       }
       return gate(now, () => (caps.name === 'postgres' ? db.transaction().execute(claimWith) : claimWith(db)))
+    },
+    async unclaim(worker, items, now) {
+      if (items.length === 0) return
+      await db
+        .updateTable('import_items')
+        .set((eb) => ({
+          state: 'queued',
+          lease_until: null,
+          attempts: eb('attempts', '-', 1),
+          updated_at: caps.toTime(now),
+        }))
+        .where((eb) =>
+          eb(
+            eb.refTuple('job_id', 'idx'),
+            'in',
+            items.map((i) => eb.tuple(i.jobId, i.idx)),
+          ),
+        )
+        .where('worker', '=', worker)
+        .where('state', '=', 'running')
+        .execute()
     },
     async renew(worker, items, leaseUntil) {
       for (const item of items) {

@@ -203,6 +203,29 @@ export async function request(
 }
 
 /**
+ * `openTestDeps` before the tests of the enclosing `describe`, closed after them. Returns a getter, since the
+ * services exist only once `beforeAll` ran.
+ */
+export function useTestDeps(dialect: DialectName): () => Deps {
+  let opened: Awaited<ReturnType<typeof openTestDeps>> | undefined
+  beforeAll(async () => {
+    opened = await openTestDeps(dialect)
+  })
+  afterAll(async () => opened?.close())
+  return () => {
+    if (!opened) throw new Error('the test services are not open yet')
+    return opened.deps
+  }
+}
+
+/** A URL-import worker's fetcher for tests whose items are not downloaded and whose jobs have no webhook. */
+export const inertFetcher = {
+  checkUrl: () => undefined,
+  downloadToFile: () => Promise.reject(new Error('nothing is downloaded in this test')),
+  post: () => Promise.reject(new Error('no webhook in this test')),
+}
+
+/**
  * Starts a test server before the tests of the enclosing `describe` and closes it after them.
  * Returns a getter, since the server exists only once `beforeAll` ran.
  */

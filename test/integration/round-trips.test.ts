@@ -11,7 +11,7 @@ import type { MediaEntry } from '../../src/media/entry.js'
 import { DEFAULT_PROJECT } from '../../src/projects/project.service.js'
 import { DIALECTS } from '../helpers/dialects.js'
 import { recordingDatabase } from '../helpers/recording.js'
-import { openTestDeps } from '../helpers/server.js'
+import { inertFetcher, openTestDeps } from '../helpers/server.js'
 
 /**
  * Round trips to PostgreSQL cost the URL-import worker more than the statements' work (a write to a sleeping
@@ -178,11 +178,7 @@ describe.each(DIALECTS)('round trips saved (%s)', (dialect) => {
           await new Promise((r) => setTimeout(r, 15 + ((item.idx * 7) % 20)))
           return { state: 'success' }
         },
-        fetcher: {
-          checkUrl: () => undefined,
-          downloadToFile: () => Promise.reject(new Error('nothing is downloaded in this test')),
-          post: () => Promise.reject(new Error('no webhook in this test')),
-        },
+        fetcher: inertFetcher,
         concurrency: 8,
         leaseMs: 60_000,
         pollMs: 20,
