@@ -8,8 +8,8 @@ import { DIALECTS } from '../helpers/dialects.js'
 import { inertFetcher, useTestDeps } from '../helpers/server.js'
 
 /**
- * A URL-import worker claims a claim batch ahead of its free slots (its prefetch): when an item ends, the next
- * one starts at once instead of after the next claim's round trip. Prefetched items are held under the
+ * A URL-import worker of concurrency below 8 claims one item ahead of its free slots (its prefetch): when an
+ * item ends, the next one starts at once instead of after the next claim's round trip. Prefetched items are held under the
  * worker's lease; at stop, those never started go back to the queue with their attempt uncounted.
  */
 describe.each(DIALECTS)('URL-import worker prefetch (%s)', (dialect) => {
