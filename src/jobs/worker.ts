@@ -4,6 +4,7 @@ import type { ImportJobRepository } from '../db/import-job.repository.js'
 import type { JobQueueRepository } from '../db/job-queue.repository.js'
 import type { WebhookOutboxRepository } from '../db/webhook-outbox.repository.js'
 import { groupCommit } from './group-commit.js'
+import { heldItems } from './held-items.js'
 import type { ImportItem, ImportJob, ItemOutcome } from './import-job.js'
 import type { ItemProcessor } from './item-processor.js'
 import { deliverWebhook } from './webhook.js'
@@ -96,44 +97,19 @@ export function createWorker(options: WorkerOptions): Worker {
    */
   const prefetch = claimBatch === 1 ? 1 : 0
   const ready: ImportItem[] = []
-  const renewals = new Map<string, ReturnType<typeof setInterval>>()
   const itemKeyOf = (item: ImportItem) => `${item.jobId}/${item.idx}`
-  // Long downloads keep their claim: the lease is renewed from the claim until the item is finished.
-  const renewWhileHeld = (item: ImportItem) => {
-    renewals.set(
-      itemKeyOf(item),
-      setInterval(
-        () => {
-          queue.renew(id, [item], new Date(now().getTime() + options.leaseMs)).catch(() => undefined)
-        },
-        Math.max(50, options.leaseMs / 3),
-      ),
-    )
-  }
-  const stopRenewing = (item: ImportItem) => {
-    clearInterval(renewals.get(itemKeyOf(item)))
-    renewals.delete(itemKeyOf(item))
-  }
-  /**
-   * The items this worker holds (claimed, not yet finished), by job. A job with an item still held here
-   * cannot have ended: that item is running under this worker's lease.
-   */
-  const held = new Map<string, Set<number>>()
-  const hold = (item: ImportItem) => {
-    let idxs = held.get(item.jobId)
-    if (!idxs) held.set(item.jobId, (idxs = new Set()))
-    idxs.add(item.idx)
-  }
-  const release = (item: ImportItem) => {
-    const idxs = held.get(item.jobId)
-    if (idxs?.delete(item.idx) && idxs.size === 0) held.delete(item.jobId)
-  }
+  const held = heldItems(
+    (item) => {
+      queue.renew(id, [item], new Date(now().getTime() + options.leaseMs)).catch(() => undefined)
+    },
+    Math.max(50, options.leaseMs / 3),
+  )
   /** Items that end at nearly the same time are finished in one transaction (group commit). */
   // Each job touched is then checked once for its end, not once per item, and not at all while this
   // worker still holds another of its items: that item's own finish checks it (or, should its worker
   // crash, the finish of whoever claims it after its lease lapses; the housekeeping sweep besides).
   const finisher = groupCommit(async (rows: readonly { item: ImportItem; outcome: ItemOutcome }[]) => {
-    for (const r of rows) release(r.item)
+    for (const r of rows) held.release(r.item)
     const mine = await queue.finishMany(
       rows.map((r) => ({ item: r.item, worker: id, outcome: r.outcome })),
       now(),
@@ -145,7 +121,7 @@ export function createWorker(options: WorkerOptions): Worker {
       rows.filter((r, i) => !mine[i] || r.outcome.state !== 'retry').map((r) => r.item.jobId),
     )) {
       // Checked after this batch's commit: whichever of two overlapping finishes checks last sees both.
-      if (held.has(jobId)) continue
+      if (held.holdsJob(jobId)) continue
       if (await queue.finishJobIfDone(jobId, now())) ended.add(jobId)
     }
     // One row per ended job says so (it logs the end once).
@@ -163,7 +139,7 @@ export function createWorker(options: WorkerOptions): Worker {
     return job
   }
 
-  /** A claimed item, held (see `hold`) and its lease renewed since its claim. */
+  /** A claimed item, held (see `heldItems`) since its claim. */
   const handle = async (item: ImportItem) => {
     try {
       const job = await jobOf(item.jobId)
@@ -179,8 +155,7 @@ export function createWorker(options: WorkerOptions): Worker {
         'import item crashed; its lease will lapse',
       )
     } finally {
-      release(item)
-      stopRenewing(item)
+      held.release(item)
     }
   }
 
@@ -301,8 +276,7 @@ export function createWorker(options: WorkerOptions): Worker {
     })
     if (claimed.length > 0) lastProject = claimed[claimed.length - 1]!.project
     for (const item of claimed) {
-      hold(item)
-      renewWhileHeld(item)
+      held.hold(item)
       ready.push(item)
     }
     if (running) startReady()
@@ -406,10 +380,7 @@ export function createWorker(options: WorkerOptions): Worker {
       await loop
       // Prefetched items never started go back to the queue at once (not after their lease), uncounted.
       const unstarted = ready.splice(0)
-      for (const item of unstarted) {
-        release(item)
-        stopRenewing(item)
-      }
+      for (const item of unstarted) held.release(item)
       await queue
         .unclaim(id, unstarted, now())
         .catch((err: unknown) =>
