@@ -60,6 +60,9 @@ import { createWorkerFactory, type WorkerOverrides } from './deps-workers.js'
 import { createVariantDeps, type VariantDeps } from './deps-variants.js'
 import { createUploadDeps, type UploadDeps } from './deps-uploads.js'
 
+/** ExternalIds per lookup when a URL-import job is queued (its items known to be new skip their own lookup). */
+const EXISTING_LOOKUP_CHUNK = 500
+
 export type { WorkerOverrides } from './deps-workers.js'
 
 /**
@@ -218,6 +221,15 @@ export async function createDeps(
     fetcher,
     onQueued: () => {
       for (const w of workers) w.notify()
+    },
+    existingExternalIds: async (project, systemName, externalIds) => {
+      const found = new Set<string>()
+      for (let i = 0; i < externalIds.length; i += EXISTING_LOOKUP_CHUNK) {
+        const chunk = externalIds.slice(i, i + EXISTING_LOOKUP_CHUNK)
+        for (const entry of await library.listByExternalIds(project, systemName, chunk))
+          found.add(entry.externalId as string)
+      }
+      return found
     },
   })
 

@@ -31,6 +31,7 @@ import { sourceScansMigration } from './migrations/0014-source-scans.js'
 import { scanSeqMigration } from './migrations/0015-scan-seq.js'
 import { sourceFeaturesMigration } from './migrations/0016-source-features.js'
 import { sourceMissingMigration } from './migrations/0017-source-missing.js'
+import { importItemAbsentMigration } from './migrations/0018-import-item-absent.js'
 import { postgresCaps, sqliteCaps, type DialectCaps } from './dialect.js'
 import type { DatabaseSchema } from './schema.js'
 
@@ -248,6 +249,7 @@ function migrationProvider(caps: DialectCaps): MigrationProvider {
       '0015-scan-seq': scanSeqMigration(),
       '0016-source-features': sourceFeaturesMigration(caps),
       '0017-source-missing': sourceMissingMigration(),
+      '0018-import-item-absent': importItemAbsentMigration(),
     }),
   }
 }

@@ -22,7 +22,7 @@ export interface ImportJobRepository {
 }
 
 /** Values per row of an `import_items` insert. */
-const ITEM_COLUMNS = 17
+const ITEM_COLUMNS = 18
 
 export function createImportJobRepository({ db, caps }: Database): ImportJobRepository {
   const selectJob = (id: string) =>
@@ -76,6 +76,7 @@ export function createImportJobRepository({ db, caps }: Database): ImportJobRepo
                 blob_key: null,
                 result: null,
                 updated_at: at,
+                absent_at_queue: item.absentAtQueue ? 1 : 0,
               })),
             )
             .execute()

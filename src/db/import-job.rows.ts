@@ -52,5 +52,6 @@ export function itemFromRow(caps: DialectCaps, r: Record<string, unknown>): Impo
   if (r.reason !== null) item.reason = r.reason as string
   if (r.blob_key !== null) item.blobKey = r.blob_key as string
   if (r.result !== null) item.result = caps.fromJson(r.result) as Record<string, unknown>
+  if (Number(r.absent_at_queue) === 1) item.absentAtQueue = true
   return item
 }

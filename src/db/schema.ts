@@ -102,6 +102,8 @@ export interface ImportItemTable {
   entry_id: string
   blob_key: string | null
   result: Json | null
+  /** 1: no live entry had the externalId when the job was queued (migration 0018). */
+  absent_at_queue: ColumnType<number, number | undefined, number>
   updated_at: Timestamp
 }
 

@@ -28,6 +28,11 @@ export interface NewImportItem {
   mediaType?: string
   metadata?: Record<string, unknown>
   entryId: string
+  /**
+   * No live entry had this externalId (in the job's system) when the job was queued: the item's first attempt
+   * creates its entry without looking for one (a racing writer's entry makes the insert fail, and the retry looks).
+   */
+  absentAtQueue?: boolean
 }
 
 export interface ImportItem extends NewImportItem {

@@ -196,11 +196,16 @@ export function createItemProcessor(deps: ItemProcessorDeps): ItemProcessor {
       throw new ItemFailure(`unknown media type '${handle}' for ${job.kind} (it must be a ${kind})`)
     }
     // An entry a dead attempt of this item created has this item's externalId, so this lookup finds it too.
-    const existing = await existingEntries.add({
-      project: job.project,
-      systemName: job.systemName,
-      externalId: item.externalId,
-    })
+    // A first attempt of an item whose externalId no entry had at queue time skips it: should a writer have
+    // created one since, the insert fails on the unique key and the retry (a later attempt) looks.
+    const knownNew = item.absentAtQueue === true && item.attempts <= 1 && item.blobKey === undefined
+    const existing = knownNew
+      ? undefined
+      : await existingEntries.add({
+          project: job.project,
+          systemName: job.systemName,
+          externalId: item.externalId,
+        })
 
     // A previous attempt of this item that died: its entry already holds the blob → that attempt succeeded.
     if (existing && item.blobKey && existing.asset.key === item.blobKey) {

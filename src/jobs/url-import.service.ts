@@ -48,6 +48,11 @@ export function createUrlImportService(deps: {
   fetcher: Pick<SafeFetcher, 'checkUrl'>
   /** Called after a job is queued (the in-process worker wakes up). */
   onQueued?: () => void
+  /**
+   * Of these externalIds, those a live entry of the project's system has (the lookup an item makes before
+   * its first download, here for the whole job at once): the others are queued as known to be new.
+   */
+  existingExternalIds?: (project: string, systemName: string, externalIds: string[]) => Promise<Set<string>>
   now?: () => Date
 }): UrlImportService {
   const now = deps.now ?? (() => new Date())
@@ -80,6 +85,14 @@ export function createUrlImportService(deps: {
         if (item.mediaType !== undefined) row.mediaType = item.mediaType
         return row
       })
+      if (deps.existingExternalIds) {
+        const existing = await deps.existingExternalIds(
+          project,
+          request.systemName,
+          items.map((i) => i.externalId),
+        )
+        for (const item of items) if (!existing.has(item.externalId)) item.absentAtQueue = true
+      }
       const job = { id, project, kind, systemName: request.systemName } as Parameters<
         ImportJobRepository['create']
       >[0]
