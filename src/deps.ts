@@ -60,9 +60,6 @@ import { createWorkerFactory, type WorkerOverrides } from './deps-workers.js'
 import { createVariantDeps, type VariantDeps } from './deps-variants.js'
 import { createUploadDeps, type UploadDeps } from './deps-uploads.js'
 
-/** ExternalIds per lookup when a URL-import job is queued (its items known to be new skip their own lookup). */
-const EXISTING_LOOKUP_CHUNK = 500
-
 export type { WorkerOverrides } from './deps-workers.js'
 
 /**
@@ -222,15 +219,7 @@ export async function createDeps(
     onQueued: () => {
       for (const w of workers) w.notify()
     },
-    existingExternalIds: async (project, systemName, externalIds) => {
-      const found = new Set<string>()
-      for (let i = 0; i < externalIds.length; i += EXISTING_LOOKUP_CHUNK) {
-        const chunk = externalIds.slice(i, i + EXISTING_LOOKUP_CHUNK)
-        for (const entry of await library.listByExternalIds(project, systemName, chunk))
-          found.add(entry.externalId as string)
-      }
-      return found
-    },
+    library,
   })
 
   // Uploads (issue #18): multipart and tus.

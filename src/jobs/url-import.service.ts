@@ -6,6 +6,7 @@ import type { ImportKind, NewImportItem } from './import-job.js'
 import { jobProgressView, webhookView, type JobProgressView } from './job-views.js'
 import { generateEntryId, generateId } from '../media/ids.js'
 import { FetchError, type SafeFetcher } from './safe-fetcher.js'
+import type { LibraryService } from '../media/library.service.js'
 
 export const MAX_CONTEXT_BYTES = 8192
 
@@ -38,6 +39,9 @@ export interface UrlImportService {
   webhookSecret(project: string): Promise<string>
 }
 
+/** ExternalIds per lookup when a job is queued (its items known to be new skip their own lookup). */
+const EXISTING_LOOKUP_CHUNK = 500
+
 const jobNotFound = (id: string) => notFound(`Import job does not exist (id: '${id}')`)
 
 export function createUrlImportService(deps: {
@@ -49,10 +53,10 @@ export function createUrlImportService(deps: {
   /** Called after a job is queued (the in-process worker wakes up). */
   onQueued?: () => void
   /**
-   * Of these externalIds, those a live entry of the project's system has (the lookup an item makes before
-   * its first download, here for the whole job at once): the others are queued as known to be new.
+   * Where a job's externalIds are looked up as it is queued (the lookup an item makes before its first
+   * download, here for the whole job at once): those no live entry has are queued as known to be new.
    */
-  existingExternalIds?: (project: string, systemName: string, externalIds: string[]) => Promise<Set<string>>
+  library?: Pick<LibraryService, 'listByExternalIds'>
   now?: () => Date
 }): UrlImportService {
   const now = deps.now ?? (() => new Date())
@@ -85,12 +89,13 @@ export function createUrlImportService(deps: {
         if (item.mediaType !== undefined) row.mediaType = item.mediaType
         return row
       })
-      if (deps.existingExternalIds) {
-        const existing = await deps.existingExternalIds(
-          project,
-          request.systemName,
-          items.map((i) => i.externalId),
-        )
+      if (deps.library) {
+        const existing = new Set<string>()
+        for (let i = 0; i < items.length; i += EXISTING_LOOKUP_CHUNK) {
+          const chunk = items.slice(i, i + EXISTING_LOOKUP_CHUNK).map((item) => item.externalId)
+          for (const entry of await deps.library.listByExternalIds(project, request.systemName, chunk))
+            existing.add(entry.externalId as string)
+        }
         for (const item of items) if (!existing.has(item.externalId)) item.absentAtQueue = true
       }
       const job = { id, project, kind, systemName: request.systemName } as Parameters<
