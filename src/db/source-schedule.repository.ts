@@ -1,5 +1,6 @@
 import type { Database } from './database.js'
-import { insertScan, type ScanOptions } from './source-scan.repository.js'
+import { insertScan } from './source-scan.statements.js'
+import type { ScanOptions } from './source-scan.types.js'
 
 /** A source whose scheduled scan is due. */
 export interface DueSource {

@@ -10,7 +10,7 @@ import type { ItemProcessor } from './item-processor.js'
 import { deliverWebhook } from './webhook.js'
 import type { SafeFetcher } from './safe-fetcher.js'
 import type { EntryWebhookDeliverer } from '../events/webhook-delivery.js'
-import type { ScanTask } from '../db/source-scan.repository.js'
+import type { ScanTask } from '../db/source-scan.types.js'
 import type { ScanTaskRunner } from '../sources/scan-tasks.js'
 
 const SWEEP_EVERY_MS = 1_000

@@ -8,7 +8,7 @@ import type {
   ScanRecord,
   ScanTask,
   SourceScanRepository,
-} from '../db/source-scan.repository.js'
+} from '../db/source-scan.types.js'
 import type { ImportService } from '../media/import.service.js'
 import type { LibraryService } from '../media/library.service.js'
 import type { CompiledMediaType } from '../media/media-types/metadata-validator.js'

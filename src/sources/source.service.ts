@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import path from 'node:path'
 import type { SourceRecord, SourceRepository } from '../db/source.repository.js'
 import type { SourceScheduleRepository } from '../db/source-schedule.repository.js'
-import type { PathMetadata, ScanOptions, SourceScanRepository } from '../db/source-scan.repository.js'
+import type { PathMetadata, ScanOptions, SourceScanRepository } from '../db/source-scan.types.js'
 import { UsageError } from '../errors.js'
 import type { ImportService } from '../media/import.service.js'
 import type { LibraryService } from '../media/library.service.js'
@@ -14,7 +14,7 @@ import type { SourceReader } from './source-reader.js'
 import type { SourceReaders } from './source-readers.js'
 
 export type { ScanStatus } from './scan-tasks.js'
-export type { PathMetadata } from '../db/source-scan.repository.js'
+export type { PathMetadata } from '../db/source-scan.types.js'
 
 export type SourceSpec =
   | { kind: 'disk'; dir: string }
