@@ -3,19 +3,17 @@ import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { ImportJobRepository } from '../db/import-job.repository.js'
 import type { JobQueueRepository } from '../db/job-queue.repository.js'
 import type { WebhookOutboxRepository } from '../db/webhook-outbox.repository.js'
-import { groupCommit } from './group-commit.js'
 import { heldItems } from './held-items.js'
-import type { ImportItem, ImportJob, ItemOutcome } from './import-job.js'
+import { itemFinisher } from './item-finisher.js'
+import type { ImportItem, ImportJob } from './import-job.js'
 import type { ItemProcessor } from './item-processor.js'
-import { deliverWebhook } from './webhook.js'
+import { whileRenewing, workerDeliveries } from './worker-deliveries.js'
 import type { SafeFetcher } from './safe-fetcher.js'
 import type { EntryWebhookDeliverer } from '../events/webhook-delivery.js'
 import type { ScanTask } from '../db/source-scan.types.js'
 import type { ScanTaskRunner } from '../sources/scan-tasks.js'
 
 const SWEEP_EVERY_MS = 1_000
-/** Webhook deliveries one worker runs at once, beside its items. */
-const WEBHOOK_CONCURRENCY = 2
 /**
  * Free slots a busy worker gathers before it claims again: a quarter of its concurrency (1 up to 7). One claim
  * (a few statements) then fills several slots instead of one per finished item; a worker with nothing in
@@ -70,7 +68,6 @@ export function createWorker(options: WorkerOptions): Worker {
   const id = `${process.pid}-${randomUUID().slice(0, 8)}`
   const { queue, jobs, outbox } = options
   const inFlight = new Map<string, Promise<void>>()
-  const deliveries = new Set<Promise<void>>()
   /** Where the last claim's round-robin over projects stopped (see JobQueueRepository.claim). */
   let lastProject: string | undefined
   let lastScanProject: string | undefined
@@ -84,9 +81,20 @@ export function createWorker(options: WorkerOptions): Worker {
   let idleWaiters: (() => void)[] = []
   let lastSweep = 0
   let lastHousekeeping = 0
-  /** When the last look for a due webhook found none (a busy worker looks again after a poll interval). */
-  let lastEmptyDeliveryCheck = 0
   const claimBatch = claimBatchOf(options.concurrency)
+  const deliveries = workerDeliveries({
+    workerId: id,
+    jobs,
+    outbox,
+    ...(options.entryWebhooks ? { entryWebhooks: options.entryWebhooks } : {}),
+    fetcher: options.fetcher,
+    leaseMs: options.leaseMs,
+    pollMs: options.pollMs,
+    retryBaseMs: options.retryBaseMs,
+    ...(options.logger ? { logger: options.logger } : {}),
+    now,
+    settled: () => poke(),
+  })
   /**
    * Items claimed ahead of a free slot (prefetch): held under this worker's lease (renewed like a running
    * item's) and started the moment a slot frees, so the claim's round trip is not spent between one item's end
@@ -104,29 +112,7 @@ export function createWorker(options: WorkerOptions): Worker {
     },
     Math.max(50, options.leaseMs / 3),
   )
-  /** Items that end at nearly the same time are finished in one transaction (group commit). */
-  // Each job touched is then checked once for its end, not once per item, and not at all while this
-  // worker still holds another of its items: that item's own finish checks it (or, should its worker
-  // crash, the finish of whoever claims it after its lease lapses; the housekeeping sweep besides).
-  const finisher = groupCommit(async (rows: readonly { item: ImportItem; outcome: ItemOutcome }[]) => {
-    for (const r of rows) held.release(r.item)
-    const mine = await queue.finishMany(
-      rows.map((r) => ({ item: r.item, worker: id, outcome: r.outcome })),
-      now(),
-    )
-    const ended = new Set<string>()
-    for (const jobId of new Set(
-      // An outcome another worker's lease refused: that worker finishes the item and checks the job,
-      // but this worker may have skipped the check for an item it finished before; check it here too.
-      rows.filter((r, i) => !mine[i] || r.outcome.state !== 'retry').map((r) => r.item.jobId),
-    )) {
-      // Checked after this batch's commit: whichever of two overlapping finishes checks last sees both.
-      if (held.holdsJob(jobId)) continue
-      if (await queue.finishJobIfDone(jobId, now())) ended.add(jobId)
-    }
-    // One row per ended job says so (it logs the end once).
-    return rows.map((r) => ({ jobEnded: ended.delete(r.item.jobId) }))
-  })
+  const finisher = itemFinisher(queue, held, id, now)
 
   const jobOf = async (jobId: string) => {
     let job = jobCache.get(jobId)
@@ -147,7 +133,7 @@ export function createWorker(options: WorkerOptions): Worker {
       const { jobEnded } = await finisher.add({ item, outcome })
       if (jobEnded) {
         options.logger?.info({ job: item.jobId }, 'import job finished')
-        lastEmptyDeliveryCheck = 0 // its webhook is due now
+        deliveries.due() // its webhook is due now
       }
     } catch (err) {
       options.logger?.error(
@@ -157,48 +143,6 @@ export function createWorker(options: WorkerOptions): Worker {
     } finally {
       held.release(item)
     }
-  }
-
-  /** One delivery; its claim is renewed while the POST is in progress, so no other worker sends it too. */
-  const deliver = async (
-    label: string,
-    work: () => Promise<void>,
-    renewLease: (until: Date) => Promise<unknown>,
-  ) => {
-    const renew = setInterval(
-      () => {
-        renewLease(new Date(now().getTime() + options.leaseMs)).catch(() => undefined)
-      },
-      Math.max(50, options.leaseMs / 3),
-    )
-    try {
-      await work()
-    } catch (err) {
-      options.logger?.error({ err, job: label }, 'webhook delivery crashed; its claim will lapse')
-    } finally {
-      clearInterval(renew)
-    }
-  }
-
-  /** The next due webhook (URL-import jobs' first, then entry webhooks'), as a delivery to start. */
-  const claimDelivery = async (): Promise<(() => Promise<void>) | undefined> => {
-    const leaseUntil = new Date(now().getTime() + options.leaseMs)
-    const webhook = await outbox.claimWebhook(now(), leaseUntil)
-    if (webhook) {
-      return () =>
-        deliver(
-          webhook.id,
-          () =>
-            deliverWebhook(
-              { jobs, outbox, fetcher: options.fetcher, baseMs: options.retryBaseMs, now },
-              webhook,
-            ),
-          (until) => outbox.renewWebhook(webhook.id, webhook.webhookAttempts, until),
-        )
-    }
-    const entryWebhook = await options.entryWebhooks?.claim(id, now(), leaseUntil)
-    if (entryWebhook) return () => deliver(entryWebhook.id, entryWebhook.run, entryWebhook.renew)
-    return undefined
   }
 
   /**
@@ -227,24 +171,18 @@ export function createWorker(options: WorkerOptions): Worker {
     })
 
   /** A claimed scan task, run with its lease renewed while in progress. */
-  const handleScanTask = async (scans: ScanTaskRunner, task: ScanTask) => {
-    const renew = setInterval(
-      () => {
-        scans.renew(id, task, new Date(now().getTime() + options.leaseMs)).catch(() => undefined)
-      },
-      Math.max(50, options.leaseMs / 3),
-    )
-    try {
-      await scans.run(task, id)
-    } catch (err) {
+  const handleScanTask = (scans: ScanTaskRunner, task: ScanTask) =>
+    whileRenewing(
+      options.leaseMs,
+      now,
+      (until) => scans.renew(id, task, until),
+      () => scans.run(task, id),
+    ).catch((err: unknown) => {
       options.logger?.error(
         { err, scan: task.scanId, task: task.idx },
         'scan task crashed; its lease will lapse',
       )
-    } finally {
-      clearInterval(renew)
-    }
-  }
+    })
 
   const track = (key: string, work: Promise<void>) => {
     const p = work.finally(() => {
@@ -324,22 +262,8 @@ export function createWorker(options: WorkerOptions): Worker {
         .housekeeping()
         .catch((err: unknown) => options.logger?.error({ err }, 'housekeeping failed'))
     }
-    // Webhooks are delivered beside the items, never in the way of the next claim. A worker busy with items
-    // looks for due ones at most once a poll interval after finding none (two statements a look).
-    const lookForDeliveries =
-      (!didWork && !gathering) || Date.now() - lastEmptyDeliveryCheck >= options.pollMs
-    if (deliveries.size < WEBHOOK_CONCURRENCY && lookForDeliveries) {
-      const delivery = await claimDelivery()
-      if (!delivery) lastEmptyDeliveryCheck = Date.now()
-      if (delivery) {
-        const p = delivery().finally(() => {
-          deliveries.delete(p)
-          poke()
-        })
-        deliveries.add(p)
-        didWork = true
-      }
-    }
+    // Webhooks are delivered beside the items, never in the way of the next claim.
+    if (await deliveries.startNext(didWork || gathering)) didWork = true
     return didWork
   }
 
@@ -386,7 +310,7 @@ export function createWorker(options: WorkerOptions): Worker {
         .catch((err: unknown) =>
           options.logger?.error({ err }, 'could not give back prefetched items; their leases will lapse'),
         )
-      await Promise.allSettled([...inFlight.values(), ...deliveries])
+      await Promise.allSettled([...inFlight.values(), ...deliveries.inProgress()])
     },
     idle: () =>
       new Promise<void>((resolve) => {
