@@ -26,6 +26,7 @@ import { probeBytes, probeFile, ProbeError } from './probe.js'
 import { FetchError, type SafeFetcher } from './safe-fetcher.js'
 import type { ImportItem, ImportJob, ItemOutcome } from './import-job.js'
 import { processTmpDir } from './tmp-dir.js'
+import { describeFailure, fileNameOf, isClientError, ItemFailure, presentResult } from './item-outcome.js'
 
 /**
  * A download up to this size is held in memory: probed, read for tags and stored from the buffer, with no
@@ -69,67 +70,6 @@ interface Creation {
 
 /** Turns a claimed item into its outcome: fetch, probe, store, create or update the entry. */
 export type ItemProcessor = (job: ImportJob, item: ImportItem, worker: string) => Promise<ItemOutcome>
-
-/** A reason fit for the status endpoint, and whether trying again may help. */
-class ItemFailure extends Error {
-  constructor(
-    message: string,
-    readonly transient = false,
-  ) {
-    super(message)
-  }
-}
-
-function fileNameOf(finalUrl: string, item: ImportItem, extension: string): string {
-  const last = decodeURIComponent(new URL(finalUrl).pathname.split('/').pop() ?? '')
-  // eslint-disable-next-line no-control-regex -- control characters make a bad filename
-  if (/^[^/\\\u0000-\u001f]{1,255}$/.test(last) && last.includes('.')) return last
-  return `${(item.fileName ?? item.externalId).slice(0, 200)}.${extension}`
-}
-
-function presentResult(
-  kind: ImportJob['kind'],
-  entry: MediaEntry,
-  originalUrl: string,
-): Record<string, unknown> {
-  const a = entry.asset
-  if (kind === 'images') {
-    return {
-      image: {
-        mediaId: entry.id,
-        originalUrl,
-        url: a.url,
-        width: a.width,
-        height: a.height,
-        mimeType: a.mimeType,
-        imageService: 'medialib',
-      },
-    }
-  }
-  if (kind === 'videos') return { video: { mediaId: entry.id, originalUrl, mimeType: a.mimeType } }
-  return { mediaId: entry.id }
-}
-
-function describeFailure(result: unknown): string {
-  const f = (
-    result as {
-      failure?: {
-        kind: string
-        message?: string
-        errors?: { path?: string; metadataProperty?: string; message: string }[]
-        field?: string
-        value?: string
-      }
-    }
-  ).failure
-  if (!f) return 'not imported'
-  if (f.kind === 'unique') return `${f.field} is not unique: '${f.value}'`
-  const details = (f.errors ?? []).map((e) => `${e.metadataProperty ?? e.path ?? ''} ${e.message}`.trim())
-  return [
-    f.kind === 'metadata' ? 'Metadata validation failed' : (f.message ?? 'invalid entry'),
-    ...details,
-  ].join('; ')
-}
 
 export function createItemProcessor(deps: ItemProcessorDeps): ItemProcessor {
   const now = deps.now ?? (() => new Date())
@@ -357,10 +297,4 @@ export function createItemProcessor(deps: ItemProcessorDeps): ItemProcessor {
       return { state: 'failed', reason }
     }
   }
-}
-
-/** Errors the library service throws for bad input (4xx): retrying cannot help. */
-function isClientError(err: unknown): boolean {
-  const status = (err as { status?: unknown } | null)?.status
-  return typeof status === 'number' && status >= 400 && status < 500
 }

@@ -9,11 +9,12 @@ import type { LibraryService } from '../media/library.service.js'
 import type { CompiledMediaType } from '../media/media-types/metadata-validator.js'
 import type { ProjectStorage } from '../storage/project-storage.js'
 import { createIngest } from './scan-ingest.js'
-import { createScanTaskRunner, scanStatusOf, type ScanStatus, type ScanTaskRunner } from './scan-tasks.js'
+import { scanStatusOf, type ScanStatus } from './scan-status.js'
+import { createScanTaskRunner, type ScanTaskRunner } from './scan-tasks.js'
 import type { SourceReader } from './source-reader.js'
 import type { SourceReaders } from './source-readers.js'
 
-export type { ScanStatus } from './scan-tasks.js'
+export type { ScanStatus } from './scan-status.js'
 export type { PathMetadata } from '../db/source-scan.types.js'
 
 export type SourceSpec =

@@ -4,13 +4,8 @@
 // import does. The steps overlap: a batch is worked in groups, each group asks and uploads as soon as it is
 // hashed while the next ones hash, and the next batch starts before the last one is done.
 import type { EntryRecord } from '../../client/api-client.js'
-import {
-  packMultipart,
-  type OutgoingFile,
-  type UploadClient,
-  type UploadFields,
-  type UploadOutcome,
-} from '../../client/upload-client.js'
+import { packMultipart } from '../../client/multipart-body.js'
+import type { OutgoingFile, UploadClient, UploadFields, UploadOutcome } from '../../client/upload-client.js'
 import type { ImportCounts } from './checkpoint.js'
 import {
   countOutcome,
