@@ -4,7 +4,8 @@ import type { TargetedEvent } from 'preact'
 import { api, ApiError, messageOf } from './api.js'
 import type { Session } from './api-types.js'
 import './entry-keys.js'
-import { FIRST_PAGE_EVENT, LibraryPage, prefetchFirstPage } from './library.js'
+import { FIRST_PAGE_EVENT, LibraryPage } from './library.js'
+import { prefetchFirstPage } from './library-query.js'
 import { linkClick, navigate, useLocation } from './router.js'
 
 /*

@@ -1,7 +1,6 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks'
-import type { TargetedEvent, TargetedKeyboardEvent } from 'preact'
-import { API, api, ApiError, messageOf, queryString, thumbnailUrl, variantUrl } from './api.js'
-import type { Entry, MediaType, Patch, SearchPage, Session } from './api-types.js'
+import { API, api, ApiError, messageOf, queryString } from './api.js'
+import type { Entry, Patch, SearchPage, Session } from './api-types.js'
 import {
   BatchEditDialog,
   BatchProgress,
@@ -15,125 +14,20 @@ import {
   sendDelete,
 } from './batch.js'
 import type { Summary, Target } from './batch-model.js'
-import { dateTime, grouped, stateOf, titleOf } from './format.js'
-import { inField, linkClick, navigate } from './router.js'
-import { click, columnsOf, EMPTY_SELECTION, gridMove, toggle } from './selection.js'
+import { grouped } from './format.js'
+import { inField, navigate } from './router.js'
+import { click, EMPTY_SELECTION, toggle } from './selection.js'
 import { clearSteps, lastOpened, setOpened, setSearchContext, takeSearchFocus } from './search-context.js'
-import { MissingBadge, useMissing } from './source-missing.js'
+import { useMissing } from './source-missing.js'
 import { UploadPanel } from './upload.js'
-
-const PAGE_SIZE = 60
-const FILTERS = [
-  'q',
-  'mediaType',
-  'systemName',
-  'state',
-  'used',
-  'sourceState',
-  'createdAfter',
-  'createdBefore',
-  'sort',
-  'view',
-] as const
-type FilterName = (typeof FILTERS)[number]
-/** The search and view the URL asks for (each `''` when not set). */
-type Filters = Record<FilterName, string>
-/** The grid's orders; the first is the default (newest first). `relevance` needs search words. */
-const SORTS: [string, string][] = [
-  ['-createdAt', 'Newest first'],
-  ['createdAt', 'Oldest first'],
-  ['-updatedAt', 'Recently changed'],
-  ['updatedAt', 'Least recently changed'],
-  ['relevance', 'Best match'],
-]
-const STATES: [string, string][] = [
-  ['', 'Active and revoked'],
-  ['active', 'Active'],
-  ['revoked', 'Revoked'],
-  ['archived', 'Archived'],
-  ['active,revoked,archived', 'All, with archived'],
-]
-
-interface Prefetch {
-  url: string
-  promise: Promise<SearchPage>
-  page: SearchPage | undefined
-}
-let prefetched: Prefetch | null = null
-
-/**
- * Starts the first page's search while the app still loads its session, so that the two requests run in
- * parallel. Called once at start-up; the library page starts from its answer when it asks for the same
- * URL. Returns a promise that settles (never rejects) when the answer is in.
- */
-export function prefetchFirstPage(search: string): Promise<void> {
-  const url = `${API}/mediaLibrary${searchQuery(filtersOf(search))}`
-  const entry: Prefetch = { url, promise: api<SearchPage>('GET', url), page: undefined }
-  prefetched = entry
-  return entry.promise.then(
-    (page) => {
-      entry.page = page
-    },
-    () => undefined,
-  )
-}
-
-/** The prefetched page of `url` if it has arrived: the first render then shows the grid at once. */
-function takeArrived(url: string): SearchPage | undefined {
-  const early = prefetched
-  if (early?.url !== url || early.page === undefined) return undefined
-  prefetched = null
-  return early.page
-}
-
-async function fetchPage(url: string): Promise<SearchPage> {
-  const early = prefetched
-  prefetched = null
-  if (early?.url === url) {
-    try {
-      return await early.promise
-    } catch {
-      // e.g. 401 before the login: ask again now
-    }
-  }
-  return api<SearchPage>('GET', url)
-}
-
-function filtersOf(search: string): Filters {
-  const params = new URLSearchParams(search)
-  return Object.fromEntries(FILTERS.map((k) => [k, params.get(k) ?? ''])) as Filters
-}
-
-/** The order asked for: the default when none (or relevance without words). */
-const DEFAULT_SORT = '-createdAt'
-function sortOf(filters: Filters): string {
-  const sort = SORTS.some(([v]) => v === filters.sort) ? filters.sort : DEFAULT_SORT
-  return sort === 'relevance' && !filters.q.trim() ? DEFAULT_SORT : sort
-}
+import { FilterForm } from './library-filters.js'
+import { fetchPage, FILTERS, type Filters, filtersOf, searchQuery, takeArrived } from './library-query.js'
+import { gridKeys, type PickEvent, releaseThumbnails, Row, Tile } from './library-tiles.js'
 
 /** "1 entry", "2 entries", "about 1,200,000 entries" (an estimate). */
 export function countText(total: number, exact: boolean | undefined): string {
   const n = grouped(total)
   return `${exact ? '' : 'About '}${n} ${total === 1 ? 'entry' : 'entries'}`
-}
-
-/** The search request of the filters: dates are whole days, `createdBefore` includes its day. */
-function searchQuery(filters: Filters, after?: string, limit: number | '' = PAGE_SIZE): string {
-  const nextDay = (d: string) =>
-    new Date(Date.parse(`${d}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10)
-  return queryString({
-    q: filters.q.trim(),
-    mediaType: filters.mediaType,
-    systemName: filters.systemName.trim(),
-    state: filters.state,
-    used: filters.used === 'true' || filters.used === 'false' ? filters.used : '',
-    sourceState: filters.sourceState === 'missing' ? 'missing' : '',
-    createdAfter: filters.createdAfter ? `${filters.createdAfter}T00:00:00Z` : '',
-    createdBefore: filters.createdBefore ? nextDay(filters.createdBefore) : '',
-    sort: sortOf(filters),
-    limit,
-    after,
-  })
 }
 
 /** What a finished batch says it did. */
@@ -174,59 +68,6 @@ function errorText(err: unknown): string {
 export const FIRST_PAGE_EVENT = 'medialib:first-page'
 
 /*
- * Thumbnails are asked for once the first page is on screen, not during its first frame: 60 image requests
- * and their decoding then do not compete with that frame for the browser's main thread and the server's
- * cores (issue #19, bench:ui-first-page). Until then a tile shows the thumbnail's grey box, of its size.
- */
-let thumbnailsReleased = false
-const thumbnailWaiters = new Set<() => void>()
-function releaseThumbnails(): void {
-  thumbnailsReleased = true
-  for (const wake of thumbnailWaiters) wake()
-  thumbnailWaiters.clear()
-}
-function useThumbnailsReleased(): boolean {
-  const [released, setReleased] = useState(thumbnailsReleased)
-  useEffect(() => {
-    if (released) return undefined
-    const wake = () => setReleased(true)
-    thumbnailWaiters.add(wake)
-    return () => thumbnailWaiters.delete(wake)
-  }, [])
-  return released || thumbnailsReleased
-}
-
-function Thumb({ entry }: { entry: Entry }) {
-  const [failed, setFailed] = useState(false)
-  const released = useThumbnailsReleased()
-  const kind = entry.asset.mimeType?.split('/')[0] ?? 'file'
-  if ((kind !== 'image' && kind !== 'video') || failed) {
-    return (
-      <div class="thumb placeholder" aria-hidden="true">
-        <span>{(entry.asset.filename?.split('.').pop() || kind).toUpperCase()}</span>
-      </div>
-    )
-  }
-  if (!released) return <div class="thumb" aria-hidden="true" />
-  // A video's thumbnail is its poster frame when the server can extract one; the typed placeholder otherwise.
-  const url = kind === 'video' ? thumbnailUrl : variantUrl
-  return (
-    <img
-      class="thumb"
-      src={url(entry, 320)}
-      srcset={[160, 320, 640].map((w) => `${url(entry, w)} ${w}w`).join(', ')}
-      sizes="(max-width: 600px) 45vw, 240px"
-      alt=""
-      loading="lazy"
-      decoding="async"
-      width={320}
-      height={240}
-      onError={() => setFailed(true)}
-    />
-  )
-}
-
-/*
  * Escape on an entry page opened from the grid returns to the grid (unless a field or dialog took it); back
  * on that search (Escape, or the browser's Back), the focus returns to the tile last opened
  * (ui/search-context.ts).
@@ -239,210 +80,6 @@ document.addEventListener('keydown', (event) => {
     return
   navigate(`/${opened.search}`)
 })
-
-/** How an entry was picked: the modifier keys of the click or key press. */
-type PickEvent = Pick<MouseEvent, 'ctrlKey' | 'metaKey' | 'shiftKey'>
-
-interface TileProps {
-  entry: Entry
-  /** Its source object vanished (issue #22). */
-  missing: boolean
-  selectable: boolean
-  selected: boolean
-  onPick: (id: string, event: PickEvent) => void
-}
-
-function Tile({ entry, missing, selectable, selected, onPick }: TileProps) {
-  const state = stateOf(entry)
-  const title = titleOf(entry)
-  // Ctrl/Cmd-click toggles and Shift-click ranges instead of opening; Space does the same from the keyboard.
-  const onClick = (e: MouseEvent) => {
-    if (selectable && (e.ctrlKey || e.metaKey || e.shiftKey)) {
-      e.preventDefault()
-      onPick(entry.id, e)
-      return
-    }
-    setOpened({ search: location.search, id: entry.id })
-    linkClick(e)
-  }
-  const onKeyDown = (e: KeyboardEvent) => {
-    if (selectable && e.key === ' ') {
-      e.preventDefault()
-      onPick(entry.id, e)
-    }
-  }
-  return (
-    <li class={selected ? 'tile selected' : 'tile'}>
-      {selectable && (
-        <input
-          type="checkbox"
-          class="pick"
-          tabindex={-1}
-          aria-label={`Select ${title}`}
-          checked={selected}
-          onClick={(e) => onPick(entry.id, e)}
-        />
-      )}
-      <a
-        href={`/entries/${encodeURIComponent(entry.id)}`}
-        data-id={entry.id}
-        onClick={onClick}
-        onKeyDown={onKeyDown}
-      >
-        <Thumb entry={entry} />
-        <span class="tile-title">{title}</span>
-        {selected && <span class="sr-only"> (selected)</span>}
-        <span class="tile-meta">
-          {entry.mediaType}
-          {entry.systemName ? ` · ${entry.systemName}` : ''}
-        </span>
-        {missing && <MissingBadge />}
-        {state !== 'active' && <span class={`badge state-${state}`}>{state}</span>}
-      </a>
-    </li>
-  )
-}
-
-function Row({ entry, missing }: { entry: Entry; missing: boolean }) {
-  const state = stateOf(entry)
-  return (
-    <tr>
-      <td>
-        <a href={`/entries/${encodeURIComponent(entry.id)}`} onClick={linkClick}>
-          {titleOf(entry)}
-        </a>
-      </td>
-      <td>{entry.mediaType}</td>
-      <td>{entry.asset.mimeType}</td>
-      <td>{entry.asset.filename}</td>
-      <td>{entry.systemName ?? ''}</td>
-      <td>{dateTime(entry.createdAt)}</td>
-      <td>
-        {state}
-        {missing && <MissingBadge />}
-      </td>
-    </tr>
-  )
-}
-
-/** ArrowDown in the search box moves the focus to the first entry. */
-function toFirstTile(event: KeyboardEvent) {
-  if (event.key !== 'ArrowDown') return
-  const first = document.querySelector<HTMLElement>('.grid .tile a, table.list tbody a')
-  if (first) {
-    event.preventDefault()
-    first.focus()
-  }
-}
-
-/** Arrow keys, Home and End move the focus between the grid's tiles (their links). */
-function gridKeys(event: TargetedKeyboardEvent<HTMLElement>) {
-  const links = [...event.currentTarget.querySelectorAll<HTMLElement>('.tile > a')]
-  const index = links.indexOf(event.target as HTMLElement)
-  if (index < 0) return
-  const columns = columnsOf(links.map((a) => a.getBoundingClientRect().top))
-  const next = gridMove(index, event.key, columns, links.length)
-  if (next === null) return
-  event.preventDefault()
-  links[next]?.focus()
-}
-
-interface FilterFormProps {
-  filters: Filters
-  mediaTypes: MediaType[]
-  onApply: (filters: Filters) => void
-}
-
-function FilterForm({ filters, mediaTypes, onApply }: FilterFormProps) {
-  const [draft, setDraft] = useState(filters)
-  useEffect(() => setDraft(filters), [JSON.stringify(filters)])
-  type Changed = TargetedEvent<HTMLInputElement | HTMLSelectElement>
-  const set = (key: FilterName) => (e: Changed) => setDraft({ ...draft, [key]: e.currentTarget.value })
-  const setNow = (key: FilterName) => (e: Changed) => onApply({ ...draft, [key]: e.currentTarget.value })
-  const submit = (e: TargetedEvent<HTMLFormElement>) => {
-    e.preventDefault()
-    onApply(draft)
-  }
-  return (
-    <form class="filters" role="search" onSubmit={submit}>
-      <div class="field grow">
-        <label for="f-q">Search</label>
-        <input
-          id="f-q"
-          type="search"
-          value={draft.q}
-          onInput={set('q')}
-          onKeyDown={toFirstTile}
-          placeholder="words in titles, captions, filenames"
-          aria-keyshortcuts="ArrowDown"
-        />
-      </div>
-      <div class="field">
-        <label for="f-type">Media type</label>
-        <select id="f-type" value={draft.mediaType} onChange={setNow('mediaType')}>
-          <option value="">All</option>
-          {mediaTypes.map((t) => (
-            <option value={t.handle}>{t.info?.label ?? t.handle}</option>
-          ))}
-        </select>
-      </div>
-      <div class="field">
-        <label for="f-system">System name</label>
-        <input id="f-system" value={draft.systemName} onInput={set('systemName')} />
-      </div>
-      <div class="field">
-        <label for="f-state">State</label>
-        <select id="f-state" value={draft.state} onChange={setNow('state')}>
-          {STATES.map(([v, label]) => (
-            <option value={v}>{label}</option>
-          ))}
-        </select>
-      </div>
-      <div class="field">
-        <label for="f-used">Usage</label>
-        <select id="f-used" value={draft.used} onChange={setNow('used')}>
-          <option value="">Used and unused</option>
-          <option value="false">Unused</option>
-          <option value="true">Used</option>
-        </select>
-      </div>
-      <div class="field">
-        <label for="f-source">Source</label>
-        <select id="f-source" value={draft.sourceState} onChange={setNow('sourceState')}>
-          <option value="">Any</option>
-          <option value="missing">Missing from its source</option>
-        </select>
-      </div>
-      <div class="field">
-        <label for="f-after">Created from</label>
-        <input id="f-after" type="date" value={draft.createdAfter} onChange={setNow('createdAfter')} />
-      </div>
-      <div class="field">
-        <label for="f-before">Created until</label>
-        <input id="f-before" type="date" value={draft.createdBefore} onChange={setNow('createdBefore')} />
-      </div>
-      <div class="field">
-        <label for="f-sort">Sort</label>
-        <select id="f-sort" value={sortOf(draft)} onChange={setNow('sort')}>
-          {SORTS.filter(([v]) => v !== 'relevance' || draft.q.trim()).map(([v, label]) => (
-            <option value={v}>{label}</option>
-          ))}
-        </select>
-      </div>
-      <div class="field">
-        <label for="f-view">View</label>
-        <select id="f-view" value={draft.view} onChange={setNow('view')}>
-          <option value="">Automatic</option>
-          <option value="grid">Grid</option>
-          <option value="list">List</option>
-        </select>
-      </div>
-      <div class="field">
-        <button type="submit">Search</button>
-      </div>
-    </form>
-  )
-}
 
 /** The library: filters in the URL, a grid (or list) of entries, paged by the search cursor as you scroll. */
 export function LibraryPage({ search, session }: { search: string; session: Session }) {
