@@ -5,14 +5,11 @@ import {
   BatchEditDialog,
   BatchProgress,
   BatchSummary,
-  collectTargets,
-  editableFields,
   type DoneSummary,
   type Progress,
   SelectionBar,
-  sendBatch,
-  sendDelete,
 } from './batch.js'
+import { collectTargets, editableFields, sendBatch, sendDelete } from './batch-requests.js'
 import type { Summary, Target } from './batch-model.js'
 import { grouped } from './format.js'
 import { inField, navigate } from './router.js'
