@@ -2,117 +2,56 @@ import path from 'node:path'
 import type { Logger } from 'pino'
 import type { Config } from './config.js'
 import { createAssetKeyRepository } from './db/asset-key.repository.js'
-import {
-  migrateToLatest,
-  openDatabase,
-  waitForDatabase,
-  type Database,
-  type DatabaseOptions,
-} from './db/database.js'
+import { migrateToLatest, openDatabase, waitForDatabase, type DatabaseOptions } from './db/database.js'
 import { createImportJobList } from './db/import-job-list.js'
-import { createImportJobRepository, type ImportJobRepository } from './db/import-job.repository.js'
-import { createJobQueueRepository, type JobQueueRepository } from './db/job-queue.repository.js'
-import { createMediaEntryRepository, type MediaEntryRepository } from './db/media-entry.repository.js'
+import { createImportJobRepository } from './db/import-job.repository.js'
+import { createJobQueueRepository } from './db/job-queue.repository.js'
+import { createMediaEntryRepository } from './db/media-entry.repository.js'
 import { createProjectRepository } from './db/project.repository.js'
 import { createStorageLayoutRepository } from './db/storage-layout.repository.js'
 import { createTokenRepository } from './db/token.repository.js'
-import {
-  createWebhookOutboxRepository,
-  type WebhookOutboxRepository,
-} from './db/webhook-outbox.repository.js'
-import { createHealthService, type HealthService } from './health.service.js'
+import { createWebhookOutboxRepository } from './db/webhook-outbox.repository.js'
+import { createHealthService } from './health.service.js'
 import { createAddressGuard } from './jobs/address-guard.js'
 import { createSafeFetcher } from './jobs/safe-fetcher.js'
-import { createUrlImportService, type UrlImportService } from './jobs/url-import.service.js'
+import { createUrlImportService } from './jobs/url-import.service.js'
 import type { Worker } from './jobs/worker.js'
 import { createAjv } from './media/ajv.js'
 import { createEntryValidator } from './media/entry-validator.js'
-import { createFileService, type FileService } from './media/file.service.js'
-import { createImportService, type ImportService } from './media/import.service.js'
-import { createLibraryService, type LibraryService } from './media/library.service.js'
+import { createFileService } from './media/file.service.js'
+import { createImportService } from './media/import.service.js'
+import { createLibraryService } from './media/library.service.js'
 import { createPatchService } from './media/patch.service.js'
-import { createThumbnailService, THUMBNAIL_WIDTHS, type ThumbnailService } from './media/thumbnail.service.js'
+import { createThumbnailService, THUMBNAIL_WIDTHS } from './media/thumbnail.service.js'
 import { createFrameExtractor } from './media/video-poster.js'
-import { createTrashService, type TrashService } from './media/trash.service.js'
-import { createMetrics, type Metrics } from './metrics.js'
-import { createMediaTypesUpdate, type MediaTypesUpdate } from './projects/media-types-update.js'
-import { createProjectService, type ProjectService } from './projects/project.service.js'
-import { createTokenService, type TokenService } from './projects/token.service.js'
+import { createTrashService } from './media/trash.service.js'
+import { createMetrics } from './metrics.js'
+import { createMediaTypesUpdate } from './projects/media-types-update.js'
+import { createProjectService } from './projects/project.service.js'
+import { createTokenService } from './projects/token.service.js'
 import { upgradeToProjectNamespaces } from './storage/namespace-upgrade.js'
-import type { ProjectStorage } from './storage/project-storage.js'
 import { createStorage } from './storage/storage-config.js'
 import { assetUrlOf } from './storage/asset-url.js'
 import { createSourceRepository } from './db/source.repository.js'
 import { createSourceScheduleRepository } from './db/source-schedule.repository.js'
 import { createSourceScanRepository } from './db/source-scan.repository.js'
-import { createSourceService, type SourceService } from './sources/source.service.js'
+import { createSourceService } from './sources/source.service.js'
 import { createSourceReaders } from './sources/source-readers.js'
 import { withSources } from './sources/source-storage.js'
 import { refuseSourceKeys } from './sources/reserved-keys.js'
 import { createEntryEventRepository } from './db/entry-event.repository.js'
 import { createEntryWebhookRepository } from './db/entry-webhook.repository.js'
-import { createActorContext, type ActorContext } from './events/actor-context.js'
-import type { EntryEventFeed, EntryWebhookService } from './events/entry-webhook.service.js'
-import type { DeletionRoutineService } from './media/deletion-routines.service.js'
+import { createActorContext } from './events/actor-context.js'
 
 import { createEntryEventDeps } from './deps-events.js'
-import { createWorkerFactory, type WorkerOverrides } from './deps-workers.js'
-import { createVariantDeps, type VariantDeps } from './deps-variants.js'
-import { createUploadDeps, type UploadDeps } from './deps-uploads.js'
+import { createWorkerFactory } from './deps-workers.js'
+import { createVariantDeps } from './deps-variants.js'
+import { createUploadDeps } from './deps-uploads.js'
+
+import type { Deps } from './services.js'
 
 export type { WorkerOverrides } from './deps-workers.js'
-
-/**
- * What the HTTP layer (`buildApp`) and the CLI commands receive: services only, never a repository or the
- * database. Each route plugin and command takes the few of these it uses.
- */
-export interface Services extends VariantDeps, UploadDeps {
-  config: Config
-  projects: ProjectService
-  tokens: TokenService
-  /** `medialib projects update --media-types`: checks every entry, then stores and reindexes. */
-  mediaTypesUpdate: MediaTypesUpdate
-  importer: ImportService
-  library: LibraryService
-  trash: TrashService
-  urlImports: UrlImportService
-  /** Originals and the entries of derived files, with the withheld (revoked/invalid) rule. */
-  files: FileService
-  thumbnails: ThumbnailService
-  health: HealthService
-  /** Whether an error means the database is unreachable (the error handler answers 503). */
-  isConnectionError(err: unknown): boolean
-  /** The database as logs name it (credentials redacted). */
-  databaseDescription: string
-  /** A metrics registry over this process's database (one per HTTP app). */
-  createMetrics(): Metrics
-  /** A URL-import worker over this process's dependencies; `serve` starts one, `medialib worker` only workers. */
-  createWorker(overrides?: WorkerOverrides): Worker
-  /** Entry events (issue #16): who acts (set per request), the webhooks, the pull feed. */
-  actors: ActorContext
-  entryWebhooks: EntryWebhookService
-  eventFeed: EntryEventFeed
-  /** The media types' deletion routines (issue #16): run by workers every `routineIntervalMinutes`. */
-  deletionRoutines: DeletionRoutineService
-  /** Read-only sources whose files become entries in place (issue #22). */
-  sources: SourceService
-  close(): Promise<void>
-}
-
-/**
- * The composition's result: the services, and the parts under them that tests and benchmarks reach into
- * (to seed rows, drive the queue by hand or fault the store). Nothing in src/http or src/cli reads these.
- */
-export interface Deps extends Services {
-  database: Database
-  /** Each project's keys and derived files (see src/storage/project-storage.ts). */
-  blobs: ProjectStorage
-  /** The URL-import tables' repositories in one object, and the entries' content hashes (tests). */
-  importJobs: ImportJobRepository &
-    JobQueueRepository &
-    WebhookOutboxRepository &
-    Pick<MediaEntryRepository, 'getContentSha' | 'setContentSha'>
-}
+export type { Deps, Services } from './services.js'
 
 /**
  * The composition root: config → database → repositories → blob store → services → workers. The only

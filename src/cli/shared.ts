@@ -2,7 +2,8 @@ import type { Command } from 'commander'
 import pino, { type Logger } from 'pino'
 import type { Config } from '../config.js'
 import { loadConfig, type ConfigFlags } from '../config-load.js'
-import { createDeps, type Services } from '../deps.js'
+import { createDeps } from '../deps.js'
+import type { Services } from '../services.js'
 import { announceDatabase } from './database-target.js'
 
 /** Adds the options every command takes. */

@@ -7,6 +7,7 @@ import { heldItems } from './held-items.js'
 import { itemFinisher } from './item-finisher.js'
 import type { ImportItem, ImportJob } from './import-job.js'
 import type { ItemProcessor } from './item-processor.js'
+import { wakeableSleep } from './wake.js'
 import { whileRenewing, workerDeliveries } from './worker-deliveries.js'
 import type { SafeFetcher } from './safe-fetcher.js'
 import type { EntryWebhookDeliverer } from '../events/webhook-delivery.js'
@@ -75,8 +76,7 @@ export function createWorker(options: WorkerOptions): Worker {
   let scansFirst = false
   const jobCache = new Map<string, ImportJob>()
   let running = false
-  let wake: (() => void) | undefined
-  let wakePending = false
+  const { poke, sleep } = wakeableSleep()
   let loop: Promise<void> | undefined
   let idleWaiters: (() => void)[] = []
   let lastSweep = 0
@@ -144,31 +144,6 @@ export function createWorker(options: WorkerOptions): Worker {
       held.release(item)
     }
   }
-
-  /**
-   * Wakes the loop now, or, when it is still inside a tick (an item can finish, or a job be queued,
-   * before the loop goes to sleep), makes its next sleep return at once instead of waiting a poll.
-   */
-  const poke = () => {
-    if (wake) wake()
-    else wakePending = true
-  }
-
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (wakePending) {
-        wakePending = false
-        resolve()
-        return
-      }
-      const timer = setTimeout(done, ms)
-      function done() {
-        clearTimeout(timer)
-        wake = undefined
-        resolve()
-      }
-      wake = done
-    })
 
   /** A claimed scan task, run with its lease renewed while in progress. */
   const handleScanTask = (scans: ScanTaskRunner, task: ScanTask) =>
