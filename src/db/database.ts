@@ -9,30 +9,13 @@ import {
   sql,
   type CompiledQuery,
   type KyselyConfig,
-  type MigrationProvider,
   type SqliteDatabase,
 } from 'kysely'
 import pg from 'pg'
 import type { Logger } from 'pino'
 import { SQLITE_FILE_NAME } from '../config.js'
-import { initialMigration } from './migrations/0001-initial.js'
-import { librarySearchMigration } from './migrations/0002-library-search.js'
-import { urlImportMigration } from './migrations/0003-url-import.js'
-import { importJobListMigration } from './migrations/0004-import-job-list.js'
-import { storageNamespacesMigration } from './migrations/0005-storage-namespaces.js'
-import { ftsPerBatchMigration } from './migrations/0006-fts-per-batch.js'
-import { entryLifecycleMigration } from './migrations/0007-entry-lifecycle.js'
-import { entryEventsMigration } from './migrations/0008-entry-events.js'
-import { imageVariantsMigration } from './migrations/0009-image-variants.js'
-import { uploadsMigration } from './migrations/0010-uploads.js'
-import { variantAllowListsMigration } from './migrations/0011-variant-allow-lists.js'
-import { sourcesMigration } from './migrations/0012-sources.js'
-import { sourceScansMigration } from './migrations/0014-source-scans.js'
-import { scanSeqMigration } from './migrations/0015-scan-seq.js'
-import { sourceFeaturesMigration } from './migrations/0016-source-features.js'
-import { sourceMissingMigration } from './migrations/0017-source-missing.js'
-import { importItemAbsentMigration } from './migrations/0018-import-item-absent.js'
 import { postgresCaps, sqliteCaps, type DialectCaps } from './dialect.js'
+import { migrationProvider } from './migrations/index.js'
 import type { DatabaseSchema } from './schema.js'
 
 export type Db = Kysely<DatabaseSchema>
@@ -228,30 +211,6 @@ export function openDatabase(options: DatabaseOptions): Database {
   if (url)
     throw new Error(`Unsupported database URL (expected postgres://… or sqlite:PATH): ${redactUrl(url)}`)
   return openSqlite(path.join(options.dataDir, SQLITE_FILE_NAME), onQuery)
-}
-
-function migrationProvider(caps: DialectCaps): MigrationProvider {
-  return {
-    getMigrations: async () => ({
-      '0001-initial': initialMigration(caps),
-      '0002-library-search': librarySearchMigration(caps),
-      '0003-url-import': urlImportMigration(caps),
-      '0004-import-job-list': importJobListMigration(),
-      '0005-storage-namespaces': storageNamespacesMigration(),
-      '0006-fts-per-batch': ftsPerBatchMigration(caps),
-      '0007-entry-lifecycle': entryLifecycleMigration(caps),
-      '0008-entry-events': entryEventsMigration(caps),
-      '0009-image-variants': imageVariantsMigration(caps),
-      '0010-uploads': uploadsMigration(caps),
-      '0011-variant-allow-lists': variantAllowListsMigration(),
-      '0012-sources': sourcesMigration(caps),
-      '0014-source-scans': sourceScansMigration(caps),
-      '0015-scan-seq': scanSeqMigration(),
-      '0016-source-features': sourceFeaturesMigration(caps),
-      '0017-source-missing': sourceMissingMigration(),
-      '0018-import-item-absent': importItemAbsentMigration(),
-    }),
-  }
 }
 
 /** Migrations this code knows that the database has not run yet (readiness: `/readyz`). */
