@@ -126,7 +126,7 @@ export function Tile({ entry, missing, selectable, selected, onPick }: TileProps
   )
 }
 
-export function Row({ entry, missing }: { entry: Entry; missing: boolean }) {
+function Row({ entry, missing }: { entry: Entry; missing: boolean }) {
   const state = stateOf(entry)
   return (
     <tr>
@@ -145,6 +145,31 @@ export function Row({ entry, missing }: { entry: Entry; missing: boolean }) {
         {missing && <MissingBadge />}
       </td>
     </tr>
+  )
+}
+
+/** The list view: a row per entry, with the columns editors sort and check by. */
+export function EntryTable({ entries, missing }: { entries: Entry[]; missing: ReadonlySet<string> }) {
+  return (
+    <table class="list">
+      <caption class="sr-only">Entries</caption>
+      <thead>
+        <tr>
+          <th scope="col">Title</th>
+          <th scope="col">Media type</th>
+          <th scope="col">MIME type</th>
+          <th scope="col">Filename</th>
+          <th scope="col">System</th>
+          <th scope="col">Created</th>
+          <th scope="col">State</th>
+        </tr>
+      </thead>
+      <tbody>
+        {entries.map((e) => (
+          <Row key={e.id} entry={e} missing={missing.has(e.id)} />
+        ))}
+      </tbody>
+    </table>
   )
 }
 

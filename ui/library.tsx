@@ -1,16 +1,8 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks'
-import { API, api, ApiError, messageOf, queryString } from './api.js'
-import type { Entry, Patch, SearchPage, Session } from './api-types.js'
-import {
-  BatchEditDialog,
-  BatchProgress,
-  BatchSummary,
-  type DoneSummary,
-  type Progress,
-  SelectionBar,
-} from './batch.js'
-import { collectTargets, editableFields, sendBatch, sendDelete } from './batch-requests.js'
-import type { Summary, Target } from './batch-model.js'
+import { API, api, queryString } from './api.js'
+import type { Entry, SearchPage, Session } from './api-types.js'
+import { BatchEditDialog, BatchProgress, BatchSummary, SelectionBar } from './batch.js'
+import { editableFields, sendDelete } from './batch-requests.js'
 import { grouped } from './format.js'
 import { inField, navigate } from './router.js'
 import { click, EMPTY_SELECTION, toggle } from './selection.js'
@@ -19,22 +11,13 @@ import { useMissing } from './source-missing.js'
 import { UploadPanel } from './upload.js'
 import { FilterForm } from './library-filters.js'
 import { fetchPage, FILTERS, type Filters, filtersOf, searchQuery, takeArrived } from './library-query.js'
-import { gridKeys, type PickEvent, releaseThumbnails, Row, Tile } from './library-tiles.js'
+import { EntryTable, gridKeys, type PickEvent, releaseThumbnails, Tile } from './library-tiles.js'
+import { errorText, useSelectionRun } from './library-batch.js'
 
 /** "1 entry", "2 entries", "about 1,200,000 entries" (an estimate). */
 export function countText(total: number, exact: boolean | undefined): string {
   const n = grouped(total)
   return `${exact ? '' : 'About '}${n} ${total === 1 ? 'entry' : 'entries'}`
-}
-
-/** What a finished batch says it did. */
-const DONE_VERBS: Record<string, string> = {
-  Archiving: 'Archived',
-  Saving: 'Saved',
-  Revoking: 'Revoked',
-  'Un-revoking': 'Un-revoked',
-  'Un-archiving': 'Un-archived',
-  'Moving to the trash': 'Moved to the trash',
 }
 
 type Status = 'loading' | 'more' | 'end' | 'error'
@@ -49,16 +32,6 @@ function shownText(shown: number, status: Status, total: Total | null): string {
   const counted = total ? `${countText(total.value, total.exact)} · ` : ''
   const more = status === 'more' ? ', more below' : ''
   return `${counted}${grouped(shown)} shown${more}`
-}
-
-function errorText(err: unknown): string {
-  const details = err instanceof ApiError ? err.body?.error_details : undefined
-  if (details && typeof details === 'object') {
-    return Object.entries(details)
-      .map(([k, v]) => (k === 'message' ? String(v) : `${k} ${String(v)}`))
-      .join('; ')
-  }
-  return messageOf(err)
 }
 
 /** Told once the first page is on screen (ui/app.tsx then asks for the other pages' code). */
@@ -91,8 +64,6 @@ export function LibraryPage({ search, session }: { search: string; session: Sess
   const [recount, setRecount] = useState(0)
   const [selection, setSelection] = useState(EMPTY_SELECTION)
   const [allMatching, setAllMatching] = useState(false)
-  const [progress, setProgress] = useState<Progress | null>(null)
-  const [summary, setSummary] = useState<DoneSummary | null>(null)
   const [editing, setEditing] = useState(false)
   const canWrite = session.scopes.includes('public-api:write')
   const missing = useMissing(entries, filters.sourceState === 'missing')
@@ -234,46 +205,18 @@ export function LibraryPage({ search, session }: { search: string; session: Sess
     setSelection(EMPTY_SELECTION)
     setAllMatching(false)
   }
+  const { progress, summary, runOnSelection, runBatch } = useSelectionRun({
+    session,
+    filters,
+    allMatching,
+    expected: total?.value,
+    selectedEntries,
+    after: () => {
+      clearSelection()
+      reload()
+    },
+  })
 
-  const runBatch = (verb: string, patches: Patch[]) =>
-    runOnSelection(verb, (targets, onProgress) => sendBatch(targets, patches, onProgress, session.limits))
-  /** Runs `send` over the selection (every matching entry, or the selected loaded ones), with progress. */
-  const runOnSelection = async (
-    verb: string,
-    send: (targets: Target[], onProgress: (done: number) => void) => Promise<Summary>,
-  ) => {
-    setSummary(null)
-    let targets: Target[]
-    try {
-      if (allMatching) {
-        const expected = total?.value ?? 0
-        setProgress({ verb: 'Finding the matching entries', done: 0, total: expected })
-        targets = await collectTargets(
-          `${API}/mediaLibrary${searchQuery(filters, undefined, '')}`,
-          (n) => setProgress({ verb: 'Finding the matching entries', done: n, total: Math.max(n, expected) }),
-          session.limits,
-        )
-      } else {
-        targets = selectedEntries.map((e) => ({ id: e.id, version: e.version }))
-      }
-      setProgress({ verb, done: 0, total: targets.length })
-      const all = targets
-      const result = await send(all, (done) => setProgress({ verb, done, total: all.length }))
-      setSummary({ verb: DONE_VERBS[verb] ?? verb, ...result })
-    } catch (err) {
-      setSummary({
-        verb: DONE_VERBS[verb] ?? verb,
-        saved: 0,
-        failed: [
-          { id: '(search)', status: err instanceof ApiError ? err.status : 0, reason: errorText(err) },
-        ],
-      })
-    } finally {
-      setProgress(null)
-    }
-    clearSelection()
-    reload()
-  }
   const fields = editableFields(
     session.mediaTypes,
     new Set(allMatching ? session.mediaTypes.map((t) => t.handle) : selectedEntries.map((e) => e.mediaType)),
@@ -323,25 +266,7 @@ export function LibraryPage({ search, session }: { search: string; session: Sess
           ))}
         </ul>
       ) : (
-        <table class="list">
-          <caption class="sr-only">Entries</caption>
-          <thead>
-            <tr>
-              <th scope="col">Title</th>
-              <th scope="col">Media type</th>
-              <th scope="col">MIME type</th>
-              <th scope="col">Filename</th>
-              <th scope="col">System</th>
-              <th scope="col">Created</th>
-              <th scope="col">State</th>
-            </tr>
-          </thead>
-          <tbody>
-            {entries.map((e) => (
-              <Row key={e.id} entry={e} missing={missing.has(e.id)} />
-            ))}
-          </tbody>
-        </table>
+        <EntryTable entries={entries} missing={missing} />
       )}
       {status === 'more' && (
         <div ref={sentinel} class="more">
