@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks'
 import type { TargetedEvent } from 'preact'
 import { api, ApiError, messageOf, variantSrcset, variantUrl } from './api.js'
 import { client, getEntry, ok, patchEntry, version } from './api-client.js'
-import type { Entry, EntryFacts, MediaType, Patch, PropertyDef, Session } from './api-types.js'
+import type { Entry, EntryFacts, MediaType, Patch, Session } from './api-types.js'
 import { CropEditor, namedCropsDef } from './crop-editor.js'
 import { fieldProblem, problemsSummary } from './form-model.js'
 import { type Notice, ProtectionSection } from './entry-lifecycle.js'
@@ -13,74 +13,7 @@ import { titleOf } from './format.js'
 import { type FieldText, MetadataField, toText, toValue } from './metadata-form.js'
 import { linkClick } from './router.js'
 import { lastOpened } from './search-context.js'
-
-const LEAVE = 'This entry has unsaved changes. Leave and discard them?'
-
-/**
- * While `dirty`, leaving the page asks first: in-app links (a capturing listener runs before their
- * click handlers), Escape back to the grid (library.js leaves on an Escape nobody prevented) and closing or
- * reloading the tab (beforeunload).
- */
-function useUnsavedGuard(dirty: boolean): void {
-  useEffect(() => {
-    if (!dirty) return
-    const onClick = (e: MouseEvent) => {
-      const a = (e.target as Element | null)?.closest?.('a[href]')
-      if (!a || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return
-      if (!window.confirm(LEAVE)) {
-        e.preventDefault()
-        e.stopPropagation()
-      }
-    }
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key !== 'Escape' || e.defaultPrevented) return
-      if ((e.target as Element | null)?.closest?.('input, textarea, select, dialog, [contenteditable]'))
-        return
-      if (!window.confirm(LEAVE)) e.preventDefault()
-    }
-    const onUnload = (e: BeforeUnloadEvent) => {
-      e.preventDefault()
-      e.returnValue = LEAVE
-    }
-    document.addEventListener('click', onClick, true)
-    document.addEventListener('keydown', onKey, true)
-    window.addEventListener('beforeunload', onUnload)
-    return () => {
-      document.removeEventListener('click', onClick, true)
-      document.removeEventListener('keydown', onKey, true)
-      window.removeEventListener('beforeunload', onUnload)
-    }
-  }, [dirty])
-}
-
-/** A field's problem before any save: its text does not parse, or its value breaks the config. */
-function localProblem(def: PropertyDef, text: FieldText): string | undefined {
-  try {
-    return fieldProblem(def, toValue(def, text))
-  } catch (err) {
-    return messageOf(err)
-  }
-}
-
-/** Field errors of a refused PATCH, keyed by property, from either metadata error shape of the API. */
-interface MetadataErrorItem {
-  metadataProperty?: string
-  translationLocale?: string
-  message?: string
-}
-
-function fieldErrors(body: ApiError['body']): Record<string, string> {
-  const d = (body?.error_details ?? {}) as {
-    errors?: MetadataErrorItem[]
-    invalidMetadata?: MetadataErrorItem[]
-  }
-  const items = d.errors ?? d.invalidMetadata ?? []
-  const out: Record<string, string> = {}
-  for (const item of items) {
-    if (item.metadataProperty && !item.translationLocale) out[item.metadataProperty] ??= item.message ?? ''
-  }
-  return out
-}
+import { type Conflict, conflictText, fieldErrors, localProblem, useUnsavedGuard } from './entry-edit.js'
 
 const DONE: Record<string, string> = {
   save: 'Saved',
@@ -89,16 +22,6 @@ const DONE: Record<string, string> = {
   unrevokeAsset: 'Unrevoked',
   archive: 'Archived',
   unarchive: 'Un-archived',
-}
-
-interface Conflict {
-  mine: number
-  theirs: Entry | null
-}
-
-function conflictText({ mine, theirs }: Conflict) {
-  const now = theirs ? `version ${theirs.version}` : 'a newer version'
-  return `You edited version ${mine}; the library now holds ${now}. Nothing was saved and nothing was overwritten: your edits are still in the form.`
 }
 
 /** One entry: preview, metadata form (generated from its media type), asset facts, state and actions. */
