@@ -12,6 +12,8 @@
  * An error is: a request that fails in transport or takes longer than 30 s, any answer that is not 2xx,
  * any import result that is not ok, a lookup that answers another number of entries than it asked for,
  * or a search whose page is not a page (or is empty where entries must match).
+ *
+ * Over 300 lines: the request kinds and the check of each answer are kept together with the loop that draws them.
  */
 import http from 'node:http'
 import { performance } from 'node:perf_hooks'

@@ -8,6 +8,8 @@
  * 3. Memory: the server's peak RSS while 8 clients ask for cold variants of 24-megapixel JPEGs (goal < 300 MB).
  *
  *   npm run bench:variants [-- --sources 32 --clients 2 --hits 2000 --big 8 --cpu-prof DIR --cpu-time user]
+ *
+ * Over 300 lines: its three measurements share one server and its helpers (CPU per thread, the static-file ceiling).
  */
 import { spawn } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'

@@ -18,7 +18,7 @@ const out = path.join(root, 'dist', `ui.building-${process.pid}`)
 
 /** Modules of the pages loaded later (ui/app.tsx's dynamic imports) and what only they use. */
 const LATER =
-  /[\\/](?:ui[\\/](?:entry|entry-edit|entry-lifecycle|entry-nav|entry-sections|entry-usage-log|metadata-form|crop-editor|crop-model|form-model|imports|sources|trash|api-client)\.tsx?|node_modules[\\/](?:openapi-fetch|tus-js-client|js-base64|proper-lockfile|url-parse|querystringify|requires-port)[\\/])/
+  /[\\/](?:ui[\\/](?:entry|entry-edit|entry-lifecycle|entry-nav|entry-sections|entry-usage-log|metadata-form|crop-editor|crop-model|form-model|imports|import-job-view|sources|trash|api-client)\.tsx?|node_modules[\\/](?:openapi-fetch|tus-js-client|js-base64|proper-lockfile|url-parse|querystringify|requires-port)[\\/])/
 
 rmSync(out, { recursive: true, force: true })
 mkdirSync(out, { recursive: true })

@@ -1,3 +1,5 @@
+// The entry page. Over 300 lines because its form is one unit: loading, editing, saving with version
+// checks and the conflict view share the same state; the parts that stand alone are in entry-*.ts(x).
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { TargetedEvent } from 'preact'
 import { api, ApiError, messageOf, variantSrcset, variantUrl } from './api.js'

@@ -1,3 +1,5 @@
+// The library page. Over 300 lines because the page's state is one unit: the search, its pages, the selection
+// and the batch over it share the same hooks; the parts that stand alone are in library-*.ts(x).
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks'
 import { API, api, queryString } from './api.js'
 import type { Entry, SearchPage, Session } from './api-types.js'

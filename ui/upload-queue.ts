@@ -3,7 +3,8 @@
 // in chunks, a few at a time. tus-js-client keeps each unfinished upload's URL in localStorage under the
 // file's fingerprint (name, type, size, modification time), so the same file dropped again after a page
 // reload resumes where it stopped. The queue lives in this module, so uploads run on while the editor
-// opens entries, and the panel shows them again when it is mounted anew.
+// opens entries, and the panel shows them again when it is mounted anew. Over 300 lines because the queue's
+// state and every call that changes it (add, send, retry, cancel, resume) are one unit.
 import type * as TusModule from 'tus-js-client'
 import type { HttpResponse, PreviousUpload, Upload } from 'tus-js-client'
 import { API } from './api.js'
