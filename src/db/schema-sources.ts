@@ -1,6 +1,6 @@
 // The tables of read-only sources and their scans (issue #22), split from schema.ts.
 import type { ColumnType } from 'kysely'
-import type { Timestamp } from './schema.js'
+import type { ClaimColumns, Timestamp } from './schema.js'
 
 /** A read-only source of a project (migration 0012, issue #22). */
 export interface SourceTable {
@@ -54,24 +54,14 @@ export interface SourceScanTable {
   counts: ColumnType<string | null, string | null | undefined, string | null>
 }
 
-/** The work queue of scans (migration 0014): the claim columns are `import_items`'s. */
-export interface SourceScanTaskTable {
-  /** The scan's id. */
-  job_id: string
-  idx: number
-  project: string
+/** The work queue of scans (migration 0014): the claim columns are `import_items`'s; `job_id` is the scan's id. */
+export interface SourceScanTaskTable extends ClaimColumns {
   /** `list` or `batch`. */
   kind: string
   /** JSON: `{after}` for a list task, the objects for a batch task. */
   payload: string
   /** `queued`, `running`, `done` or `failed`. */
   state: string
-  reason: string | null
-  attempts: ColumnType<number, number | undefined, number>
-  next_attempt_at: Timestamp
-  lease_until: Timestamp | null
-  worker: string | null
-  updated_at: Timestamp
   /** Migration 0015: the unchanged objects a list task settled (counted, without a result row each). */
   unchanged: ColumnType<number, number | undefined, number>
 }

@@ -8,15 +8,6 @@ import type {
   SourceMetadataTable,
 } from './schema-sources.js'
 
-export type {
-  SourceTable,
-  SourceObjectTable,
-  SourceScanTable,
-  SourceScanTaskTable,
-  SourceScanResultTable,
-  SourceMetadataTable,
-} from './schema-sources.js'
-
 /** Stored as jsonb on PostgreSQL and as text on SQLite; always written as a JSON string. */
 type Json = ColumnType<unknown, string, string>
 /** timestamptz on PostgreSQL (read as Date), ISO text on SQLite (read as string). */
@@ -100,10 +91,24 @@ export interface ImportJobTable {
   webhook_error: string | null
 }
 
-export interface ImportItemTable {
+/**
+ * The columns a fair, leased claim reads and writes (`db/import-item-claim.ts`): `import_items` and
+ * `source_scan_tasks` share them.
+ */
+export interface ClaimColumns {
   job_id: string
   idx: number
   project: string
+  state: string
+  reason: string | null
+  attempts: ColumnType<number, number | undefined, number>
+  next_attempt_at: Timestamp
+  lease_until: Timestamp | null
+  worker: string | null
+  updated_at: Timestamp
+}
+
+export interface ImportItemTable extends ClaimColumns {
   external_id: string
   url: string
   file_name: string | null
@@ -111,17 +116,11 @@ export interface ImportItemTable {
   metadata: Json | null
   /** `queued`, `running`, `success`, `skipped` or `failed`. */
   state: string
-  reason: string | null
-  attempts: ColumnType<number, number | undefined, number>
-  next_attempt_at: Timestamp
-  lease_until: Timestamp | null
-  worker: string | null
   entry_id: string
   blob_key: string | null
   result: Json | null
   /** 1: no live entry had the externalId when the job was queued (migration 0018). */
   absent_at_queue: ColumnType<number, number | undefined, number>
-  updated_at: Timestamp
 }
 
 export interface WebhookSecretTable {

@@ -1,7 +1,7 @@
 import { type Selectable } from 'kysely'
 import type { Database } from './database.js'
 import { claimGate, markClaimed, pickFairly } from './import-item-claim.js'
-import type { SourceScanTable, SourceScanTaskTable } from './schema.js'
+import type { SourceScanTable, SourceScanTaskTable } from './schema-sources.js'
 import { markObjectsSeen, saveSourceObjects } from './source.repository.js'
 import { finishScan, insertScan, liveCounts, ROWS, saveResults, taskRow } from './source-scan.statements.js'
 import type {
