@@ -105,7 +105,7 @@ const PG_TYPES = [
  * an INTEGER PRIMARY KEY is a unique index beside the rowid, so `UNIQUE (project, id)` here stores the
  * same two b-trees as `PRIMARY KEY (project, id)`.
  */
-function keysOnlyDdl(dialect: BenchDatabase['dialect'], table: string): string[] {
+export function keysOnlyDdl(dialect: BenchDatabase['dialect'], table: string): string[] {
   const sqlite = dialect === 'sqlite'
   const json = sqlite ? 'TEXT' : 'jsonb'
   const time = sqlite ? 'TEXT' : 'timestamptz'
