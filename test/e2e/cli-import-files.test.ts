@@ -17,7 +17,7 @@ import path from 'node:path'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApiClient, type EntryRecord } from '../../src/client/api-client.js'
-import type { ReportLine } from '../../src/cli/import/import-runner.js'
+import { readReport } from '../helpers/report.js'
 import { DIALECTS } from '../helpers/dialects.js'
 import { rate, runsFrom, scaledTimeout } from '../helpers/long-runs.js'
 import {
@@ -35,11 +35,6 @@ const COUNT = runsFrom('MEDIALIB_FILES_COUNT', 300)
 const TIMEOUT = scaledTimeout(COUNT, 300)
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex')
-const readReport = (file: string): ReportLine[] =>
-  readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as ReportLine)
 const summaryOf = (stdout: string) =>
   JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, unknown> & { bytesSent: number }
 
@@ -273,7 +268,7 @@ describe.each(DIALECTS)('medialib import --files against a server process (%s)',
       expect(child.exitCode).toBeNull()
       child.kill('SIGKILL')
       await exited
-      const before = readReport(report).length
+      const before = readReport(report, { afterKill: true }).length
       expect(before).toBeGreaterThan(0)
       expect(before).toBeLessThan(COUNT)
 

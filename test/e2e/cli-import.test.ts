@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer, type AddressInfo } from 'node:net'
-import { readFileSync, statSync, writeFileSync } from 'node:fs'
+import { statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApiClient, type ApiClient } from '../../src/client/api-client.js'
 import { DIALECTS } from '../helpers/dialects.js'
+import { readReport, type ReportLine } from '../helpers/report.js'
 import {
   CLI,
   cleanEnv,
@@ -17,16 +18,6 @@ import {
 
 const FIXTURES = path.resolve('test/fixtures/media-types')
 const COUNT = 20_000
-
-interface ReportLine {
-  line: number
-  correlation: string
-  result: 'ok' | 'already-present' | 'failed'
-  id?: string
-  status?: number
-  error?: string
-  details?: Record<string, unknown>
-}
 
 /** Entry i of a generated archive; every 100th (from the 38th) is bad, two kinds in turn. */
 function entryAt(i: number, prefix: string, withId = true): Record<string, unknown> {
@@ -55,13 +46,6 @@ function entryAt(i: number, prefix: string, withId = true): Record<string, unkno
 }
 
 const badLines = (count: number) => Array.from({ length: count }, (_, i) => i).filter((i) => i % 100 === 37)
-
-function readReport(file: string): ReportLine[] {
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as ReportLine)
-}
 
 describe.each(DIALECTS)('medialib import against a server process (%s)', (dialect) => {
   let cluster: ServeCluster
@@ -196,7 +180,7 @@ describe.each(DIALECTS)('medialib import against a server process (%s)', (dialec
     expect(child.exitCode).toBeNull()
     child.kill('SIGKILL')
     await exited
-    const before = readReport(report).length
+    const before = readReport(report, { afterKill: true }).length
     expect(before).toBeGreaterThan(0)
     expect(before).toBeLessThan(total)
 

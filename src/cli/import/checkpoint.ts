@@ -93,8 +93,12 @@ export class ReportWithCheckpoint {
   /** Appends a batch's report lines, then records its entries as acknowledged. */
   commit(indices: readonly number[], lines: readonly string[]): void {
     if (lines.length > 0) {
-      const text = `${lines.join('\n')}\n`
-      this.reportBytes += writeSync(this.fd, text, this.reportBytes, 'utf8')
+      // writeSync may write less than asked: the checkpoint below must never count lines not on disk.
+      const bytes = Buffer.from(`${lines.join('\n')}\n`, 'utf8')
+      for (let written = 0; written < bytes.length;) {
+        written += writeSync(this.fd, bytes, written, bytes.length - written, this.reportBytes + written)
+      }
+      this.reportBytes += bytes.length
     }
     for (const i of indices) this.done.add(i)
     while (this.done.delete(this.doneBelow)) this.doneBelow++
