@@ -17,8 +17,8 @@
  */
 import Fastify from 'fastify'
 import type SQLite from 'better-sqlite3'
-import { measureKeysOnlyCeiling, openRawSqlite, keysOnlyDdl } from './import-ceiling.js'
-import { type BenchEntry, CEILING_COLUMNS, ceilingRow } from './import-entries.js'
+import { measureKeysOnlyCeiling, openRawSqlite, keysOnlyDdl, sqliteRowInsert } from './import-ceiling.js'
+import { type BenchEntry, ceilingRow } from './import-entries.js'
 import { freshDatabase } from './import-server.js'
 import { forkLoad } from './import-run.js'
 
@@ -102,9 +102,7 @@ async function echoInsert(batch: number): Promise<Figure> {
   try {
     sqlite = openRawSqlite(db.sqliteFile)
     for (const statement of keysOnlyDdl('sqlite', 'keys_only')) sqlite.exec(statement)
-    const insert = sqlite.prepare(
-      `INSERT INTO keys_only (${CEILING_COLUMNS.join(', ')}) VALUES (${CEILING_COLUMNS.map(() => '?').join(', ')})`,
-    )
+    const insert = sqlite.prepare(sqliteRowInsert('keys_only'))
     const insertAll = sqlite.transaction((rows: unknown[][]) => {
       for (const row of rows) insert.run(row)
     })

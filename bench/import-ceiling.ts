@@ -122,6 +122,10 @@ export function keysOnlyDdl(dialect: BenchDatabase['dialect'], table: string): s
   ]
 }
 
+/** SQLite: the ceiling's one-row INSERT of CEILING_COLUMNS into `table`, for a prepared statement. */
+export const sqliteRowInsert = (table: string) =>
+  `INSERT INTO ${table} (${CEILING_COLUMNS.join(', ')}) VALUES (${CEILING_COLUMNS.map(() => '?').join(', ')})`
+
 export interface KeysOnlyOptions {
   /** The first entry number (calls can follow each other on one table). */
   start?: number
@@ -174,9 +178,7 @@ async function timedInsert(
   if (db.dialect === 'sqlite') {
     const sqlite = openRawSqlite(db.sqliteFile)
     for (const statement of ddl) sqlite.exec(statement)
-    const insert = sqlite.prepare(
-      `INSERT INTO ${table} (${columns}) VALUES (${CEILING_COLUMNS.map(() => '?').join(', ')})`,
-    )
+    const insert = sqlite.prepare(sqliteRowInsert(table))
     const after = afterBatch ? sqlite.prepare(afterBatch.replaceAll('{t}', table)) : undefined
     const insertBatch = sqlite.transaction((slice: unknown[][]) => {
       let first: number | bigint | undefined
