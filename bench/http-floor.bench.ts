@@ -21,12 +21,8 @@ import { measureKeysOnlyCeiling, openRawSqlite, keysOnlyDdl, sqliteRowInsert } f
 import { type BenchEntry, ceilingRow } from './import-entries.js'
 import { freshDatabase } from './import-server.js'
 import { forkLoad } from './import-run.js'
+import { option } from './options.js'
 
-const args = process.argv.slice(2)
-const option = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`)
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback
-}
 const ENTRIES = Number(option('entries', '30000'))
 const RUNS = Number(option('runs', '3'))
 const BATCHES = option('batches', '100,1000').split(',').map(Number)

@@ -14,16 +14,11 @@
 import { fork } from 'node:child_process'
 import { loadavg } from 'node:os'
 import { freshDatabase, PG_URL, startServe, type Dialect } from './import-server.js'
+import { args, option } from './options.js'
 
 const MiB = 1024 * 1024
 const BODY_BYTES = 64 * MiB - 1024
 const ENTRIES = 2000
-
-const args = process.argv.slice(2)
-const option = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`)
-  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback
-}
 
 /** A valid import body of ENTRIES image entries padded with captions to about BODY_BYTES (as the e2e test). */
 function importBody(client: number): string {

@@ -28,20 +28,14 @@ import {
   type BenchDatabase,
   type Dialect,
 } from './import-server.js'
+import { flag, listOption, option } from './options.js'
 
-const args = process.argv.slice(2)
-const option = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`)
-  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback
-}
-const list = (name: string, fallback: string) => option(name, fallback).split(',').filter(Boolean)
-
-const PROFILE_DIR = args.includes('--profile') ? path.resolve(option('profile', 'bench-profiles')) : undefined
+const PROFILE_DIR = flag('profile') ? path.resolve(option('profile', 'bench-profiles')) : undefined
 const ENTRIES = Number(option('entries', '30000'))
 const RUNS = PROFILE_DIR ? 1 : Number(option('runs', '3'))
-const BATCHES = list('batches', '100,1000').map(Number)
-const CLIENTS = list('clients', '1,4').map(Number)
-const DIALECTS = list('dialects', PG_URL ? 'sqlite,postgres' : 'sqlite').filter(
+const BATCHES = listOption('batches', '100,1000').map(Number)
+const CLIENTS = listOption('clients', '1,4').map(Number)
+const DIALECTS = listOption('dialects', PG_URL ? 'sqlite,postgres' : 'sqlite').filter(
   (d) => d === 'sqlite' || PG_URL,
 ) as Dialect[]
 /** No single measurement may take longer than this. */
@@ -211,7 +205,7 @@ async function table(): Promise<void> {
   printTable(rows)
 }
 
-if (args.includes('--scale')) {
+if (flag('scale')) {
   for (const dialect of DIALECTS) await runScale(dialect, Number(option('scale-entries', '1000000')))
 } else {
   await table()

@@ -11,12 +11,8 @@
  */
 import { measureCeiling, measureKeysOnly, type KeysOnlyOptions, type Timed } from './import-ceiling.js'
 import { freshDatabase, median, PG_URL, type Dialect } from './import-server.js'
+import { option } from './options.js'
 
-const args = process.argv.slice(2)
-const option = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`)
-  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback
-}
 const ENTRIES = Number(option('entries', '30000'))
 const RUNS = Number(option('runs', '3'))
 const BATCH = 1_000

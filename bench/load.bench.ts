@@ -33,12 +33,8 @@ import {
   type MixOptions,
   type MixResult,
 } from './load-workload.js'
+import { option } from './options.js'
 
-const args = process.argv.slice(2)
-const option = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`)
-  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback
-}
 const DURATION_S = Number(option('duration-s', '60'))
 const CONNECTIONS = Number(option('connections', '8'))
 const PRELOAD = Number(option('preload', '20000'))

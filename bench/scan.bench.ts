@@ -44,12 +44,8 @@ import {
   type Dialect,
   type ServeProcess,
 } from './import-server.js'
+import { option } from './options.js'
 
-const args = process.argv.slice(2)
-const option = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`)
-  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback
-}
 const FILES = Number(option('files', '100000'))
 const RESCAN_FILES = Number(option('rescan-files', '1000000'))
 const DIALECT = option('dialect', 'sqlite') as Dialect

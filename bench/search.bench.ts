@@ -21,12 +21,8 @@ import { DEFAULT_CONFIG, type Config } from '../src/config.js'
 import { createDeps, type Deps } from '../src/deps.js'
 import { BASE_MS, fill, MEDIA_TYPES, PROJECT } from './library-fill.js'
 import { openReplayer } from './search-ceiling.js'
+import { option } from './options.js'
 
-const args = process.argv.slice(2)
-const option = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`)
-  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback
-}
 const SIZES = option('sizes', '10000,1000000').split(',').map(Number)
 const ITERATIONS = Number(option('iterations', '200'))
 const PG_URL = process.env.MEDIALIB_BENCH_POSTGRES_URL ?? process.env.MEDIALIB_TEST_POSTGRES_URL

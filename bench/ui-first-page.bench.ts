@@ -27,18 +27,14 @@ import { createDeps } from '../src/deps.js'
 import { firstPageFigures, launchBrowser } from '../test/browser/browser.js'
 import { freshDatabase, median, PG_URL, startServe, type Dialect } from './import-server.js'
 import { fill, MEDIA_TYPES, PROJECT } from './library-fill.js'
+import { flag, option } from './options.js'
 
-const args = process.argv.slice(2)
-const option = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`)
-  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback
-}
 const ENTRIES = Number(option('entries', '1000000'))
 const RUNS = Number(option('runs', '3'))
 const ORIGINALS = 12
 const TARGET_MS = 300
 /** `--detail`: print each run's resource timings, marks and paints. */
-const DETAIL = args.includes('--detail')
+const DETAIL = flag('detail')
 /** `--profile FILE`: the page's CPU profile of each medialib run, written to FILE (the last run's stays). */
 const PROFILE = option('profile', '') || undefined
 

@@ -17,12 +17,8 @@ import { cpus, loadavg } from 'node:os'
 import path from 'node:path'
 import sharp from 'sharp'
 import { freshDatabase, startServe, type ServeProcess } from './import-server.js'
+import { option } from './options.js'
 
-const args = process.argv.slice(2)
-const option = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`)
-  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback
-}
 const SOURCES = Number(option('sources', '32'))
 const HITS = Number(option('hits', '2000'))
 const BIG = Number(option('big', '8'))
