@@ -21,11 +21,11 @@ import { measureKeysOnlyCeiling, openRawSqlite, keysOnlyDdl, sqliteRowInsert } f
 import { type BenchEntry, ceilingRow } from './import-entries.js'
 import { freshDatabase } from './import-server.js'
 import { forkLoad } from './import-run.js'
-import { option } from './options.js'
+import { listOption, option } from './options.js'
 
 const ENTRIES = Number(option('entries', '30000'))
 const RUNS = Number(option('runs', '3'))
-const BATCHES = option('batches', '100,1000').split(',').map(Number)
+const BATCHES = listOption('batches', '100,1000').map(Number)
 const CLIENTS = Number(option('clients', '4'))
 const TIMEOUT_MS = 300_000
 

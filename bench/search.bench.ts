@@ -21,9 +21,9 @@ import { DEFAULT_CONFIG, type Config } from '../src/config.js'
 import { createDeps, type Deps } from '../src/deps.js'
 import { BASE_MS, fill, MEDIA_TYPES, PROJECT } from './library-fill.js'
 import { openReplayer } from './search-ceiling.js'
-import { option } from './options.js'
+import { listOption, option } from './options.js'
 
-const SIZES = option('sizes', '10000,1000000').split(',').map(Number)
+const SIZES = listOption('sizes', '10000,1000000').map(Number)
 const ITERATIONS = Number(option('iterations', '200'))
 const PG_URL = process.env.MEDIALIB_BENCH_POSTGRES_URL ?? process.env.MEDIALIB_TEST_POSTGRES_URL
 interface Case {
@@ -199,7 +199,7 @@ const quiet = { warn: () => undefined }
 const fmt = (n: number) => n.toFixed(2).padStart(8)
 
 async function main() {
-  const wanted = option('dialects', 'sqlite,postgres').split(',')
+  const wanted = listOption('dialects', 'sqlite,postgres')
   const dialects = (PG_URL ? ['sqlite', 'postgres'] : ['sqlite']).filter((d) => wanted.includes(d)) as (
     'sqlite' | 'postgres'
   )[]

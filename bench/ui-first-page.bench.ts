@@ -27,7 +27,7 @@ import { createDeps } from '../src/deps.js'
 import { firstPageFigures, launchBrowser } from '../test/browser/browser.js'
 import { freshDatabase, median, PG_URL, startServe, type Dialect } from './import-server.js'
 import { fill, MEDIA_TYPES, PROJECT } from './library-fill.js'
-import { flag, option } from './options.js'
+import { flag, listOption, option } from './options.js'
 
 const ENTRIES = Number(option('entries', '1000000'))
 const RUNS = Number(option('runs', '3'))
@@ -212,7 +212,7 @@ async function measure(dialect: Dialect) {
   }
 }
 
-const wanted = option('dialects', 'sqlite,postgres').split(',')
+const wanted = listOption('dialects', 'sqlite,postgres')
 const dialects = (PG_URL ? ['sqlite', 'postgres'] : ['sqlite']).filter((d) => wanted.includes(d)) as Dialect[]
 if (!PG_URL)
   console.log('(PostgreSQL skipped: set MEDIALIB_BENCH_POSTGRES_URL or MEDIALIB_TEST_POSTGRES_URL)')
